@@ -1,0 +1,47 @@
+/* strutil.h - small ASCII string helpers shared by the core.
+ *
+ * Locale-independent (mail headers are ASCII), length-counted where the
+ * input is untrusted.  Nothing here allocates.
+ */
+#ifndef REBOUND_STRUTIL_H
+#define REBOUND_STRUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+static inline char rebound_ascii_tolower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+static inline bool rebound_is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline bool rebound_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+static inline bool rebound_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Case-insensitive (ASCII) equality of two NUL-terminated strings. */
+bool rebound_ascii_ieq(const char *a, const char *b);
+/* Case-insensitive equality of a[0..n) and b[0..n). */
+bool rebound_ascii_nieq(const char *a, const char *b, size_t n);
+/* Does s[0..len) start with the NUL-terminated prefix (ignoring case)? */
+bool rebound_ascii_istarts(const char *s, size_t len, const char *prefix);
+/* First case-insensitive occurrence of needle in hay[0..hlen), or NULL. */
+const char *rebound_memcasemem(const char *hay, size_t hlen,
+			       const char *needle, size_t nlen);
+/* Lower-case s in place (ASCII letters only); returns s. */
+char *rebound_ascii_lower(char *s);
+/* Move *s forward and shrink *len past leading and trailing white space. */
+void rebound_trim(const char **s, size_t *len);
+
+#endif
