@@ -1,13 +1,66 @@
-/* rebound.c - the rebound command: dispatch to the subcommands. */
+/* rebound.c - the rebound command: global options, then dispatch to the
+ * subcommand. */
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
+#include "rebound-config.h"
+
+typedef struct command {
+	const char *name;
+	int (*run)(const global_opts *g, int argc, char **argv);
+	const char *summary;
+} command;
+
+static const command commands[] = {
+	{ "classify", cmd_classify, "classify messages (no ledger)" },
+	{ "explain", cmd_explain, "show why each message was classified so" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: rebound [--db PATH] [--config FILE] [--now TIME] "
+		     "COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'rebound COMMAND --help' describes a command.\n");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: rebound COMMAND [ARGS]\n");
-		return argc < 2 ? 2 : 0;
+	global_opts g = { NULL, NULL, NULL };
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+		if (strcmp(a, "--db") == 0)
+			slot = &g.db_path;
+		else if (strcmp(a, "--config") == 0)
+			slot = &g.config_path;
+		else if (strcmp(a, "--now") == 0)
+			slot = &g.now;
+		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("rebound %s\n", REBOUND_VERSION);
+			return 0;
+		} else
+			break;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "rebound: %s needs a value\n", a);
+			return 2;
+		}
+		*slot = argv[++i];
 	}
-	fprintf(stderr, "rebound: unknown command '%s'\n", argv[1]);
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(*commands); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].run(&g, argc - i, argv + i);
+	fprintf(stderr, "rebound: unknown command '%s'\n", argv[i]);
+	usage(stderr);
 	return 2;
 }

@@ -1,0 +1,18 @@
+/* commands.h - the subcommands of the rebound command. */
+#ifndef REBOUND_CLI_COMMANDS_H
+#define REBOUND_CLI_COMMANDS_H
+
+#include <stdio.h>
+
+/* Global options, parsed before the command name. */
+typedef struct global_opts {
+	const char *db_path;
+	const char *config_path;
+	const char *now;
+} global_opts;
+
+/* Each returns the process exit status. */
+int cmd_classify(const global_opts *g, int argc, char **argv);
+int cmd_explain(const global_opts *g, int argc, char **argv);
+
+#endif

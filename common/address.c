@@ -1,0 +1,144 @@
+/* address.c - finding and normalising e-mail addresses in untrusted text. */
+#include "address.h"
+
+#include <string.h>
+
+#include "strutil.h"
+
+#define MAX_LOCAL 64
+#define MAX_ADDRESS 254
+
+static bool is_local_char(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    rebound_is_digit(c))
+		return true;
+	if ((unsigned char)c >= 0x80)
+		return true;	/* RFC 6531 UTF-8 local parts */
+	return strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL && c != '\0';
+}
+
+static bool is_domain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       rebound_is_digit(c) || c == '-' || c == '.' ||
+	       (unsigned char)c >= 0x80;
+}
+
+/* Check the domain d[0..n): labels, at least one dot or a literal. */
+static bool domain_ok(const char *d, size_t n)
+{
+	if (n == 0)
+		return false;
+	if (d[0] == '[')
+		return n > 2 && d[n - 1] == ']';
+	bool dot = false;
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == '.') {
+			if (label == 0)
+				return false;
+			dot = true;
+			label = 0;
+		} else if (!is_domain_char(d[i]))
+			return false;
+		else
+			label++;
+	}
+	return dot && label > 0;
+}
+
+bool rebound_address_valid(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	if (at == NULL || at == s)
+		return false;
+	size_t llen = (size_t)(at - s), dlen = strlen(at + 1);
+	if (llen > MAX_LOCAL || llen + 1 + dlen > MAX_ADDRESS)
+		return false;
+	for (size_t i = 0; i < llen; i++)
+		if (!is_local_char(s[i]))
+			return false;
+	return domain_ok(at + 1, dlen);
+}
+
+char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
+			   size_t *at_out, size_t *span_out)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '@')
+			continue;
+		/* Walk left over the local part, right over the domain. */
+		size_t l = i;
+		while (l > 0 && i - l < MAX_LOCAL && is_local_char(s[l - 1]))
+			l--;
+		/* A local part may be quoted: "a b"@c. */
+		if (l == i && i > 0 && s[i - 1] == '"') {
+			size_t q = i - 1;
+			while (q > 0 && i - q < MAX_LOCAL && s[q - 1] != '"')
+				q--;
+			if (q > 0)
+				l = q - 1;
+		}
+		size_t r = i + 1;
+		if (r < len && s[r] == '[') {
+			while (r < len && s[r] != ']' && r - i < 64)
+				r++;
+			if (r < len)
+				r++;
+		} else {
+			while (r < len && r - i < 255 && is_domain_char(s[r]))
+				r++;
+		}
+		/* Trailing dots and dashes are sentence punctuation. */
+		while (r > i + 1 && (s[r - 1] == '.' || s[r - 1] == '-'))
+			r--;
+		while (l < i && (s[l] == '.' || s[l] == '\''))
+			l++;
+		if (l == i || r == i + 1)
+			continue;
+		size_t n = r - l;
+		char *addr = rebound_arena_strndup(arena, s + l, n);
+		if (addr == NULL)
+			return NULL;
+		/* "mailto:" and "rfc822;" glued to the address. */
+		char *start = addr;
+		if (rebound_ascii_istarts(start, n, "mailto:"))
+			start += 7;
+		char *dom = strrchr(start, '@');
+		rebound_ascii_lower(dom + 1);
+		if (!rebound_address_valid(start))
+			continue;
+		if (at_out != NULL)
+			*at_out = l + (size_t)(start - addr);
+		if (span_out != NULL)
+			*span_out = n - (size_t)(start - addr);
+		return start;
+	}
+	return NULL;
+}
+
+bool rebound_address_same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && rebound_ascii_ieq(a, b);
+}
+
+const char *rebound_address_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at != NULL ? at + 1 : "";
+}
+
+bool rebound_address_is_system(const char *addr)
+{
+	static const char *const locals[] = {
+		"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon",
+		"mdaemon", "root", "nobody", "noreply", "no-reply", "abuse",
+	};
+	const char *at = strrchr(addr, '@');
+	size_t n = at != NULL ? (size_t)(at - addr) : strlen(addr);
+	for (size_t i = 0; i < sizeof(locals) / sizeof(*locals); i++)
+		if (strlen(locals[i]) == n && rebound_ascii_nieq(addr, locals[i], n))
+			return true;
+	return false;
+}

@@ -1,0 +1,684 @@
+/* classify.c - from a parsed message to a result.
+ *
+ * The order of questions: a feedback report?  an RFC 3464 report?  a
+ * vendor's plain-text notice?  an auto-reply?  else ordinary mail.  For
+ * each bounced recipient the reason comes from rules.c: phrases in the
+ * diagnostic first, then the enhanced status code, then the reply code.
+ */
+#include "classify.h"
+
+#include <string.h>
+
+#include "address.h"
+#include "detect.h"
+#include "dsn.h"
+#include "matcher.h"
+#include "rules.h"
+#include "strutil.h"
+#include "textbounce.h"
+#include "textscan.h"
+
+#define MAX_DIAGNOSTIC 1024
+
+/* The parts of a message that matter for classification. */
+typedef struct anatomy {
+	rebound_part *report;		/* message/delivery-status */
+	rebound_part *feedback;		/* message/feedback-report */
+	rebound_part *original;		/* embedded original (its root) */
+	rebound_part *text;		/* first human-readable part */
+	rebound_part *html;
+} anatomy;
+
+static bool type_is(const rebound_part *p, const char *t)
+{
+	return strcmp(p->type, t) == 0;
+}
+
+static bool is_embedded_type(const rebound_part *p)
+{
+	return type_is(p, "message/rfc822") || type_is(p, "message/global") ||
+	       type_is(p, "text/rfc822-headers") ||
+	       type_is(p, "message/global-headers") ||
+	       type_is(p, "message/partial");
+}
+
+/* Inside a returned copy?  Parts there belong to the original. */
+static bool inside_embedded(const rebound_part *p)
+{
+	for (const rebound_part *q = p->parent; q != NULL; q = q->parent)
+		if (is_embedded_type(q))
+			return true;
+	return false;
+}
+
+static bool is_attachment(const rebound_part *p)
+{
+	const char *cd = rebound_header_get(p->headers, "Content-Disposition");
+	return cd != NULL && rebound_ascii_istarts(cd, strlen(cd), "attachment") &&
+	       p->depth > 0 && !type_is(p, "text/plain");
+}
+
+static void dissect(rebound_message *msg, anatomy *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (rebound_part *p = msg->root; p != NULL; p = rebound_part_next(p)) {
+		if (inside_embedded(p))
+			continue;
+		if (a->report == NULL &&
+		    (type_is(p, "message/delivery-status") ||
+		     type_is(p, "message/global-delivery-status")))
+			a->report = p;
+		else if (a->feedback == NULL &&
+			 type_is(p, "message/feedback-report"))
+			a->feedback = p;
+		else if (a->original == NULL && is_embedded_type(p))
+			a->original = p->first_child;
+		else if (a->text == NULL && type_is(p, "text/plain") &&
+			 !is_attachment(p))
+			a->text = p;
+		else if (a->html == NULL && type_is(p, "text/html"))
+			a->html = p;
+	}
+}
+
+/* Text of the part, with the arena-normalised copy for matching. */
+typedef struct ntext {
+	const char *raw;
+	size_t raw_len;
+	char *norm;
+	size_t norm_len;
+} ntext;
+
+static void normalise(rebound_arena *arena, const char *s, size_t n,
+		      ntext *out)
+{
+	out->raw = s;
+	out->raw_len = n;
+	out->norm = rebound_matcher_normalise(arena, s, n, &out->norm_len);
+	if (out->norm == NULL) {
+		out->norm = (char *)"";
+		out->norm_len = 0;
+	}
+}
+
+/* Replace every address in norm (in place) by "@" so that a mailbox
+ * called "filtered@..." does not read as a reason. */
+static void blank_addresses(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '@')
+			continue;
+		size_t l = i, r = i + 1;
+		while (l > 0 && s[l - 1] != ' ' && s[l - 1] != '<' &&
+		       s[l - 1] != '(' && s[l - 1] != ':' && s[l - 1] != '"')
+			l--;
+		while (r < n && s[r] != ' ' && s[r] != '>' && s[r] != ')' &&
+		       s[r] != '"')
+			r++;
+		for (size_t k = l; k < r; k++)
+			s[k] = k == i ? '@' : '_';
+	}
+}
+
+typedef struct reason_choice {
+	rebound_reason reason;
+	const char *rule;
+} reason_choice;
+
+static reason_choice decide_reason(rebound_arena *arena, const char *diag,
+				   const char *status, const char *reply,
+				   rebound_action action)
+{
+	reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined" };
+	if (diag != NULL && *diag != '\0') {
+		size_t nl;
+		char *norm = rebound_matcher_normalise(arena, diag,
+						       strlen(diag), &nl);
+		if (norm != NULL) {
+			blank_addresses(norm, nl);
+			long id = rebound_rules_match_phrase(norm, nl);
+			if (id >= 0) {
+				const rebound_phrase_rule *r =
+					&rebound_phrase_rules[id];
+				c.reason = r->reason;
+				c.rule = rebound_arena_printf(
+					arena, "phrase %s/%s \"%s\"",
+					rebound_reason_name(r->reason),
+					r->lang, r->phrase);
+				return c;
+			}
+		}
+	}
+	long id = rebound_rules_match_status(status);
+	if (id >= 0) {
+		c.reason = rebound_status_rules[id].reason;
+		c.rule = rebound_arena_printf(arena, "status %s",
+					      rebound_status_rules[id].code);
+		return c;
+	}
+	id = rebound_rules_match_reply(reply);
+	if (id >= 0) {
+		c.reason = rebound_reply_rules[id].reason;
+		c.rule = rebound_arena_printf(arena, "reply %s",
+					      rebound_reply_rules[id].code);
+		return c;
+	}
+	if (action == REBOUND_ACTION_DELAYED) {
+		c.reason = REBOUND_REASON_EXPIRED;
+		c.rule = "action delayed";
+	}
+	return c;
+}
+
+static bool is_hard(rebound_reason r, const char *status, const char *reply)
+{
+	switch (r) {
+	case REBOUND_REASON_USERUNKNOWN:
+	case REBOUND_REASON_HOSTUNKNOWN:
+	case REBOUND_REASON_HASMOVED:
+		return true;
+	case REBOUND_REASON_NOTACCEPT:
+		return (status != NULL && status[0] == '5') ||
+		       (reply != NULL && reply[0] == '5');
+	default:
+		return false;
+	}
+}
+
+static rebound_action parse_action(const char *a, const char *status)
+{
+	if (a != NULL) {
+		size_t n = strlen(a);
+		if (rebound_ascii_istarts(a, n, "fail"))
+			return REBOUND_ACTION_FAILED;
+		if (rebound_ascii_istarts(a, n, "delay"))
+			return REBOUND_ACTION_DELAYED;
+		if (rebound_ascii_istarts(a, n, "deliver"))
+			return REBOUND_ACTION_DELIVERED;
+		if (rebound_ascii_istarts(a, n, "relay"))
+			return REBOUND_ACTION_RELAYED;
+		if (rebound_ascii_istarts(a, n, "expand"))
+			return REBOUND_ACTION_EXPANDED;
+	}
+	if (status != NULL && status[0] == '2')
+		return REBOUND_ACTION_DELIVERED;
+	if (status != NULL && status[0] == '4')
+		return REBOUND_ACTION_DELAYED;
+	return REBOUND_ACTION_FAILED;
+}
+
+/* One line, trimmed, at most MAX_DIAGNOSTIC bytes. */
+static const char *one_line(rebound_arena *arena, const char *s, size_t n)
+{
+	if (s == NULL)
+		return NULL;
+	if (n > MAX_DIAGNOSTIC)
+		n = MAX_DIAGNOSTIC;
+	char *out = rebound_arena_alloc(arena, n + 1);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	bool space = true;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (rebound_is_space(c) || (unsigned char)c < 0x20) {
+			if (!space)
+				out[o++] = ' ';
+			space = true;
+		} else {
+			out[o++] = c;
+			space = false;
+		}
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	return o > 0 ? out : NULL;
+}
+
+static const char *first_address(rebound_arena *arena, const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	return rebound_address_find(arena, v, strlen(v), NULL, NULL);
+}
+
+typedef struct rcpt_list {
+	rebound_recipient *v;
+	size_t n, cap;
+} rcpt_list;
+
+static rebound_recipient *add_rcpt(rebound_arena *arena, rcpt_list *l)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 4;
+		rebound_recipient *g = rebound_arena_calloc(arena, ncap,
+							    sizeof(*g));
+		if (g == NULL)
+			return NULL;
+		if (l->n)
+			memcpy(g, l->v, l->n * sizeof(*g));
+		l->v = g;
+		l->cap = ncap;
+	}
+	rebound_recipient *r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static rebound_recipient *find_rcpt(rcpt_list *l, const char *addr)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (rebound_address_same(l->v[i].address, addr))
+			return &l->v[i];
+	return NULL;
+}
+
+/* Fill code fields from diagnostic text where the report had none. */
+static void codes_from_text(rebound_recipient *r, const char *text, size_t n)
+{
+	if (text == NULL)
+		return;
+	if (r->status[0] == '\0')
+		rebound_find_status(text, n, r->status);
+	if (r->reply_code[0] == '\0')
+		rebound_find_reply(text, n, r->reply_code);
+}
+
+static void finish_rcpt(rebound_arena *arena, rebound_recipient *r,
+			const char *reason_text)
+{
+	reason_choice c = decide_reason(arena, reason_text, r->status,
+					r->reply_code, r->action);
+	r->reason = c.reason;
+	r->rule = c.rule;
+	r->hard = is_hard(r->reason, r->status, r->reply_code);
+}
+
+/* Addresses that belong to the sender side of the bounce. */
+typedef struct senders {
+	const char *list[8];
+	size_t n;
+} senders;
+
+static void add_sender(senders *s, const char *addr)
+{
+	if (addr != NULL && s->n < sizeof(s->list) / sizeof(*s->list))
+		s->list[s->n++] = addr;
+}
+
+static void collect_senders(rebound_arena *arena, rebound_message *msg,
+			    const anatomy *a, senders *s)
+{
+	const rebound_header *h = msg->root->headers;
+	add_sender(s, first_address(arena, rebound_header_get(h, "To")));
+	add_sender(s, first_address(arena, rebound_header_get(h, "From")));
+	if (a->original != NULL) {
+		const rebound_header *oh = a->original->headers;
+		add_sender(s, first_address(arena, rebound_header_get(oh, "From")));
+		add_sender(s, first_address(arena,
+					    rebound_header_get(oh, "Return-Path")));
+	}
+}
+
+/* The human-readable text of the notice, NUL-terminated. */
+static const char *notice_text(rebound_message *msg, const anatomy *a,
+			       size_t *len)
+{
+	if (a->text != NULL)
+		return rebound_part_text(msg, a->text, len);
+	if (a->html != NULL)
+		return rebound_part_text(msg, a->html, len);
+	*len = 0;
+	return "";
+}
+
+/* Status and reply codes that appear in diagnostic-like text. */
+static const char *best_diag_line(rebound_arena *arena, const char *block,
+				  size_t n)
+{
+	return one_line(arena, block, n);
+}
+
+static int from_report(rebound_message *msg, const anatomy *a,
+		       rebound_result *res, rcpt_list *l,
+		       const rebound_text_scan *ts)
+{
+	rebound_arena *arena = msg->arena;
+	size_t blen;
+	const char *body = rebound_part_body(msg, a->report, &blen);
+	rebound_dsn dsn;
+	if (rebound_dsn_parse(arena, body, blen, &dsn) < 0)
+		return -1;
+	res->reporting_mta = dsn.reporting_mta;
+	res->envelope_id = dsn.envelope_id;
+	for (size_t i = 0; i < dsn.nrcpt; i++) {
+		const rebound_dsn_rcpt *d = &dsn.rcpt[i];
+		const char *addr = first_address(arena, d->final_rcpt);
+		if (addr == NULL)
+			addr = first_address(arena, d->original_rcpt);
+		if (addr == NULL)
+			addr = first_address(arena, d->actual_rcpt);
+		if (addr == NULL || find_rcpt(l, addr) != NULL)
+			continue;
+		rebound_recipient *r = add_rcpt(arena, l);
+		if (r == NULL)
+			return -1;
+		r->address = addr;
+		if (d->status != NULL)
+			rebound_find_status(d->status, strlen(d->status),
+					    r->status);
+		r->action = parse_action(d->action, r->status);
+		r->remote_mta = d->remote_mta;
+		const char *diag = d->diagnostic;
+		/* The notice's own words when the report has no diagnostic. */
+		const char *reason_text = diag;
+		for (size_t k = 0; ts != NULL && k < ts->nrcpt; k++)
+			if (rebound_address_same(ts->rcpt[k].address, addr) ||
+			    (d->original_rcpt != NULL &&
+			     rebound_address_same(ts->rcpt[k].address,
+						  first_address(arena, d->original_rcpt)))) {
+				if (diag == NULL || *diag == '\0')
+					reason_text = ts->rcpt[k].block;
+				break;
+			}
+		if ((reason_text == NULL || *reason_text == '\0') && ts != NULL &&
+		    dsn.nrcpt == 1)
+			reason_text = ts->preamble_len > 0 ?
+				rebound_arena_strndup(arena, ts->preamble,
+						      ts->preamble_len) : NULL;
+		if (diag != NULL)
+			codes_from_text(r, diag, strlen(diag));
+		r->diagnostic = one_line(arena, diag != NULL ? diag : reason_text,
+					 diag != NULL ? strlen(diag) :
+					 reason_text != NULL ? strlen(reason_text) : 0);
+		finish_rcpt(arena, r, reason_text);
+	}
+	return 0;
+}
+
+static int from_text(rebound_message *msg, const rebound_text_scan *ts,
+		     bool delayed, rcpt_list *l)
+{
+	rebound_arena *arena = msg->arena;
+	for (size_t i = 0; i < ts->nrcpt; i++) {
+		const rebound_text_rcpt *t = &ts->rcpt[i];
+		rebound_recipient *r = add_rcpt(arena, l);
+		if (r == NULL)
+			return -1;
+		r->address = t->address;
+		codes_from_text(r, t->block, t->block_len);
+		r->action = delayed ? REBOUND_ACTION_DELAYED :
+				      REBOUND_ACTION_FAILED;
+		r->diagnostic = best_diag_line(arena, t->block, t->block_len);
+		finish_rcpt(arena, r, t->block);
+	}
+	return 0;
+}
+
+static const char *header_norm(rebound_arena *arena, const rebound_header *h,
+			       const char *name, size_t *len)
+{
+	const char *v = rebound_header_get(h, name);
+	*len = 0;
+	if (v == NULL)
+		return NULL;
+	const char *d = rebound_header_decode(arena, v, strlen(v));
+	return rebound_matcher_normalise(arena, d, strlen(d), len);
+}
+
+static bool is_autoreply(rebound_arena *arena, const rebound_header *h,
+			 const char **why)
+{
+	const char *as = rebound_header_get(h, "Auto-Submitted");
+	if (as != NULL && rebound_ascii_istarts(as, strlen(as), "auto-replied")) {
+		*why = "Auto-Submitted: auto-replied";
+		return true;
+	}
+	if (rebound_header_get(h, "X-Autoreply") != NULL ||
+	    rebound_header_get(h, "X-Autorespond") != NULL ||
+	    rebound_header_get(h, "X-Autoresponder") != NULL) {
+		*why = "X-Autoreply header";
+		return true;
+	}
+	const char *prec = rebound_header_get(h, "Precedence");
+	if (prec != NULL && rebound_ascii_istarts(prec, strlen(prec), "auto_reply")) {
+		*why = "Precedence: auto_reply";
+		return true;
+	}
+	size_t sl;
+	const char *subj = header_norm(arena, h, "Subject", &sl);
+	if (subj != NULL) {
+		const char *hit = rebound_detect_autoreply_subject(subj, sl);
+		/* Only at the start of the subject: "Re: vacation plans" is
+		   ordinary mail. */
+		if (hit != NULL && strncmp(subj, hit, strlen(hit)) == 0) {
+			*why = "auto-reply subject";
+			return true;
+		}
+	}
+	return false;
+}
+
+static void link_original(rebound_message *msg, const anatomy *a,
+			  const rebound_classify_options *opts,
+			  rebound_result *res)
+{
+	rebound_arena *arena = msg->arena;
+	const rebound_header *top = msg->root->headers;
+	const char *campaign = opts != NULL && opts->campaign_header != NULL ?
+				       opts->campaign_header : "X-Campaign-ID";
+	if (a->original != NULL) {
+		const rebound_header *oh = a->original->headers;
+		const char *mid = rebound_header_get(oh, "Message-ID");
+		if (mid != NULL)
+			res->orig_message_id = one_line(arena, mid, strlen(mid));
+		const char *c = rebound_header_get(oh, campaign);
+		if (c != NULL)
+			res->campaign = one_line(arena, c, strlen(c));
+		const char *from = first_address(arena,
+						 rebound_header_get(oh, "From"));
+		if (from != NULL)
+			res->sender_domain = rebound_address_domain(from);
+	}
+	if (res->sender_domain == NULL) {
+		const char *to = first_address(arena, rebound_header_get(top, "To"));
+		if (to != NULL)
+			res->sender_domain = rebound_address_domain(to);
+	}
+	/* VERP: LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN in the return path. */
+	const char *fmt = opts != NULL && opts->verp_format != NULL ?
+				  opts->verp_format :
+				  "LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN";
+	const char *p1 = strstr(fmt, "LOCAL");
+	const char *p2 = strstr(fmt, "RCPTLOCAL");
+	const char *p3 = strstr(fmt, "RCPTDOMAIN");
+	if (p1 == NULL || p2 == NULL || p3 == NULL || p2 != p1 + 6 ||
+	    p3 <= p2 + 9)
+		return;
+	char sep1 = p1[5], sep2 = p2[9];
+	static const char *const where[] = { "X-Original-To", "Delivered-To",
+					     "Envelope-To", "To" };
+	for (size_t i = 0; i < sizeof(where) / sizeof(*where); i++) {
+		const char *addr = first_address(arena,
+						 rebound_header_get(top, where[i]));
+		if (addr == NULL)
+			continue;
+		const char *at = strrchr(addr, '@');
+		const char *s1 = memchr(addr, sep1, (size_t)(at - addr));
+		if (s1 == NULL)
+			continue;
+		const char *s2 = NULL;
+		for (const char *q = at - 1; q > s1; q--)
+			if (*q == sep2) {
+				s2 = q;
+				break;
+			}
+		if (s2 == NULL || s2 == s1 + 1 || s2 + 1 == at)
+			continue;
+		res->verp_recipient = rebound_arena_printf(
+			arena, "%.*s@%.*s", (int)(s2 - s1 - 1), s1 + 1,
+			(int)(at - s2 - 1), s2 + 1);
+		if (res->verp_recipient != NULL &&
+		    !rebound_address_valid(res->verp_recipient))
+			res->verp_recipient = NULL;
+		else
+			break;
+	}
+}
+
+/* Mark user-unknown answers that a security gateway gave. */
+static void mark_suspects(rebound_message *msg, rebound_result *res,
+			  const ntext *notice)
+{
+	rebound_arena *arena = msg->arena;
+	const char *gw = NULL;
+	if (res->reporting_mta != NULL) {
+		size_t n;
+		char *norm = rebound_matcher_normalise(
+			arena, res->reporting_mta, strlen(res->reporting_mta), &n);
+		if (norm != NULL)
+			gw = rebound_detect_gateway(norm, n);
+	}
+	if (gw == NULL && notice != NULL)
+		gw = rebound_detect_gateway(notice->norm, notice->norm_len);
+	if (gw == NULL) {
+		const char *from = rebound_header_get(msg->root->headers, "From");
+		if (from != NULL) {
+			size_t n;
+			char *norm = rebound_matcher_normalise(arena, from,
+							       strlen(from), &n);
+			if (norm != NULL)
+				gw = rebound_detect_gateway(norm, n);
+		}
+	}
+	res->gateway = gw;
+	for (size_t i = 0; i < res->nrcpt; i++) {
+		rebound_recipient *r = &res->rcpt[i];
+		if (!r->hard || r->reason != REBOUND_REASON_USERUNKNOWN)
+			continue;
+		if (gw != NULL)
+			r->suspect = true;
+	}
+}
+
+static bool any_failed_or_delayed(const rcpt_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].action == REBOUND_ACTION_FAILED ||
+		    l->v[i].action == REBOUND_ACTION_DELAYED)
+			return true;
+	return false;
+}
+
+int rebound_classify_message(rebound_message *msg,
+			     const rebound_classify_options *opts,
+			     rebound_result **out)
+{
+	rebound_arena *arena = msg->arena;
+	rebound_result *res = rebound_arena_calloc(arena, 1, sizeof(*res));
+	*out = res;
+	if (res == NULL)
+		return -1;
+	res->msg_flags = msg->flags;
+	res->evidence = "no bounce evidence";
+	const rebound_header *top = msg->root->headers;
+
+	anatomy a;
+	dissect(msg, &a);
+
+	/* The notice text and what the subject and sender say. */
+	size_t tlen;
+	const char *text = notice_text(msg, &a, &tlen);
+	ntext notice;
+	normalise(arena, text, tlen, &notice);
+	size_t sl = 0, fl = 0;
+	const char *subj = header_norm(arena, top, "Subject", &sl);
+	const char *from = header_norm(arena, top, "From", &fl);
+	const char *subj_hit = subj != NULL ?
+		rebound_detect_bounce_subject(subj, sl) : NULL;
+	const char *from_hit = from != NULL ?
+		rebound_detect_system_sender(from, fl) : NULL;
+
+	senders snd = { .n = 0 };
+	collect_senders(arena, msg, &a, &snd);
+	rebound_text_scan ts;
+	if (rebound_textbounce_scan(arena, text, tlen, snd.list, snd.n, &ts) < 0)
+		return -1;
+	/* Phrases are looked for before the returned copy only. */
+	ntext before;
+	normalise(arena, text, ts.original_at, &before);
+	const char *body_hit = rebound_detect_bounce_body(before.norm,
+							  before.norm_len);
+	bool delayed = rebound_detect_delay_body(before.norm,
+						 before.norm_len) != NULL;
+
+	rcpt_list l = { NULL, 0, 0 };
+	link_original(msg, &a, opts, res);
+
+	if (a.feedback != NULL) {
+		res->cls = REBOUND_CLASS_FEEDBACK;
+		res->format = "arf";
+		res->evidence = "message/feedback-report part";
+		return 0;
+	}
+	if (a.report != NULL) {
+		if (from_report(msg, &a, res, &l, &ts) < 0)
+			return -1;
+		if (l.n > 0) {
+			res->format = "rfc3464";
+			res->rcpt = l.v;
+			res->nrcpt = l.n;
+			if (any_failed_or_delayed(&l)) {
+				res->cls = REBOUND_CLASS_BOUNCE;
+				res->evidence = "message/delivery-status part";
+				mark_suspects(msg, res, &notice);
+			} else {
+				res->cls = REBOUND_CLASS_DELIVERED;
+				res->evidence = "delivery-status: delivered";
+			}
+			return 0;
+		}
+	}
+	/* A plain-text notice: a mail system or a bounce subject, the words
+	   of a failure, and at least one recipient. */
+	const char *why = NULL;
+	if (ts.nrcpt > 0 && body_hit != NULL && (from_hit != NULL || subj_hit != NULL)) {
+		if (from_text(msg, &ts, delayed, &l) < 0)
+			return -1;
+		res->cls = REBOUND_CLASS_BOUNCE;
+		res->format = "text";
+		res->evidence = rebound_arena_printf(
+			arena, "text notice: sender \"%s\", subject \"%s\", body \"%s\"",
+			from_hit != NULL ? from_hit : "-",
+			subj_hit != NULL ? subj_hit : "-", body_hit);
+		res->rcpt = l.v;
+		res->nrcpt = l.n;
+		mark_suspects(msg, res, &notice);
+		return 0;
+	}
+	if (is_autoreply(arena, top, &why)) {
+		res->cls = REBOUND_CLASS_AUTOREPLY;
+		res->evidence = why;
+		return 0;
+	}
+	return 0;
+}
+
+int rebound_classify(rebound_arena *arena, const char *buf, size_t len,
+		     const rebound_classify_options *opts,
+		     rebound_result **out)
+{
+	rebound_message *msg;
+	*out = NULL;
+	if (rebound_message_parse(arena, buf, len,
+				  opts != NULL ? opts->limits : NULL, &msg) < 0)
+		return -1;
+	return rebound_classify_message(msg, opts, out);
+}
+
+void rebound_classify_release(void)
+{
+	rebound_rules_release();
+	rebound_detect_release();
+}

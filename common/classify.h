@@ -1,0 +1,45 @@
+/* classify.h - the core's one question: what is this message?
+ *
+ * rebound_classify() parses a message, decides whether it is a bounce
+ * (RFC 3464 report, a vendor's plain-text notice, a delayed warning), a
+ * delivered DSN, an auto-reply, a feedback report or ordinary mail, and for
+ * a bounce lists every failed recipient with action, status, reply code,
+ * reason, hard/soft, the rule that decided, and what links it to the mail
+ * that was sent.  Everything lives in the arena; nothing is global except
+ * the compiled rule tables.
+ */
+#ifndef REBOUND_CLASSIFY_H
+#define REBOUND_CLASSIFY_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "message.h"
+#include "result.h"
+
+typedef struct rebound_classify_options {
+	/* Header of the returned original that names the campaign;
+	   NULL: "X-Campaign-ID". */
+	const char *campaign_header;
+	/* VERP return path layout: "LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN"
+	   (the default when NULL); the separators after LOCAL and between
+	   RCPTLOCAL and RCPTDOMAIN are taken from it. */
+	const char *verp_format;
+	const rebound_limits *limits;	/* NULL: defaults */
+} rebound_classify_options;
+
+/* Classify buf[0..len).  Returns 0 and sets *out (never NULL then), or -1
+ * when the arena is too small even for an empty result. */
+int rebound_classify(rebound_arena *arena, const char *buf, size_t len,
+		     const rebound_classify_options *opts,
+		     rebound_result **out);
+
+/* The same for an already parsed message. */
+int rebound_classify_message(rebound_message *msg,
+			     const rebound_classify_options *opts,
+			     rebound_result **out);
+
+/* Release the compiled tables (for leak checkers at exit). */
+void rebound_classify_release(void);
+
+#endif

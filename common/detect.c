@@ -1,0 +1,169 @@
+/* detect.c - phrase tables that tell bounces and auto-replies apart from
+ * ordinary mail.  Each table is data: one line per phrase, lower case,
+ * matched anywhere in normalised text (subjects: see the note below). */
+#include "detect.h"
+
+#include "matcher.h"
+
+/* Subjects of non-delivery notices. */
+static const char *const bounce_subjects[] = {
+	"undeliverable", "undelivered mail", "undeliverable mail",
+	"undelivered message", "delivery status notification (failure)",
+	"delivery status notification (delay)",
+	"delivery status notification", "delivery notification",
+	"returned mail", "mail delivery failed", "delivery failure",
+	"delivery failed", "failure notice", "failure delivery",
+	"mail delivery failure", "email delivery failure", "delivery problem",
+	"non-delivery", "nondeliverable", "non deliverable",
+	"not delivered", "could not be delivered", "couldn't be delivered",
+	"delivery has failed", "mail system error", "message not delivered",
+	"returned to sender", "delivery report", "undelivered",
+	"rejected:", "mail could not be delivered", "warning: message",
+	"delayed mail", "delivery delayed", "delivery delay",
+	"mail delivery system", "delivery final failure",
+	"nicht zustellbar", "unzustellbar", "non remis", "non distribuable",
+	"échec de la remise", "non recapitabile", "no se puede entregar",
+	"não entregue", "kunde inte levereras", "onbestelbaar",
+	"配信エラー", "送信エラー", "配送エラー", "返送", "エラー",
+};
+
+/* Sentences of a notice body that say delivery failed. */
+static const char *const bounce_bodies[] = {
+	"could not be delivered", "couldn't be delivered",
+	"was not delivered", "wasn't delivered", "not be delivered",
+	"could not deliver", "couldn't deliver", "unable to deliver",
+	"wasn't able to deliver", "was unable to deliver",
+	"delivery to the following recipient",
+	"delivery to the following recipients failed",
+	"following address(es) failed", "following addresses failed",
+	"following addresses had permanent fatal errors",
+	"following recipients", "following recipient",
+	"following address", "permanent error", "permanent fatal error",
+	"fatal error", "delivery has failed", "delivery failed",
+	"delivery failure", "undeliverable", "undelivered",
+	"error delivering your mail", "did not reach the following",
+	"message could not be sent", "failed to deliver",
+	"returned to sender", "rejected your message",
+	"remote host said", "smtp error from remote", "error from remote",
+	"the error that the other server returned",
+	"message you sent", "non-delivery", "has been rejected",
+	"could not be forwarded", "your message", "your email",
+	"nicht zugestellt", "konnte nicht", "n'a pas pu être remis",
+	"n'a pas été remis", "non è stato possibile", "no se pudo entregar",
+	"não foi possível entregar", "kunde inte levereras",
+	"送信できません", "届きませんでした", "配信できません",
+	"送信できませんでした", "配送できませんでした",
+};
+
+/* Warnings that delivery is only delayed. */
+static const char *const delay_bodies[] = {
+	"has not yet been delivered", "not yet been delivered",
+	"delivery is delayed", "delivery has been delayed",
+	"message delayed", "will continue trying", "still trying",
+	"will retry", "will be retried", "this is a warning",
+	"warning: message", "temporary error", "delivery attempts will continue",
+	"no action is required on your part",
+};
+
+/* Subjects of auto-replies.  The text has to start with one of these
+ * (the caller checks the offset). */
+static const char *const autoreply_subjects[] = {
+	"auto:", "autoreply", "auto-reply", "auto reply", "auto response",
+	"autoresponse", "automatic reply", "automatic response",
+	"out of office", "out of the office", "away from", "on vacation",
+	"vacation", "i am away", "i'm away", "abwesenheitsnotiz",
+	"abwesend", "automatische antwort", "réponse automatique",
+	"absence", "risposta automatica", "fuori ufficio",
+	"respuesta automática", "fuera de la oficina",
+	"resposta automática", "frånvaro", "autosvar", "自動応答",
+	"不在", "自動返信",
+};
+
+/* Display names and local parts of mail systems. */
+static const char *const system_senders[] = {
+	"mailer-daemon", "mailer daemon", "mail delivery", "postmaster",
+	"mail administrator", "mail system", "mailerdaemon", "mail-daemon",
+	"delivery subsystem", "mdaemon", "mail delivery subsystem",
+	"microsoftexchange", "mail router", "mta", "notes mail",
+	"postmaster@", "bounce", "nobody@", "system administrator",
+	"internet mail delivery", "messaging system",
+};
+
+/* Security gateways whose "user unknown" may be a policy block. */
+static const char *const gateways[] = {
+	"mimecast", "proofpoint", "pphosted", "barracuda", "ironport",
+	"cisco", "messagelabs", "symantec", "trend micro", "trendmicro",
+	"sophos", "forcepoint", "websense", "mcafee", "mxlogic",
+	"fortimail", "spamtitan", "mailmarshal", "surfcontrol",
+	"securence", "mailcontrol", "hornetsecurity", "retarus",
+	"trustwave", "mailfoundry",
+};
+
+typedef struct table {
+	const char *const *phrases;
+	size_t count;
+	rebound_matcher *m;
+	bool failed;
+} table;
+
+#define TABLE(a) { a, sizeof(a) / sizeof(*a), NULL, false }
+
+static table t_subject = TABLE(bounce_subjects);
+static table t_body = TABLE(bounce_bodies);
+static table t_delay = TABLE(delay_bodies);
+static table t_auto = TABLE(autoreply_subjects);
+static table t_system = TABLE(system_senders);
+static table t_gateway = TABLE(gateways);
+
+static const char *lookup(table *t, const char *norm, size_t len)
+{
+	if (t->m == NULL && !t->failed) {
+		t->m = rebound_matcher_build(t->phrases, t->count, 0);
+		t->failed = t->m == NULL;
+	}
+	if (t->m == NULL)
+		return NULL;
+	long id = rebound_matcher_first(t->m, norm, len);
+	return id < 0 ? NULL : t->phrases[id];
+}
+
+const char *rebound_detect_bounce_subject(const char *norm, size_t len)
+{
+	return lookup(&t_subject, norm, len);
+}
+
+const char *rebound_detect_bounce_body(const char *norm, size_t len)
+{
+	return lookup(&t_body, norm, len);
+}
+
+const char *rebound_detect_delay_body(const char *norm, size_t len)
+{
+	return lookup(&t_delay, norm, len);
+}
+
+const char *rebound_detect_autoreply_subject(const char *norm, size_t len)
+{
+	return lookup(&t_auto, norm, len);
+}
+
+const char *rebound_detect_system_sender(const char *norm, size_t len)
+{
+	return lookup(&t_system, norm, len);
+}
+
+const char *rebound_detect_gateway(const char *norm, size_t len)
+{
+	return lookup(&t_gateway, norm, len);
+}
+
+void rebound_detect_release(void)
+{
+	table *all[] = { &t_subject, &t_body, &t_delay, &t_auto, &t_system,
+			 &t_gateway };
+	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
+		rebound_matcher_free(all[i]->m);
+		all[i]->m = NULL;
+		all[i]->failed = false;
+	}
+}

@@ -1,0 +1,23 @@
+/* detect.h - the evidence that a message is a bounce, an auto-reply, or
+ * was reported by a security gateway: phrase tables for subjects, senders
+ * and bodies, in many languages, compiled once into matchers.
+ */
+#ifndef REBOUND_DETECT_H
+#define REBOUND_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Each takes normalised text (see rebound_matcher_normalise) and returns
+ * the matching table entry, or NULL. */
+const char *rebound_detect_bounce_subject(const char *norm, size_t len);
+const char *rebound_detect_bounce_body(const char *norm, size_t len);
+const char *rebound_detect_delay_body(const char *norm, size_t len);
+const char *rebound_detect_autoreply_subject(const char *norm, size_t len);
+const char *rebound_detect_system_sender(const char *norm, size_t len);
+/* A security gateway named in the text (for suspect hard bounces). */
+const char *rebound_detect_gateway(const char *norm, size_t len);
+
+void rebound_detect_release(void);
+
+#endif

@@ -1,0 +1,45 @@
+/* dsn.h - RFC 3464 delivery-status fields, tolerant of real MTAs.
+ *
+ * Parses the body of a message/delivery-status (or global-) part into the
+ * per-message fields and one entry per recipient.  Real reports deviate:
+ * missing blank lines between recipients, fields in odd case, address types
+ * missing, folded values, junk lines.  A new recipient starts at a blank
+ * line or when a recipient field repeats.
+ */
+#ifndef REBOUND_DSN_H
+#define REBOUND_DSN_H
+
+#include <stddef.h>
+
+#include "arena.h"
+
+#define REBOUND_DSN_MAX_RCPT 1000
+
+typedef struct rebound_dsn_rcpt {
+	const char *final_rcpt;		/* address part only, raw */
+	const char *original_rcpt;
+	const char *actual_rcpt;	/* X-Actual-Recipient */
+	const char *action;		/* lower-case */
+	const char *status;
+	const char *remote_mta;
+	const char *diagnostic;		/* type stripped */
+	const char *diagnostic_type;	/* "smtp", "x-unix", ... */
+	const char *last_attempt;
+} rebound_dsn_rcpt;
+
+typedef struct rebound_dsn {
+	const char *reporting_mta;
+	const char *envelope_id;
+	const char *received_from_mta;
+	const char *arrival_date;
+	rebound_dsn_rcpt *rcpt;
+	size_t nrcpt;
+} rebound_dsn;
+
+/* Parse text[0..len) (LF line ends).  Returns 0, or -1 when the arena is
+ * spent.  Fields that do not fit are ignored; more than
+ * REBOUND_DSN_MAX_RCPT recipients are dropped. */
+int rebound_dsn_parse(rebound_arena *arena, const char *text, size_t len,
+		      rebound_dsn *out);
+
+#endif

@@ -1,0 +1,410 @@
+/* matcher.c - Aho-Corasick over bytes with ASCII case folding.
+ *
+ * States live in one array; each keeps its children as a sorted slice of a
+ * shared edge array (built in two passes), a failure link and a link to the
+ * nearest state on its failure chain that ends a key.  The root has a full
+ * 256-entry table because most bytes of a text leave it immediately.
+ */
+#include "matcher.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strutil.h"
+
+typedef struct edge {
+	unsigned char byte;
+	uint32_t target;
+} edge;
+
+typedef struct state {
+	uint32_t edges;		/* first edge in m->edge */
+	uint32_t nedges;
+	uint32_t fail;
+	uint32_t out_link;	/* nearest failure-chain state with keys, 0 */
+	int32_t key;		/* a key ending here (more via next_same), -1 */
+} state;
+
+typedef struct key {
+	uint32_t phrase;
+	uint8_t part;		/* 0: whole or first half; 1: second half */
+	uint8_t gapped;		/* the phrase has two halves */
+	uint32_t len;
+	int32_t next_same;	/* another key with the same bytes, or -1 */
+} key;
+
+struct rebound_matcher {
+	state *st;
+	size_t nstates;
+	edge *edge;
+	size_t nedges;
+	key *keys;
+	size_t nkeys;
+	size_t nphrases;
+	size_t max_gap;
+	uint32_t root_next[256];
+};
+
+/* Build-time trie node with a growable child list. */
+typedef struct bnode {
+	unsigned char *bytes;
+	uint32_t *targets;
+	uint32_t n, cap;
+	int32_t key;
+} bnode;
+
+static int bnode_child(bnode **nodes, size_t *count, size_t *cap,
+		       uint32_t at, unsigned char c, uint32_t *out)
+{
+	bnode *nd = &(*nodes)[at];
+	for (uint32_t i = 0; i < nd->n; i++)
+		if (nd->bytes[i] == c) {
+			*out = nd->targets[i];
+			return 0;
+		}
+	if (*count == *cap) {
+		size_t ncap = *cap * 2;
+		bnode *grown = realloc(*nodes, ncap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		memset(grown + *cap, 0, (ncap - *cap) * sizeof(*grown));
+		*nodes = grown;
+		*cap = ncap;
+		nd = &(*nodes)[at];
+	}
+	if (nd->n == nd->cap) {
+		uint32_t ncap = nd->cap ? nd->cap * 2 : 2;
+		unsigned char *b = realloc(nd->bytes, ncap);
+		if (b == NULL)
+			return -1;
+		nd->bytes = b;
+		uint32_t *t = realloc(nd->targets, ncap * sizeof(*t));
+		if (t == NULL)
+			return -1;
+		nd->targets = t;
+		nd->cap = ncap;
+	}
+	uint32_t id = (uint32_t)*count;
+	(*nodes)[id].key = -1;
+	(*count)++;
+	nd->bytes[nd->n] = c;
+	nd->targets[nd->n] = id;
+	nd->n++;
+	*out = id;
+	return 0;
+}
+
+static void free_bnodes(bnode *nodes, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(nodes[i].bytes);
+		free(nodes[i].targets);
+	}
+	free(nodes);
+}
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const edge *x = a, *y = b;
+	return (int)x->byte - (int)y->byte;
+}
+
+static uint32_t goto_state(const rebound_matcher *m, uint32_t s,
+			   unsigned char c)
+{
+	const state *st = &m->st[s];
+	uint32_t lo = 0, hi = st->nedges;
+	const edge *e = m->edge + st->edges;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (e[mid].byte == c)
+			return e[mid].target;
+		if (e[mid].byte < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return UINT32_MAX;
+}
+
+static uint32_t step(const rebound_matcher *m, uint32_t s, unsigned char c)
+{
+	for (;;) {
+		if (s == 0)
+			return m->root_next[c];
+		uint32_t t = goto_state(m, s, c);
+		if (t != UINT32_MAX)
+			return t;
+		s = m->st[s].fail;
+	}
+}
+
+static int add_key(rebound_matcher *m, bnode **nodes, size_t *count,
+		   size_t *cap, const char *text, size_t len, uint32_t phrase,
+		   uint8_t part, uint8_t gapped)
+{
+	uint32_t at = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)rebound_ascii_tolower(text[i]);
+		if (bnode_child(nodes, count, cap, at, c, &at) < 0)
+			return -1;
+	}
+	key *k = &m->keys[m->nkeys];
+	k->phrase = phrase;
+	k->part = part;
+	k->gapped = gapped;
+	k->len = (uint32_t)len;
+	k->next_same = (*nodes)[at].key;
+	(*nodes)[at].key = (int32_t)m->nkeys;
+	m->nkeys++;
+	return 0;
+}
+
+rebound_matcher *rebound_matcher_build(const char *const *phrases,
+				       size_t count, size_t max_gap)
+{
+	rebound_matcher *m = calloc(1, sizeof(*m));
+	size_t ncount = 1, ncap = 256;
+	bnode *nodes = calloc(ncap, sizeof(*nodes));
+	uint32_t *queue = NULL;
+	if (m == NULL || nodes == NULL)
+		goto fail;
+	nodes[0].key = -1;
+	m->nphrases = count;
+	m->max_gap = max_gap;
+	m->keys = calloc(count * 2 + 1, sizeof(*m->keys));
+	if (m->keys == NULL)
+		goto fail;
+	for (size_t i = 0; i < count; i++) {
+		const char *p = phrases[i];
+		const char *star = strchr(p, '*');
+		if (star == NULL) {
+			if (*p == '\0' ||
+			    add_key(m, &nodes, &ncount, &ncap, p, strlen(p),
+				    (uint32_t)i, 0, 0) < 0)
+				goto fail;
+			continue;
+		}
+		if (strchr(star + 1, '*') != NULL || star == p ||
+		    star[1] == '\0')
+			goto fail;
+		if (add_key(m, &nodes, &ncount, &ncap, p, (size_t)(star - p),
+			    (uint32_t)i, 0, 1) < 0 ||
+		    add_key(m, &nodes, &ncount, &ncap, star + 1,
+			    strlen(star + 1), (uint32_t)i, 1, 1) < 0)
+			goto fail;
+	}
+
+	/* Flatten the trie: states and sorted edges. */
+	m->nstates = ncount;
+	m->st = calloc(ncount, sizeof(*m->st));
+	size_t nedges = ncount - 1;
+	m->edge = calloc(nedges ? nedges : 1, sizeof(*m->edge));
+	queue = malloc(ncount * sizeof(*queue));
+	if (m->st == NULL || m->edge == NULL || queue == NULL)
+		goto fail;
+	size_t e = 0;
+	for (size_t s = 0; s < ncount; s++) {
+		m->st[s].edges = (uint32_t)e;
+		m->st[s].nedges = nodes[s].n;
+		m->st[s].key = nodes[s].key;
+		for (uint32_t i = 0; i < nodes[s].n; i++) {
+			m->edge[e].byte = nodes[s].bytes[i];
+			m->edge[e].target = nodes[s].targets[i];
+			e++;
+		}
+		qsort(m->edge + m->st[s].edges, nodes[s].n, sizeof(edge),
+		      cmp_edge);
+	}
+	m->nedges = e;
+	free_bnodes(nodes, ncount);
+	nodes = NULL;
+
+	/* Failure links, breadth first. */
+	for (unsigned c = 0; c < 256; c++)
+		m->root_next[c] = 0;
+	size_t head = 0, tail = 0;
+	for (uint32_t i = 0; i < m->st[0].nedges; i++) {
+		const edge *ed = &m->edge[m->st[0].edges + i];
+		m->root_next[ed->byte] = ed->target;
+		m->st[ed->target].fail = 0;
+		m->st[ed->target].out_link = 0;
+		queue[tail++] = ed->target;
+	}
+	while (head < tail) {
+		uint32_t s = queue[head++];
+		for (uint32_t i = 0; i < m->st[s].nedges; i++) {
+			const edge *ed = &m->edge[m->st[s].edges + i];
+			uint32_t t = ed->target;
+			uint32_t f = step(m, m->st[s].fail, ed->byte);
+			if (f == t)
+				f = 0;
+			m->st[t].fail = f;
+			m->st[t].out_link = m->st[f].key >= 0 ?
+						    f : m->st[f].out_link;
+			queue[tail++] = t;
+		}
+	}
+	free(queue);
+	return m;
+fail:
+	if (nodes != NULL)
+		free_bnodes(nodes, ncount);
+	free(queue);
+	rebound_matcher_free(m);
+	return NULL;
+}
+
+void rebound_matcher_free(rebound_matcher *m)
+{
+	if (m == NULL)
+		return;
+	free(m->st);
+	free(m->edge);
+	free(m->keys);
+	free(m);
+}
+
+/* What one scan saw of each phrase that matched at all. */
+typedef struct hit {
+	uint32_t phrase;
+	size_t first_end;	/* first half: earliest end */
+	size_t last_start;	/* second half: latest start */
+	uint8_t have;		/* bit 0: first half or whole, bit 1: second */
+} hit;
+
+#define MAX_HITS 128
+
+typedef struct scan {
+	hit hits[MAX_HITS];
+	size_t nhits;
+} scan;
+
+static void record(scan *sc, const key *k, size_t end)
+{
+	hit *h = NULL;
+	for (size_t i = 0; i < sc->nhits; i++)
+		if (sc->hits[i].phrase == k->phrase) {
+			h = &sc->hits[i];
+			break;
+		}
+	if (h == NULL) {
+		if (sc->nhits == MAX_HITS)
+			return;	/* bounded; later phrases lose */
+		h = &sc->hits[sc->nhits++];
+		h->phrase = k->phrase;
+		h->first_end = SIZE_MAX;
+		h->last_start = 0;
+		h->have = 0;
+	}
+	if (k->part == 0) {
+		if (!(h->have & 1))
+			h->first_end = end;
+		h->have |= 1;
+	} else {
+		h->last_start = end - k->len;
+		h->have |= 2;
+	}
+}
+
+static void run(const rebound_matcher *m, const char *text, size_t len,
+		scan *sc)
+{
+	uint32_t s = 0;
+	sc->nhits = 0;
+	for (size_t i = 0; i < len; i++) {
+		s = step(m, s, (unsigned char)rebound_ascii_tolower(text[i]));
+		for (uint32_t o = m->st[s].key >= 0 ? s : m->st[s].out_link;
+		     o != 0; o = m->st[o].out_link)
+			for (int32_t k = m->st[o].key; k >= 0;
+			     k = m->keys[k].next_same)
+				record(sc, &m->keys[k], i + 1);
+	}
+}
+
+static bool complete(const rebound_matcher *m, const hit *h,
+		     const key *first)
+{
+	if (!first->gapped)
+		return h->have & 1;
+	if ((h->have & 3) != 3 || h->last_start < h->first_end)
+		return false;
+	return h->last_start - h->first_end <= m->max_gap;
+}
+
+/* The first key of each phrase tells whether it is gapped. */
+static const key *phrase_key(const rebound_matcher *m, uint32_t phrase)
+{
+	/* Keys are added in phrase order, one or two per phrase. */
+	size_t lo = 0, hi = m->nkeys;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m->keys[mid].phrase < phrase)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return &m->keys[lo];
+}
+
+long rebound_matcher_first(const rebound_matcher *m, const char *text,
+			   size_t len)
+{
+	scan sc;
+	run(m, text, len, &sc);
+	long best = -1;
+	for (size_t i = 0; i < sc.nhits; i++) {
+		const hit *h = &sc.hits[i];
+		if ((best < 0 || (long)h->phrase < best) &&
+		    complete(m, h, phrase_key(m, h->phrase)))
+			best = (long)h->phrase;
+	}
+	return best;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const hit *x = a, *y = b;
+	return x->phrase < y->phrase ? -1 : x->phrase > y->phrase;
+}
+
+void rebound_matcher_each(const rebound_matcher *m, const char *text,
+			  size_t len, bool (*found)(size_t id, void *ctx),
+			  void *ctx)
+{
+	scan sc;
+	run(m, text, len, &sc);
+	qsort(sc.hits, sc.nhits, sizeof(hit), cmp_hit);
+	for (size_t i = 0; i < sc.nhits; i++)
+		if (complete(m, &sc.hits[i], phrase_key(m, sc.hits[i].phrase)) &&
+		    !found(sc.hits[i].phrase, ctx))
+			return;
+}
+
+char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
+				size_t len, size_t *out_len)
+{
+	char *out = rebound_arena_alloc(arena, len + 1);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	bool space = true;	/* drops leading white space */
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (rebound_is_space(c) || c == '\0') {
+			if (!space)
+				out[o++] = ' ';
+			space = true;
+			continue;
+		}
+		out[o++] = rebound_ascii_tolower(c);
+		space = false;
+	}
+	if (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	if (out_len != NULL)
+		*out_len = o;
+	return out;
+}

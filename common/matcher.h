@@ -1,0 +1,49 @@
+/* matcher.h - many phrases, one pass: an Aho-Corasick automaton.
+ *
+ * Rule tables are compiled once into an automaton over bytes, ASCII letters
+ * folded to lower case, so a text of n bytes is scanned in O(n) whatever the
+ * number of phrases: no backtracking, no regular expressions.  Phrases are
+ * UTF-8 and matched byte for byte (Japanese, German, ... work as they are).
+ *
+ * A phrase may carry one gap, written "first*second": it matches when
+ * `second` starts at or after the end of `first`, at most `max_gap` bytes
+ * later (checked after the scan with the first end and the last start of
+ * each half, so the cost stays linear).
+ *
+ * Texts are expected to be normalised with rebound_matcher_normalise():
+ * runs of white space become one space and ASCII is lower-cased, so a phrase
+ * written with single spaces matches text folded over several lines.
+ */
+#ifndef REBOUND_MATCHER_H
+#define REBOUND_MATCHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+
+typedef struct rebound_matcher rebound_matcher;
+
+/* Build a matcher for phrases[0..count); phrase i gets id i.  Returns NULL
+ * on allocation failure or a phrase with more than one '*'. */
+rebound_matcher *rebound_matcher_build(const char *const *phrases,
+				       size_t count, size_t max_gap);
+void rebound_matcher_free(rebound_matcher *m);
+
+/* Scan text[0..len) and return the lowest id among the phrases found, or
+ * -1.  Lower ids win, so a table's order is its priority. */
+long rebound_matcher_first(const rebound_matcher *m, const char *text,
+			   size_t len);
+
+/* Scan once and call found(id, ctx) for every phrase that matches (in id
+ * order); stops early when found returns false. */
+void rebound_matcher_each(const rebound_matcher *m, const char *text,
+			  size_t len, bool (*found)(size_t id, void *ctx),
+			  void *ctx);
+
+/* Lower-case ASCII, fold white space runs to one space, trim; returns a
+ * NUL-terminated arena copy (NULL when the arena is spent). */
+char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
+				size_t len, size_t *out_len);
+
+#endif

@@ -1,0 +1,119 @@
+/* result.h - what the core answers for one message.
+ *
+ * The vocabulary (classes, actions, reasons) and the result structure that
+ * rebound_classify() fills.  All strings in a result belong to the arena the
+ * message was classified in.
+ */
+#ifndef REBOUND_RESULT_H
+#define REBOUND_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum rebound_class {
+	REBOUND_CLASS_NOT_BOUNCE = 0,
+	REBOUND_CLASS_BOUNCE,		/* failed or delayed delivery */
+	REBOUND_CLASS_DELIVERED,	/* delivered/relayed/expanded DSN */
+	REBOUND_CLASS_AUTOREPLY,	/* RFC 3834 or vacation */
+	REBOUND_CLASS_FEEDBACK,		/* RFC 5965 ARF */
+} rebound_class;
+
+typedef enum rebound_action {
+	REBOUND_ACTION_NONE = 0,
+	REBOUND_ACTION_FAILED,
+	REBOUND_ACTION_DELAYED,
+	REBOUND_ACTION_DELIVERED,
+	REBOUND_ACTION_RELAYED,
+	REBOUND_ACTION_EXPANDED,
+	REBOUND_ACTION_AUTOREPLY,
+	REBOUND_ACTION_FEEDBACK,
+} rebound_action;
+
+/* The reason vocabulary of design.md (Sisimai's), in alphabetical order
+ * after UNDEFINED. */
+#define REBOUND_REASONS(X) \
+	X(UNDEFINED, "undefined") \
+	X(AUTHFAILURE, "authfailure") \
+	X(BADREPUTATION, "badreputation") \
+	X(BLOCKED, "blocked") \
+	X(CONTENTERROR, "contenterror") \
+	X(DELIVERED, "delivered") \
+	X(EXCEEDLIMIT, "exceedlimit") \
+	X(EXPIRED, "expired") \
+	X(FAILEDSTARTTLS, "failedstarttls") \
+	X(FEEDBACK, "feedback") \
+	X(FILTERED, "filtered") \
+	X(HASMOVED, "hasmoved") \
+	X(HOSTUNKNOWN, "hostunknown") \
+	X(MAILBOXFULL, "mailboxfull") \
+	X(MAILERERROR, "mailererror") \
+	X(MESGTOOBIG, "mesgtoobig") \
+	X(NETWORKERROR, "networkerror") \
+	X(NORELAYING, "norelaying") \
+	X(NOTACCEPT, "notaccept") \
+	X(NOTCOMPLIANTRFC, "notcompliantrfc") \
+	X(ONHOLD, "onhold") \
+	X(POLICYVIOLATION, "policyviolation") \
+	X(REJECTED, "rejected") \
+	X(REQUIREPTR, "requireptr") \
+	X(SECURITYERROR, "securityerror") \
+	X(SPAMDETECTED, "spamdetected") \
+	X(SPEEDING, "speeding") \
+	X(SUPPRESSED, "suppressed") \
+	X(SUSPEND, "suspend") \
+	X(SYNTAXERROR, "syntaxerror") \
+	X(SYSTEMERROR, "systemerror") \
+	X(SYSTEMFULL, "systemfull") \
+	X(TOOMANYCONN, "toomanyconn") \
+	X(USERUNKNOWN, "userunknown") \
+	X(VACATION, "vacation") \
+	X(VIRUSDETECTED, "virusdetected")
+
+typedef enum rebound_reason {
+#define REBOUND_REASON_ENUM(sym, name) REBOUND_REASON_##sym,
+	REBOUND_REASONS(REBOUND_REASON_ENUM)
+#undef REBOUND_REASON_ENUM
+	REBOUND_REASON_COUNT
+} rebound_reason;
+
+const char *rebound_reason_name(rebound_reason r);
+/* The reason named `name`, or -1. */
+int rebound_reason_from_name(const char *name);
+const char *rebound_action_name(rebound_action a);
+const char *rebound_class_name(rebound_class c);
+
+/* Marketo-style category (1, 2, 3, 4 or 9) and HubSpot-style label. */
+int rebound_reason_category(rebound_reason r);
+const char *rebound_reason_hubspot(rebound_reason r);
+
+typedef struct rebound_recipient {
+	const char *address;		/* normalised, never NULL */
+	rebound_action action;
+	char status[16];		/* "5.1.1" or "" */
+	char reply_code[4];		/* "550" or "" */
+	rebound_reason reason;
+	bool hard;
+	bool suspect;			/* user unknown that may be a block */
+	const char *diagnostic;		/* one line, or NULL */
+	const char *remote_mta;		/* or NULL */
+	const char *rule;		/* the rule that decided the reason */
+} rebound_recipient;
+
+typedef struct rebound_result {
+	rebound_class cls;
+	const char *format;		/* "rfc3464", "exim", "qmail", ... */
+	const char *evidence;		/* why it is (not) a bounce */
+	rebound_recipient *rcpt;
+	size_t nrcpt;
+	const char *reporting_mta;	/* or NULL */
+	const char *gateway;		/* security gateway that reported */
+	/* What links the bounce to what was sent (each may be NULL). */
+	const char *orig_message_id;
+	const char *envelope_id;
+	const char *campaign;
+	const char *sender_domain;
+	const char *verp_recipient;
+	unsigned msg_flags;		/* REBOUND_MSG_* from the parser */
+} rebound_result;
+
+#endif

@@ -1,0 +1,54 @@
+/* rules.h - the reason rules, as data.
+ *
+ * Three tables decide a recipient's reason:
+ *   - phrases found in the diagnostic text (many languages), in priority
+ *     order: the first entry that matches wins;
+ *   - enhanced status codes (RFC 3463, 7372, ...): the most specific entry;
+ *   - SMTP reply codes (RFC 5321, 7504).
+ * Each entry has a stable id printed by `rebound explain` and carried in
+ * the JSON ("rule").  Adding a vendor phrase is one line here plus one
+ * fixture under tests/fixtures/rules/.
+ */
+#ifndef REBOUND_RULES_H
+#define REBOUND_RULES_H
+
+#include <stddef.h>
+
+#include "result.h"
+
+typedef struct rebound_phrase_rule {
+	rebound_reason reason;
+	const char *lang;	/* "en", "ja", "de", ... */
+	const char *phrase;	/* lower case; one '*' gap allowed */
+} rebound_phrase_rule;
+
+typedef struct rebound_status_rule {
+	const char *code;	/* "X.1.1": class-free subject.detail, or a
+				   full code "5.1.1" when the class matters */
+	rebound_reason reason;
+} rebound_status_rule;
+
+typedef struct rebound_reply_rule {
+	const char *code;	/* "552" */
+	rebound_reason reason;
+} rebound_reply_rule;
+
+extern const rebound_phrase_rule rebound_phrase_rules[];
+extern const size_t rebound_phrase_rule_count;
+extern const rebound_status_rule rebound_status_rules[];
+extern const size_t rebound_status_rule_count;
+extern const rebound_reply_rule rebound_reply_rules[];
+extern const size_t rebound_reply_rule_count;
+
+/* Find the reason for normalised diagnostic text (see matcher.h); returns
+ * the rule index or -1.  The matcher is compiled on first use. */
+long rebound_rules_match_phrase(const char *norm_text, size_t len);
+/* Rule index for an enhanced status code ("5.1.1"), or -1. */
+long rebound_rules_match_status(const char *status);
+/* Rule index for a reply code ("550"), or -1. */
+long rebound_rules_match_reply(const char *reply);
+
+/* Free compiled matchers (tests, leak checkers). */
+void rebound_rules_release(void);
+
+#endif

@@ -1,0 +1,292 @@
+/* textbounce.c - recipients and their errors in a human-readable bounce. */
+#include "textbounce.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "address.h"
+#include "strutil.h"
+
+#define MAX_BLOCK 4096
+#define MAX_SEGMENTS 8
+
+/* Lines that announce the returned copy of the original message.  Matched
+ * against the start of a normalised line (lower case, single spaces,
+ * leading dashes and spaces dropped). */
+static const char *const original_markers[] = {
+	"this is a copy of the message",
+	"below this line is a copy of the message",
+	"message headers follow",
+	"original message follows",
+	"original message",
+	"the original message headers",
+	"original message headers",
+	"unsent message follows",
+	"unsent message below",
+	"returned message follows",
+	"returned mail follows",
+	"returned message",
+	"message header follows",
+	"included is a copy of the message",
+	"copy of the original message",
+	"a copy of the original message",
+	"headers of the original message",
+	"original headers",
+	"start of returned message",
+	"begin original message",
+	"forwarded message",
+	"元のメッセージ",
+	"送信したメール",
+};
+
+/* Header names that start a copy of a header block. */
+static const char *const copy_headers[] = {
+	"received:", "return-path:", "message-id:", "date:", "from:",
+	"to:", "subject:", "mime-version:", "content-type:", "x-mailer:",
+	"dkim-signature:", "delivered-to:", "reply-to:", "cc:",
+};
+
+static bool starts_with_copy_header(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof(copy_headers) / sizeof(*copy_headers); i++)
+		if (rebound_ascii_istarts(s, n, copy_headers[i]))
+			return true;
+	return false;
+}
+
+/* Normalise the start of a line for marker checks. */
+static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	bool space = true;
+	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+		char c = s[i];
+		if (o == 0 && (c == '-' || c == '=' || c == '*' || c == '_' ||
+			       c == '>' || c == '[' || c == '(' ||
+			       rebound_is_space(c)))
+			continue;
+		if (rebound_is_space(c)) {
+			if (!space)
+				out[o++] = ' ';
+			space = true;
+			continue;
+		}
+		out[o++] = rebound_ascii_tolower(c);
+		space = false;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t rebound_textbounce_original_start(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	bool prev_blank = true;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end;
+		size_t n = (size_t)(eol - p);
+		char key[96];
+		size_t kn = marker_key(p, n, key, sizeof(key));
+		for (size_t i = 0;
+		     kn > 0 && i < sizeof(original_markers) / sizeof(*original_markers);
+		     i++) {
+			size_t ml = strlen(original_markers[i]);
+			if (kn >= ml && memcmp(key, original_markers[i], ml) == 0)
+				return (size_t)(p - text);
+		}
+		/* Two header lines in a row after a blank line: a copy. */
+		if (prev_blank && starts_with_copy_header(p, n) && nl != NULL) {
+			const char *q = nl + 1;
+			const char *nl2 = memchr(q, '\n', (size_t)(end - q));
+			size_t n2 = (size_t)((nl2 != NULL ? nl2 : end) - q);
+			if (starts_with_copy_header(q, n2) ||
+			    (n2 > 0 && rebound_is_wsp(q[0]) &&
+			     rebound_ascii_istarts(p, n, "received:")))
+				return (size_t)(p - text);
+		}
+		size_t tn = n;
+		const char *t = p;
+		rebound_trim(&t, &tn);
+		prev_blank = tn == 0;
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return len;
+}
+
+typedef struct segment {
+	size_t from, to;	/* byte range in text */
+} segment;
+
+typedef struct cand {
+	const char *address;
+	segment seg[MAX_SEGMENTS];
+	size_t nseg;
+	unsigned strength;
+} cand;
+
+/* Does the text just before an address say it is the sender? */
+static bool sender_context(const char *line, size_t at)
+{
+	size_t from = at > 24 ? at - 24 : 0;
+	const char *s = line + from;
+	size_t n = at - from;
+	return rebound_memcasemem(s, n, "mail from", 9) != NULL ||
+	       rebound_memcasemem(s, n, "envelope-from", 13) != NULL ||
+	       rebound_memcasemem(s, n, "sender", 6) != NULL ||
+	       rebound_memcasemem(s, n, "from:", 5) != NULL ||
+	       rebound_memcasemem(s, n, "from <", 6) != NULL;
+}
+
+/* Lines that only ever carry the sender or a message identifier. */
+static bool skip_line(const char *s, size_t n)
+{
+	static const char *const heads[] = {
+		"from:", "reply-to:", "return-path:", "message-id:",
+		"in-reply-to:", "references:", "sender:", "x-", "dkim",
+		"list-", "received:", "by ", "id ", "(envelope-from",
+		"envelope-from", "mail from", ">>> mail from",
+	};
+	while (n > 0 && rebound_is_space(*s)) {
+		s++;
+		n--;
+	}
+	for (size_t i = 0; i < sizeof(heads) / sizeof(*heads); i++)
+		if (rebound_ascii_istarts(s, n, heads[i]))
+			return true;
+	return false;
+}
+
+static bool excluded(const char *addr, const char *const *exclude,
+		     size_t nexclude)
+{
+	for (size_t i = 0; i < nexclude; i++)
+		if (exclude[i] != NULL && rebound_address_same(addr, exclude[i]))
+			return true;
+	return false;
+}
+
+static cand *find_cand(cand *c, size_t n, const char *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rebound_address_same(c[i].address, addr))
+			return &c[i];
+	return NULL;
+}
+
+static void close_segment(cand *c, size_t to)
+{
+	if (c != NULL && c->nseg > 0 && c->seg[c->nseg - 1].to == SIZE_MAX)
+		c->seg[c->nseg - 1].to = to;
+}
+
+static void open_segment(cand *c, size_t from)
+{
+	if (c->nseg < MAX_SEGMENTS) {
+		c->seg[c->nseg].from = from;
+		c->seg[c->nseg].to = SIZE_MAX;
+		c->nseg++;
+	}
+}
+
+int rebound_textbounce_scan(rebound_arena *arena, const char *text,
+			    size_t len, const char *const *exclude,
+			    size_t nexclude, rebound_text_scan *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t stop = rebound_textbounce_original_start(text, len);
+	out->original_at = stop;
+	cand *cands = rebound_arena_calloc(arena, REBOUND_TEXT_MAX_RCPT,
+					   sizeof(*cands));
+	if (cands == NULL)
+		return -1;
+	size_t ncand = 0;
+	cand *current = NULL;
+	size_t first_at = stop;
+
+	const char *p = text, *end = text + stop;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end;
+		size_t n = (size_t)(eol - p);
+		size_t line_at = (size_t)(p - text);
+		cand *line_cand = NULL;
+
+		if (!skip_line(p, n)) {
+			size_t off = 0;
+			while (off < n) {
+				size_t at, span;
+				char *addr = rebound_address_find(
+					arena, p + off, n - off, &at, &span);
+				if (addr == NULL)
+					break;
+				size_t abs_at = off + at;
+				off = abs_at + span;
+				if (rebound_address_is_system(addr) ||
+				    excluded(addr, exclude, nexclude) ||
+				    sender_context(p, abs_at))
+					continue;
+				/* Message-ID-like: "<digits.x@host>" next to
+				   "id" words are rare in error text; skip
+				   tokens with '$' or very long locals. */
+				cand *c = find_cand(cands, ncand, addr);
+				if (c == NULL) {
+					if (ncand == REBOUND_TEXT_MAX_RCPT)
+						continue;
+					c = &cands[ncand++];
+					c->address = addr;
+					c->strength = 1;
+				}
+				if (line_cand == NULL)
+					line_cand = c;
+			}
+		}
+		if (line_cand != NULL && line_cand != current) {
+			if (current != NULL)
+				close_segment(current, line_at);
+			if (first_at == stop)
+				first_at = line_at;
+			/* The error may be on the line before: "user@x:" is
+			   common, but so is an error line that names it. */
+			open_segment(line_cand, line_at);
+			current = line_cand;
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (current != NULL)
+		close_segment(current, stop);
+
+	out->preamble = text;
+	out->preamble_len = first_at;
+	if (ncand == 0)
+		return 0;
+	out->rcpt = rebound_arena_calloc(arena, ncand, sizeof(*out->rcpt));
+	if (out->rcpt == NULL)
+		return -1;
+	for (size_t i = 0; i < ncand; i++) {
+		char *block = rebound_arena_alloc(arena, MAX_BLOCK + 1);
+		if (block == NULL)
+			return -1;
+		size_t bl = 0;
+		for (size_t s = 0; s < cands[i].nseg; s++) {
+			size_t from = cands[i].seg[s].from;
+			size_t to = cands[i].seg[s].to;
+			if (to > stop)
+				to = stop;
+			size_t take = to > from ? to - from : 0;
+			if (bl + take + 1 > MAX_BLOCK)
+				take = MAX_BLOCK - bl - 1;
+			memcpy(block + bl, text + from, take);
+			bl += take;
+			if (bl + 1 < MAX_BLOCK)
+				block[bl++] = '\n';
+		}
+		block[bl] = '\0';
+		out->rcpt[i].address = cands[i].address;
+		out->rcpt[i].block = block;
+		out->rcpt[i].block_len = bl;
+		out->rcpt[i].strength = cands[i].strength;
+	}
+	out->nrcpt = ncand;
+	return 0;
+}

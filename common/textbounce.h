@@ -1,0 +1,48 @@
+/* textbounce.h - recipients and their errors in a human-readable bounce.
+ *
+ * Most MTAs that do not send RFC 3464 reports (qmail, Exim, DMA, Gmail,
+ * Yahoo, Lotus Notes, gateways) share one shape: an explanation, then each
+ * failed address followed (or preceded on the same line) by the remote
+ * server's answer, then a copy of the original message.  This module finds
+ * where the copy starts, collects every address mentioned in a recipient
+ * role (not the sender, not a postmaster, not a Message-ID), and gives each
+ * the text around it as its diagnostic block.
+ */
+#ifndef REBOUND_TEXTBOUNCE_H
+#define REBOUND_TEXTBOUNCE_H
+
+#include <stddef.h>
+
+#include "arena.h"
+
+#define REBOUND_TEXT_MAX_RCPT 200
+
+typedef struct rebound_text_rcpt {
+	const char *address;	/* normalised */
+	const char *block;	/* the lines that speak of it, NUL-terminated */
+	size_t block_len;
+	unsigned strength;	/* how sure: 2 = in a recipient role */
+} rebound_text_rcpt;
+
+typedef struct rebound_text_scan {
+	rebound_text_rcpt *rcpt;
+	size_t nrcpt;
+	size_t original_at;	/* where the returned copy starts, or len */
+	const char *preamble;	/* text before the first recipient */
+	size_t preamble_len;
+} rebound_text_scan;
+
+/* Scan text[0..len) (UTF-8, LF line ends).  Addresses equal to one of
+ * exclude[0..nexclude) are treated as the sender.  Returns 0, or -1 when
+ * the arena is spent. */
+int rebound_textbounce_scan(rebound_arena *arena, const char *text,
+			    size_t len, const char *const *exclude,
+			    size_t nexclude, rebound_text_scan *out);
+
+/* Where a copy of the original message starts in text[0..len): a marker
+ * line ("This is a copy of the message", "Below this line is a copy",
+ * "Original message follows", ...) or a block of header lines.  Returns
+ * len when there is none. */
+size_t rebound_textbounce_original_start(const char *text, size_t len);
+
+#endif

@@ -1,0 +1,120 @@
+/* vocab.c - names and categories of the result vocabulary. */
+#include "result.h"
+
+#include <string.h>
+
+static const char *const reason_names[] = {
+#define REBOUND_REASON_NAME(sym, name) name,
+	REBOUND_REASONS(REBOUND_REASON_NAME)
+#undef REBOUND_REASON_NAME
+};
+
+const char *rebound_reason_name(rebound_reason r)
+{
+	if ((unsigned)r >= REBOUND_REASON_COUNT)
+		return "undefined";
+	return reason_names[r];
+}
+
+int rebound_reason_from_name(const char *name)
+{
+	for (int i = 0; i < REBOUND_REASON_COUNT; i++)
+		if (strcmp(reason_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *rebound_action_name(rebound_action a)
+{
+	static const char *const names[] = {
+		"none", "failed", "delayed", "delivered", "relayed",
+		"expanded", "autoreply", "feedback",
+	};
+	if ((unsigned)a >= sizeof(names) / sizeof(*names))
+		return "none";
+	return names[a];
+}
+
+const char *rebound_class_name(rebound_class c)
+{
+	static const char *const names[] = {
+		"not-bounce", "bounce", "delivered", "autoreply", "feedback",
+	};
+	if ((unsigned)c >= sizeof(names) / sizeof(*names))
+		return "not-bounce";
+	return names[c];
+}
+
+/* Marketo-style: 1 hard/suspended (blocks), 2 hard/invalid, 3 soft
+ * (full, throttled, expired), 4 soft technical, 9 anything else. */
+int rebound_reason_category(rebound_reason r)
+{
+	switch (r) {
+	case REBOUND_REASON_BLOCKED:
+	case REBOUND_REASON_SPAMDETECTED:
+	case REBOUND_REASON_BADREPUTATION:
+	case REBOUND_REASON_POLICYVIOLATION:
+	case REBOUND_REASON_AUTHFAILURE:
+	case REBOUND_REASON_REQUIREPTR:
+	case REBOUND_REASON_SECURITYERROR:
+	case REBOUND_REASON_VIRUSDETECTED:
+	case REBOUND_REASON_FILTERED:
+	case REBOUND_REASON_REJECTED:
+	case REBOUND_REASON_NORELAYING:
+	case REBOUND_REASON_CONTENTERROR:
+	case REBOUND_REASON_NOTCOMPLIANTRFC:
+		return 1;
+	case REBOUND_REASON_USERUNKNOWN:
+	case REBOUND_REASON_HOSTUNKNOWN:
+	case REBOUND_REASON_HASMOVED:
+	case REBOUND_REASON_NOTACCEPT:
+	case REBOUND_REASON_SYNTAXERROR:
+	case REBOUND_REASON_SUSPEND:
+		return 2;
+	case REBOUND_REASON_MAILBOXFULL:
+	case REBOUND_REASON_TOOMANYCONN:
+	case REBOUND_REASON_SPEEDING:
+	case REBOUND_REASON_EXPIRED:
+	case REBOUND_REASON_EXCEEDLIMIT:
+	case REBOUND_REASON_MESGTOOBIG:
+		return 3;
+	case REBOUND_REASON_NETWORKERROR:
+	case REBOUND_REASON_SYSTEMERROR:
+	case REBOUND_REASON_SYSTEMFULL:
+	case REBOUND_REASON_MAILERERROR:
+	case REBOUND_REASON_FAILEDSTARTTLS:
+		return 4;
+	default:
+		return 9;
+	}
+}
+
+const char *rebound_reason_hubspot(rebound_reason r)
+{
+	switch (r) {
+	case REBOUND_REASON_USERUNKNOWN:
+	case REBOUND_REASON_HOSTUNKNOWN:
+	case REBOUND_REASON_HASMOVED:
+	case REBOUND_REASON_NOTACCEPT:
+	case REBOUND_REASON_SUSPEND:
+		return "unknown user";
+	case REBOUND_REASON_MAILBOXFULL:
+		return "mailbox full";
+	case REBOUND_REASON_CONTENTERROR:
+	case REBOUND_REASON_MESGTOOBIG:
+	case REBOUND_REASON_VIRUSDETECTED:
+	case REBOUND_REASON_NOTCOMPLIANTRFC:
+		return "content";
+	case REBOUND_REASON_SPAMDETECTED:
+	case REBOUND_REASON_BLOCKED:
+	case REBOUND_REASON_BADREPUTATION:
+		return "spam";
+	case REBOUND_REASON_AUTHFAILURE:
+	case REBOUND_REASON_POLICYVIOLATION:
+	case REBOUND_REASON_REQUIREPTR:
+	case REBOUND_REASON_SECURITYERROR:
+		return "policy";
+	default:
+		return "other";
+	}
+}
