@@ -1,0 +1,244 @@
+/* check_strutil.c - unit tests for common/strutil.c (ASCII helpers). */
+#include "rebound-config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strutil.h"
+
+/* Offset of a match in hay, or -1 for NULL. */
+static long find(const char *hay, size_t hlen, const char *needle)
+{
+	const char *p = rebound_memcasemem(hay, hlen, needle, strlen(needle));
+	return p == NULL ? -1 : (long)(p - hay);
+}
+
+/* --- rebound_memcasemem --------------------------------------------------- */
+
+START_TEST(memcasemem_empty_needle)
+{
+	const char *hay = "abc";
+
+	/* An empty needle matches at the start, even of an empty hay. */
+	ck_assert_ptr_eq(rebound_memcasemem(hay, 3, "", 0), hay);
+	ck_assert_ptr_eq(rebound_memcasemem(hay, 0, "", 0), hay);
+}
+END_TEST
+
+START_TEST(memcasemem_needle_longer_than_hay)
+{
+	ck_assert_int_eq(find("abc", 3, "abcd"), -1);
+	ck_assert_int_eq(find("", 0, "a"), -1);
+	/* The bytes are there, but beyond hlen. */
+	ck_assert_int_eq(find("abcd", 3, "abcd"), -1);
+}
+END_TEST
+
+START_TEST(memcasemem_positions)
+{
+	ck_assert_int_eq(find("user unknown", 12, "user"), 0);
+	ck_assert_int_eq(find("550 user unknown", 16, "unknown"), 9);
+	/* Match that ends exactly at the end of the hay. */
+	ck_assert_int_eq(find("mailbox full", 12, "full"), 8);
+	ck_assert_int_eq(find("x", 1, "x"), 0);
+	ck_assert_int_eq(find("abc", 3, "abc"), 0);
+	/* The first of several matches. */
+	ck_assert_int_eq(find("ab ab ab", 8, "ab"), 0);
+}
+END_TEST
+
+START_TEST(memcasemem_case)
+{
+	ck_assert_int_eq(find("550 User Unknown", 16, "user unknown"), 4);
+	ck_assert_int_eq(find("mailbox FULL", 12, "Full"), 8);
+	/* Upper-case first letter earlier than a lower-case one. */
+	ck_assert_int_eq(find("Quota quota", 11, "QUOTA"), 0);
+	ck_assert_int_eq(find("xQuota quota", 12, "quota"), 1);
+	/* Lower-case first letter earlier than an upper-case one. */
+	ck_assert_int_eq(find("xquota QUOTA", 12, "Quota"), 1);
+	/* Only ASCII letters fold: '[' (0x5B) is not '{' (0x7B). */
+	ck_assert_int_eq(find("a{b", 3, "a[b"), -1);
+	ck_assert_int_eq(find("@", 1, "`"), -1);
+	/* Non-ASCII bytes are compared as they are. */
+	ck_assert_int_eq(find("gr\xc3\x96\xc3\x9f" "e", 7, "\xc3\xb6"), -1);
+	ck_assert_int_eq(find("gr\xc3\x96\xc3\x9f" "e", 7, "\xc3\x96"), 2);
+}
+END_TEST
+
+START_TEST(memcasemem_partial_and_overlap)
+{
+	/* A failed partial match must not skip a real one. */
+	ck_assert_int_eq(find("aaab", 4, "aab"), 1);
+	ck_assert_int_eq(find("ababac", 6, "abac"), 2);
+	ck_assert_int_eq(find("5.1.5.1.1", 9, "5.1.1"), 4);
+	/* First byte matches often, the rest never. */
+	ck_assert_int_eq(find("aaaaaaaa", 8, "ab"), -1);
+	ck_assert_int_eq(find("non-letter 5.1.1", 16, "5.1.1"), 11);
+}
+END_TEST
+
+START_TEST(memcasemem_respects_length)
+{
+	/* hay[0..5) is "xxxxA": the "B" that would complete "ab" lies past
+	 * the length and must not be read as part of a match. */
+	ck_assert_int_eq(find("xxxxAB", 5, "ab"), -1);
+	ck_assert_int_eq(find("xxxxAB", 6, "ab"), 4);
+	/* Same with the needle's first byte only just inside. */
+	ck_assert_int_eq(find("spam", 3, "spam"), -1);
+	ck_assert_int_eq(find("spam", 3, "am"), -1);
+	ck_assert_int_eq(find("spam", 3, "pa"), 1);
+}
+END_TEST
+
+START_TEST(memcasemem_binary_hay)
+{
+	/* Length-counted: NUL bytes in the hay are ordinary bytes. */
+	static const char hay[] = { 'a', '\0', 'B', 'c', '\0', 'x' };
+
+	ck_assert_int_eq(find(hay, sizeof hay, "bc"), 2);
+	ck_assert_int_eq(find(hay, sizeof hay, "x"), 5);
+	ck_assert_ptr_eq(rebound_memcasemem(hay, sizeof hay, "c\0x", 3), hay + 3);
+	ck_assert_ptr_null(rebound_memcasemem(hay, sizeof hay, "c\0y", 3));
+}
+END_TEST
+
+/* --- comparisons ------------------------------------------------------------ */
+
+START_TEST(ascii_ieq)
+{
+	ck_assert(rebound_ascii_ieq("Content-Type", "content-type"));
+	ck_assert(rebound_ascii_ieq("", ""));
+	ck_assert(!rebound_ascii_ieq("Content-Type", "Content-Typ"));
+	ck_assert(!rebound_ascii_ieq("a", "ab"));
+	ck_assert(!rebound_ascii_ieq("[", "{"));
+	/* No locale folding: A-umlaut in Latin-1 is not a-umlaut. */
+	ck_assert(!rebound_ascii_ieq("\xc4", "\xe4"));
+}
+END_TEST
+
+START_TEST(ascii_nieq)
+{
+	ck_assert(rebound_ascii_nieq("STATUS: 5.1.1", "status: 4.4.1", 8));
+	ck_assert(!rebound_ascii_nieq("STATUS: 5.1.1", "status: 4.4.1", 9));
+	ck_assert(rebound_ascii_nieq("abc", "xyz", 0));
+}
+END_TEST
+
+START_TEST(ascii_istarts)
+{
+	ck_assert(rebound_ascii_istarts("Final-Recipient: rfc822; a@b", 28,
+					"final-recipient:"));
+	ck_assert(rebound_ascii_istarts("abc", 3, ""));
+	ck_assert(rebound_ascii_istarts("abc", 3, "ABC"));
+	/* The prefix is longer than the counted part of s. */
+	ck_assert(!rebound_ascii_istarts("abcdef", 3, "abcd"));
+	ck_assert(!rebound_ascii_istarts("", 0, "a"));
+	ck_assert(!rebound_ascii_istarts("Action: failed", 14, "action;"));
+}
+END_TEST
+
+/* --- in-place helpers --------------------------------------------------- */
+
+START_TEST(ascii_lower)
+{
+	char s[] = "Mailbox FULL [5.2.2] \xc4Z";
+	char empty[] = "";
+
+	ck_assert_ptr_eq(rebound_ascii_lower(s), s);
+	ck_assert_str_eq(s, "mailbox full [5.2.2] \xc4z");
+	ck_assert_str_eq(rebound_ascii_lower(empty), "");
+}
+END_TEST
+
+START_TEST(trim)
+{
+	const char *text = " \t\r\n 5.1.1 unknown \r\n";
+	const char *s = text;
+	size_t len = strlen(text);
+
+	rebound_trim(&s, &len);
+	ck_assert_uint_eq(len, 13);
+	ck_assert_int_eq(memcmp(s, "5.1.1 unknown", len), 0);
+	ck_assert_ptr_eq(s, text + 5);
+
+	/* Only white space: empty. */
+	s = " \t\v\f\r\n";
+	len = strlen(s);
+	rebound_trim(&s, &len);
+	ck_assert_uint_eq(len, 0);
+
+	/* Nothing to trim; an empty string stays empty. */
+	s = "x";
+	len = 1;
+	rebound_trim(&s, &len);
+	ck_assert_uint_eq(len, 1);
+	ck_assert_int_eq(*s, 'x');
+	s = "";
+	len = 0;
+	rebound_trim(&s, &len);
+	ck_assert_uint_eq(len, 0);
+
+	/* Trailing white space past len is not looked at. */
+	s = "ab  ";
+	len = 2;
+	rebound_trim(&s, &len);
+	ck_assert_uint_eq(len, 2);
+}
+END_TEST
+
+START_TEST(char_classes)
+{
+	ck_assert_int_eq(rebound_ascii_tolower('A'), 'a');
+	ck_assert_int_eq(rebound_ascii_tolower('Z'), 'z');
+	ck_assert_int_eq(rebound_ascii_tolower('@'), '@');
+	ck_assert_int_eq(rebound_ascii_tolower('['), '[');
+	ck_assert_int_eq(rebound_ascii_tolower('\xc4'), '\xc4');
+	ck_assert(rebound_is_wsp(' ') && rebound_is_wsp('\t'));
+	ck_assert(!rebound_is_wsp('\n') && !rebound_is_wsp('\r'));
+	ck_assert(rebound_is_space('\n') && rebound_is_space('\v'));
+	ck_assert(!rebound_is_space('\0') && !rebound_is_space('x'));
+	ck_assert(rebound_is_digit('0') && rebound_is_digit('9'));
+	ck_assert(!rebound_is_digit('/') && !rebound_is_digit(':'));
+}
+END_TEST
+
+static Suite *strutil_suite(void)
+{
+	Suite *s = suite_create("strutil");
+	TCase *tc;
+
+	tc = tcase_create("memcasemem");
+	tcase_add_test(tc, memcasemem_empty_needle);
+	tcase_add_test(tc, memcasemem_needle_longer_than_hay);
+	tcase_add_test(tc, memcasemem_positions);
+	tcase_add_test(tc, memcasemem_case);
+	tcase_add_test(tc, memcasemem_partial_and_overlap);
+	tcase_add_test(tc, memcasemem_respects_length);
+	tcase_add_test(tc, memcasemem_binary_hay);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("compare");
+	tcase_add_test(tc, ascii_ieq);
+	tcase_add_test(tc, ascii_nieq);
+	tcase_add_test(tc, ascii_istarts);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("inplace");
+	tcase_add_test(tc, ascii_lower);
+	tcase_add_test(tc, trim);
+	tcase_add_test(tc, char_classes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(strutil_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
