@@ -117,24 +117,22 @@ static int store(rebound_arena *arena, rebound_dsn *out, size_t *cap,
 	default:
 		break;
 	}
-	/* A per-recipient field: find or open the recipient it belongs to. */
-	bool starts = id == F_FINAL || id == F_ORIGINAL;
+	/* A per-recipient field: it opens a new recipient after a blank line
+	   (once the open one names an address) or when it repeats a field
+	   the open recipient already has. */
 	rebound_dsn_rcpt *r = *cur;
-	if (r == NULL || !*block_open ||
-	    (starts && ((id == F_FINAL && r->final_rcpt != NULL) ||
-			(id == F_ORIGINAL &&
-			 (r->original_rcpt != NULL || r->final_rcpt != NULL)))) ||
-	    (id == F_ACTION && r->action != NULL && has_recipient(r)) ||
-	    (id == F_STATUS && r->status != NULL && has_recipient(r))) {
-		/* Fields with no recipient yet fill the open entry. */
-		if (r == NULL || has_recipient(r) || !*block_open) {
-			r = new_rcpt(arena, out, cap);
-			if (r == NULL)
-				return out->nrcpt == REBOUND_DSN_MAX_RCPT ? 0 : -1;
-			*cur = r;
-		}
-		*block_open = true;
+	bool repeat = r != NULL && has_recipient(r) &&
+		      ((id == F_FINAL && r->final_rcpt != NULL) ||
+		       (id == F_ORIGINAL && r->original_rcpt != NULL) ||
+		       (id == F_ACTION && r->action != NULL) ||
+		       (id == F_STATUS && r->status != NULL));
+	if (r == NULL || repeat || (!*block_open && has_recipient(r))) {
+		r = new_rcpt(arena, out, cap);
+		if (r == NULL)
+			return out->nrcpt == REBOUND_DSN_MAX_RCPT ? 0 : -1;
+		*cur = r;
 	}
+	*block_open = true;
 	switch (id) {
 	case F_FINAL:
 		r->final_rcpt = strip_type(arena, value, NULL);
