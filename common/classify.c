@@ -125,48 +125,108 @@ typedef struct reason_choice {
 	const char *rule;
 } reason_choice;
 
+/* The SMTP command a remote answer replied to, from the wording of the
+ * notice ("in reply to RCPT TO command", "after end of data", ">>> DATA"). */
+typedef enum smtp_stage {
+	STAGE_UNKNOWN, STAGE_CONNECT, STAGE_MAIL, STAGE_RCPT, STAGE_DATA,
+} smtp_stage;
+
+static const struct {
+	const char *phrase;
+	smtp_stage stage;
+} stage_phrases[] = {
+	{ "in reply to end of data", STAGE_DATA },
+	{ "in reply to data", STAGE_DATA },
+	{ "in reply to rcpt to", STAGE_RCPT },
+	{ "in reply to mail from", STAGE_MAIL },
+	{ "after end of data", STAGE_DATA },
+	{ "after data", STAGE_DATA },
+	{ "our final data", STAGE_DATA },
+	{ "after rcpt to", STAGE_RCPT },
+	{ "our rcpt to", STAGE_RCPT },
+	{ "after mail from", STAGE_MAIL },
+	{ "our mail from", STAGE_MAIL },
+	{ "after initial connection", STAGE_CONNECT },
+	{ "smtp command data", STAGE_DATA },
+	{ ">>> data", STAGE_DATA },
+	{ ">>> rcpt to", STAGE_RCPT },
+	{ ">>> mail from", STAGE_MAIL },
+};
+
+static smtp_stage find_stage(const char *norm, size_t n)
+{
+	for (size_t i = 0; i < sizeof(stage_phrases) / sizeof(*stage_phrases); i++)
+		if (rebound_memcasemem(norm, n, stage_phrases[i].phrase,
+				       strlen(stage_phrases[i].phrase)) != NULL)
+			return stage_phrases[i].stage;
+	return STAGE_UNKNOWN;
+}
+
+static reason_choice phrase_choice(rebound_arena *arena, long id)
+{
+	const rebound_phrase_rule *r = &rebound_phrase_rules[id];
+	reason_choice c;
+	c.reason = r->reason;
+	c.rule = rebound_arena_printf(arena, "phrase %s/%s%s \"%s\"",
+				      rebound_reason_name(r->reason), r->lang,
+				      r->weak ? "/weak" : "", r->phrase);
+	return c;
+}
+
+/* The order: a strong phrase, a specific status code, a weak phrase, the
+ * reply code; then the SMTP stage refines what the words could not tell
+ * (an unknown user refused only after DATA is a content filter). */
 static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 				   const char *status, const char *reply,
 				   rebound_action action)
 {
 	reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined" };
+	char *norm = NULL;
+	size_t nl = 0;
+	long strong = -1, weak = -1;
 	if (diag != NULL && *diag != '\0') {
-		size_t nl;
-		char *norm = rebound_matcher_normalise(arena, diag,
-						       strlen(diag), &nl);
+		norm = rebound_matcher_normalise(arena, diag, strlen(diag), &nl);
 		if (norm != NULL) {
 			blank_addresses(norm, nl);
-			long id = rebound_rules_match_phrase(norm, nl);
-			if (id >= 0) {
-				const rebound_phrase_rule *r =
-					&rebound_phrase_rules[id];
-				c.reason = r->reason;
-				c.rule = rebound_arena_printf(
-					arena, "phrase %s/%s \"%s\"",
-					rebound_reason_name(r->reason),
-					r->lang, r->phrase);
-				return c;
-			}
+			rebound_rules_match_phrase(norm, nl, &strong, &weak);
 		}
 	}
-	long id = rebound_rules_match_status(status);
-	if (id >= 0) {
-		c.reason = rebound_status_rules[id].reason;
+	long sid = rebound_rules_match_status(status);
+	long rid = rebound_rules_match_reply(reply);
+	if (strong >= 0)
+		c = phrase_choice(arena, strong);
+	else if (sid >= 0) {
+		c.reason = rebound_status_rules[sid].reason;
 		c.rule = rebound_arena_printf(arena, "status %s",
-					      rebound_status_rules[id].code);
-		return c;
-	}
-	id = rebound_rules_match_reply(reply);
-	if (id >= 0) {
-		c.reason = rebound_reply_rules[id].reason;
+					      rebound_status_rules[sid].code);
+	} else if (weak >= 0)
+		c = phrase_choice(arena, weak);
+	else if (rid >= 0) {
+		c.reason = rebound_reply_rules[rid].reason;
 		c.rule = rebound_arena_printf(arena, "reply %s",
-					      rebound_reply_rules[id].code);
-		return c;
-	}
-	if (action == REBOUND_ACTION_DELAYED) {
+					      rebound_reply_rules[rid].code);
+	} else if (action == REBOUND_ACTION_DELAYED) {
 		c.reason = REBOUND_REASON_EXPIRED;
 		c.rule = "action delayed";
 	}
+	if (norm == NULL)
+		return c;
+	smtp_stage stage = find_stage(norm, nl);
+	rebound_reason before = c.reason;
+	if (stage == STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN)
+		c.reason = REBOUND_REASON_FILTERED;
+	else if (stage == STAGE_MAIL &&
+		 (c.reason == REBOUND_REASON_USERUNKNOWN ||
+		  c.reason == REBOUND_REASON_HOSTUNKNOWN ||
+		  c.reason == REBOUND_REASON_UNDEFINED))
+		c.reason = REBOUND_REASON_REJECTED;
+	else if (stage == STAGE_CONNECT && c.reason == REBOUND_REASON_UNDEFINED)
+		c.reason = REBOUND_REASON_BLOCKED;
+	if (c.reason != before)
+		c.rule = rebound_arena_printf(
+			arena, "%s, then stage %s", c.rule,
+			stage == STAGE_DATA ? "DATA" :
+			stage == STAGE_MAIL ? "MAIL FROM" : "connect");
 	return c;
 }
 

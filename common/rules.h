@@ -20,7 +20,11 @@ typedef struct rebound_phrase_rule {
 	rebound_reason reason;
 	const char *lang;	/* "en", "ja", "de", ... */
 	const char *phrase;	/* lower case; one '*' gap allowed */
+	int weak;		/* REBOUND_RULE_WEAK: a specific status code
+				   outranks it (see rules.c) */
 } rebound_phrase_rule;
+
+#define REBOUND_RULE_WEAK 1
 
 typedef struct rebound_status_rule {
 	const char *code;	/* "X.1.1": class-free subject.detail, or a
@@ -40,9 +44,11 @@ extern const size_t rebound_status_rule_count;
 extern const rebound_reply_rule rebound_reply_rules[];
 extern const size_t rebound_reply_rule_count;
 
-/* Find the reason for normalised diagnostic text (see matcher.h); returns
- * the rule index or -1.  The matcher is compiled on first use. */
-long rebound_rules_match_phrase(const char *norm_text, size_t len);
+/* Find the reason for normalised diagnostic text (see matcher.h): sets
+ * *strong to the first strong rule that matches and *weak to the first
+ * weak one (each -1 when none).  The matcher is compiled on first use. */
+void rebound_rules_match_phrase(const char *norm_text, size_t len,
+				long *strong, long *weak);
 /* Rule index for an enhanced status code ("5.1.1"), or -1. */
 long rebound_rules_match_status(const char *status);
 /* Rule index for a reply code ("550"), or -1. */
