@@ -703,7 +703,33 @@ int rebound_classify_message(rebound_message *msg,
 	/* A plain-text notice: a mail system or a bounce subject, the words
 	   of a failure, and at least one recipient. */
 	const char *why = NULL;
-	if (ts.nrcpt > 0 && body_hit != NULL && (from_hit != NULL || subj_hit != NULL)) {
+	/* X-Failed-Recipients (Exim, Google) names them outright. */
+	const char *xfr = rebound_header_get(top, "X-Failed-Recipients");
+	if (xfr != NULL && ts.nrcpt == 0) {
+		const char *addr = first_address(arena, xfr);
+		if (addr != NULL) {
+			rebound_text_rcpt *one = rebound_arena_calloc(arena, 1,
+								      sizeof(*one));
+			if (one == NULL)
+				return -1;
+			one->address = addr;
+			one->block = rebound_arena_strndup(arena, text,
+							   ts.original_at);
+			one->block_len = one->block != NULL ? ts.original_at : 0;
+			if (one->block == NULL)
+				one->block = "";
+			ts.rcpt = one;
+			ts.nrcpt = 1;
+		}
+	}
+	bool coded = false;
+	for (size_t i = 0; i < ts.nrcpt && !coded; i++) {
+		char st[16], rc[4];
+		coded = rebound_find_status(ts.rcpt[i].block, ts.rcpt[i].block_len, st) ||
+			rebound_find_reply(ts.rcpt[i].block, ts.rcpt[i].block_len, rc);
+	}
+	bool failure_words = body_hit != NULL || coded || xfr != NULL;
+	if (ts.nrcpt > 0 && failure_words && (from_hit != NULL || subj_hit != NULL)) {
 		if (from_text(msg, &ts, delayed, &l) < 0)
 			return -1;
 		res->cls = REBOUND_CLASS_BOUNCE;
@@ -711,7 +737,9 @@ int rebound_classify_message(rebound_message *msg,
 		res->evidence = rebound_arena_printf(
 			arena, "text notice: sender \"%s\", subject \"%s\", body \"%s\"",
 			from_hit != NULL ? from_hit : "-",
-			subj_hit != NULL ? subj_hit : "-", body_hit);
+			subj_hit != NULL ? subj_hit : "-",
+			body_hit != NULL ? body_hit : coded ? "(reply code)" :
+							      "(X-Failed-Recipients)");
 		res->rcpt = l.v;
 		res->nrcpt = l.n;
 		mark_suspects(msg, res, &notice);
