@@ -177,8 +177,8 @@ static reason_choice phrase_choice(rebound_arena *arena, long id)
  * reply code; then the SMTP stage refines what the words could not tell
  * (an unknown user refused only after DATA is a content filter). */
 static reason_choice decide_reason(rebound_arena *arena, const char *diag,
-				   const char *status, const char *reply,
-				   rebound_action action)
+				   const char *context, const char *status,
+				   const char *reply, rebound_action action)
 {
 	reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined" };
 	char *norm = NULL;
@@ -209,9 +209,14 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 		c.reason = REBOUND_REASON_EXPIRED;
 		c.rule = "action delayed";
 	}
-	if (norm == NULL)
-		return c;
-	smtp_stage stage = find_stage(norm, nl);
+	smtp_stage stage = norm != NULL ? find_stage(norm, nl) : STAGE_UNKNOWN;
+	if (stage == STAGE_UNKNOWN && context != NULL && context != diag) {
+		size_t cl;
+		char *cn = rebound_matcher_normalise(arena, context,
+						     strlen(context), &cl);
+		if (cn != NULL)
+			stage = find_stage(cn, cl);
+	}
 	rebound_reason before = c.reason;
 	if (stage == STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN)
 		c.reason = REBOUND_REASON_FILTERED;
@@ -346,9 +351,9 @@ static void codes_from_text(rebound_recipient *r, const char *text, size_t n)
 }
 
 static void finish_rcpt(rebound_arena *arena, rebound_recipient *r,
-			const char *reason_text)
+			const char *reason_text, const char *context)
 {
-	reason_choice c = decide_reason(arena, reason_text, r->status,
+	reason_choice c = decide_reason(arena, reason_text, context, r->status,
 					r->reply_code, r->action);
 	r->reason = c.reason;
 	r->rule = c.rule;
@@ -433,13 +438,15 @@ static int from_report(rebound_message *msg, const anatomy *a,
 		const char *diag = d->diagnostic;
 		/* The notice's own words when the report has no diagnostic. */
 		const char *reason_text = diag;
+		const char *context = NULL;
 		for (size_t k = 0; ts != NULL && k < ts->nrcpt; k++)
 			if (rebound_address_same(ts->rcpt[k].address, addr) ||
 			    (d->original_rcpt != NULL &&
 			     rebound_address_same(ts->rcpt[k].address,
 						  first_address(arena, d->original_rcpt)))) {
+				context = ts->rcpt[k].block;
 				if (diag == NULL || *diag == '\0')
-					reason_text = ts->rcpt[k].block;
+					reason_text = context;
 				break;
 			}
 		if ((reason_text == NULL || *reason_text == '\0') && ts != NULL &&
@@ -452,7 +459,7 @@ static int from_report(rebound_message *msg, const anatomy *a,
 		r->diagnostic = one_line(arena, diag != NULL ? diag : reason_text,
 					 diag != NULL ? strlen(diag) :
 					 reason_text != NULL ? strlen(reason_text) : 0);
-		finish_rcpt(arena, r, reason_text);
+		finish_rcpt(arena, r, reason_text, context);
 	}
 	return 0;
 }
@@ -471,7 +478,7 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		r->action = delayed ? REBOUND_ACTION_DELAYED :
 				      REBOUND_ACTION_FAILED;
 		r->diagnostic = best_diag_line(arena, t->block, t->block_len);
-		finish_rcpt(arena, r, t->block);
+		finish_rcpt(arena, r, t->block, NULL);
 	}
 	return 0;
 }

@@ -23,6 +23,10 @@
 #define W(reason, lang, phrase) { R(reason), lang, phrase, REBOUND_RULE_WEAK }
 
 const rebound_phrase_rule rebound_phrase_rules[] = {
+	/* --- a domain that publishes a null MX ----------------------- */
+	P(NOTACCEPT, "en", "doesn't receive email according to"),
+	P(NOTACCEPT, "en", "does not receive email according to"),
+
 	/* --- DNS failures reported as such ---------------------------- */
 	P(NETWORKERROR, "en", "dns error"),
 	P(NETWORKERROR, "en", "dns type 'mx' lookup"),
@@ -69,6 +73,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(REJECTED, "en", "sender address rejected"),
 	P(REJECTED, "en", "domain of sender address"),
 	P(REJECTED, "en", "sender was rejected"),
+	P(REJECTED, "en", "may not have permission to post"),
 	P(REJECTED, "en", "purported responsible address"),
 	P(NOTACCEPT, "en", "no mx record"),
 	P(NOTACCEPT, "en", "no mx found"),
@@ -300,6 +305,11 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "en", "mailbox unavailable"),
 	P(USERUNKNOWN, "en", "mailbox does not exist"),
 	P(USERUNKNOWN, "en", "user not found"),
+	P(USERUNKNOWN, "en", "recipient rejected"),
+	P(USERUNKNOWN, "en", "not listed in"),
+	P(USERUNKNOWN, "en", "no such user"),
+	P(USERUNKNOWN, "en", "unknown user"),
+	P(USERUNKNOWN, "en", "user unknown"),
 	P(USERUNKNOWN, "en", "user doesn't exist"),
 	P(USERUNKNOWN, "en", "user does not exist"),
 	P(USERUNKNOWN, "en", "address does not exist"),
@@ -449,11 +459,6 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 
 	/* === WEAK: generic wordings, outranked by a specific status === */
 	W(USERUNKNOWN, "en", "recipient address rejected"),
-	W(USERUNKNOWN, "en", "user unknown"),
-	W(USERUNKNOWN, "en", "unknown user"),
-	W(USERUNKNOWN, "en", "no such user"),
-	W(USERUNKNOWN, "en", "not listed in"),
-	W(USERUNKNOWN, "en", "recipient rejected"),
 	W(REJECTED, "en", "address rejected"),
 	W(USERUNKNOWN, "en", "does not exist"),
 	W(USERUNKNOWN, "en", "doesn't exist"),
