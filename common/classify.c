@@ -153,8 +153,39 @@ static const struct {
 	{ ">>> mail from", STAGE_MAIL },
 };
 
+/* In a session transcript (">>> RCPT TO:", "<<< 550 ..."), the command
+ * that failed is the last one sent before the first error reply. */
+static smtp_stage transcript_stage(const char *norm, size_t n)
+{
+	const char *err = rebound_memcasemem(norm, n, "<<< 5", 5);
+	if (err == NULL)
+		err = rebound_memcasemem(norm, n, "<<< 4", 5);
+	if (err == NULL)
+		return STAGE_UNKNOWN;
+	smtp_stage stage = STAGE_UNKNOWN;
+	size_t upto = (size_t)(err - norm);
+	for (const char *p = norm; p < err;) {
+		const char *cmd = rebound_memcasemem(p, upto - (size_t)(p - norm),
+						     ">>> ", 4);
+		if (cmd == NULL)
+			break;
+		size_t left = n - (size_t)(cmd - norm) - 4;
+		if (rebound_ascii_istarts(cmd + 4, left, "data"))
+			stage = STAGE_DATA;
+		else if (rebound_ascii_istarts(cmd + 4, left, "rcpt"))
+			stage = STAGE_RCPT;
+		else if (rebound_ascii_istarts(cmd + 4, left, "mail"))
+			stage = STAGE_MAIL;
+		p = cmd + 4;
+	}
+	return stage;
+}
+
 static smtp_stage find_stage(const char *norm, size_t n)
 {
+	smtp_stage t = transcript_stage(norm, n);
+	if (t != STAGE_UNKNOWN)
+		return t;
 	for (size_t i = 0; i < sizeof(stage_phrases) / sizeof(*stage_phrases); i++)
 		if (rebound_memcasemem(norm, n, stage_phrases[i].phrase,
 				       strlen(stage_phrases[i].phrase)) != NULL)
