@@ -101,6 +101,78 @@ static void normalise(rebound_arena *arena, const char *s, size_t n,
 	}
 }
 
+/* Length of a reply prefix "550-5.7.1 " / "550 5.7.1 " / "550-" at s. */
+static size_t reply_prefix(const char *s, size_t n)
+{
+	if (n < 4 || !rebound_is_digit(s[0]) || !rebound_is_digit(s[1]) ||
+	    !rebound_is_digit(s[2]) || (s[3] != '-' && s[3] != ' '))
+		return 0;
+	size_t i = 4;
+	char st[16];
+	if (rebound_find_status(s + i, n - i < 12 ? n - i : 12, st) &&
+	    strncmp(s + i, st, strlen(st)) == 0)
+		i += strlen(st);
+	while (i < n && s[i] == ' ')
+		i++;
+	return i;
+}
+
+/* A multi-line SMTP reply repeats its code on every line ("550-5.7.26
+ * Unauthenticated email ... domain's\n550-5.7.26 DMARC policy"); drop the
+ * repeats so that phrases read across the line breaks. */
+static const char *join_reply_lines(rebound_arena *arena, const char *text)
+{
+	size_t n = strlen(text);
+	if (memchr(text, '\n', n) == NULL)
+		return text;
+	char *out = rebound_arena_alloc(arena, n + 1);
+	if (out == NULL)
+		return text;
+	size_t o = 0;
+	bool continued = false;	/* the previous line was "NNN-..." */
+	const char *p = text, *end = text + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end;
+		const char *l = p;
+		while (l < eol && rebound_is_wsp(*l))
+			l++;
+		size_t len = (size_t)(eol - l);
+		bool dash = len >= 4 && rebound_is_digit(l[0]) && l[3] == '-';
+		size_t skip = continued ? reply_prefix(l, len) : 0;
+		memcpy(out + o, l + skip, len - skip);
+		o += len - skip;
+		out[o++] = nl != NULL ? '\n' : '\0';
+		continued = dash;
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (o > 0 && out[o - 1] == '\0')
+		o--;
+	out[o] = '\0';
+	return out;
+}
+
+/* The same repeats inside one unfolded line ("... multiple 550 5.7.1
+ * addresses in From: header"): drop "NNN-X.Y.Z " / "NNN X.Y.Z " tokens
+ * that follow the start of the text.  Returns the new length. */
+static size_t drop_inner_prefixes(char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		if (i > 0 && s[i - 1] == ' ') {
+			size_t k = reply_prefix(s + i, n - i);
+			char st[16];
+			if (k > 4 && rebound_find_status(s + i + 4, k - 4, st)) {
+				i += k;
+				continue;
+			}
+		}
+		s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return o;
+}
+
 /* Replace every address in norm (in place) by "@" so that a mailbox
  * called "filtered@..." does not read as a reason. */
 static void blank_addresses(char *s, size_t n)
@@ -216,9 +288,11 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 	size_t nl = 0;
 	long strong = -1, weak = -1;
 	if (diag != NULL && *diag != '\0') {
+		diag = join_reply_lines(arena, diag);
 		norm = rebound_matcher_normalise(arena, diag, strlen(diag), &nl);
 		if (norm != NULL) {
 			blank_addresses(norm, nl);
+			nl = drop_inner_prefixes(norm, nl);
 			rebound_rules_match_phrase(norm, nl, &strong, &weak);
 		}
 	}
