@@ -538,6 +538,13 @@ static int from_report(rebound_message *msg, const anatomy *a,
 		if (d->status != NULL)
 			rebound_find_status(d->status, strlen(d->status),
 					    r->status);
+		/* The remote server's own code is more precise than the
+		   reporting MTA's summary (5.0.0 for "550 5.7.1 ..."). */
+		char own[16];
+		if (d->diagnostic != NULL &&
+		    rebound_find_status(d->diagnostic, strlen(d->diagnostic), own) &&
+		    (r->status[0] == '\0' || own[0] == r->status[0]))
+			memcpy(r->status, own, sizeof(own));
 		r->action = parse_action(d->action, r->status);
 		r->remote_mta = d->remote_mta;
 		const char *diag = d->diagnostic;
