@@ -452,7 +452,10 @@ static void codes_from_text(rebound_recipient *r, const char *text, size_t n)
 	if (r->status[0] == '\0')
 		rebound_find_status(text, n, r->status);
 	if (r->reply_code[0] == '\0')
-		rebound_find_reply(text, n, r->reply_code);
+		rebound_find_reply(text, n,
+				   r->action == REBOUND_ACTION_DELIVERED ||
+				   r->action == REBOUND_ACTION_RELAYED,
+				   r->reply_code);
 }
 
 static void finish_rcpt(rebound_arena *arena, rebound_recipient *r,
@@ -568,6 +571,8 @@ static int from_report(rebound_message *msg, const anatomy *a,
 						      ts->preamble_len) : NULL;
 		if (diag != NULL)
 			codes_from_text(r, diag, strlen(diag));
+		if (context != NULL)
+			codes_from_text(r, context, strlen(context));
 		r->diagnostic = one_line(arena, diag != NULL ? diag : reason_text,
 					 diag != NULL ? strlen(diag) :
 					 reason_text != NULL ? strlen(reason_text) : 0);
@@ -586,9 +591,9 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		if (r == NULL)
 			return -1;
 		r->address = t->address;
-		codes_from_text(r, t->block, t->block_len);
 		r->action = delayed ? REBOUND_ACTION_DELAYED :
 				      REBOUND_ACTION_FAILED;
+		codes_from_text(r, t->block, t->block_len);
 		r->diagnostic = best_diag_line(arena, t->block, t->block_len);
 		finish_rcpt(arena, r, t->block, NULL);
 	}
@@ -845,7 +850,8 @@ int rebound_classify_message(rebound_message *msg,
 	for (size_t i = 0; i < ts.nrcpt && !coded; i++) {
 		char st[16], rc[4];
 		coded = rebound_find_status(ts.rcpt[i].block, ts.rcpt[i].block_len, st) ||
-			rebound_find_reply(ts.rcpt[i].block, ts.rcpt[i].block_len, rc);
+			rebound_find_reply(ts.rcpt[i].block, ts.rcpt[i].block_len,
+					   false, rc);
 	}
 	bool failure_words = body_hit != NULL || coded || xfr != NULL;
 	if (ts.nrcpt > 0 && failure_words && (from_hit != NULL || subj_hit != NULL)) {

@@ -55,7 +55,8 @@ bool rebound_find_status(const char *s, size_t len, char out[16])
 	return false;
 }
 
-bool rebound_find_reply(const char *s, size_t len, char out[4])
+bool rebound_find_reply(const char *s, size_t len, bool with_success,
+			char out[4])
 {
 	for (size_t i = 0; i + 3 <= len; i++) {
 		if (s[i] < '2' || s[i] > '5' || !rebound_is_digit(s[i + 1]) ||
@@ -71,7 +72,11 @@ bool rebound_find_reply(const char *s, size_t len, char out[4])
 			continue;
 		if (i + 3 < len && !(rebound_is_space(s[i + 3]) ||
 				     s[i + 3] == '-' || s[i + 3] == ')' ||
-				     s[i + 3] == ']'))
+				     s[i + 3] == ']' || s[i + 3] == ':' ||
+				     s[i + 3] == ','))
+			continue;
+		/* A failure report quotes greetings too ("220-host 421 ..."). */
+		if (s[i] == '2' && !with_success)
 			continue;
 		/* RFC 5321 reply codes have a second digit of 0-5. */
 		if (s[i + 1] > '5')

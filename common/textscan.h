@@ -15,8 +15,10 @@
 bool rebound_find_status(const char *s, size_t len, char out[16]);
 /* Is s (NUL-terminated, trimmed) an enhanced status code? */
 bool rebound_status_valid(const char *s);
-/* First SMTP reply code (2xx-5xx followed by space, '-' or end) in
- * s[0..len) into out (4 bytes); false when there is none. */
-bool rebound_find_reply(const char *s, size_t len, char out[4]);
+/* First SMTP reply code (2xx-5xx followed by space, '-', ':' or end) in
+ * s[0..len) into out (4 bytes); 2xx codes only when with_success.  False
+ * when there is none. */
+bool rebound_find_reply(const char *s, size_t len, bool with_success,
+			char out[4]);
 
 #endif
