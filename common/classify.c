@@ -466,6 +466,11 @@ static void finish_rcpt(rebound_arena *arena, rebound_recipient *r,
 	r->reason = c.reason;
 	r->rule = c.rule;
 	r->hard = is_hard(r->reason, r->status, r->reply_code);
+	/* A message that expired in the queue was delayed until it gave up:
+	   reported as "delayed", the convention of the reason vocabulary. */
+	if (r->reason == REBOUND_REASON_EXPIRED &&
+	    r->action == REBOUND_ACTION_FAILED)
+		r->action = REBOUND_ACTION_DELAYED;
 }
 
 /* Addresses that belong to the sender side of the bounce. */
