@@ -776,11 +776,14 @@ int rebound_classify_message(rebound_message *msg,
 	anatomy a;
 	dissect(msg, &a);
 
-	/* The notice text and what the subject and sender say. */
-	size_t tlen;
-	const char *text = notice_text(msg, &a, &tlen);
-	ntext notice;
-	normalise(arena, text, tlen, &notice);
+	if (a.feedback != NULL) {
+		res->cls = REBOUND_CLASS_FEEDBACK;
+		res->format = "arf";
+		res->evidence = "message/feedback-report part";
+		link_original(msg, &a, opts, res);
+		return 0;
+	}
+	/* What the subject and sender say. */
 	size_t sl = 0, fl = 0;
 	const char *subj = header_norm(arena, top, "Subject", &sl);
 	const char *from = header_norm(arena, top, "From", &fl);
@@ -788,7 +791,21 @@ int rebound_classify_message(rebound_message *msg,
 		rebound_detect_bounce_subject(subj, sl) : NULL;
 	const char *from_hit = from != NULL ?
 		rebound_detect_system_sender(from, fl) : NULL;
+	const char *xfr = rebound_header_get(top, "X-Failed-Recipients");
+	const char *why = NULL;
+	/* Ordinary mail (most of a monitored mailbox) stops here: no report,
+	   no mail system, no bounce subject. */
+	if (a.report == NULL && from_hit == NULL && subj_hit == NULL &&
+	    xfr == NULL) {
+		if (is_autoreply(arena, top, &why)) {
+			res->cls = REBOUND_CLASS_AUTOREPLY;
+			res->evidence = why;
+		}
+		return 0;
+	}
 
+	size_t tlen;
+	const char *text = notice_text(msg, &a, &tlen);
 	senders snd = { .n = 0 };
 	collect_senders(arena, msg, &a, &snd);
 	rebound_text_scan ts;
@@ -805,12 +822,6 @@ int rebound_classify_message(rebound_message *msg,
 	rcpt_list l = { NULL, 0, 0 };
 	link_original(msg, &a, opts, res);
 
-	if (a.feedback != NULL) {
-		res->cls = REBOUND_CLASS_FEEDBACK;
-		res->format = "arf";
-		res->evidence = "message/feedback-report part";
-		return 0;
-	}
 	if (a.report != NULL) {
 		if (from_report(msg, &a, res, &l, &ts) < 0)
 			return -1;
@@ -821,7 +832,7 @@ int rebound_classify_message(rebound_message *msg,
 			if (any_failed_or_delayed(&l)) {
 				res->cls = REBOUND_CLASS_BOUNCE;
 				res->evidence = "message/delivery-status part";
-				mark_suspects(msg, res, &notice);
+				mark_suspects(msg, res, &before);
 			} else {
 				res->cls = REBOUND_CLASS_DELIVERED;
 				res->evidence = "delivery-status: delivered";
@@ -831,9 +842,7 @@ int rebound_classify_message(rebound_message *msg,
 	}
 	/* A plain-text notice: a mail system or a bounce subject, the words
 	   of a failure, and at least one recipient. */
-	const char *why = NULL;
 	/* X-Failed-Recipients (Exim, Google) names them outright. */
-	const char *xfr = rebound_header_get(top, "X-Failed-Recipients");
 	if (xfr != NULL && ts.nrcpt == 0) {
 		const char *addr = first_address(arena, xfr);
 		if (addr != NULL) {
@@ -872,7 +881,7 @@ int rebound_classify_message(rebound_message *msg,
 							      "(X-Failed-Recipients)");
 		res->rcpt = l.v;
 		res->nrcpt = l.n;
-		mark_suspects(msg, res, &notice);
+		mark_suspects(msg, res, &before);
 		return 0;
 	}
 	if (is_autoreply(arena, top, &why)) {
