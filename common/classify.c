@@ -463,6 +463,14 @@ static void finish_rcpt(rebound_arena *arena, rebound_recipient *r,
 {
 	reason_choice c = decide_reason(arena, reason_text, context, r->status,
 					r->reply_code, r->action);
+	/* Google Groups refuses posts in the poster's language; the group
+	   address is the only stable part of its notice. */
+	if (c.reason == REBOUND_REASON_UNDEFINED &&
+	    rebound_ascii_ieq(rebound_address_domain(r->address),
+			      "googlegroups.com")) {
+		c.reason = REBOUND_REASON_REJECTED;
+		c.rule = "vendor googlegroups: posting refused";
+	}
 	r->reason = c.reason;
 	r->rule = c.rule;
 	r->hard = is_hard(r->reason, r->status, r->reply_code);
@@ -582,6 +590,14 @@ static int from_report(rebound_message *msg, const anatomy *a,
 					 diag != NULL ? strlen(diag) :
 					 reason_text != NULL ? strlen(reason_text) : 0);
 		finish_rcpt(arena, r, reason_text, context);
+		/* "x-unix" diagnostics come from a local delivery program
+		   (procmail, a pipe): whatever it printed, the mailer failed. */
+		if (d->diagnostic_type != NULL &&
+		    strcmp(d->diagnostic_type, "x-unix") == 0) {
+			r->reason = REBOUND_REASON_MAILERERROR;
+			r->rule = "diagnostic type x-unix";
+			r->hard = false;
+		}
 	}
 	return 0;
 }
