@@ -281,7 +281,8 @@ const char *rebound_header_decode(rebound_arena *arena, const char *value,
 		}
 		q++;
 	}
-	if (!has_word && rebound_is_ascii(value, len)) {
+	if (!has_word && rebound_is_ascii(value, len) &&
+	    memchr(value, 0x1B, len) == NULL) {
 		dbuf_add(&d, value, len);
 	} else {
 		const char *end = value + len;

@@ -52,10 +52,12 @@ struct out {
 	unsigned newlines;	/* newlines just written */
 };
 
-static void put_newline(struct out *o)
+/* End the line unless already at the start of one; with `force` (<br>)
+ * also make an empty line, but never more than one. */
+static void put_newline(struct out *o, bool force)
 {
 	o->space = false;
-	if (o->len == 0 || o->newlines >= 2)
+	if (o->len == 0 || o->newlines >= 2 || (!force && o->newlines > 0))
 		return;
 	o->buf[o->len++] = '\n';
 	o->newlines++;
@@ -183,6 +185,9 @@ size_t rebound_html_to_text(const char *in, size_t len, char *out)
 	struct out o = { out, 0, false, 0 };
 	bool in_pre = false;
 	bool no_more_gt = false;	/* no '>' left in the input */
+	/* Where "</script", "</style", "</head" were last found, or none. */
+	const char *close_at[3] = { NULL, NULL, NULL };
+	bool close_none[3] = { false, false, false };
 	size_t i = 0;
 
 	while (i < len) {
@@ -229,21 +234,33 @@ size_t rebound_html_to_text(const char *in, size_t len, char *out)
 				char close[10];
 				size_t cl = (size_t)snprintf(close, sizeof(close),
 							     "</%s", name);
-				const char *e = rebound_memcasemem(in + i, len - i,
-								   close, cl);
+				int k = name[1] == 'c' ? 0 : name[1] == 't' ? 1 : 2;
+				const char *e;
+				/* Searches move forward only: linear. */
+				if (close_none[k] ||
+				    (close_at[k] != NULL && in + i <= close_at[k])) {
+					e = close_none[k] ? NULL : close_at[k];
+				} else {
+					e = rebound_memcasemem(in + i, len - i,
+							       close, cl);
+					close_at[k] = e;
+					close_none[k] = e == NULL;
+				}
 				if (e != NULL) {
 					const char *g = memchr(e, '>',
 							       len - (size_t)(e - in));
 					i = g != NULL ? (size_t)(g - in) + 1 : len;
 					if (strcmp(name, "head") == 0)
-						put_newline(&o);
+						put_newline(&o, false);
 				}
 				continue;
 			}
 			if (strcmp(name, "pre") == 0)
 				in_pre = !closing;
-			if (is_block(name))
-				put_newline(&o);
+			if (strcmp(name, "br") == 0)
+				put_newline(&o, true);
+			else if (is_block(name))
+				put_newline(&o, false);
 			else if (strcmp(name, "td") == 0 ||
 				 strcmp(name, "th") == 0)
 				o.space = true;

@@ -531,6 +531,8 @@ static int parse_normalised(rebound_arena *arena, const char *data,
 	}
 	for (rebound_part *p = msg->root; p != NULL; p = rebound_part_next(p))
 		process_part(&c, p);
+	if (rebound_arena_exhausted(arena))
+		msg->flags |= REBOUND_MSG_OUT_OF_MEMORY;
 	*out = msg;
 	return 0;
 }
@@ -644,8 +646,11 @@ const char *rebound_part_body(rebound_message *msg, rebound_part *part,
 		empty_string[0] = '\0';
 		return empty_string;
 	}
-	if (!(part->decoded_ & DECODED_BODY))
+	if (!(part->decoded_ & DECODED_BODY)) {
 		decode_body(msg, part);
+		if (rebound_arena_exhausted(msg->arena))
+			msg->flags |= REBOUND_MSG_OUT_OF_MEMORY;
+	}
 	if (len != NULL)
 		*len = part->body_len_;
 	return part->body_;
@@ -769,8 +774,11 @@ const char *rebound_part_text(rebound_message *msg, rebound_part *part,
 		empty_string[0] = '\0';
 		return empty_string;
 	}
-	if (!(part->decoded_ & DECODED_TEXT))
+	if (!(part->decoded_ & DECODED_TEXT)) {
 		make_text(msg, part);
+		if (rebound_arena_exhausted(msg->arena))
+			msg->flags |= REBOUND_MSG_OUT_OF_MEMORY;
+	}
 	if (len != NULL)
 		*len = part->text_len_;
 	return part->text_;
