@@ -72,6 +72,10 @@ char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
 		size_t l = i;
 		while (l > 0 && i - l < MAX_LOCAL && is_local_char(s[l - 1]))
 			l--;
+		/* Longer than RFC 5321 allows: not an address, and not its
+		   tail either. */
+		if (l > 0 && i - l == MAX_LOCAL && is_local_char(s[l - 1]))
+			continue;
 		/* A local part may be quoted: "a b"@c. */
 		if (l == i && i > 0 && s[i - 1] == '"') {
 			size_t q = i - 1;

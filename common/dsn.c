@@ -126,6 +126,8 @@ static int store(rebound_arena *arena, rebound_dsn *out, size_t *cap,
 		       (id == F_ORIGINAL && r->original_rcpt != NULL) ||
 		       (id == F_ACTION && r->action != NULL) ||
 		       (id == F_STATUS && r->status != NULL));
+	if (r != NULL && !*block_open && !has_recipient(r))
+		memset(r, 0, sizeof(*r));	/* a block that named nobody */
 	if (r == NULL || repeat || (!*block_open && has_recipient(r))) {
 		r = new_rcpt(arena, out, cap);
 		if (r == NULL)

@@ -267,51 +267,75 @@ void rebound_matcher_free(rebound_matcher *m)
 }
 
 /* What one scan saw of each phrase that matched at all. */
+#define RECENT_ENDS 4
+
 typedef struct hit {
 	uint32_t phrase;
-	size_t first_end;	/* first half: earliest end */
-	size_t last_start;	/* second half: latest start */
-	uint8_t have;		/* bit 0: first half or whole, bit 1: second */
+	size_t ends[RECENT_ENDS];	/* first half: latest ends, a ring */
+	uint8_t nends;
+	uint8_t done;			/* whole phrase matched */
 } hit;
 
 #define MAX_HITS 128
 
 typedef struct scan {
+	const rebound_matcher *m;
 	hit hits[MAX_HITS];
 	size_t nhits;
 } scan;
 
+/* The slot of a phrase, a free one, or (when all are taken) the one of the
+ * highest id if this phrase outranks it: lower ids must never be lost. */
+static hit *slot(scan *sc, uint32_t phrase)
+{
+	for (size_t i = 0; i < sc->nhits; i++)
+		if (sc->hits[i].phrase == phrase)
+			return &sc->hits[i];
+	hit *h;
+	if (sc->nhits < MAX_HITS) {
+		h = &sc->hits[sc->nhits++];
+	} else {
+		h = &sc->hits[0];
+		for (size_t i = 1; i < MAX_HITS; i++)
+			if (sc->hits[i].phrase > h->phrase)
+				h = &sc->hits[i];
+		if (h->phrase < phrase)
+			return NULL;
+	}
+	memset(h, 0, sizeof(*h));
+	h->phrase = phrase;
+	return h;
+}
+
 static void record(scan *sc, const key *k, size_t end)
 {
-	hit *h = NULL;
-	for (size_t i = 0; i < sc->nhits; i++)
-		if (sc->hits[i].phrase == k->phrase) {
-			h = &sc->hits[i];
-			break;
-		}
-	if (h == NULL) {
-		if (sc->nhits == MAX_HITS)
-			return;	/* bounded; later phrases lose */
-		h = &sc->hits[sc->nhits++];
-		h->phrase = k->phrase;
-		h->first_end = SIZE_MAX;
-		h->last_start = 0;
-		h->have = 0;
+	hit *h = slot(sc, k->phrase);
+	if (h == NULL || h->done)
+		return;
+	if (!k->gapped) {
+		h->done = 1;
+		return;
 	}
 	if (k->part == 0) {
-		if (!(h->have & 1))
-			h->first_end = end;
-		h->have |= 1;
-	} else {
-		h->last_start = end - k->len;
-		h->have |= 2;
+		h->ends[h->nends % RECENT_ENDS] = end;
+		if (h->nends < 255)
+			h->nends++;
+		return;
 	}
+	/* Second half starting at `start`: any first half that ended at or
+	   before it, at most max_gap earlier, completes the phrase. */
+	size_t start = end - k->len;
+	size_t n = h->nends < RECENT_ENDS ? h->nends : RECENT_ENDS;
+	for (size_t i = 0; i < n; i++)
+		if (h->ends[i] <= start && start - h->ends[i] <= sc->m->max_gap)
+			h->done = 1;
 }
 
 static void run(const rebound_matcher *m, const char *text, size_t len,
 		scan *sc)
 {
 	uint32_t s = 0;
+	sc->m = m;
 	sc->nhits = 0;
 	for (size_t i = 0; i < len; i++) {
 		s = step(m, s, (unsigned char)rebound_ascii_tolower(text[i]));
@@ -323,31 +347,6 @@ static void run(const rebound_matcher *m, const char *text, size_t len,
 	}
 }
 
-static bool complete(const rebound_matcher *m, const hit *h,
-		     const key *first)
-{
-	if (!first->gapped)
-		return h->have & 1;
-	if ((h->have & 3) != 3 || h->last_start < h->first_end)
-		return false;
-	return h->last_start - h->first_end <= m->max_gap;
-}
-
-/* The first key of each phrase tells whether it is gapped. */
-static const key *phrase_key(const rebound_matcher *m, uint32_t phrase)
-{
-	/* Keys are added in phrase order, one or two per phrase. */
-	size_t lo = 0, hi = m->nkeys;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (m->keys[mid].phrase < phrase)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return &m->keys[lo];
-}
-
 long rebound_matcher_first(const rebound_matcher *m, const char *text,
 			   size_t len)
 {
@@ -356,8 +355,7 @@ long rebound_matcher_first(const rebound_matcher *m, const char *text,
 	long best = -1;
 	for (size_t i = 0; i < sc.nhits; i++) {
 		const hit *h = &sc.hits[i];
-		if ((best < 0 || (long)h->phrase < best) &&
-		    complete(m, h, phrase_key(m, h->phrase)))
+		if ((best < 0 || (long)h->phrase < best) && h->done)
 			best = (long)h->phrase;
 	}
 	return best;
@@ -377,8 +375,7 @@ void rebound_matcher_each(const rebound_matcher *m, const char *text,
 	run(m, text, len, &sc);
 	qsort(sc.hits, sc.nhits, sizeof(hit), cmp_hit);
 	for (size_t i = 0; i < sc.nhits; i++)
-		if (complete(m, &sc.hits[i], phrase_key(m, sc.hits[i].phrase)) &&
-		    !found(sc.hits[i].phrase, ctx))
+		if (sc.hits[i].done && !found(sc.hits[i].phrase, ctx))
 			return;
 }
 

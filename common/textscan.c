@@ -37,7 +37,7 @@ static size_t status_at(const char *s, size_t len)
 bool rebound_status_valid(const char *s)
 {
 	size_t n = strlen(s);
-	return n < 16 && status_at(s, n) == n;
+	return n > 0 && n < 16 && status_at(s, n) == n;
 }
 
 bool rebound_find_status(const char *s, size_t len, char out[16])
