@@ -115,6 +115,24 @@ static size_t copy_value(char *dst, const char *vstart, const char *fend,
 	return o;
 }
 
+/* A broken fold seen in real mail: a value ending in ';' continued on a
+ * line that is not indented but reads "param=..." (no field name, as it
+ * has no ':' before the '=').  Taken as a continuation. */
+static bool unindented_param(const char *vstart, const char *fend,
+			     const char *line, const char *end)
+{
+	const char *v = fend;
+	while (v > vstart && rebound_is_space(v[-1]))
+		v--;
+	if (v == vstart || v[-1] != ';')
+		return false;
+	const char *q = line;
+	while (q < end && q - line < 80 && name_char((unsigned char)*q) &&
+	       *q != '=')
+		q++;
+	return q > line && q < end && *q == '=';
+}
+
 unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
 			       size_t len, const rebound_limits *limits,
 			       rebound_header **out, size_t *consumed,
@@ -151,7 +169,9 @@ unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
 		/* The field runs on over continuation lines. */
 		const char *vstart = q + 1;
 		const char *fend = line_end, *fnext = next;
-		while (fnext < end && rebound_is_wsp(*fnext)) {
+		while (fnext < end && (rebound_is_wsp(*fnext) ||
+				       unindented_param(vstart, fend, fnext,
+							end))) {
 			const char *e2 = memchr(fnext, '\n',
 						(size_t)(end - fnext));
 			fend = e2 != NULL ? e2 : end;
@@ -204,8 +224,10 @@ const rebound_header *rebound_header_find(const rebound_header *list,
 {
 	if (name == NULL)
 		return NULL;
+	char first = rebound_ascii_tolower(name[0]);
 	for (; list != NULL; list = list->next)
-		if (rebound_ascii_ieq(list->name, name))
+		if (rebound_ascii_tolower(list->name[0]) == first &&
+		    rebound_ascii_ieq(list->name, name))
 			return list;
 	return NULL;
 }

@@ -125,6 +125,16 @@ START_TEST(headers_unfold)
 	ck_assert_str_eq(h->next->value, "");
 	ck_assert_ptr_null(h->next->next);
 	ck_assert_uint_eq(flags, 0);
+
+	/* A parameter continued without indentation after a ';'. */
+	t = "Content-Type: multipart/alternative; x=y;\n"
+	    "boundary=\"b1\"\nnot=a continuation\n\nbody";
+	n = rebound_headers_parse(A, t, strlen(t), NULL, &h, &used, &flags);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(h->value, "multipart/alternative; x=y;boundary=\"b1\"");
+	ck_assert_str_eq(rebound_header_param(A, h->value, "boundary"), "b1");
+	ck_assert_uint_eq(used, strlen("Content-Type: multipart/alternative; "
+				       "x=y;\nboundary=\"b1\"\n"));
 }
 END_TEST
 
