@@ -212,6 +212,21 @@ START_TEST(is_system)
 }
 END_TEST
 
+/* A local part of 100 octets is longer than RFC 5321 allows (64): no
+ * address, and not its last 64 octets either. */
+START_TEST(address_long_local_part)
+{
+	char s[200];
+
+	memset(s, 'x', 100);
+	strcpy(s + 100, "@example.com");
+	const char *a = rebound_address_find(arena, s, strlen(s), NULL, NULL);
+	if (a != NULL)
+		ck_abort_msg("found \"%s\" (%zu octets) in a 100-octet local part",
+			     a, strlen(a));
+}
+END_TEST
+
 static Suite *address_suite(void)
 {
 	Suite *s = suite_create("address");
@@ -228,6 +243,7 @@ static Suite *address_suite(void)
 	tcase_add_test(tc, find_skips_bad_then_finds_good);
 	tcase_add_test(tc, find_respects_length);
 	tcase_add_test(tc, find_local_part_limit);
+	tcase_add_test(tc, address_long_local_part);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");

@@ -358,6 +358,25 @@ START_TEST(arena_spent)
 }
 END_TEST
 
+/* A new recipient starts at a blank line: a block of fields that names
+ * no recipient is dropped and lends nothing to the next one. */
+START_TEST(dsn_block_without_recipient)
+{
+	const char *text = "Action: failed\n"
+			   "Status: 5.0.0\n"
+			   "\n"
+			   "Final-Recipient: rfc822; judy@example.com\n"
+			   "Action: failed\n"
+			   "Status: 5.1.1\n";
+	rebound_dsn d;
+
+	ck_assert_int_eq(rebound_dsn_parse(arena, text, strlen(text), &d), 0);
+	ck_assert_uint_eq(d.nrcpt, 1);
+	ck_assert_str_eq(d.rcpt[0].final_rcpt, "judy@example.com");
+	ck_assert_str_eq(d.rcpt[0].status, "5.1.1");
+}
+END_TEST
+
 static Suite *dsn_suite(void)
 {
 	Suite *s = suite_create("dsn");
@@ -374,6 +393,7 @@ static Suite *dsn_suite(void)
 	tcase_add_test(tc, per_message_fields);
 	tcase_add_test(tc, field_names_any_case);
 	tcase_add_test(tc, junk_lines);
+	tcase_add_test(tc, dsn_block_without_recipient);
 	tcase_add_test(tc, truncated);
 	tcase_add_test(tc, empty);
 	tcase_add_test(tc, many_recipients_capped);

@@ -2,6 +2,7 @@
 #include "rebound-config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,6 +400,48 @@ START_TEST(normalise_then_match)
 }
 END_TEST
 
+/* The lowest id wins even after many other distinct phrases were seen
+ * (more than a fixed table of hits would hold). */
+START_TEST(matcher_lowest_id_after_many_hits)
+{
+	enum { NP = 200 };
+	static char names[NP][8];
+	const char *phrases[NP];
+	char text[NP * 6 + 1];
+	size_t o = 0;
+
+	for (int i = 0; i < NP; i++) {
+		snprintf(names[i], sizeof names[i], "w%03d", i);
+		phrases[i] = names[i];
+	}
+	/* w199 w198 ... w001 w000 */
+	for (int i = NP - 1; i >= 0; i--)
+		o += (size_t)snprintf(text + o, sizeof text - o, "%s ", names[i]);
+	rebound_matcher *m = rebound_matcher_build(phrases, NP, 0);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(rebound_matcher_first(m, text, o), 0);
+	rebound_matcher_free(m);
+}
+END_TEST
+
+/* A close pair of halves matches even when another second half comes
+ * far later, or another first half far earlier. */
+START_TEST(matcher_gap_with_repeated_halves)
+{
+	static const char *const p[] = { "delivery failed * attempts" };
+	rebound_matcher *m = rebound_matcher_build(p, 1, 20);
+	const char *t1 = "delivery failed after 5 attempts; we counted the "
+			 "attempts of the last three days and stopped";
+	const char *t2 = "delivery failed yesterday, and today the "
+			 "delivery failed after 5 attempts";
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(rebound_matcher_first(m, t1, strlen(t1)), 0);
+	ck_assert_int_eq(rebound_matcher_first(m, t2, strlen(t2)), 0);
+	rebound_matcher_free(m);
+}
+END_TEST
+
 static Suite *matcher_suite(void)
 {
 	Suite *s = suite_create("matcher");
@@ -409,6 +452,7 @@ static Suite *matcher_suite(void)
 	tcase_add_test(tc, first_overlapping_phrases);
 	tcase_add_test(tc, failure_links);
 	tcase_add_test(tc, shared_suffixes);
+	tcase_add_test(tc, matcher_lowest_id_after_many_hits);
 	tcase_add_test(tc, each_stops_early);
 	tcase_add_test(tc, case_folding_ascii_only);
 	tcase_add_test(tc, utf8_phrases);
@@ -420,6 +464,7 @@ static Suite *matcher_suite(void)
 	tcase_add_test(tc, gap_max);
 	tcase_add_test(tc, gap_with_plain_phrases);
 	tcase_add_test(tc, two_gaps_rejected);
+	tcase_add_test(tc, matcher_gap_with_repeated_halves);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("texts");

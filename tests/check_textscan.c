@@ -172,6 +172,13 @@ START_TEST(reply_respects_length)
 }
 END_TEST
 
+/* The empty string is not a status code. */
+START_TEST(status_valid_empty)
+{
+	ck_assert(!rebound_status_valid(""));
+}
+END_TEST
+
 static Suite *textscan_suite(void)
 {
 	Suite *s = suite_create("textscan");
@@ -182,6 +189,7 @@ static Suite *textscan_suite(void)
 	tcase_add_test(tc, status_not_numbers);
 	tcase_add_test(tc, status_respects_length);
 	tcase_add_test(tc, status_valid);
+	tcase_add_test(tc, status_valid_empty);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reply");

@@ -1,0 +1,561 @@
+/* check_classify.c - rebound_classify() on fixtures written for it
+ * (tests/fixtures/classify/), and the JSON line of a result. */
+#include "rebound-config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "classify.h"
+#include "json.h"
+#include "result.h"
+
+static rebound_arena *arena;
+
+static void setup(void)
+{
+	arena = rebound_arena_new(0);
+	ck_assert_ptr_nonnull(arena);
+}
+
+static void teardown(void)
+{
+	rebound_arena_free(arena);
+	arena = NULL;
+}
+
+/* The whole file tests/fixtures/classify/NAME; srcdir comes from the
+ * test environment (tests.am), "." when run by hand from the top. */
+static char *slurp(const char *name, size_t *len)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/tests/fixtures/classify/%s",
+		 srcdir != NULL && *srcdir != '\0' ? srcdir : ".", name);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		ck_abort_msg("cannot open %s", path);
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		if (got == 0)
+			break;
+		n += got;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static rebound_result *classify_opts(const char *name,
+				     const rebound_classify_options *opts)
+{
+	size_t len;
+	char *buf = slurp(name, &len);
+	rebound_result *res = NULL;
+
+	ck_assert_int_eq(rebound_classify(arena, buf, len, opts, &res), 0);
+	ck_assert_ptr_nonnull(res);
+	free(buf);	/* the result must not point into the input */
+	return res;
+}
+
+static rebound_result *classify(const char *name)
+{
+	return classify_opts(name, NULL);
+}
+
+static const rebound_recipient *rcpt(const rebound_result *res,
+				     const char *addr)
+{
+	for (size_t i = 0; i < res->nrcpt; i++)
+		if (strcmp(res->rcpt[i].address, addr) == 0)
+			return &res->rcpt[i];
+	ck_abort_msg("no recipient %s among %zu", addr, res->nrcpt);
+	return NULL;
+}
+
+#define ck_assert_reason(r, want) \
+	ck_assert_str_eq(rebound_reason_name((r)->reason), (want))
+
+/* --- RFC 3464 reports ------------------------------------------------------- */
+
+START_TEST(postfix_user_unknown)
+{
+	rebound_result *res = classify("postfix-userunknown.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_str_eq(res->format, "rfc3464");
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = &res->rcpt[0];
+	ck_assert_str_eq(r->address, "alice@example.net");
+	ck_assert_int_eq(r->action, REBOUND_ACTION_FAILED);
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_str_eq(r->reply_code, "550");
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+	ck_assert(!r->suspect);
+	ck_assert_ptr_nonnull(r->rule);
+	ck_assert_ptr_nonnull(r->diagnostic);
+	ck_assert_ptr_nonnull(strstr(r->diagnostic, "User unknown"));
+	/* One line. */
+	ck_assert_ptr_null(strchr(r->diagnostic, '\n'));
+	ck_assert_str_eq(r->remote_mta, "mx.example.net");
+	ck_assert_str_eq(res->reporting_mta, "mx.sender.example");
+	ck_assert_ptr_null(res->gateway);
+}
+END_TEST
+
+START_TEST(links_to_the_original)
+{
+	rebound_result *res = classify("postfix-userunknown.eml");
+
+	ck_assert_str_eq(res->orig_message_id, "<spring-2025-0042@sender.example>");
+	ck_assert_str_eq(res->campaign, "spring-2025");
+	ck_assert_str_eq(res->sender_domain, "sender.example");
+	/* To: bounces+alice=example.net@sender.example */
+	ck_assert_str_eq(res->verp_recipient, "alice@example.net");
+}
+END_TEST
+
+START_TEST(campaign_header_option)
+{
+	rebound_classify_options opts = { .campaign_header = "Message-ID" };
+	rebound_result *res = classify_opts("postfix-userunknown.eml", &opts);
+
+	ck_assert_str_eq(res->campaign, "<spring-2025-0042@sender.example>");
+	opts.campaign_header = "X-No-Such-Header";
+	res = classify_opts("postfix-userunknown.eml", &opts);
+	ck_assert_ptr_null(res->campaign);
+}
+END_TEST
+
+START_TEST(verp_format_option)
+{
+	/* Other separators: LOCAL-RCPTLOCAL#RCPTDOMAIN does not match
+	 * "bounces+alice=example.net", so no VERP recipient. */
+	rebound_classify_options opts = {
+		.verp_format = "LOCAL-RCPTLOCAL#RCPTDOMAIN@DOMAIN"
+	};
+	rebound_result *res = classify_opts("postfix-userunknown.eml", &opts);
+
+	ck_assert_ptr_null(res->verp_recipient);
+	/* Recipients still come from the report. */
+	ck_assert_uint_eq(res->nrcpt, 1);
+	ck_assert_str_eq(res->rcpt[0].address, "alice@example.net");
+}
+END_TEST
+
+START_TEST(multi_recipient)
+{
+	rebound_result *res = classify("multi-recipient.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_str_eq(res->format, "rfc3464");
+	ck_assert_uint_eq(res->nrcpt, 2);
+	ck_assert_str_eq(res->envelope_id, "nl-0311-7781");
+	ck_assert_str_eq(res->reporting_mta, "relay.sender.example");
+	ck_assert_str_eq(res->orig_message_id, "<march-news-1@sender.example>");
+
+	const rebound_recipient *b = rcpt(res, "bob@example.com");
+	ck_assert_int_eq(b->action, REBOUND_ACTION_FAILED);
+	ck_assert_str_eq(b->status, "5.2.2");
+	ck_assert_str_eq(b->reply_code, "552");
+	ck_assert_reason(b, "mailboxfull");
+	ck_assert(!b->hard);
+
+	/* 4.4.7: delivery time expired (RFC 3463), still being tried. */
+	const rebound_recipient *c = rcpt(res, "carol@example.org");
+	ck_assert_int_eq(c->action, REBOUND_ACTION_DELAYED);
+	ck_assert_str_eq(c->status, "4.4.7");
+	ck_assert_str_eq(c->reply_code, "");
+	ck_assert_reason(c, "expired");
+	ck_assert(!c->hard);
+}
+END_TEST
+
+START_TEST(delivered)
+{
+	rebound_result *res = classify("delivered.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_DELIVERED);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	ck_assert_str_eq(res->rcpt[0].address, "dave@example.org");
+	ck_assert_int_eq(res->rcpt[0].action, REBOUND_ACTION_DELIVERED);
+	ck_assert_str_eq(res->rcpt[0].status, "2.0.0");
+	ck_assert(!res->rcpt[0].hard);
+}
+END_TEST
+
+START_TEST(dmarc_multiline_reply)
+{
+	rebound_result *res = classify("dmarc-multiline.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = &res->rcpt[0];
+	ck_assert_str_eq(r->address, "larry@example.com");
+	ck_assert_reason(r, "authfailure");
+	/* The remote server's code, not the report's generic 5.0.0. */
+	ck_assert_str_eq(r->status, "5.7.26");
+	ck_assert_str_eq(r->reply_code, "550");
+	ck_assert(!r->hard);
+}
+END_TEST
+
+START_TEST(user_unknown_after_data)
+{
+	/* Refused only after the message was seen: a content filter. */
+	rebound_result *res = classify("after-data.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = &res->rcpt[0];
+	ck_assert_str_eq(r->address, "mallory@example.net");
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_reason(r, "filtered");
+	ck_assert(!r->hard);
+}
+END_TEST
+
+/* --- plain-text notices ---------------------------------------------------- */
+
+START_TEST(exim_user_unknown)
+{
+	rebound_result *res = classify("exim-userunknown.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = &res->rcpt[0];
+	/* The failed recipient, not the sender the notice went to. */
+	ck_assert_str_eq(r->address, "erin@example.com");
+	ck_assert_int_eq(r->action, REBOUND_ACTION_FAILED);
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_str_eq(r->reply_code, "550");
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+}
+END_TEST
+
+START_TEST(qmail_notice)
+{
+	rebound_result *res = classify("qmail-userunknown.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = &res->rcpt[0];
+	ck_assert_str_eq(r->address, "frank@example.net");
+	ck_assert_int_eq(r->action, REBOUND_ACTION_FAILED);
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_str_eq(r->reply_code, "550");
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+}
+END_TEST
+
+START_TEST(gateway_notice)
+{
+	rebound_result *res = classify("gateway-notice.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = &res->rcpt[0];
+	ck_assert_str_eq(r->address, "heidi@example.com");
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+	/* A gateway's "user unknown" may be a block (design.md). */
+	ck_assert_ptr_nonnull(res->gateway);
+	ck_assert_str_eq(res->gateway, "mimecast");
+	ck_assert(r->suspect);
+}
+END_TEST
+
+/* --- not bounces ----------------------------------------------------------- */
+
+START_TEST(autoreply)
+{
+	rebound_result *res = classify("autoreply.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_AUTOREPLY);
+	ck_assert_uint_eq(res->nrcpt, 0);
+}
+END_TEST
+
+START_TEST(feedback_report)
+{
+	rebound_result *res = classify("arf-feedback.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_FEEDBACK);
+	ck_assert_uint_eq(res->nrcpt, 0);
+	ck_assert_str_eq(res->campaign, "deals-week-11");
+}
+END_TEST
+
+START_TEST(newsletter_is_not_a_bounce)
+{
+	rebound_result *res = classify("newsletter.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_NOT_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 0);
+}
+END_TEST
+
+START_TEST(empty_message)
+{
+	rebound_result *res = NULL;
+
+	ck_assert_int_eq(rebound_classify(arena, "", 0, NULL, &res), 0);
+	ck_assert_ptr_nonnull(res);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_NOT_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 0);
+}
+END_TEST
+
+/* --- JSON ------------------------------------------------------------------ */
+
+/* A small JSON syntax check (RFC 8259 values), enough to tell that a line
+ * parses: returns the end of the value at s, or NULL. */
+static const char *json_value(const char *s, int depth);
+
+static const char *json_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
+static const char *json_string(const char *s)
+{
+	if (*s++ != '"')
+		return NULL;
+	while (*s != '"') {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\0' || c < 0x20)
+			return NULL;
+		if (c == '\\') {
+			s++;
+			if (*s == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (strchr("0123456789abcdefABCDEF", s[i]) == NULL ||
+					    s[i] == '\0')
+						return NULL;
+				s += 5;
+				continue;
+			}
+			if (*s == '\0' || strchr("\"\\/bfnrt", *s) == NULL)
+				return NULL;
+		}
+		s++;
+	}
+	return s + 1;
+}
+
+static const char *json_value(const char *s, int depth)
+{
+	if (depth > 32)
+		return NULL;
+	s = json_ws(s);
+	if (*s == '"')
+		return json_string(s);
+	if (*s == '{' || *s == '[') {
+		char close = *s == '{' ? '}' : ']';
+		bool object = *s == '{';
+		s = json_ws(s + 1);
+		if (*s == close)
+			return s + 1;
+		for (;;) {
+			if (object) {
+				s = json_string(json_ws(s));
+				if (s == NULL)
+					return NULL;
+				s = json_ws(s);
+				if (*s++ != ':')
+					return NULL;
+			}
+			s = json_value(s, depth + 1);
+			if (s == NULL)
+				return NULL;
+			s = json_ws(s);
+			if (*s == close)
+				return s + 1;
+			if (*s++ != ',')
+				return NULL;
+		}
+	}
+	static const char *const words[] = { "true", "false", "null" };
+	for (size_t i = 0; i < 3; i++)
+		if (strncmp(s, words[i], strlen(words[i])) == 0)
+			return s + strlen(words[i]);
+	const char *p = s;
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return NULL;
+	while ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' ||
+	       *p == 'E' || *p == '+' || *p == '-')
+		p++;
+	return p;
+}
+
+/* The JSON Lines output for res, in a malloc'd string. */
+static char *json_of(const char *file, const rebound_result *res)
+{
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	rebound_json_result(f, file, res);
+	long n = ftell(f);
+	ck_assert_int_gt(n, 0);
+	rewind(f);
+	char *out = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(fread(out, 1, (size_t)n, f), (size_t)n);
+	out[n] = '\0';
+	fclose(f);
+	return out;
+}
+
+/* Every line is one JSON object; returns the number of lines. */
+static size_t check_lines(const char *out)
+{
+	size_t lines = 0;
+	for (const char *p = out; *p != '\0'; lines++) {
+		const char *nl = strchr(p, '\n');
+		ck_assert_msg(nl != NULL, "last line not terminated: %s", p);
+		ck_assert_int_eq(*p, '{');
+		const char *end = json_value(p, 0);
+		ck_assert_msg(end == nl, "line does not parse: %.*s",
+			      (int)(nl - p), p);
+		p = nl + 1;
+	}
+	return lines;
+}
+
+START_TEST(json_self_check)
+{
+	/* The checker itself rejects broken lines. */
+	ck_assert_ptr_nonnull(json_value("{\"a\":[1,true,null,\"x\\u00e9\"]}", 0));
+	ck_assert_ptr_null(json_value("{\"a\":}", 0));
+	ck_assert_ptr_null(json_value("{\"a\" 1}", 0));
+	ck_assert_ptr_null(json_value("{\"a\":\"b\x01\"}", 0));
+	ck_assert_ptr_null(json_value("{\"a\":\"b\\q\"}", 0));
+}
+END_TEST
+
+START_TEST(json_bounce_line)
+{
+	rebound_result *res = classify("postfix-userunknown.eml");
+	char *out = json_of("in/\"quoted\"\\name.eml", res);
+
+	ck_assert_uint_eq(check_lines(out), 1);
+	ck_assert_ptr_nonnull(strstr(out, "\"bounce\":true"));
+	ck_assert_ptr_nonnull(strstr(out, "\"recipient\":\"alice@example.net\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"reason\":\"userunknown\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"hard\":true"));
+	ck_assert_ptr_nonnull(strstr(out, "\"status\":\"5.1.1\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"reply_code\":\"550\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"campaign\":\"spring-2025\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"verp_recipient\":\"alice@example.net\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"file\":\"in/\\\"quoted\\\"\\\\name.eml\""));
+	free(out);
+}
+END_TEST
+
+START_TEST(json_multi_and_not_bounce)
+{
+	rebound_result *res = classify("multi-recipient.eml");
+	char *out = json_of("multi.eml", res);
+
+	/* One line per recipient. */
+	ck_assert_uint_eq(check_lines(out), 2);
+	ck_assert_ptr_nonnull(strstr(out, "\"reason\":\"mailboxfull\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"action\":\"delayed\""));
+	free(out);
+
+	res = classify("newsletter.eml");
+	out = json_of("news.eml", res);
+	ck_assert_uint_eq(check_lines(out), 1);
+	ck_assert_ptr_nonnull(strstr(out, "\"recipient\":null"));
+	ck_assert_ptr_nonnull(strstr(out, "\"bounce\":false"));
+	free(out);
+}
+END_TEST
+
+START_TEST(json_string_escapes)
+{
+	FILE *f = tmpfile();
+	char buf[256];
+
+	ck_assert_ptr_nonnull(f);
+	/* Control bytes escaped, valid UTF-8 kept, invalid bytes replaced. */
+	rebound_json_string(f, "a\"b\\c\n\x01 \xc3\xa9 \xff \xc3");
+	rebound_json_string(f, NULL);
+	long n = ftell(f);
+	rewind(f);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\u000a\\u0001 \xc3\xa9 \\ufffd \\ufffd\"null");
+}
+END_TEST
+
+static Suite *classify_suite(void)
+{
+	Suite *s = suite_create("classify");
+	TCase *tc;
+
+	tc = tcase_create("rfc3464");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, postfix_user_unknown);
+	tcase_add_test(tc, links_to_the_original);
+	tcase_add_test(tc, campaign_header_option);
+	tcase_add_test(tc, verp_format_option);
+	tcase_add_test(tc, multi_recipient);
+	tcase_add_test(tc, delivered);
+	tcase_add_test(tc, dmarc_multiline_reply);
+	tcase_add_test(tc, user_unknown_after_data);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("text");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, exim_user_unknown);
+	tcase_add_test(tc, qmail_notice);
+	tcase_add_test(tc, gateway_notice);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("other");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, autoreply);
+	tcase_add_test(tc, feedback_report);
+	tcase_add_test(tc, newsletter_is_not_a_bounce);
+	tcase_add_test(tc, empty_message);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("json");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, json_self_check);
+	tcase_add_test(tc, json_bounce_line);
+	tcase_add_test(tc, json_multi_and_not_bounce);
+	tcase_add_test(tc, json_string_escapes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(classify_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	rebound_classify_release();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
