@@ -301,6 +301,7 @@ START_TEST(ew_hostile_linear)
 	/* Many starts of words that never end: must stay linear. */
 	size_t n = 1 << 20;
 	char *v = malloc(n + 1);
+	ck_assert_ptr_nonnull(v);
 	for (size_t i = 0; i < n; i += 8)
 		memcpy(v + i, "=?a?q?x ", n - i < 8 ? n - i : 8);
 	v[n] = '\0';
@@ -567,7 +568,9 @@ START_TEST(html_hostile_linear)
 {
 	size_t n = 1 << 20;
 	char *in = malloc(n + 1);
+	ck_assert_ptr_nonnull(in);
 	char *out = malloc(n + 1);
+	ck_assert_ptr_nonnull(out);
 	static const char *const pats[] = { "<a", "&#", "<script>", "<!--",
 					    "&amp", "<head>" };
 	for (size_t k = 0; k < sizeof(pats) / sizeof(pats[0]); k++) {

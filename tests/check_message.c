@@ -165,6 +165,7 @@ START_TEST(headers_limits)
 	   rest of the message is still parsed. */
 	size_t big = 1 << 20;
 	char *buf = malloc(big + 200);
+	ck_assert_ptr_nonnull(buf);
 	size_t o = 0;
 	o += (size_t)sprintf(buf, "Subject: ");
 	memset(buf + o, 'x', big);
@@ -184,6 +185,7 @@ START_TEST(headers_limits)
 	/* Too many fields: the extra ones are dropped, the body found. */
 	rebound_limits lim = { .max_headers = 10 };
 	buf = malloc(100 * 20 + 100);
+	ck_assert_ptr_nonnull(buf);
 	o = 0;
 	for (int i = 0; i < 100; i++)
 		o += (size_t)sprintf(buf + o, "X-H%d: %d\n", i, i);
@@ -606,6 +608,7 @@ static char *deep_multipart(unsigned n, size_t *len)
 {
 	size_t cap = (size_t)n * 120 + 100;
 	char *buf = malloc(cap);
+	ck_assert_ptr_nonnull(buf);
 	size_t o = 0;
 	for (unsigned i = 0; i < n; i++)
 		o += (size_t)snprintf(buf + o, cap - o,
@@ -661,6 +664,7 @@ START_TEST(limit_depth_messages)
 	   grows the text by a third). */
 	size_t cap = 3000 * 40 + 100, o = 0;
 	char *buf = malloc(cap);
+	ck_assert_ptr_nonnull(buf);
 	for (int i = 0; i < 3000; i++)
 		o += (size_t)snprintf(buf + o, cap - o,
 				      "Content-Type: message/rfc822\n\n");
@@ -679,6 +683,7 @@ START_TEST(limit_parts)
 {
 	size_t cap = 200000 * 12 + 200, o = 0;
 	char *buf = malloc(cap);
+	ck_assert_ptr_nonnull(buf);
 	o += (size_t)snprintf(buf, cap,
 			      "Content-Type: multipart/mixed; boundary=p\n\n");
 	for (int i = 0; i < 200000; i++)
