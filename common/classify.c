@@ -632,6 +632,14 @@ static const char *header_norm(rebound_arena *arena, const rebound_header *h,
 	return rebound_matcher_normalise(arena, d, strlen(d), len);
 }
 
+/* Mailing-list mail: List-Id or List-Unsubscribe (RFC 2369, 2919).
+ * Precedence: bulk is no sign: mail systems put it on their notices. */
+static bool is_list_mail(const rebound_header *h)
+{
+	return rebound_header_get(h, "List-Id") != NULL ||
+	       rebound_header_get(h, "List-Unsubscribe") != NULL;
+}
+
 static bool is_autoreply(rebound_arena *arena, const rebound_header *h,
 			 const char **why)
 {
@@ -810,9 +818,11 @@ int rebound_classify_message(rebound_message *msg,
 	const char *xfr = rebound_header_get(top, "X-Failed-Recipients");
 	const char *why = NULL;
 	/* Ordinary mail (most of a monitored mailbox) stops here: no report,
-	   no mail system, no bounce subject. */
-	if (a.report == NULL && from_hit == NULL && subj_hit == NULL &&
-	    xfr == NULL) {
+	   no mail system, no bounce subject; and list mail never is a
+	   plain-text notice, whatever its subject says. */
+	if (a.report == NULL &&
+	    ((from_hit == NULL && subj_hit == NULL && xfr == NULL) ||
+	     is_list_mail(top))) {
 		if (is_autoreply(arena, top, &why)) {
 			res->cls = REBOUND_CLASS_AUTOREPLY;
 			res->evidence = why;

@@ -207,7 +207,6 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 
 	/* --- relaying ---------------------------------------------------- */
 	P(NORELAYING, "en", "relaying denied"),
-	P(NORELAYING, "en", "relay access denied"),
 	P(NORELAYING, "en", "relay not permitted"),
 	P(NORELAYING, "en", "relaying not permitted"),
 	P(NORELAYING, "en", "relay denied"),
@@ -373,11 +372,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(EXPIRED, "en", "delivery expired"),
 
 	/* --- transport ----------------------------------------------------- */
+	P(FAILEDSTARTTLS, "en", "must issue a starttls"),
 	P(FAILEDSTARTTLS, "en", "starttls"),
 	P(FAILEDSTARTTLS, "en", "tls required"),
-	P(FAILEDSTARTTLS, "en", "must issue a starttls"),
-	P(NETWORKERROR, "en", "connection timed out"),
-	P(NETWORKERROR, "en", "connection timeout"),
 	P(NETWORKERROR, "en", "could not connect"),
 	P(NETWORKERROR, "en", "unable to connect"),
 	P(NETWORKERROR, "en", "network is unreachable"),
@@ -436,10 +433,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NOTACCEPT, "en", "null mx"),
 	P(NOTACCEPT, "en", "accepts no mail"),
 	P(REJECTED, "en", "sender rejected"),
-	P(REJECTED, "en", "sender address rejected"),
 	P(REJECTED, "en", "sender domain"),
 	P(REJECTED, "en", "sender verify failed"),
-	P(REJECTED, "en", "domain of sender address"),
 	P(REJECTED, "en", "sender denied"),
 	P(REJECTED, "en", "invalid sender"),
 
@@ -545,7 +540,7 @@ const rebound_status_rule rebound_status_rules[] = {
 	{ "X.7.5", R(SECURITYERROR) },
 	{ "X.7.6", R(SECURITYERROR) },
 	{ "X.7.7", R(SECURITYERROR) },
-	{ "X.7.8", R(AUTHFAILURE) },
+	{ "X.7.8", R(SECURITYERROR) },
 	{ "X.7.9", R(SECURITYERROR) },
 	{ "X.7.10", R(FAILEDSTARTTLS) },
 	{ "X.7.11", R(FAILEDSTARTTLS) },
@@ -563,7 +558,7 @@ const rebound_status_rule rebound_status_rules[] = {
 	{ "X.7.24", R(AUTHFAILURE) },
 	{ "X.7.25", R(REQUIREPTR) },
 	{ "X.7.26", R(AUTHFAILURE) },
-	{ "X.7.27", R(NOTACCEPT) },
+	{ "X.7.27", R(REJECTED) },
 	{ "X.7.28", R(SPAMDETECTED) },
 	{ "X.7.29", R(AUTHFAILURE) },
 	{ "X.7.30", R(FAILEDSTARTTLS) },
@@ -597,10 +592,11 @@ static bool take_tiers(size_t id, void *ctx)
 	if (rebound_phrase_rules[id].weak) {
 		if (t->weak < 0)
 			t->weak = (long)id;
-		return true;
+		return false;	/* weak ids come last: both are known */
 	}
-	t->strong = (long)id;
-	return false;	/* ids come in order: the first strong one wins */
+	if (t->strong < 0)
+		t->strong = (long)id;	/* ids come in order: first wins */
+	return true;
 }
 
 void rebound_rules_match_phrase(const char *norm_text, size_t len,

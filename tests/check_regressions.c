@@ -1,9 +1,6 @@
-/* check_known_bugs.c - behaviour the headers promise that the code does
- * not (yet) deliver.  Listed in XFAIL_TESTS: "make check" expects this
- * program to fail while any of these bugs is open, and reports XPASS (a
- * failure) once all are fixed -- then move the tests into the program of
- * their module and drop the XFAIL_TESTS line.  Each test names its input.
- */
+/* check_regressions.c - bugs found by the unit tests and fixed: each test
+ * names its input and the promise (in a header) it once broke, so that it
+ * stays kept. */
 #include "rebound-config.h"
 
 #include <check.h>
@@ -113,9 +110,9 @@ START_TEST(classify_newsletter_with_bounce_subject)
 }
 END_TEST
 
-static Suite *bugs_suite(void)
+static Suite *regressions_suite(void)
 {
-	Suite *s = suite_create("known_bugs");
+	Suite *s = suite_create("regressions");
 	TCase *tc = tcase_create("open");
 
 	tcase_add_test(tc, rules_weak_beside_strong);
@@ -128,7 +125,7 @@ static Suite *bugs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(bugs_suite());
+	SRunner *sr = srunner_create(regressions_suite());
 	int failed;
 
 	srunner_run_all(sr, CK_ENV);
