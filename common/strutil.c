@@ -38,18 +38,23 @@ const char *rebound_memcasemem(const char *hay, size_t hlen,
 	char first_up = (first_lo >= 'a' && first_lo <= 'z') ?
 				(char)(first_lo - 32) : first_lo;
 	const char *end = hay + (hlen - nlen) + 1;
-	for (const char *p = hay; p < end; p++) {
-		/* Skip quickly to the next possible first byte. */
-		const char *a = memchr(p, first_lo, (size_t)(end - p));
-		const char *b = first_up != first_lo ?
-			memchr(p, first_up, (size_t)(end - p)) : NULL;
-		if (a == NULL || (b != NULL && b < a))
-			a = b;
-		if (a == NULL)
-			return NULL;
+	/* The next occurrence of each case of the first byte, searched again
+	   only once passed, so the scan stays linear. */
+	const char *next_lo = memchr(hay, first_lo, (size_t)(end - hay));
+	const char *next_up = first_up != first_lo ?
+		memchr(hay, first_up, (size_t)(end - hay)) : NULL;
+	while (next_lo != NULL || next_up != NULL) {
+		const char *a = next_lo;
+		if (a == NULL || (next_up != NULL && next_up < a))
+			a = next_up;
 		if (rebound_ascii_nieq(a + 1, needle + 1, nlen - 1))
 			return a;
-		p = a;
+		if (a == next_lo)
+			next_lo = a + 1 < end ?
+				memchr(a + 1, first_lo, (size_t)(end - a - 1)) : NULL;
+		else
+			next_up = a + 1 < end ?
+				memchr(a + 1, first_up, (size_t)(end - a - 1)) : NULL;
 	}
 	return NULL;
 }
