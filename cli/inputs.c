@@ -66,34 +66,30 @@ static int is_from_line(const char *p, const char *end)
 	return end - p > 5 && memcmp(p, "From ", 5) == 0;
 }
 
-/* Hand over the messages of a buffer: one, or several for an mbox. */
-static void split_messages(const char *path, const char *buf, size_t len,
-			   input_fn fn, void *ctx)
+/* Where the next mbox message starts after p: a "From " line that follows
+ * a blank line; end when there is none. */
+static const char *next_message(const char *p, const char *end)
 {
-	const char *end = buf + len;
-	if (!is_from_line(buf, end)) {
-		fn(path, buf, len, ctx);
-		return;
-	}
-	/* Message starts: the first line, and every "From " line that
-	   follows a blank line. */
-	size_t count = 0;
-	const char *p = buf;
-	const char *next = NULL;
-	for (const char *q = buf; q < end;) {
+	for (const char *q = p; q < end;) {
 		const char *nl = memchr(q, '\n', (size_t)(end - q));
 		if (nl == NULL)
 			break;
 		const char *line = nl + 1;
 		int blank = (nl == q) || (nl == q + 1 && *q == '\r');
-		if (blank && line < end && is_from_line(line, end)) {
-			next = line;
-			break;
-		}
+		if (blank && line < end && is_from_line(line, end))
+			return line;
 		q = line;
 	}
-	if (next == NULL) {
-		fn(path, buf, len, ctx);	/* an mbox of one */
+	return end;
+}
+
+/* Hand over the messages of a buffer: one, or several for an mbox. */
+static void split_messages(const char *path, const char *buf, size_t len,
+			   input_fn fn, void *ctx)
+{
+	const char *end = buf + len;
+	if (!is_from_line(buf, end) || next_message(buf, end) == end) {
+		fn(path, buf, len, ctx);	/* a message, or an mbox of one */
 		return;
 	}
 	size_t plen = strlen(path) + 24;
@@ -102,20 +98,9 @@ static void split_messages(const char *path, const char *buf, size_t len,
 		report(path, strerror(ENOMEM));
 		return;
 	}
-	while (p < end) {
-		const char *stop = end;
-		for (const char *q = p; q < end;) {
-			const char *nl = memchr(q, '\n', (size_t)(end - q));
-			if (nl == NULL)
-				break;
-			const char *line = nl + 1;
-			int blank = (nl == q) || (nl == q + 1 && *q == '\r');
-			if (blank && line < end && is_from_line(line, end)) {
-				stop = line;
-				break;
-			}
-			q = line;
-		}
+	size_t count = 0;
+	for (const char *p = buf; p < end;) {
+		const char *stop = next_message(p, end);
 		count++;
 		snprintf(label, plen, "%s#%zu", path, count);
 		fn(label, p, (size_t)(stop - p), ctx);
