@@ -465,8 +465,7 @@ static void finish_rcpt(rebound_arena *arena, rebound_recipient *r,
 					r->reply_code, r->action);
 	/* Google Groups refuses posts in the poster's language; the group
 	   address is the only stable part of its notice. */
-	if (c.reason == REBOUND_REASON_UNDEFINED &&
-	    rebound_ascii_ieq(rebound_address_domain(r->address),
+	if (rebound_ascii_ieq(rebound_address_domain(r->address),
 			      "googlegroups.com")) {
 		c.reason = REBOUND_REASON_REJECTED;
 		c.rule = "vendor googlegroups: posting refused";
@@ -591,9 +590,11 @@ static int from_report(rebound_message *msg, const anatomy *a,
 					 reason_text != NULL ? strlen(reason_text) : 0);
 		finish_rcpt(arena, r, reason_text, context);
 		/* "x-unix" diagnostics come from a local delivery program
-		   (procmail, a pipe): whatever it printed, the mailer failed. */
+		   (procmail, a pipe): the mailer failed, unless what it
+		   printed is a full mailbox (a quota). */
 		if (d->diagnostic_type != NULL &&
-		    strcmp(d->diagnostic_type, "x-unix") == 0) {
+		    strcmp(d->diagnostic_type, "x-unix") == 0 &&
+		    r->reason != REBOUND_REASON_MAILBOXFULL) {
 			r->reason = REBOUND_REASON_MAILERERROR;
 			r->rule = "diagnostic type x-unix";
 			r->hard = false;

@@ -207,6 +207,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 
 	/* --- relaying ---------------------------------------------------- */
 	P(NORELAYING, "en", "relaying denied"),
+	P(NORELAYING, "en", "not configured to relay"),
 	P(NORELAYING, "en", "relay not permitted"),
 	P(NORELAYING, "en", "relaying not permitted"),
 	P(NORELAYING, "en", "relay denied"),
@@ -357,6 +358,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 
 	/* --- malformed commands --------------------------------------------- */
 	P(SYNTAXERROR, "en", "syntax error"),
+	P(SYNTAXERROR, "en", "improper sequence of commands"),
 	P(SYNTAXERROR, "en", "command unrecognized"),
 	P(SYNTAXERROR, "en", "command not recognized"),
 	P(SYNTAXERROR, "en", "bad sequence of commands"),
@@ -571,6 +573,7 @@ const rebound_reply_rule rebound_reply_rules[] = {
 	{ "450", R(SYSTEMERROR) },
 	{ "451", R(SYSTEMERROR) },
 	{ "452", R(SYSTEMFULL) },
+	{ "503", R(SYNTAXERROR) },
 	{ "521", R(NOTACCEPT) },
 	{ "551", R(HASMOVED) },
 	{ "552", R(MAILBOXFULL) },
