@@ -94,9 +94,27 @@ char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
 			while (r < len && r - i < 255 && is_domain_char(s[r]))
 				r++;
 		}
-		/* Trailing dots and dashes are sentence punctuation. */
-		while (r > i + 1 && (s[r - 1] == '.' || s[r - 1] == '-'))
-			r--;
+		/* Trailing dots and dashes are sentence punctuation, and so
+		   are the ideographic and Arabic commas and full stops. */
+		for (;;) {
+			if (r > i + 1 && (s[r - 1] == '.' || s[r - 1] == '-')) {
+				r--;
+				continue;
+			}
+			if (r > i + 2 && (unsigned char)s[r - 2] == 0xd8 &&
+			    (unsigned char)s[r - 1] == 0x8c) {
+				r -= 2;	/* U+060C */
+				continue;
+			}
+			if (r > i + 3 && (unsigned char)s[r - 3] == 0xe3 &&
+			    (unsigned char)s[r - 2] == 0x80 &&
+			    ((unsigned char)s[r - 1] == 0x81 ||
+			     (unsigned char)s[r - 1] == 0x82)) {
+				r -= 3;	/* U+3001, U+3002 */
+				continue;
+			}
+			break;
+		}
 		while (l < i && (s[l] == '.' || s[l] == '\''))
 			l++;
 		if (l == i || r == i + 1)

@@ -9,6 +9,7 @@
 
 #define MAX_BLOCK 4096
 #define MAX_SEGMENTS 8
+#define MAX_BANNED 16
 
 /* Lines that announce the returned copy of the original message.  Matched
  * against the start of a normalised line (lower case, single spaces,
@@ -125,17 +126,26 @@ typedef struct cand {
 	unsigned strength;
 } cand;
 
-/* Does the text just before an address say it is the sender? */
+/* Words just before an address that make it the sender or a contact for
+ * help, never a failed recipient. */
+static const char *const not_recipient_before[] = {
+	"mail from", "envelope-from", "sender", "from:", "from <",
+	"contact", "send mail to", "write to", "assistance", "questions",
+	"reply to",
+};
+
 static bool sender_context(const char *line, size_t at)
 {
-	size_t from = at > 24 ? at - 24 : 0;
+	size_t from = at > 32 ? at - 32 : 0;
 	const char *s = line + from;
 	size_t n = at - from;
-	return rebound_memcasemem(s, n, "mail from", 9) != NULL ||
-	       rebound_memcasemem(s, n, "envelope-from", 13) != NULL ||
-	       rebound_memcasemem(s, n, "sender", 6) != NULL ||
-	       rebound_memcasemem(s, n, "from:", 5) != NULL ||
-	       rebound_memcasemem(s, n, "from <", 6) != NULL;
+	for (size_t i = 0; i < sizeof(not_recipient_before) /
+				       sizeof(*not_recipient_before); i++) {
+		const char *w = not_recipient_before[i];
+		if (rebound_memcasemem(s, n, w, strlen(w)) != NULL)
+			return true;
+	}
+	return false;
 }
 
 /* Lines that only ever carry the sender or a message identifier. */
@@ -202,6 +212,8 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 		return -1;
 	size_t ncand = 0;
 	cand *current = NULL;
+	const char *banned[MAX_BANNED];
+	size_t nbanned = 0;
 	size_t first_at = stop;
 
 	const char *p = text, *end = text + stop;
@@ -222,9 +234,15 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 					break;
 				size_t abs_at = off + at;
 				off = abs_at + span;
+				if (sender_context(p, abs_at)) {
+					/* A contact address stays one
+					   wherever else it is named. */
+					if (nbanned < MAX_BANNED)
+						banned[nbanned++] = addr;
+					continue;
+				}
 				if (rebound_address_is_system(addr) ||
-				    excluded(addr, exclude, nexclude) ||
-				    sender_context(p, abs_at))
+				    excluded(addr, exclude, nexclude))
 					continue;
 				/* Message-ID-like: "<digits.x@host>" next to
 				   "id" words are rare in error text; skip
@@ -263,7 +281,10 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	out->rcpt = rebound_arena_calloc(arena, ncand, sizeof(*out->rcpt));
 	if (out->rcpt == NULL)
 		return -1;
+	size_t kept = 0;
 	for (size_t i = 0; i < ncand; i++) {
+		if (excluded(cands[i].address, banned, nbanned))
+			continue;
 		char *block = rebound_arena_alloc(arena, MAX_BLOCK + 1);
 		if (block == NULL)
 			return -1;
@@ -282,11 +303,12 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 				block[bl++] = '\n';
 		}
 		block[bl] = '\0';
-		out->rcpt[i].address = cands[i].address;
-		out->rcpt[i].block = block;
-		out->rcpt[i].block_len = bl;
-		out->rcpt[i].strength = cands[i].strength;
+		out->rcpt[kept].address = cands[i].address;
+		out->rcpt[kept].block = block;
+		out->rcpt[kept].block_len = bl;
+		out->rcpt[kept].strength = cands[i].strength;
+		kept++;
 	}
-	out->nrcpt = ncand;
+	out->nrcpt = kept;
 	return 0;
 }
