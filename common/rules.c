@@ -38,7 +38,6 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(EXPIRED, "en", "connection timed out"),
 	P(EXPIRED, "en", "connection timeout"),
 	P(EXPIRED, "en", "delivery failed * attempts"),
-	P(EXPIRED, "en", "message will be retried"),
 
 	/* --- specific wordings that embed generic ones ------------------- */
 	P(SPAMDETECTED, "en", "scored as spam"),
@@ -490,6 +489,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(EXPIRED, "en", "could not be delivered for"),
 	W(SYSTEMERROR, "en", "temporary failure"),
 	W(SPEEDING, "en", "try again later"),
+	W(EXPIRED, "en", "message will be retried"),
 	W(EXPIRED, "en", "giving up"),
 	W(EXPIRED, "en", "given up"),
 	W(EXPIRED, "en", "queue too long"),
@@ -612,7 +612,7 @@ void rebound_rules_match_phrase(const char *norm_text, size_t len,
 		for (size_t i = 0; i < rebound_phrase_rule_count; i++)
 			list[i] = rebound_phrase_rules[i].phrase;
 		phrase_matcher = rebound_matcher_build(
-			list, rebound_phrase_rule_count, 200);
+			list, rebound_phrase_rule_count, 40);
 		if (phrase_matcher == NULL)
 			return;
 	}
