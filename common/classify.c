@@ -229,6 +229,12 @@ static const struct {
  * that failed is the last one sent before the first error reply. */
 static smtp_stage transcript_stage(const char *norm, size_t n)
 {
+	/* With PIPELINING the RCPT answers arrive after ">>> DATA", and the
+	   server then says no RCPT was accepted: the error was the RCPT's. */
+	if (rebound_memcasemem(norm, n, "must precede data", 17) != NULL ||
+	    rebound_memcasemem(norm, n, "all rcpt commands were rejected",
+			       31) != NULL)
+		return STAGE_RCPT;
 	const char *err = rebound_memcasemem(norm, n, "<<< 5", 5);
 	if (err == NULL)
 		err = rebound_memcasemem(norm, n, "<<< 4", 5);
