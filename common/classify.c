@@ -231,10 +231,14 @@ static smtp_stage transcript_stage(const char *norm, size_t n)
 {
 	/* With PIPELINING the RCPT answers arrive after ">>> DATA", and the
 	   server then says no RCPT was accepted: the error was the RCPT's. */
-	if (rebound_memcasemem(norm, n, "must precede data", 17) != NULL ||
-	    rebound_memcasemem(norm, n, "all rcpt commands were rejected",
-			       31) != NULL)
-		return STAGE_RCPT;
+	static const char *const no_rcpt_left[] = {
+		"must precede data", "all rcpt commands were rejected",
+		"need rcpt", "no valid recipients",
+	};
+	for (size_t i = 0; i < sizeof(no_rcpt_left) / sizeof(*no_rcpt_left); i++)
+		if (rebound_memcasemem(norm, n, no_rcpt_left[i],
+				       strlen(no_rcpt_left[i])) != NULL)
+			return STAGE_RCPT;
 	const char *err = rebound_memcasemem(norm, n, "<<< 5", 5);
 	if (err == NULL)
 		err = rebound_memcasemem(norm, n, "<<< 4", 5);
