@@ -474,8 +474,12 @@ static void finish_rcpt(rebound_arena *arena, rebound_recipient *r,
 	reason_choice c = decide_reason(arena, reason_text, context, r->status,
 					r->reply_code, r->action);
 	/* Google Groups refuses posts in the poster's language; the group
-	   address is the only stable part of its notice. */
-	if (rebound_ascii_ieq(rebound_address_domain(r->address),
+	   address is the only stable part of its notice.  A clear answer
+	   ("the account does not exist") still wins. */
+	bool weak_or_none = c.reason == REBOUND_REASON_UNDEFINED ||
+			    (c.rule != NULL && strstr(c.rule, "/weak") != NULL);
+	if (weak_or_none &&
+	    rebound_ascii_ieq(rebound_address_domain(r->address),
 			      "googlegroups.com")) {
 		c.reason = REBOUND_REASON_REJECTED;
 		c.rule = "vendor googlegroups: posting refused";
