@@ -39,6 +39,11 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(EXPIRED, "en", "connection timeout"),
 	P(EXPIRED, "en", "delivery failed * attempts"),
 
+	/* --- "User unknown" with an empty address slot ("550 : User
+	   unknown") is a reception filter answering at DATA, not a lookup of
+	   the recipient at RCPT ("550 <a@b>: User unknown"). ---------------- */
+	P(FILTERED, "en", " : user unknown"),
+
 	/* --- specific wordings that embed generic ones ------------------- */
 	P(SPAMDETECTED, "en", "scored as spam"),
 	P(SPAMDETECTED, "en", "spam classification"),
