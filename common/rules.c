@@ -42,7 +42,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	/* --- "User unknown" with an empty address slot ("550 : User
 	   unknown") is a reception filter answering at DATA, not a lookup of
 	   the recipient at RCPT ("550 <a@b>: User unknown"). ---------------- */
-	P(FILTERED, "en", " : user unknown"),
+	P(FILTERED, "en", "550 : user unknown"),
+	P(FILTERED, "en", ": : user unknown"),
 
 	/* --- specific wordings that embed generic ones ------------------- */
 	P(SPAMDETECTED, "en", "scored as spam"),
