@@ -532,13 +532,6 @@ static const char *notice_text(rebound_message *msg, const anatomy *a,
 	return "";
 }
 
-/* Status and reply codes that appear in diagnostic-like text. */
-static const char *best_diag_line(rebound_arena *arena, const char *block,
-				  size_t n)
-{
-	return one_line(arena, block, n);
-}
-
 static int from_report(rebound_message *msg, const anatomy *a,
 		       rebound_result *res, rcpt_list *l,
 		       const rebound_text_scan *ts)
@@ -630,7 +623,7 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		r->action = delayed ? REBOUND_ACTION_DELAYED :
 				      REBOUND_ACTION_FAILED;
 		codes_from_text(r, t->block, t->block_len);
-		r->diagnostic = best_diag_line(arena, t->block, t->block_len);
+		r->diagnostic = one_line(arena, t->block, t->block_len);
 		finish_rcpt(arena, r, t->block, NULL);
 	}
 	return 0;
@@ -655,8 +648,9 @@ static bool is_list_mail(const rebound_header *h)
 	       rebound_header_get(h, "List-Unsubscribe") != NULL;
 }
 
-static bool is_autoreply(rebound_arena *arena, const rebound_header *h,
-			 const char **why)
+/* subj: the normalised Subject (or NULL), sl its length. */
+static bool is_autoreply(const rebound_header *h, const char *subj,
+			 size_t sl, const char **why)
 {
 	const char *as = rebound_header_get(h, "Auto-Submitted");
 	if (as != NULL && rebound_ascii_istarts(as, strlen(as), "auto-replied")) {
@@ -674,8 +668,6 @@ static bool is_autoreply(rebound_arena *arena, const rebound_header *h,
 		*why = "Precedence: auto_reply";
 		return true;
 	}
-	size_t sl;
-	const char *subj = header_norm(arena, h, "Subject", &sl);
 	if (subj != NULL) {
 		const char *hit = rebound_detect_autoreply_subject(subj, sl);
 		/* Only at the start of the subject: "Re: vacation plans" is
@@ -755,37 +747,32 @@ static void link_original(rebound_message *msg, const anatomy *a,
 	}
 }
 
+/* The security gateway named in s, or NULL. */
+static const char *gateway_in(rebound_arena *arena, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	size_t n;
+	char *norm = rebound_matcher_normalise(arena, s, strlen(s), &n);
+	return norm != NULL ? rebound_detect_gateway(norm, n) : NULL;
+}
+
 /* Mark user-unknown answers that a security gateway gave. */
 static void mark_suspects(rebound_message *msg, rebound_result *res,
 			  const ntext *notice)
 {
-	rebound_arena *arena = msg->arena;
-	const char *gw = NULL;
-	if (res->reporting_mta != NULL) {
-		size_t n;
-		char *norm = rebound_matcher_normalise(
-			arena, res->reporting_mta, strlen(res->reporting_mta), &n);
-		if (norm != NULL)
-			gw = rebound_detect_gateway(norm, n);
-	}
+	const char *gw = gateway_in(msg->arena, res->reporting_mta);
 	if (gw == NULL && notice != NULL)
 		gw = rebound_detect_gateway(notice->norm, notice->norm_len);
-	if (gw == NULL) {
-		const char *from = rebound_header_get(msg->root->headers, "From");
-		if (from != NULL) {
-			size_t n;
-			char *norm = rebound_matcher_normalise(arena, from,
-							       strlen(from), &n);
-			if (norm != NULL)
-				gw = rebound_detect_gateway(norm, n);
-		}
-	}
+	if (gw == NULL)
+		gw = gateway_in(msg->arena,
+				rebound_header_get(msg->root->headers, "From"));
 	res->gateway = gw;
+	if (gw == NULL)
+		return;
 	for (size_t i = 0; i < res->nrcpt; i++) {
 		rebound_recipient *r = &res->rcpt[i];
-		if (!r->hard || r->reason != REBOUND_REASON_USERUNKNOWN)
-			continue;
-		if (gw != NULL)
+		if (r->hard && r->reason == REBOUND_REASON_USERUNKNOWN)
 			r->suspect = true;
 	}
 }
@@ -838,7 +825,7 @@ int rebound_classify_message(rebound_message *msg,
 	if (a.report == NULL &&
 	    ((from_hit == NULL && subj_hit == NULL && xfr == NULL) ||
 	     is_list_mail(top))) {
-		if (is_autoreply(arena, top, &why)) {
+		if (is_autoreply(top, subj, sl, &why)) {
 			res->cls = REBOUND_CLASS_AUTOREPLY;
 			res->evidence = why;
 		}
@@ -925,7 +912,7 @@ int rebound_classify_message(rebound_message *msg,
 		mark_suspects(msg, res, &before);
 		return 0;
 	}
-	if (is_autoreply(arena, top, &why)) {
+	if (is_autoreply(top, subj, sl, &why)) {
 		res->cls = REBOUND_CLASS_AUTOREPLY;
 		res->evidence = why;
 		return 0;
