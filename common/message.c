@@ -659,15 +659,20 @@ static void decode_body(rebound_message *msg, rebound_part *part)
 	part->body_len_ = n;
 }
 
+/* The empty answer of the two accessors for a missing message or part. */
+static const char *nothing(size_t *len)
+{
+	if (len != NULL)
+		*len = 0;
+	empty_string[0] = '\0';
+	return empty_string;
+}
+
 const char *rebound_part_body(rebound_message *msg, rebound_part *part,
 			      size_t *len)
 {
-	if (msg == NULL || part == NULL) {
-		if (len != NULL)
-			*len = 0;
-		empty_string[0] = '\0';
-		return empty_string;
-	}
+	if (msg == NULL || part == NULL)
+		return nothing(len);
 	if (!(part->decoded_ & DECODED_BODY)) {
 		decode_body(msg, part);
 		if (rebound_arena_exhausted(msg->arena))
@@ -790,12 +795,8 @@ static void make_text(rebound_message *msg, rebound_part *part)
 const char *rebound_part_text(rebound_message *msg, rebound_part *part,
 			      size_t *len)
 {
-	if (msg == NULL || part == NULL) {
-		if (len != NULL)
-			*len = 0;
-		empty_string[0] = '\0';
-		return empty_string;
-	}
+	if (msg == NULL || part == NULL)
+		return nothing(len);
 	if (!(part->decoded_ & DECODED_TEXT)) {
 		make_text(msg, part);
 		if (rebound_arena_exhausted(msg->arena))
