@@ -573,11 +573,10 @@ static int from_report(rebound_message *msg, const anatomy *a,
 		/* The notice's own words when the report has no diagnostic. */
 		const char *reason_text = diag;
 		const char *context = NULL;
+		const char *orig = first_address(arena, d->original_rcpt);
 		for (size_t k = 0; ts != NULL && k < ts->nrcpt; k++)
 			if (rebound_address_same(ts->rcpt[k].address, addr) ||
-			    (d->original_rcpt != NULL &&
-			     rebound_address_same(ts->rcpt[k].address,
-						  first_address(arena, d->original_rcpt)))) {
+			    rebound_address_same(ts->rcpt[k].address, orig)) {
 				context = ts->rcpt[k].block;
 				if (diag == NULL || *diag == '\0')
 					reason_text = context;
