@@ -685,6 +685,9 @@ static void link_original(rebound_message *msg, const anatomy *a,
 {
 	rebound_arena *arena = msg->arena;
 	const rebound_header *top = msg->root->headers;
+	const char *own = rebound_header_get(top, "Message-ID");
+	if (own != NULL)
+		res->message_id = one_line(arena, own, strlen(own));
 	const char *campaign = opts != NULL && opts->campaign_header != NULL ?
 				       opts->campaign_header : "X-Campaign-ID";
 	if (a->original != NULL) {

@@ -107,6 +107,9 @@ typedef struct rebound_result {
 	size_t nrcpt;
 	const char *reporting_mta;	/* or NULL */
 	const char *gateway;		/* security gateway that reported */
+	/* The notice's own Message-ID (NULL if none): with the recipients,
+	   what tells a second copy of the same notice from a new one. */
+	const char *message_id;
 	/* What links the bounce to what was sent (each may be NULL). */
 	const char *orig_message_id;
 	const char *envelope_id;
