@@ -934,6 +934,30 @@ int rebound_classify(rebound_arena *arena, const char *buf, size_t len,
 	return rebound_classify_message(msg, opts, out);
 }
 
+int rebound_classify_reply(rebound_arena *arena, const char *address,
+			   const char *reply, size_t len,
+			   rebound_action action, rebound_recipient *out)
+{
+	memset(out, 0, sizeof(*out));
+	const char *addr = address != NULL ? address : "";
+	out->address = rebound_address_find(arena, addr, strlen(addr), NULL,
+					    NULL);
+	if (out->address == NULL)
+		out->address = "";
+	out->action = action;
+	const char *text = one_line(arena, reply != NULL ? reply : "",
+				    reply != NULL ? len : 0);
+	if (text == NULL)
+		return -1;
+	out->diagnostic = text;
+	codes_from_text(out, text, strlen(text));
+	finish_rcpt(arena, out, text, NULL);
+	/* An in-band 4xx is a deferral, whatever its words say. */
+	if (action == REBOUND_ACTION_DELAYED)
+		out->hard = false;
+	return 0;
+}
+
 void rebound_classify_release(void)
 {
 	rebound_rules_release();

@@ -39,6 +39,14 @@ int rebound_classify_message(rebound_message *msg,
 			     const rebound_classify_options *opts,
 			     rebound_result **out);
 
+/* Classify one SMTP reply that a remote server gave for `address` (Exim's
+ * event_action: "550 5.1.1 <x@y>: user unknown"), as if a DSN had reported
+ * it with the given action (FAILED or DELAYED).  Fills *out (strings in the
+ * arena).  Returns 0, or -1 when the arena is spent. */
+int rebound_classify_reply(rebound_arena *arena, const char *address,
+			   const char *reply, size_t len,
+			   rebound_action action, rebound_recipient *out);
+
 /* Release the compiled tables (for leak checkers at exit). */
 void rebound_classify_release(void);
 

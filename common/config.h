@@ -1,0 +1,65 @@
+/* config.h - settings shared by the CLI, the Exim module and the Dovecot
+ * plugin: the `key = value` file (/etc/rebound/rebound.conf), its
+ * compiled-in defaults and the policy presets.
+ *
+ * A configuration is a plain value (no pointers to free): modules keep one
+ * per process or per message on the stack.  Later sources override earlier
+ * ones: defaults, then the file, then per-call settings (Exim's acl_m_
+ * variables, Dovecot's plugin {} settings, CLI options).
+ */
+#ifndef REBOUND_CONFIG_H
+#define REBOUND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What each kind of bounce does to a recipient (design.md, Policy).
+ * Every number is a setting; a preset fills them all. */
+typedef struct rebound_policy {
+	char preset[16];		/* "default", "zoho", "marketo", ... */
+	unsigned soft_limit;		/* soft bounces without a delivery
+					   in between before suppression;
+					   0: never */
+	unsigned block_suspend_hours;	/* category-1 block/spam/policy */
+	unsigned suspect_suspend_hours;	/* suspect hard bounce */
+	unsigned pending_expire_hours;	/* delayed with no final report */
+	unsigned global_domains;	/* distinct sender domains with a hard
+					   bounce that make it global; 0: off */
+	unsigned global_window_days;
+	unsigned campaign_min_sends;
+	double campaign_max_rate;	/* 0.05 = 5 % */
+	unsigned campaign_pause_hours;
+	unsigned event_retention_days;	/* e: records older are pruned */
+} rebound_policy;
+
+typedef struct rebound_config {
+	char db_path[1024];
+	char campaign_header[128];	/* default X-Campaign-ID */
+	char verp_format[128];		/* LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN */
+	char verp_secret_file[1024];	/* "" when unset */
+	bool require_signed_verp;
+	bool discard_bounces;		/* Exim: drop recorded bounces */
+	unsigned time_budget_ms;	/* Exim local_scan budget */
+	rebound_policy policy;
+} rebound_config;
+
+/* Fill *c with the compiled-in defaults (policy preset "default", db_path
+ * REBOUND_DB_FILE). */
+void rebound_config_defaults(rebound_config *c);
+
+/* Fill *p with a named preset.  Returns 0, or -1 for an unknown name. */
+int rebound_policy_preset(rebound_policy *p, const char *name);
+
+/* Apply one setting.  "policy = NAME" loads a preset (numbers set before
+ * it are replaced, numbers after it override it).  Returns 0, or -1 with a
+ * message in err (unknown key, bad value). */
+int rebound_config_set(rebound_config *c, const char *key, const char *value,
+		       char *err, size_t errlen);
+
+/* Read a `key = value` file (# comments, blank lines) on top of *c.
+ * A missing file is not an error when missing_ok.  Returns 0, or -1 with
+ * "PATH:LINE: problem" in err; lines before a bad one stay applied. */
+int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
+			char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,117 @@
+/* ledger.h - the per-recipient ledger in one tdb file.
+ *
+ * Many processes (Exim receivers and deliveries, Dovecot deliveries, the
+ * CLI) write the same file at the same time.  Every handle is opened
+ * O_RDWR (read-only tdb opens fail while others commit), one handle per
+ * process, every change inside a transaction.  Records are versioned and
+ * byte-order independent; keys are namespaced (r:, e:, d:, c:, meta) as
+ * design.md describes.
+ *
+ * This header is the contract the Exim module and the Dovecot plugin use.
+ * Every function returns an error (never aborts); err/errlen receive one
+ * line that a caller can log as it is.
+ */
+#ifndef REBOUND_LEDGER_H
+#define REBOUND_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "result.h"
+
+typedef struct rebound_ledger rebound_ledger;
+
+enum {
+	/* Create the file (mode 0660, honouring a setgid directory) when it
+	   is missing.  Never from a read path or a router-time dlfunc. */
+	REBOUND_LEDGER_CREATE = 1u << 0,
+};
+
+rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
+				    char *err, size_t errlen);
+void rebound_ledger_close(rebound_ledger *l);
+
+typedef enum rebound_state {
+	REBOUND_STATE_ACTIVE = 0,
+	REBOUND_STATE_PENDING,		/* delayed, no final report yet */
+	REBOUND_STATE_SOFT,		/* soft bounces counted */
+	REBOUND_STATE_SUSPENDED,	/* until a time */
+	REBOUND_STATE_SUPPRESSED,	/* until unbounced */
+	REBOUND_STATE_GLOBAL,		/* suppressed for every sender */
+} rebound_state;
+
+const char *rebound_state_name(rebound_state s);
+/* The state named `name`, or -1. */
+int rebound_state_from_name(const char *name);
+
+/* Where a record comes from and when. */
+typedef struct rebound_record_context {
+	int64_t now;			/* seconds since the epoch */
+	const char *source;		/* "exim", "dovecot", "cli", "event" */
+	/* Overrides result->sender_domain when not NULL (Dovecot: the
+	   mailbox owner's domain for an out-of-band notice). */
+	const char *sender_domain;
+	/* Signed VERP required and not valid: recorded as unverified,
+	   changes no state. */
+	bool unverified;
+} rebound_record_context;
+
+/* What recording did to one recipient. */
+typedef struct rebound_outcome {
+	char address[320];
+	rebound_state state;		/* after recording */
+	int64_t until;			/* SUSPENDED: until when; else 0 */
+	bool suspect;
+	bool duplicate;			/* seen before: counted once */
+} rebound_outcome;
+
+/* Record one classified message.  Bounces change recipient states as the
+ * policy says; delivered DSNs, auto-replies and feedback reports are
+ * recorded as such and never suppress; ordinary mail records nothing.
+ * A notice seen before (same fingerprint: its own Message-ID, or its
+ * content when it has none, and the recipients) is counted once.
+ * Fills up to nout outcomes (recipients beyond nout are still recorded)
+ * and returns how many, or -1 with err set (nothing changed then). */
+int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
+			  const rebound_result *res,
+			  const rebound_record_context *ctx,
+			  rebound_outcome *out, size_t nout,
+			  char *err, size_t errlen);
+
+/* Record one recipient classified in-band (Exim's event_action): a
+ * rejection (rcpt->action FAILED or DELAYED, see rebound_classify_reply)
+ * or a successful delivery (action DELIVERED, which clears the soft count
+ * and the pending state).  Returns 0 or -1. */
+int rebound_ledger_record_recipient(rebound_ledger *l,
+				    const rebound_policy *policy,
+				    const rebound_recipient *rcpt,
+				    const rebound_record_context *ctx,
+				    rebound_outcome *out,
+				    char *err, size_t errlen);
+
+/* May mail be sent to `address` now?  1 yes, 0 no (suppressed, global, or
+ * suspended until later than now), -1 error. */
+int rebound_ledger_may_send(rebound_ledger *l, const char *address,
+			    int64_t now, char *err, size_t errlen);
+
+typedef enum rebound_campaign_state {
+	REBOUND_CAMPAIGN_RUNNING = 0,
+	REBOUND_CAMPAIGN_PAUSED,
+	REBOUND_CAMPAIGN_CANCELLED,
+} rebound_campaign_state;
+
+const char *rebound_campaign_state_name(rebound_campaign_state s);
+
+/* Count one outgoing message of `campaign` to nrcpt recipients, unless the
+ * campaign is paused (until *until) or cancelled: then nothing is counted
+ * and *state says why the message must wait or be refused.  Returns 0 or
+ * -1. */
+int rebound_ledger_campaign_send(rebound_ledger *l,
+				 const rebound_policy *policy,
+				 const char *campaign, unsigned nrcpt,
+				 int64_t now, rebound_campaign_state *state,
+				 int64_t *until, char *err, size_t errlen);
+
+#endif
