@@ -354,17 +354,11 @@ static bool child_allowed(struct ctx *c, const rebound_part *parent)
 	return true;
 }
 
-static void split_multipart(struct ctx *c, rebound_part *p,
-			    const char *boundary)
+/* Split p's body at "--boundary" lines.  Returns false when no delimiter
+ * line was found at all (nothing added). */
+static bool split_at(struct ctx *c, rebound_part *p, const char *boundary,
+		     size_t blen)
 {
-	size_t blen = boundary != NULL ? strlen(boundary) : 0;
-	if (blen == 0 || blen > MAX_BOUNDARY) {
-		c->msg->flags |= REBOUND_MSG_NO_BOUNDARY;
-		return;
-	}
-	if (!child_allowed(c, p))
-		return;
-
 	const char *line = p->raw_body, *end = p->raw_body + p->raw_len;
 	const char *part_start = NULL;
 	rebound_part **tail = &p->first_child;
@@ -417,14 +411,77 @@ static void split_multipart(struct ctx *c, rebound_part *p,
 		line = next;
 	}
 	if (closed || stopped)
-		return;
+		return true;
+	if (part_start == NULL)
+		return false;
 	c->msg->flags |= REBOUND_MSG_NO_END_BOUNDARY;
-	if (part_start != NULL && part_start < end && child_allowed(c, p)) {
+	if (part_start < end && child_allowed(c, p)) {
 		rebound_part *ch = new_part(c, p, part_start,
 					    (size_t)(end - part_start));
 		if (ch != NULL)
 			*tail = ch;
 	}
+	return true;
+}
+
+/* The boundary a body really uses when its header names another one (a
+ * mailer that rewrote one and not the other): the first "--token" line
+ * whose token occurs again as a "--token" line.  Bounded: one pass to pick
+ * the candidate, one to confirm it. */
+static bool guess_boundary(const rebound_part *p, const char **out,
+			   size_t *out_len)
+{
+	const char *line = p->raw_body, *end = p->raw_body + p->raw_len;
+	const char *cand = NULL;
+	size_t clen = 0;
+	while (line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *line_end = eol != NULL ? eol : end;
+		const char *next = eol != NULL ? eol + 1 : end;
+		size_t n = (size_t)(line_end - line);
+		if (n >= 3 && line[0] == '-' && line[1] == '-' && line[2] != '-') {
+			size_t k = 2;
+			while (k < n && (unsigned char)line[k] > ' ' &&
+			       k - 2 < 70)
+				k++;
+			size_t tl = k - 2;
+			bool plain = k == n || (k < n && rebound_is_space(line[k]));
+			if (cand == NULL) {
+				if (plain && tl >= 8) {
+					cand = line + 2;
+					clen = tl;
+				}
+			} else if (tl >= clen && memcmp(line + 2, cand, clen) == 0) {
+				*out = cand;
+				*out_len = clen;
+				return true;
+			}
+		}
+		line = next;
+	}
+	return false;
+}
+
+static void split_multipart(struct ctx *c, rebound_part *p,
+			    const char *boundary)
+{
+	size_t blen = boundary != NULL ? strlen(boundary) : 0;
+	if (blen == 0 || blen > MAX_BOUNDARY)
+		c->msg->flags |= REBOUND_MSG_NO_BOUNDARY;
+	if (!child_allowed(c, p))
+		return;
+	if (blen > 0 && blen <= MAX_BOUNDARY && split_at(c, p, boundary, blen))
+		return;
+	const char *guess;
+	size_t glen;
+	if (guess_boundary(p, &guess, &glen) && split_at(c, p, guess, glen))
+		return;
+	/* No delimiter at all: the body is one text part, so that a report
+	   whose parts were never delimited is still read as text. */
+	c->msg->flags |= REBOUND_MSG_NO_END_BOUNDARY;
+	rebound_part *ch = new_part(c, p, p->raw_body, p->raw_len);
+	if (ch != NULL)
+		p->first_child = ch;
 }
 
 /* Is the message's transfer encoding one we decode? */

@@ -55,6 +55,44 @@ static bool starts_with_copy_header(const char *s, size_t n)
 	return false;
 }
 
+/* Headers that only a copied header block carries. */
+static const char *const transport_headers[] = {
+	"received:", "return-path:", "message-id:", "mime-version:",
+	"content-type:", "dkim-signature:", "delivered-to:", "x-mailer:",
+};
+
+static bool is_transport_header(const char *s, size_t n)
+{
+	for (size_t i = 0;
+	     i < sizeof(transport_headers) / sizeof(*transport_headers); i++)
+		if (rebound_ascii_istarts(s, n, transport_headers[i]))
+			return true;
+	return false;
+}
+
+/* Does a copied header block start at p: three or more header lines (or
+ * continuations), or two when one is a transport header?  Looks at no
+ * more than a few lines. */
+static bool copy_block_at(const char *p, const char *end)
+{
+	unsigned lines = 0;
+	bool transport = false;
+	while (p < end && lines < 3) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl != NULL ? nl : end) - p);
+		bool cont = lines > 0 && n > 0 && rebound_is_wsp(p[0]);
+		if (!cont && !starts_with_copy_header(p, n))
+			break;
+		if (!cont && is_transport_header(p, n))
+			transport = true;
+		lines++;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return lines >= 3 || (lines == 2 && transport);
+}
+
 /* Normalise the start of a line for marker checks. */
 static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
 {
@@ -96,16 +134,13 @@ size_t rebound_textbounce_original_start(const char *text, size_t len)
 			if (kn >= ml && memcmp(key, original_markers[i], ml) == 0)
 				return (size_t)(p - text);
 		}
-		/* Two header lines in a row after a blank line: a copy. */
-		if (prev_blank && starts_with_copy_header(p, n) && nl != NULL) {
-			const char *q = nl + 1;
-			const char *nl2 = memchr(q, '\n', (size_t)(end - q));
-			size_t n2 = (size_t)((nl2 != NULL ? nl2 : end) - q);
-			if (starts_with_copy_header(q, n2) ||
-			    (n2 > 0 && rebound_is_wsp(q[0]) &&
-			     rebound_ascii_istarts(p, n, "received:")))
-				return (size_t)(p - text);
-		}
+		/* A header block after a blank line: a copy.  A notice's own
+		   summary ("Subject: x" and "Date: y") is two lines of it
+		   and nothing more, so two lines are enough only when one
+		   of them is a header that no summary repeats. */
+		if (prev_blank && starts_with_copy_header(p, n) &&
+		    copy_block_at(p, end))
+			return (size_t)(p - text);
 		size_t tn = n;
 		const char *t = p;
 		rebound_trim(&t, &tn);

@@ -506,6 +506,48 @@ START_TEST(json_string_escapes)
 }
 END_TEST
 
+/* A notice that repeats the subject and date of the original before the
+ * failure is not a returned copy, and a mail system's notice is a bounce
+ * even when it calls itself auto-replied. */
+START_TEST(summary_lines_and_auto_replied)
+{
+	rebound_result *res = classify("summary-autoreplied.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = rcpt(res, "ivan@example.org");
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_str_eq(r->reply_code, "550");
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+}
+END_TEST
+
+/* A report whose boundary line never appears in the body. */
+START_TEST(undelimited_report)
+{
+	const char *m =
+		"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\n"
+		"To: <sender@example.com>\n"
+		"Subject: Returned mail: see transcript for details\n"
+		"Content-Type: multipart/report; report-type=delivery-status;\n"
+		"    boundary=\"BND.77/mx.example.net\"\n\n"
+		"   ----- The following addresses had permanent fatal errors -----\n"
+		"<judy@example.net>\n\n"
+		"   ----- Transcript of session follows -----\n"
+		"554 <judy@example.net>... Mailbox disabled for this recipient\n\n"
+		"Final-Recipient: RFC822; judy@example.net\n"
+		"Action: failed\nStatus: 5.2.1\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = rcpt(res, "judy@example.net");
+	ck_assert_str_eq(r->reply_code, "554");
+	ck_assert_reason(r, "suspend");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -528,6 +570,8 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, exim_user_unknown);
 	tcase_add_test(tc, qmail_notice);
 	tcase_add_test(tc, gateway_notice);
+	tcase_add_test(tc, summary_lines_and_auto_replied);
+	tcase_add_test(tc, undelimited_report);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("other");

@@ -433,11 +433,27 @@ START_TEST(damaged_boundaries)
 	ck_assert_str_eq(text(m, 1), "part one");
 	ck_assert_str_eq(text(m, 2), "part two, never closed\n");
 
+	/* No boundary= at all: the delimiter the body uses is found. */
 	m = parse_fixture("no-boundary-param.eml");
-	ck_assert_str_eq(shape(m), "multipart/mixed@0");
+	ck_assert_str_eq(shape(m), "multipart/mixed@0,text/plain@1");
 	ck_assert(m->flags & REBOUND_MSG_NO_BOUNDARY);
-	/* Its text is the raw body: nothing is lost to the classifier. */
-	ck_assert(strstr(text(m, 0), "--something\n") != NULL);
+	ck_assert_str_eq(text(m, 1), "text");
+
+	/* The header names one boundary, the body uses another. */
+	m = parse_str("Content-Type: multipart/report; boundary=\"=_AA.1/host\"\n\n"
+		      "preamble\n--=_AA.2/host\nContent-Type: text/plain\n\n"
+		      "first\n--=_AA.2/host\n"
+		      "Content-Type: message/delivery-status\n\n"
+		      "Action: failed\n\n--=_AA.2/host--\n");
+	ck_assert_str_eq(shape(m), "multipart/report@0,text/plain@1,"
+				   "message/delivery-status@1");
+	ck_assert_str_eq(text(m, 1), "first");
+
+	/* A signature delimiter or a dashed rule is no boundary. */
+	m = parse_str("Content-Type: multipart/mixed; boundary=zz\n\n"
+		      "text\n-- \nsig\n----- rule -----\n-- \n");
+	ck_assert_str_eq(shape(m), "multipart/mixed@0,text/plain@1");
+	ck_assert(strstr(text(m, 1), "----- rule -----") != NULL);
 
 	m = parse_fixture("truncated-boundary.eml");
 	ck_assert_str_eq(shape(m), "multipart/mixed@0,text/plain@1");
@@ -462,11 +478,13 @@ START_TEST(damaged_boundaries)
 	ck_assert_str_eq(text(m, 1), "");
 	ck_assert_str_eq(text(m, 2), "");
 
-	/* No delimiter at all. */
+	/* No delimiter at all: the body is read as one text part, so a
+	   report that was never split is not lost. */
 	m = parse_str("Content-Type: multipart/mixed; boundary=zz\n\n"
 		      "just text\n");
-	ck_assert_str_eq(shape(m), "multipart/mixed@0");
+	ck_assert_str_eq(shape(m), "multipart/mixed@0,text/plain@1");
 	ck_assert(m->flags & REBOUND_MSG_NO_END_BOUNDARY);
+	ck_assert_str_eq(text(m, 1), "just text\n");
 }
 END_TEST
 
