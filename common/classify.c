@@ -788,9 +788,52 @@ static bool any_failed_or_delayed(const rcpt_list *l)
 	return false;
 }
 
+static int classify_at(rebound_message *msg,
+		       const rebound_classify_options *opts,
+		       rebound_result **out, unsigned level);
+
+/* A gateway that forwards the bounce it received as an attachment, with
+ * nothing of its own to say: classify the attached notice (one level
+ * only).  Returns 1 when it was a bounce (*res replaced), 0 if not, -1. */
+static int from_forwarded(rebound_message *msg, const anatomy *a,
+			  const rebound_classify_options *opts,
+			  rebound_result **res, unsigned level)
+{
+	if (level > 0 || a->original == NULL || a->original->parent == NULL)
+		return 0;
+	const rebound_part *wrap = a->original->parent;
+	const rebound_part *inner = a->original;
+	size_t fl = 0;
+	const char *from = header_norm(msg->arena, inner->headers, "From", &fl);
+	if (strncmp(inner->type, "multipart/report", 16) != 0 &&
+	    (from == NULL || rebound_detect_system_sender(from, fl) == NULL))
+		return 0;
+	rebound_message *sub;
+	if (rebound_message_parse(msg->arena, wrap->raw_body, wrap->raw_len,
+				  &msg->limits, &sub) < 0)
+		return -1;
+	rebound_result *r;
+	if (classify_at(sub, opts, &r, level + 1) < 0)
+		return -1;
+	if (r->cls != REBOUND_CLASS_BOUNCE || r->nrcpt == 0)
+		return 0;
+	r->evidence = rebound_arena_printf(msg->arena, "forwarded notice: %s",
+					   r->evidence);
+	r->msg_flags |= msg->flags;
+	*res = r;
+	return 1;
+}
+
 int rebound_classify_message(rebound_message *msg,
 			     const rebound_classify_options *opts,
 			     rebound_result **out)
+{
+	return classify_at(msg, opts, out, 0);
+}
+
+static int classify_at(rebound_message *msg,
+		       const rebound_classify_options *opts,
+		       rebound_result **out, unsigned level)
 {
 	rebound_arena *arena = msg->arena;
 	rebound_result *res = rebound_arena_calloc(arena, 1, sizeof(*res));
@@ -914,6 +957,11 @@ int rebound_classify_message(rebound_message *msg,
 		mark_suspects(msg, res, &before);
 		return 0;
 	}
+	/* Only a mail system's wrapper: a person forwarding a bounce to a
+	   colleague is not reporting a new one. */
+	int fw = from_hit != NULL ? from_forwarded(msg, &a, opts, out, level) : 0;
+	if (fw != 0)
+		return fw < 0 ? -1 : 0;
 	if (is_autoreply(top, subj, sl, &why)) {
 		res->cls = REBOUND_CLASS_AUTOREPLY;
 		res->evidence = why;

@@ -548,6 +548,47 @@ START_TEST(undelimited_report)
 }
 END_TEST
 
+/* A gateway that wraps the DSN it got in a notice of its own with no
+ * details: the attached DSN is read.  The same DSN forwarded by a person
+ * is not a new bounce. */
+static const char *wrap_dsn(const char *from, const char *subject)
+{
+	return rebound_arena_printf(arena,
+		"From: %s\nTo: ops@example.com\nSubject: %s\n"
+		"Content-Type: multipart/mixed; boundary=\"outer-1\"\n\n"
+		"--outer-1\nContent-Type: text/plain\n\n"
+		"The following addresses had permanent delivery errors\n\n"
+		"--outer-1\nContent-Type: message/rfc822\n\n"
+		"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\n"
+		"To: ops@example.com\nSubject: Returned mail: User unknown\n"
+		"Content-Type: multipart/report; report-type=delivery-status;"
+		" boundary=\"inner-2\"\n\n"
+		"--inner-2\nContent-Type: text/plain\n\nUser unknown\n"
+		"--inner-2\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.org\n\n"
+		"Final-Recipient: rfc822; kate@example.org\nAction: failed\n"
+		"Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n"
+		"\n--inner-2--\n\n--outer-1--\n", from, subject);
+}
+
+START_TEST(forwarded_dsn)
+{
+	const char *m = wrap_dsn("Mail Delivery System <MAILER-DAEMON@gw.example.com>",
+				 "Returned mail: User unknown");
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = rcpt(res, "kate@example.org");
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_reason(r, "userunknown");
+
+	m = wrap_dsn("Lena <lena@example.com>", "FW: Returned mail: User unknown");
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_ne(res->cls, REBOUND_CLASS_BOUNCE);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -572,6 +613,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, gateway_notice);
 	tcase_add_test(tc, summary_lines_and_auto_replied);
 	tcase_add_test(tc, undelimited_report);
+	tcase_add_test(tc, forwarded_dsn);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("other");
