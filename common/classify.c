@@ -333,6 +333,17 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 			stage = find_stage(cn, cl);
 	}
 	rebound_reason before = c.reason;
+	/* "User unknown" in a reply that itself carries a security/policy
+	   status (X.7.x) is a policy block worded as a missing user. */
+	if (c.reason == REBOUND_REASON_USERUNKNOWN && strong >= 0 &&
+	    status != NULL && status[0] != '\0' &&
+	    strncmp(status + 1, ".7.", 3) == 0 && diag != NULL &&
+	    strstr(diag, status) != NULL) {
+		c.reason = REBOUND_REASON_FILTERED;
+		c.rule = rebound_arena_printf(arena, "%s, then status %s",
+					      c.rule, status);
+		before = c.reason;
+	}
 	if (stage == STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN)
 		c.reason = REBOUND_REASON_FILTERED;
 	else if (stage == STAGE_MAIL &&
@@ -358,8 +369,10 @@ static bool is_hard(rebound_reason r, const char *status, const char *reply)
 	case REBOUND_REASON_HASMOVED:
 		return true;
 	case REBOUND_REASON_NOTACCEPT:
-		return (status != NULL && status[0] == '5') ||
-		       (reply != NULL && reply[0] == '5');
+		/* A domain that takes no mail is permanent unless the
+		   report itself says it is temporary. */
+		return !((status != NULL && status[0] == '4') ||
+			 (reply != NULL && reply[0] == '4'));
 	default:
 		return false;
 	}
@@ -623,7 +636,13 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 				      REBOUND_ACTION_FAILED;
 		codes_from_text(r, t->block, t->block_len);
 		r->diagnostic = one_line(arena, t->block, t->block_len);
-		finish_rcpt(arena, r, t->block, NULL);
+		/* The remote server's own words decide, when a transcript
+		   gives them; the whole block is the context. */
+		if (t->remote_reply != NULL)
+			finish_rcpt(arena, r, t->remote_reply, t->block);
+		if (t->remote_reply == NULL ||
+		    r->reason == REBOUND_REASON_UNDEFINED)
+			finish_rcpt(arena, r, t->block, NULL);
 	}
 	return 0;
 }

@@ -67,6 +67,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(BLOCKED, "en", "my name was rejected"),
 	P(BLOCKED, "en", "invalid ip for sending"),
 	P(BLOCKED, "en", "banned sending ip"),
+	P(BLOCKED, "en", "which is an open relay"),
 	P(SUSPEND, "en", "mailbox is frozen"),
 	P(SUSPEND, "en", "account is locked"),
 	P(SUSPEND, "en", "temporary locked"),
@@ -222,6 +223,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NORELAYING, "en", "relaying to * denied"),
 	P(NORELAYING, "en", "not a gateway"),
 	P(NORELAYING, "en", "no relaying"),
+	P(NORELAYING, "en", "insecure mail relay"),
 
 	/* --- moved ------------------------------------------------------- */
 	P(HASMOVED, "en", "has moved"),

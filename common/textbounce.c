@@ -234,6 +234,73 @@ static void open_segment(cand *c, size_t from)
 	}
 }
 
+/* Is s[0..n) a transcript reply "<<< 4xx" / "<<< 5xx"? */
+static bool remote_error_line(const char *s, size_t n)
+{
+	return n >= 7 && memcmp(s, "<<< ", 4) == 0 &&
+	       (s[4] == '4' || s[4] == '5') && rebound_is_digit(s[5]) &&
+	       rebound_is_digit(s[6]);
+}
+
+/* sendmail's per-host line: "550 example.org (smtp)... text". */
+static bool host_status_line(const char *s, size_t n)
+{
+	if (n < 12 || !rebound_is_digit(s[0]) || !rebound_is_digit(s[1]) ||
+	    !rebound_is_digit(s[2]) || s[3] != ' ')
+		return false;
+	size_t i = 4;
+	while (i < n && s[i] != ' ' && s[i] != '<' && s[i] != '@')
+		i++;
+	if (i == 4 || i + 2 >= n || s[i] != ' ' || s[i + 1] != '(')
+		return false;
+	const char *close = memchr(s + i, ')', n - i);
+	return close != NULL && (size_t)(s + n - close) >= 4 &&
+	       memcmp(close + 1, "...", 3) == 0;
+}
+
+/* Start of the line before the one at `at` (at > 0), or 0. */
+static size_t line_before(const char *text, size_t at)
+{
+	size_t i = at - 1;		/* the '\n' ending the previous line */
+	while (i > 0 && text[i - 1] != '\n')
+		i--;
+	return i;
+}
+
+/* The remote server's first error reply for a recipient whose lines
+ * start at seg_from: the first "<<< " error line of its own block, else
+ * the nearest one above it in the same conversation ("While talking to
+ * host:" opens one; another recipient's line or a blank line ends the
+ * search).  Looks back no more than a few lines. */
+static const char *transcript_reply(rebound_arena *arena, const char *text,
+				    size_t seg_from, size_t seg_to)
+{
+	const char *p = text + seg_from, *end = text + seg_to;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl != NULL ? nl : end) - p);
+		if (remote_error_line(p, n))
+			return rebound_arena_strndup(arena, p + 4, n - 4);
+		if (rebound_ascii_istarts(p, n, "while talking to"))
+			break;		/* the next conversation */
+		p = nl != NULL ? nl + 1 : end;
+	}
+	size_t at = seg_from;
+	for (unsigned k = 0; k < 4 && at > 0; k++) {
+		at = line_before(text, at);
+		const char *l = text + at;
+		const char *nl = memchr(l, '\n', seg_from - at);
+		size_t n = (size_t)((nl != NULL ? nl : text + seg_from) - l);
+		if (n == 0 || rebound_ascii_istarts(l, n, "while talking to"))
+			break;
+		if (remote_error_line(l, n))
+			return rebound_arena_strndup(arena, l + 4, n - 4);
+		if (memchr(l, '@', n) != NULL)
+			break;		/* another recipient's line */
+	}
+	return NULL;
+}
+
 int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 			    size_t len, const char *const *exclude,
 			    size_t nexclude, rebound_text_scan *out)
@@ -294,6 +361,13 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 					line_cand = c;
 			}
 		}
+		if (line_cand == NULL && current != NULL &&
+		    host_status_line(p, n)) {
+			/* sendmail names the host before the recipient it
+			   failed for: the line belongs to the next one. */
+			close_segment(current, line_at);
+			current = NULL;
+		}
 		if (line_cand != NULL && line_cand != current) {
 			if (current != NULL)
 				close_segment(current, line_at);
@@ -342,6 +416,12 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 		out->rcpt[kept].block = block;
 		out->rcpt[kept].block_len = bl;
 		out->rcpt[kept].strength = cands[i].strength;
+		if (cands[i].nseg > 0) {
+			size_t to = cands[i].seg[0].to;
+			out->rcpt[kept].remote_reply = transcript_reply(
+				arena, text, cands[i].seg[0].from,
+				to > stop ? stop : to);
+		}
 		kept++;
 	}
 	out->nrcpt = kept;

@@ -22,6 +22,11 @@ typedef struct rebound_text_rcpt {
 	const char *block;	/* the lines that speak of it, NUL-terminated */
 	size_t block_len;
 	unsigned strength;	/* how sure: 2 = in a recipient role */
+	/* In an SMTP transcript ("<<< 550 ..." lines), the remote server's
+	   own first error reply for this recipient, NUL-terminated, or
+	   NULL.  Later lines of the block are often the local mailer's
+	   afterthoughts (a timeout on the next host). */
+	const char *remote_reply;
 } rebound_text_rcpt;
 
 typedef struct rebound_text_scan {

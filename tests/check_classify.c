@@ -589,6 +589,79 @@ START_TEST(forwarded_dsn)
 }
 END_TEST
 
+/* In a sendmail transcript the remote server's own reply ("<<< ...")
+ * decides, not the local mailer's later lines; a per-host line belongs to
+ * the recipient after it. */
+START_TEST(sendmail_transcript)
+{
+	rebound_result *res = classify("sendmail-transcript.eml");
+
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 3);
+	const rebound_recipient *r = rcpt(res, "oscar@example.org");
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+	r = rcpt(res, "paula@example.net");
+	ck_assert_reason(r, "norelaying");
+	ck_assert(!r->hard);
+	r = rcpt(res, "quinn@example.info");
+	ck_assert_reason(r, "hostunknown");
+	ck_assert(r->hard);
+}
+END_TEST
+
+/* One-recipient DSN with the given Status and Diagnostic-Code. */
+static rebound_result *dsn_with(const char *status, const char *diag)
+{
+	const char *m = rebound_arena_printf(arena,
+		"From: MAILER-DAEMON@mx.example.com\nTo: rita@example.com\n"
+		"Subject: Undelivered Mail Returned to Sender\n"
+		"Content-Type: multipart/report; report-type=delivery-status;"
+		" boundary=\"r1\"\n\n--r1\nContent-Type: text/plain\n\n"
+		"It could not be delivered.\n--r1\n"
+		"Content-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.com\n\n"
+		"Final-Recipient: rfc822; sam@example.org\nAction: failed\n"
+		"%sDiagnostic-Code: smtp; %s\n\n--r1--\n",
+		status[0] != '\0' ?
+			rebound_arena_printf(arena, "Status: %s\n", status) : "",
+		diag);
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	return res;
+}
+
+/* "User unknown" in a reply carrying a policy status (X.7.x) is a policy
+ * block: filtered, soft.  Without the X.7 code it stays a hard bounce. */
+START_TEST(policy_status_user_unknown)
+{
+	rebound_result *res = dsn_with("5.7.1",
+		"550 5.7.1 <sam@example.org>: Recipient address rejected: "
+		"User unknown");
+	ck_assert_reason(&res->rcpt[0], "filtered");
+	ck_assert(!res->rcpt[0].hard);
+	res = dsn_with("5.1.1", "550 5.1.1 <sam@example.org>: Recipient "
+				"address rejected: User unknown");
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	ck_assert(res->rcpt[0].hard);
+}
+END_TEST
+
+/* A domain that accepts no mail is a hard bounce unless the report says
+ * the failure is temporary. */
+START_TEST(notaccept_hardness)
+{
+	rebound_result *res = dsn_with("", "No MX record found for domain "
+					   "example.org");
+	ck_assert_reason(&res->rcpt[0], "notaccept");
+	ck_assert(res->rcpt[0].hard);
+	res = dsn_with("4.4.4", "No MX record found for domain example.org");
+	ck_assert_reason(&res->rcpt[0], "notaccept");
+	ck_assert(!res->rcpt[0].hard);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -604,6 +677,8 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, delivered);
 	tcase_add_test(tc, dmarc_multiline_reply);
 	tcase_add_test(tc, user_unknown_after_data);
+	tcase_add_test(tc, policy_status_user_unknown);
+	tcase_add_test(tc, notaccept_hardness);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("text");
@@ -614,6 +689,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, summary_lines_and_auto_replied);
 	tcase_add_test(tc, undelimited_report);
 	tcase_add_test(tc, forwarded_dsn);
+	tcase_add_test(tc, sendmail_transcript);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("other");
