@@ -7,6 +7,7 @@
  */
 #include "classify.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "address.h"
@@ -14,6 +15,7 @@
 #include "dsn.h"
 #include "matcher.h"
 #include "rules.h"
+#include "sesjson.h"
 #include "strutil.h"
 #include "textbounce.h"
 #include "textscan.h"
@@ -643,6 +645,22 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		if (t->remote_reply == NULL ||
 		    r->reason == REBOUND_REASON_UNDEFINED)
 			finish_rcpt(arena, r, t->block, NULL);
+		/* "Could not be delivered because of: 550 5.1.1 User
+		   unknown.  The following recipients were affected: ..."
+		   says the error once, before the list. */
+		if (r->reason == REBOUND_REASON_UNDEFINED && r->status[0] == '\0' &&
+		    r->reply_code[0] == '\0' && ts->preamble_len > 0) {
+			const char *pre = rebound_arena_strndup(
+				arena, ts->preamble, ts->preamble_len);
+			if (pre == NULL)
+				return -1;
+			codes_from_text(r, pre, ts->preamble_len);
+			finish_rcpt(arena, r, pre, NULL);
+			if (r->reason != REBOUND_REASON_UNDEFINED ||
+			    r->status[0] != '\0')
+				r->diagnostic = one_line(arena, pre,
+							 ts->preamble_len);
+		}
 	}
 	return 0;
 }
@@ -811,6 +829,122 @@ static int classify_at(rebound_message *msg,
 		       const rebound_classify_options *opts,
 		       rebound_result **out, unsigned level);
 
+/* Does a single-part body start like a JSON object?  Headers-only cost. */
+static bool body_is_json(const rebound_part *root)
+{
+	if (root->first_child != NULL || root->raw_body == NULL)
+		return false;
+	size_t i = 0;
+	while (i < root->raw_len && i < 64 && rebound_is_space(root->raw_body[i]))
+		i++;
+	return i < root->raw_len && root->raw_body[i] == '{';
+}
+
+/* Subtypes that say more than a General bounce does. */
+static const struct {
+	const char *subtype;
+	rebound_reason reason;
+} ses_subtypes[] = {
+	{ "NoEmail", REBOUND_REASON_USERUNKNOWN },
+	{ "Suppressed", REBOUND_REASON_SUPPRESSED },
+	{ "OnAccountSuppressionList", REBOUND_REASON_SUPPRESSED },
+	{ "MailboxFull", REBOUND_REASON_MAILBOXFULL },
+	{ "MessageTooLarge", REBOUND_REASON_MESGTOOBIG },
+	{ "ContentRejected", REBOUND_REASON_CONTENTERROR },
+	{ "AttachmentRejected", REBOUND_REASON_CONTENTERROR },
+};
+
+/* 1 when the body was an SES notification (res filled), 0, or -1. */
+static int from_ses(rebound_message *msg, const rebound_classify_options *opts,
+		    rebound_result *res)
+{
+	rebound_arena *arena = msg->arena;
+	size_t len;
+	const char *body = rebound_part_text(msg, msg->root, &len);
+	rebound_ses_notice n;
+	int rc = rebound_ses_read(arena, body, len,
+				  opts != NULL && opts->campaign_header != NULL ?
+					  opts->campaign_header : "X-Campaign-ID",
+				  &n);
+	if (rc <= 0)
+		return rc;
+	rcpt_list l = { NULL, 0, 0 };
+	res->format = "amazonses";
+	if (n.reporting_mta != NULL) {
+		/* "dsn; a27-23.smtp-out.us-west-2.amazonses.com" */
+		const char *semi = strchr(n.reporting_mta, ';');
+		const char *name = semi != NULL ? semi + 1 : n.reporting_mta;
+		res->reporting_mta = one_line(arena, name, strlen(name));
+	}
+	res->orig_message_id = n.message_id;
+	res->campaign = n.campaign;
+	res->message_id = rebound_header_get(msg->root->headers, "Message-ID");
+	if (n.source != NULL) {
+		const char *src = first_address(arena, n.source);
+		if (src != NULL)
+			res->sender_domain = rebound_address_domain(src);
+	}
+	for (size_t i = 0; i < n.nrcpt; i++) {
+		const rebound_ses_rcpt *x = &n.rcpt[i];
+		const char *addr = first_address(arena, x->address);
+		if (addr == NULL)
+			continue;
+		rebound_recipient *r = add_rcpt(arena, &l);
+		if (r == NULL)
+			return -1;
+		r->address = addr;
+		const char *text = n.kind == REBOUND_SES_DELIVERY ?
+					   n.smtp_response : x->diagnostic;
+		if (text != NULL)
+			r->diagnostic = one_line(arena, text, strlen(text));
+		if (n.kind == REBOUND_SES_COMPLAINT) {
+			r->action = REBOUND_ACTION_FEEDBACK;
+			r->reason = REBOUND_REASON_FEEDBACK;
+			r->rule = "vendor amazonses: complaint";
+			continue;
+		}
+		if (n.kind == REBOUND_SES_DELIVERY) {
+			r->action = REBOUND_ACTION_DELIVERED;
+			codes_from_text(r, text, text != NULL ? strlen(text) : 0);
+			r->reason = REBOUND_REASON_DELIVERED;
+			r->rule = "vendor amazonses: delivery";
+			continue;
+		}
+		bool transient = n.bounce_type != NULL &&
+				 strcmp(n.bounce_type, "Transient") == 0;
+		r->action = x->action != NULL ? parse_action(x->action, x->status) :
+			    REBOUND_ACTION_FAILED;
+		if (x->status != NULL && rebound_status_valid(x->status))
+			snprintf(r->status, sizeof(r->status), "%s", x->status);
+		codes_from_text(r, r->diagnostic,
+				r->diagnostic != NULL ? strlen(r->diagnostic) : 0);
+		finish_rcpt(arena, r, r->diagnostic, NULL);
+		if (r->reason == REBOUND_REASON_UNDEFINED && n.bounce_subtype != NULL)
+			for (size_t k = 0; k < sizeof(ses_subtypes) /
+						   sizeof(*ses_subtypes); k++)
+				if (strcmp(n.bounce_subtype,
+					   ses_subtypes[k].subtype) == 0) {
+					r->reason = ses_subtypes[k].reason;
+					r->rule = "vendor amazonses: bounceSubType";
+					r->hard = is_hard(r->reason, r->status,
+							  r->reply_code);
+				}
+		if (transient)
+			r->hard = false;
+	}
+	res->rcpt = l.v;
+	res->nrcpt = l.n;
+	res->cls = n.kind == REBOUND_SES_COMPLAINT ? REBOUND_CLASS_FEEDBACK :
+		   n.kind == REBOUND_SES_DELIVERY ? REBOUND_CLASS_DELIVERED :
+						     REBOUND_CLASS_BOUNCE;
+	res->evidence = n.kind == REBOUND_SES_COMPLAINT ?
+				"Amazon SES complaint notification" :
+			n.kind == REBOUND_SES_DELIVERY ?
+				"Amazon SES delivery notification" :
+				"Amazon SES bounce notification";
+	return 1;
+}
+
 /* A gateway that forwards the bounce it received as an attachment, with
  * nothing of its own to say: classify the attached notice (one level
  * only).  Returns 1 when it was a bounce (*res replaced), 0 if not, -1. */
@@ -872,6 +1006,12 @@ static int classify_at(rebound_message *msg,
 		res->evidence = "message/feedback-report part";
 		link_original(msg, &a, opts, res);
 		return 0;
+	}
+	/* A JSON event notification (Amazon SES) in a plain body. */
+	if (body_is_json(msg->root)) {
+		int ses = from_ses(msg, opts, res);
+		if (ses != 0)
+			return ses < 0 ? -1 : 0;
 	}
 	/* What the subject and sender say. */
 	size_t sl = 0, fl = 0;

@@ -662,6 +662,72 @@ START_TEST(notaccept_hardness)
 }
 END_TEST
 
+/* Amazon SES notifications: wrapped in an SNS envelope, bare, and the
+ * complaint kind, which is feedback and never a bounce. */
+START_TEST(ses_notifications)
+{
+	rebound_result *res = classify("ses-sns-bounce.eml");
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_str_eq(res->format, "amazonses");
+	ck_assert_uint_eq(res->nrcpt, 2);
+	const rebound_recipient *r = rcpt(res, "tom@example.org");
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_str_eq(r->reply_code, "550");
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+	r = rcpt(res, "uma@example.net");
+	ck_assert_reason(r, "spamdetected");
+	ck_assert(!r->hard);
+	ck_assert_str_eq(res->campaign, "spring-sale");
+	ck_assert_str_eq(res->orig_message_id, "<spring-sale-17@shop.example.com>");
+	ck_assert_str_eq(res->sender_domain, "shop.example.com");
+	ck_assert_str_eq(res->reporting_mta,
+			 "b1-2.smtp-out.eu-west-1.amazonses.com");
+
+	/* No diagnostic at all: the bounce subtype names the reason, and a
+	   Transient bounce is soft. */
+	res = classify("ses-transient.eml");
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	r = rcpt(res, "vic@example.org");
+	ck_assert_reason(r, "mailboxfull");
+	ck_assert(!r->hard);
+
+	res = classify("ses-complaint.eml");
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_FEEDBACK);
+}
+END_TEST
+
+/* A JSON-looking body that is broken or hostile is ordinary mail. */
+START_TEST(ses_hostile_json)
+{
+	static const char *const bodies[] = {
+		"{\"notificationType\":\"Bounce\",\"bounce\":{\"bouncedRecipients\":[{\"emailAddress\":\"x@example.org",
+		"{\"notificationType\":\"Bounce\" \"bounce\":{}}",
+		"{\"notificationType\":\"Nonsense\"}",
+		"{\"Type\":\"Notification\",\"Message\":\"{\\\"notificationType\\\":[[[[\"}",
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
+		const char *m = rebound_arena_printf(arena,
+			"From: someone@example.com\nSubject: data\n\n%s\n",
+			bodies[i]);
+		rebound_result *res = NULL;
+		ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+		ck_assert_int_eq(res->cls, REBOUND_CLASS_NOT_BOUNCE);
+	}
+	/* 10000 nested arrays: refused by the depth bound, no recursion. */
+	char *deep = malloc(30000);
+	ck_assert_ptr_nonnull(deep);
+	size_t o = (size_t)sprintf(deep, "Subject: x\n\n{\"eventType\":\"Bounce\",\"bounce\":");
+	for (int i = 0; i < 10000; i++)
+		deep[o++] = '[';
+	deep[o] = '\0';
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, deep, o, NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_NOT_BOUNCE);
+	free(deep);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -690,6 +756,8 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, undelimited_report);
 	tcase_add_test(tc, forwarded_dsn);
 	tcase_add_test(tc, sendmail_transcript);
+	tcase_add_test(tc, ses_notifications);
+	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("other");
