@@ -728,6 +728,20 @@ START_TEST(ses_hostile_json)
 }
 END_TEST
 
+/* The error said once, before the list of recipients it applies to. */
+START_TEST(error_before_list)
+{
+	rebound_result *res = classify("error-before-list.eml");
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 2);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_str_eq(res->rcpt[i].status, "5.1.1");
+		ck_assert_str_eq(res->rcpt[i].reply_code, "550");
+		ck_assert_reason(&res->rcpt[i], "userunknown");
+	}
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -757,6 +771,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, forwarded_dsn);
 	tcase_add_test(tc, sendmail_transcript);
 	tcase_add_test(tc, ses_notifications);
+	tcase_add_test(tc, error_before_list);
 	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
