@@ -14,5 +14,10 @@ typedef struct global_opts {
 /* Each returns the process exit status. */
 int cmd_classify(const global_opts *g, int argc, char **argv);
 int cmd_explain(const global_opts *g, int argc, char **argv);
+/* the ledger (cmd_record.c, cmd_show.c, ...) */
+int cmd_record(const global_opts *g, int argc, char **argv);
+int cmd_show(const global_opts *g, int argc, char **argv);
+int cmd_check(const global_opts *g, int argc, char **argv);
+int cmd_unbounce(const global_opts *g, int argc, char **argv);
 
 #endif

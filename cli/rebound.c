@@ -15,6 +15,10 @@ typedef struct command {
 static const command commands[] = {
 	{ "classify", cmd_classify, "classify messages (no ledger)" },
 	{ "explain", cmd_explain, "show why each message was classified so" },
+	{ "record", cmd_record, "classify messages and record them in the ledger" },
+	{ "show", cmd_show, "what the ledger knows about one address" },
+	{ "check", cmd_check, "may mail be sent to an address? (exit status)" },
+	{ "unbounce", cmd_unbounce, "clear addresses by hand" },
 };
 
 static void usage(FILE *out)

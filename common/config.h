@@ -7,8 +7,8 @@
  * ones: defaults, then the file, then per-call settings (Exim's acl_m_
  * variables, Dovecot's plugin {} settings, CLI options).
  */
-#ifndef REBOUND_CONFIG_H
-#define REBOUND_CONFIG_H
+#ifndef REBOUND_COMMON_CONFIG_H
+#define REBOUND_COMMON_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +30,12 @@ typedef struct rebound_policy {
 	double campaign_max_rate;	/* 0.05 = 5 % */
 	unsigned campaign_pause_hours;
 	unsigned event_retention_days;	/* e: records older are pruned */
+	/* Added by the ledger (issue 4); presets fill them too. */
+	unsigned hard_limit;		/* hard bounces before suppression
+					   (1 = the first; mailman counts) */
+	unsigned suspect_delivered_days; /* a hard bounce for an address
+					   delivered to within this many
+					   days is suspect; 0: off */
 } rebound_policy;
 
 typedef struct rebound_config {

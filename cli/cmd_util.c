@@ -1,0 +1,295 @@
+/* cmd_util.c - configuration, ledger and time for the ledger commands,
+ * and the one way a recipient is printed. */
+#include "cmd_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "ledger-time.h"
+#include "policy.h"
+#include "rebound-config.h"
+
+bool cli_is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
+	      size_t nopts)
+{
+	int nops = 0;
+	bool options = true;
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (!options || a[0] != '-' || a[1] == '\0') {
+			argv[1 + nops++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			options = false;
+			continue;
+		}
+		if (cli_is_help(a))
+			return CLI_HELP;
+		const cli_opt *o = NULL;
+		for (size_t k = 0; k < nopts; k++)
+			if (strcmp(a, opts[k].name) == 0)
+				o = &opts[k];
+		if (o == NULL) {
+			fprintf(stderr, "%s: unknown option '%s'\n", cmd, a);
+			return -1;
+		}
+		if (o->flag != NULL) {
+			*o->flag = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "%s: %s needs a value\n", cmd, a);
+			return -1;
+		}
+		*o->value = argv[++i];
+	}
+	return nops;
+}
+
+const char *cli_time(int64_t t, char *buf, size_t size)
+{
+	if (t == 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	return rebound_time_format(t, buf, size);
+}
+
+int cli_setup(const global_opts *g, const char *cmd, cli_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->cmd = cmd;
+	rebound_config_defaults(&env->cfg);
+	char err[1200];
+	const char *conf = g->config_path != NULL ? g->config_path :
+						    REBOUND_CONFIG_FILE;
+	bool have_conf = g->config_path != NULL || access(conf, F_OK) == 0;
+	if (have_conf &&
+	    rebound_config_load(&env->cfg, conf, false, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		return 2;
+	}
+	if (g->now != NULL) {
+		if (rebound_time_parse(g->now, &env->now) < 0) {
+			fprintf(stderr,
+				"%s: --now: not an RFC 3339 time: '%s'\n", cmd,
+				g->now);
+			return 2;
+		}
+	} else {
+		env->now = (int64_t)time(NULL);
+	}
+	/* Which ledger: --db, the configuration file, the system ledger
+	   if it is there, else one in the user's state directory. */
+	if (g->db_path != NULL)
+		snprintf(env->db_path, sizeof(env->db_path), "%s", g->db_path);
+	else if (have_conf || access(env->cfg.db_path, F_OK) == 0)
+		snprintf(env->db_path, sizeof(env->db_path), "%s",
+			 env->cfg.db_path);
+	else {
+		const char *state = getenv("XDG_STATE_HOME");
+		const char *home = getenv("HOME");
+		if (state != NULL && state[0] == '/')
+			snprintf(env->db_path, sizeof(env->db_path),
+				 "%s/rebound/rebound.tdb", state);
+		else if (home != NULL && home[0] == '/')
+			snprintf(env->db_path, sizeof(env->db_path),
+				 "%s/.local/state/rebound/rebound.tdb", home);
+		else {
+			fprintf(stderr,
+				"%s: no ledger: give --db PATH (no HOME)\n", cmd);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* mkdir -p for the directory part of path (mode 0700: per-user state). */
+static void make_parent_dirs(const char *path)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	for (char *p = dir + 1; *p != '\0'; p++)
+		if (*p == '/') {
+			*p = '\0';
+			(void)mkdir(dir, 0700);
+			*p = '/';
+		}
+	(void)mkdir(dir, 0700);
+}
+
+int cli_open(const global_opts *g, const char *cmd, bool create,
+	     cli_env *env)
+{
+	int rc = cli_setup(g, cmd, env);
+	if (rc != 0)
+		return rc;
+	if (create && access(env->db_path, F_OK) != 0 && errno == ENOENT)
+		make_parent_dirs(env->db_path);
+	char err[1200];
+	env->ledger = rebound_ledger_open(env->db_path,
+					  create ? REBOUND_LEDGER_CREATE : 0,
+					  err, sizeof(err));
+	if (env->ledger == NULL) {
+		fprintf(stderr, "%s: %s\n", cmd, err);
+		return 2;
+	}
+	return 0;
+}
+
+void cli_close(cli_env *env)
+{
+	rebound_ledger_close(env->ledger);
+	env->ledger = NULL;
+}
+
+int cli_flush(const char *cmd)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: stdout: %s\n", cmd, strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
+static void jstr(FILE *out, const char *name, const char *v)
+{
+	fprintf(out, ",\"%s\":", name);
+	rebound_json_string(out, v != NULL && v[0] != '\0' ? v : NULL);
+}
+
+static void jtime(FILE *out, const char *name, int64_t t)
+{
+	char buf[40];
+	fprintf(out, ",\"%s\":", name);
+	if (t == 0)
+		fputs("null", out);
+	else
+		fprintf(out, "\"%s\"", rebound_time_format(t, buf, sizeof(buf)));
+}
+
+void cli_entry_json(FILE *out, const rebound_entry *e, int64_t now)
+{
+	bool bounced = e->last_time != 0;
+	fputs("{\"address\":", out);
+	rebound_json_string(out, e->address);
+	fprintf(out, ",\"state\":\"%s\"", rebound_state_name(e->state));
+	jtime(out, "until", e->state == REBOUND_STATE_SUSPENDED ? e->until : 0);
+	fprintf(out, ",\"suspect\":%s,\"may_send\":%s",
+		e->suspect ? "true" : "false",
+		rebound_entry_may_send(e, now) ? "true" : "false");
+	fprintf(out,
+		",\"hard_count\":%lu,\"soft_count\":%lu,\"consecutive_soft\":%lu"
+		",\"delayed_count\":%lu,\"delivered_count\":%lu"
+		",\"block_count\":%lu,\"autoreply_count\":%lu"
+		",\"feedback_count\":%lu",
+		(unsigned long)e->hard_count, (unsigned long)e->soft_count,
+		(unsigned long)e->consecutive_soft,
+		(unsigned long)e->delayed_count,
+		(unsigned long)e->delivered_count,
+		(unsigned long)e->block_count,
+		(unsigned long)e->autoreply_count,
+		(unsigned long)e->feedback_count);
+	jtime(out, "first_seen", e->first_seen);
+	jtime(out, "last_seen", e->last_seen);
+	jtime(out, "pending_since", e->pending_since);
+	jtime(out, "last_delivered", e->last_delivered);
+	jtime(out, "last_bounce", e->last_time);
+	jstr(out, "last_reason",
+	     bounced ? rebound_reason_name(e->last_reason) : NULL);
+	if (bounced)
+		fprintf(out, ",\"last_category\":%d,\"last_hard\":%s",
+			rebound_reason_category(e->last_reason),
+			e->last_hard ? "true" : "false");
+	else
+		fputs(",\"last_category\":null,\"last_hard\":null", out);
+	jstr(out, "last_action",
+	     bounced ? rebound_action_name(e->last_action) : NULL);
+	jstr(out, "last_status", e->last_status);
+	jstr(out, "last_reply", e->last_reply);
+	jstr(out, "last_diagnostic", e->last_diag);
+	jstr(out, "last_source", e->last_source);
+	jstr(out, "last_remote_mta", e->last_mta);
+	jstr(out, "last_sender_domain", e->last_sender_domain);
+	jstr(out, "last_campaign", e->last_campaign);
+	fputs(",\"hard_domains\":[", out);
+	for (size_t i = 0; i < e->nhard_domains; i++) {
+		fputs(i ? ",{\"domain\":" : "{\"domain\":", out);
+		rebound_json_string(out, e->hard_domains[i].domain);
+		jtime(out, "time", e->hard_domains[i].time);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
+{
+	char t1[40], t2[40];
+	fprintf(out, "address:        %s\n", e->address);
+	fprintf(out, "state:          %s%s", rebound_state_name(e->state),
+		e->suspect ? " (suspect)" : "");
+	if (e->state == REBOUND_STATE_SUSPENDED)
+		fprintf(out, " until %s", cli_time(e->until, t1, sizeof(t1)));
+	fprintf(out, "\nmay send:       %s\n",
+		rebound_entry_may_send(e, now) ? "yes" : "no");
+	fprintf(out, "bounces:        %lu hard, %lu soft (%lu in a row), "
+		     "%lu blocked, %lu delayed\n",
+		(unsigned long)e->hard_count, (unsigned long)e->soft_count,
+		(unsigned long)e->consecutive_soft,
+		(unsigned long)e->block_count,
+		(unsigned long)e->delayed_count);
+	fprintf(out, "other:          %lu delivered, %lu auto-replies, "
+		     "%lu feedback reports\n",
+		(unsigned long)e->delivered_count,
+		(unsigned long)e->autoreply_count,
+		(unsigned long)e->feedback_count);
+	fprintf(out, "seen:           %s .. %s\n",
+		cli_time(e->first_seen, t1, sizeof(t1)),
+		cli_time(e->last_seen, t2, sizeof(t2)));
+	if (e->pending_since != 0)
+		fprintf(out, "pending since:  %s (expires %s)\n",
+			cli_time(e->pending_since, t1, sizeof(t1)),
+			cli_time(e->pending_expires, t2, sizeof(t2)));
+	if (e->last_delivered != 0)
+		fprintf(out, "last delivered: %s\n",
+			cli_time(e->last_delivered, t1, sizeof(t1)));
+	if (e->last_time != 0) {
+		fprintf(out, "last bounce:    %s %s %s (category %d, %s)\n",
+			cli_time(e->last_time, t1, sizeof(t1)),
+			rebound_action_name(e->last_action),
+			rebound_reason_name(e->last_reason),
+			rebound_reason_category(e->last_reason),
+			e->last_hard ? "hard" : "soft");
+#define LINE(label, v) \
+	if ((v)[0] != '\0') \
+		fprintf(out, "  %-16s%s\n", label, v)
+		LINE("status:", e->last_status);
+		LINE("reply code:", e->last_reply);
+		LINE("diagnostic:", e->last_diag);
+		LINE("remote MTA:", e->last_mta);
+		LINE("sender domain:", e->last_sender_domain);
+		LINE("campaign:", e->last_campaign);
+		LINE("recorded by:", e->last_source);
+#undef LINE
+	}
+	for (size_t i = 0; i < e->nhard_domains; i++)
+		fprintf(out, "%s%s (%s)\n",
+			i == 0 ? "hard bounced for: " : "                  ",
+			e->hard_domains[i].domain,
+			cli_time(e->hard_domains[i].time, t1, sizeof(t1)));
+}

@@ -1,0 +1,63 @@
+/* cmd_util.h - what the ledger commands share: finding the configuration
+ * and the ledger, the time (--now), and printing one recipient. */
+#ifndef REBOUND_CLI_CMD_UTIL_H
+#define REBOUND_CLI_CMD_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "config.h"
+#include "ledger.h"
+#include "ledger-record.h"
+
+typedef struct cli_env {
+	const char *cmd;		/* for messages: "rebound show" */
+	rebound_config cfg;
+	int64_t now;
+	char db_path[1024];
+	rebound_ledger *ledger;
+} cli_env;
+
+/* Load the configuration and the time.  Prints one line and returns 2 on
+ * error, else 0. */
+int cli_setup(const global_opts *g, const char *cmd, cli_env *env);
+
+/* cli_setup, then open the ledger; `create` only for write paths
+ * (record).  Prints one line and returns 2 on error, else 0. */
+int cli_open(const global_opts *g, const char *cmd, bool create,
+	     cli_env *env);
+void cli_close(cli_env *env);
+
+/* Is a the option --help or -h? */
+bool cli_is_help(const char *a);
+
+/* One option of a command: a flag (*flag set) or one with a value
+ * (*value set to the next argument). */
+typedef struct cli_opt {
+	const char *name;
+	bool *flag;
+	const char **value;
+} cli_opt;
+
+#define CLI_HELP (-2)
+
+/* Parse argv[1..argc) for options, anywhere before "--"; the operands
+ * are moved to argv[1..] in order.  Returns the number of operands, -1
+ * after printing an error, or CLI_HELP for --help/-h. */
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
+	      size_t nopts);
+
+/* An RFC 3339 time or "-" into buf. */
+const char *cli_time(int64_t t, char *buf, size_t size);
+
+/* One recipient as one JSON object on one line. */
+void cli_entry_json(FILE *out, const rebound_entry *e, int64_t now);
+/* One recipient as a human-readable block. */
+void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now);
+
+/* Flush stdout; 0, or 2 with a message. */
+int cli_flush(const char *cmd);
+
+#endif

@@ -1,0 +1,92 @@
+/* ledger-admin.h - the ledger's read side and the operator's edits, for
+ * the rebound command (reports, unbounce, campaigns, prune, check,
+ * backup).  The modules need only ledger.h.
+ *
+ * Iteration walks the keys one at a time (tdb_firstkey/nextkey) rather
+ * than in one traverse, so a long report never holds a lock that would
+ * make Exim and Dovecot wait.  Records changed during a walk may be seen
+ * old or new; a record that cannot be decoded is reported through the
+ * error count, not fatal.
+ */
+#ifndef REBOUND_LEDGER_ADMIN_H
+#define REBOUND_LEDGER_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "ledger-record.h"
+
+/* The ledger key of an address: "r:" + the address lower-cased.
+ * Returns 0, or -1 when the address cannot be a key (empty, too long,
+ * control characters or spaces). */
+int rebound_ledger_address_key(const char *address, char *key, size_t size);
+
+/* One recipient, with time applied up to `now`.  1 found, 0 not in the
+ * ledger, -1 error. */
+int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
+		       rebound_entry *out, char *err, size_t errlen);
+
+/* Callbacks return 0 to go on, anything else to stop the walk. */
+typedef int (*rebound_entry_fn)(const rebound_entry *e, void *ctx);
+typedef int (*rebound_event_fn)(const rebound_event *ev, void *ctx);
+typedef int (*rebound_campaign_fn)(const rebound_campaign *c, void *ctx);
+
+/* Walk all recipients (time applied up to now), events, or campaigns.
+ * Return the number of records that could not be decoded, or -1. */
+long rebound_ledger_each_recipient(rebound_ledger *l, int64_t now,
+				   rebound_entry_fn fn, void *ctx,
+				   char *err, size_t errlen);
+long rebound_ledger_each_event(rebound_ledger *l, rebound_event_fn fn,
+			       void *ctx, char *err, size_t errlen);
+long rebound_ledger_each_campaign(rebound_ledger *l, int64_t now,
+				  rebound_campaign_fn fn, void *ctx,
+				  char *err, size_t errlen);
+
+/* Clear one recipient by hand.  1 done, 0 not in the ledger, -1 error. */
+int rebound_ledger_unbounce(rebound_ledger *l, const char *address,
+			    int64_t now, char *err, size_t errlen);
+
+/* One campaign.  1 found, 0 not found, -1 error. */
+int rebound_ledger_campaign_get(rebound_ledger *l, const char *campaign,
+				int64_t now, rebound_campaign *out,
+				char *err, size_t errlen);
+
+typedef enum rebound_campaign_op {
+	REBOUND_CAMPAIGN_OP_RESUME,
+	REBOUND_CAMPAIGN_OP_CANCEL,
+} rebound_campaign_op;
+
+/* Resume or cancel a campaign by hand.  1 done, 0 not found, -1 error. */
+int rebound_ledger_campaign_set(rebound_ledger *l, const char *campaign,
+				rebound_campaign_op op, int64_t now,
+				rebound_campaign *out, char *err,
+				size_t errlen);
+
+/* Delete events and seen-before markers older than `before`.  Counts of
+ * what went into *events and *markers.  Returns 0 or -1. */
+int rebound_ledger_prune(rebound_ledger *l, int64_t before,
+			 unsigned long *events, unsigned long *markers,
+			 char *err, size_t errlen);
+
+typedef struct rebound_check_report {
+	unsigned long recipients, events, markers, campaigns, other;
+	unsigned long bad;		/* records that do not decode */
+	bool tdb_ok;			/* tdb_check() passed */
+	bool meta_ok;			/* the meta record is there and ours */
+	char first_problem[256];
+} rebound_check_report;
+
+/* Verify the file (tdb's own check, then every record).  Returns 0 when
+ * all is well, 1 when problems were found (see the report), -1 when the
+ * check itself failed. */
+int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
+			 char *err, size_t errlen);
+
+/* Copy the ledger to a new file `dest` (must not exist) while writers
+ * wait, so that the copy is consistent.  Returns 0 or -1. */
+int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
+			  size_t errlen);
+
+#endif

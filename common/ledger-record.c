@@ -1,0 +1,464 @@
+/* ledger-record.c - encoding and decoding of ledger records.
+ *
+ * Each record kind is described by a table of fields (tag, type, place in
+ * the struct); one encoder and one decoder walk the tables.  Tags are never
+ * reused: a field that goes away keeps its number retired.
+ */
+#include "ledger-record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAGIC0 = 'r', MAGIC1 = 'b', HEADER_LEN = 4 };
+
+/* Bounds for decoding untrusted bytes: a varint has at most 10 bytes. */
+#define VARINT_MAX 10
+
+void rebound_buf_free(rebound_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static void buf_put(rebound_buf *b, const void *data, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static void buf_varint(rebound_buf *b, uint64_t v)
+{
+	unsigned char tmp[VARINT_MAX];
+	size_t n = 0;
+	do {
+		unsigned char c = v & 0x7f;
+		v >>= 7;
+		tmp[n++] = c | (v ? 0x80 : 0);
+	} while (v);
+	buf_put(b, tmp, n);
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+void rebound_buf_header(rebound_buf *b, int kind)
+{
+	unsigned char h[HEADER_LEN] = { MAGIC0, MAGIC1, REBOUND_RECORD_VERSION,
+					(unsigned char)kind };
+	buf_put(b, h, sizeof(h));
+}
+
+void rebound_buf_field(rebound_buf *b, uint64_t tag, const void *data,
+		       size_t len)
+{
+	buf_varint(b, tag);
+	buf_varint(b, len);
+	buf_put(b, data, len);
+}
+
+void rebound_buf_uint(rebound_buf *b, uint64_t tag, uint64_t v)
+{
+	buf_varint(b, tag);
+	buf_varint(b, varint_len(v));
+	buf_varint(b, v);
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Read a varint from p[0..len); returns bytes used, 0 when bad. */
+static size_t read_varint(const unsigned char *p, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < len && i < VARINT_MAX; i++) {
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*out = v;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* --- field tables ------------------------------------------------------- */
+
+typedef enum { F_U32, F_U64, F_I64, F_BOOL, F_STR, F_ENUM } ftype;
+
+typedef struct field {
+	uint32_t tag;
+	ftype type;
+	size_t offset;
+	size_t size;			/* F_STR: buffer size */
+	unsigned max;			/* F_ENUM: largest valid value */
+} field;
+
+#define FLD(st, tag, type, member) \
+	{ tag, type, offsetof(st, member), sizeof(((st *)0)->member), 0 }
+#define FENUM(st, tag, member, maxv) \
+	{ tag, F_ENUM, offsetof(st, member), sizeof(((st *)0)->member), maxv }
+
+/* Tag of the repeated hard-domain field of a recipient. */
+enum { TAG_HARD_DOMAIN = 40 };
+
+static const field entry_fields[] = {
+	FLD(rebound_entry, 1, F_STR, address),
+	FENUM(rebound_entry, 2, state, REBOUND_STATE_GLOBAL),
+	FLD(rebound_entry, 3, F_I64, until),
+	FLD(rebound_entry, 4, F_BOOL, suspect),
+	FLD(rebound_entry, 5, F_I64, first_seen),
+	FLD(rebound_entry, 6, F_I64, last_seen),
+	FLD(rebound_entry, 7, F_I64, pending_since),
+	FLD(rebound_entry, 8, F_I64, pending_expires),
+	FLD(rebound_entry, 9, F_I64, last_delivered),
+	FLD(rebound_entry, 10, F_U32, hard_count),
+	FLD(rebound_entry, 11, F_U32, soft_count),
+	FLD(rebound_entry, 12, F_U32, delayed_count),
+	FLD(rebound_entry, 13, F_U32, delivered_count),
+	FLD(rebound_entry, 14, F_U32, block_count),
+	FLD(rebound_entry, 15, F_U32, autoreply_count),
+	FLD(rebound_entry, 16, F_U32, feedback_count),
+	FLD(rebound_entry, 17, F_U32, consecutive_soft),
+	FLD(rebound_entry, 18, F_U32, hard_run),
+	FLD(rebound_entry, 19, F_U32, soft_limit),
+	FLD(rebound_entry, 20, F_I64, last_time),
+	FENUM(rebound_entry, 21, last_reason, REBOUND_REASON_COUNT - 1),
+	FENUM(rebound_entry, 22, last_action, REBOUND_ACTION_FEEDBACK),
+	FLD(rebound_entry, 23, F_BOOL, last_hard),
+	FLD(rebound_entry, 24, F_STR, last_source),
+	FLD(rebound_entry, 25, F_STR, last_status),
+	FLD(rebound_entry, 26, F_STR, last_reply),
+	FLD(rebound_entry, 27, F_STR, last_diag),
+	FLD(rebound_entry, 28, F_STR, last_mta),
+	FLD(rebound_entry, 29, F_STR, last_sender_domain),
+	FLD(rebound_entry, 30, F_STR, last_campaign),
+	/* 40: hard domain (repeated: varint time, then the domain) */
+};
+
+static const field event_fields[] = {
+	FLD(rebound_event, 1, F_I64, time),
+	FLD(rebound_event, 2, F_STR, address),
+	FENUM(rebound_event, 3, cls, REBOUND_CLASS_FEEDBACK),
+	FENUM(rebound_event, 4, action, REBOUND_ACTION_FEEDBACK),
+	FENUM(rebound_event, 5, reason, REBOUND_REASON_COUNT - 1),
+	FLD(rebound_event, 6, F_BOOL, hard),
+	FLD(rebound_event, 7, F_BOOL, suspect),
+	FLD(rebound_event, 8, F_BOOL, unverified),
+	FENUM(rebound_event, 9, state_after, REBOUND_STATE_GLOBAL),
+	FLD(rebound_event, 10, F_STR, source),
+	FLD(rebound_event, 11, F_STR, status),
+	FLD(rebound_event, 12, F_STR, reply),
+	FLD(rebound_event, 13, F_STR, diag),
+	FLD(rebound_event, 14, F_STR, mta),
+	FLD(rebound_event, 15, F_STR, sender_domain),
+	FLD(rebound_event, 16, F_STR, campaign),
+};
+
+static const field campaign_fields[] = {
+	FLD(rebound_campaign, 1, F_STR, name),
+	FENUM(rebound_campaign, 2, state, REBOUND_CAMPAIGN_CANCELLED),
+	FLD(rebound_campaign, 3, F_I64, until),
+	FLD(rebound_campaign, 4, F_I64, first_sent),
+	FLD(rebound_campaign, 5, F_I64, last_sent),
+	FLD(rebound_campaign, 6, F_I64, last_bounce),
+	FLD(rebound_campaign, 7, F_I64, changed),
+	FLD(rebound_campaign, 8, F_U64, sent),
+	FLD(rebound_campaign, 9, F_U64, bounced_hard),
+	FLD(rebound_campaign, 10, F_U64, bounced_soft),
+	FLD(rebound_campaign, 11, F_U64, sent_base),
+	FLD(rebound_campaign, 12, F_U64, bounced_base),
+	FLD(rebound_campaign, 13, F_U32, pauses),
+};
+
+static const field meta_fields[] = {
+	FLD(rebound_meta, 1, F_U32, schema),
+	FLD(rebound_meta, 2, F_I64, created),
+};
+
+static const field seen_fields[] = {
+	FLD(rebound_seen, 1, F_I64, time),
+};
+
+#define NFIELDS(t) (sizeof(t) / sizeof(*(t)))
+
+static uint64_t get_num(const void *rec, const field *f)
+{
+	const char *p = (const char *)rec + f->offset;
+	switch (f->type) {
+	case F_U32: return *(const uint32_t *)(const void *)p;
+	case F_U64: return *(const uint64_t *)(const void *)p;
+	case F_I64: return zigzag(*(const int64_t *)(const void *)p);
+	case F_BOOL: return *(const bool *)(const void *)p;
+	case F_ENUM: return (uint64_t)*(const int *)(const void *)p;
+	case F_STR: break;
+	}
+	return 0;
+}
+
+static void encode_fields(rebound_buf *b, const void *rec, const field *fs,
+			  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const field *f = &fs[i];
+		if (f->type == F_STR) {
+			const char *s = (const char *)rec + f->offset;
+			size_t len = strnlen(s, f->size);
+			if (len > 0)
+				rebound_buf_field(b, f->tag, s, len);
+			continue;
+		}
+		uint64_t v = get_num(rec, f);
+		if (v != 0)		/* absent means zero */
+			rebound_buf_uint(b, f->tag, v);
+	}
+}
+
+static void encode_extra(rebound_buf *b, const rebound_extra *x)
+{
+	buf_put(b, x->bytes, x->len);
+}
+
+static int fail(char *err, size_t errlen, const char *why)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", why);
+	return -1;
+}
+
+/* Store one known field.  Returns 0, or -1 when its value is invalid. */
+static int set_field(void *rec, const field *f, const unsigned char *val,
+		     size_t len)
+{
+	char *p = (char *)rec + f->offset;
+	if (f->type == F_STR) {
+		/* Longer than we keep: truncated, still a valid string. */
+		size_t n = len < f->size - 1 ? len : f->size - 1;
+		memcpy(p, val, n);
+		p[n] = '\0';
+		return 0;
+	}
+	uint64_t v = 0;
+	if (len == 0 || read_varint(val, len, &v) != len)
+		return -1;
+	switch (f->type) {
+	case F_U32:
+		*(uint32_t *)(void *)p = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		break;
+	case F_U64:
+		*(uint64_t *)(void *)p = v;
+		break;
+	case F_I64:
+		*(int64_t *)(void *)p = unzigzag(v);
+		break;
+	case F_BOOL:
+		*(bool *)(void *)p = v != 0;
+		break;
+	case F_ENUM:
+		if (v > f->max)
+			return -1;
+		*(int *)(void *)p = (int)v;
+		break;
+	case F_STR:
+		break;
+	}
+	return 0;
+}
+
+/* A field handler for fields outside the table (the hard domains). */
+typedef int (*special_fn)(void *rec, uint64_t tag, const unsigned char *val,
+			  size_t len);
+
+static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
+		  const field *fs, size_t nf, special_fn special,
+		  const unsigned char *data, size_t len, char *err,
+		  size_t errlen)
+{
+	memset(rec, 0, recsize);
+	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1)
+		return fail(err, errlen, "not a rebound record");
+	if ((data[2] & 0xf0) != (REBOUND_RECORD_VERSION & 0xf0))
+		return fail(err, errlen, "record of another format version");
+	if (data[3] != kind)
+		return fail(err, errlen, "record of another kind");
+	size_t pos = HEADER_LEN;
+	while (pos < len) {
+		size_t start = pos;
+		uint64_t tag, flen;
+		size_t n = read_varint(data + pos, len - pos, &tag);
+		if (n == 0)
+			return fail(err, errlen, "truncated field tag");
+		pos += n;
+		n = read_varint(data + pos, len - pos, &flen);
+		if (n == 0)
+			return fail(err, errlen, "truncated field length");
+		pos += n;
+		if (flen > len - pos)
+			return fail(err, errlen, "truncated field");
+		const unsigned char *val = data + pos;
+		pos += (size_t)flen;
+		const field *f = NULL;
+		for (size_t i = 0; i < nf; i++)
+			if (fs[i].tag == tag) {
+				f = &fs[i];
+				break;
+			}
+		int rc = 1;		/* 1: nobody knows this field */
+		if (f != NULL)
+			rc = set_field(rec, f, val, (size_t)flen);
+		else if (special != NULL)
+			rc = special(rec, tag, val, (size_t)flen);
+		if (rc == 1) {
+			/* Unknown: keep it for the next write if it fits. */
+			size_t whole = pos - start;
+			if (extra->len + whole <= sizeof(extra->bytes)) {
+				memcpy(extra->bytes + extra->len, data + start,
+				       whole);
+				extra->len += whole;
+			}
+			rc = 0;
+		}
+		if (rc < 0)
+			return fail(err, errlen, "invalid field value");
+	}
+	return 0;
+}
+
+/* --- recipients --------------------------------------------------------- */
+
+void rebound_entry_encode(rebound_buf *b, const rebound_entry *e)
+{
+	rebound_buf_header(b, REBOUND_KIND_RECIPIENT);
+	encode_fields(b, e, entry_fields, NFIELDS(entry_fields));
+	for (size_t i = 0; i < e->nhard_domains && i < REBOUND_HARD_DOMAINS;
+	     i++) {
+		const rebound_hard_domain *h = &e->hard_domains[i];
+		size_t dlen = strnlen(h->domain, sizeof(h->domain));
+		uint64_t t = zigzag(h->time);
+		buf_varint(b, TAG_HARD_DOMAIN);
+		buf_varint(b, varint_len(t) + dlen);
+		buf_varint(b, t);
+		buf_put(b, h->domain, dlen);
+	}
+	encode_extra(b, &e->extra);
+}
+
+/* Returns 0 handled, -1 invalid, 1 not ours. */
+static int entry_special(void *rec, uint64_t tag, const unsigned char *val,
+			 size_t len)
+{
+	if (tag != TAG_HARD_DOMAIN)
+		return 1;
+	rebound_entry *e = rec;
+	uint64_t t;
+	size_t n = read_varint(val, len, &t);
+	if (n == 0)
+		return -1;
+	if (e->nhard_domains >= REBOUND_HARD_DOMAINS)
+		return 0;		/* more than we keep: ignore */
+	rebound_hard_domain *h = &e->hard_domains[e->nhard_domains++];
+	h->time = unzigzag(t);
+	size_t dlen = len - n;
+	if (dlen >= sizeof(h->domain))
+		dlen = sizeof(h->domain) - 1;
+	memcpy(h->domain, val + n, dlen);
+	h->domain[dlen] = '\0';
+	return 0;
+}
+
+int rebound_entry_decode(rebound_entry *out, const unsigned char *data,
+			 size_t len, char *err, size_t errlen)
+{
+	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_RECIPIENT,
+		      entry_fields, NFIELDS(entry_fields), entry_special, data,
+		      len, err, errlen);
+}
+
+/* --- the other kinds ---------------------------------------------------- */
+
+void rebound_event_encode(rebound_buf *b, const rebound_event *ev)
+{
+	rebound_buf_header(b, REBOUND_KIND_EVENT);
+	encode_fields(b, ev, event_fields, NFIELDS(event_fields));
+	encode_extra(b, &ev->extra);
+}
+
+int rebound_event_decode(rebound_event *out, const unsigned char *data,
+			 size_t len, char *err, size_t errlen)
+{
+	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_EVENT,
+		      event_fields, NFIELDS(event_fields), NULL, data, len,
+		      err, errlen);
+}
+
+void rebound_campaign_encode(rebound_buf *b, const rebound_campaign *c)
+{
+	rebound_buf_header(b, REBOUND_KIND_CAMPAIGN);
+	encode_fields(b, c, campaign_fields, NFIELDS(campaign_fields));
+	encode_extra(b, &c->extra);
+}
+
+int rebound_campaign_decode(rebound_campaign *out, const unsigned char *data,
+			    size_t len, char *err, size_t errlen)
+{
+	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_CAMPAIGN,
+		      campaign_fields, NFIELDS(campaign_fields), NULL, data,
+		      len, err, errlen);
+}
+
+void rebound_meta_encode(rebound_buf *b, const rebound_meta *m)
+{
+	rebound_buf_header(b, REBOUND_KIND_META);
+	encode_fields(b, m, meta_fields, NFIELDS(meta_fields));
+	encode_extra(b, &m->extra);
+}
+
+int rebound_meta_decode(rebound_meta *out, const unsigned char *data,
+			size_t len, char *err, size_t errlen)
+{
+	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_META,
+		      meta_fields, NFIELDS(meta_fields), NULL, data, len, err,
+		      errlen);
+}
+
+void rebound_seen_encode(rebound_buf *b, const rebound_seen *s)
+{
+	rebound_buf_header(b, REBOUND_KIND_SEEN);
+	encode_fields(b, s, seen_fields, NFIELDS(seen_fields));
+	encode_extra(b, &s->extra);
+}
+
+int rebound_seen_decode(rebound_seen *out, const unsigned char *data,
+			size_t len, char *err, size_t errlen)
+{
+	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_SEEN,
+		      seen_fields, NFIELDS(seen_fields), NULL, data, len, err,
+		      errlen);
+}

@@ -1,0 +1,162 @@
+/* ledger-record.h - the records kept in the ledger and their encoding.
+ *
+ * Each tdb value is a small header (magic "rb", format version, record
+ * kind) followed by fields, each field a varint tag, a varint length and
+ * that many bytes.  Numbers are LEB128 varints (signed ones zigzag), so
+ * the bytes mean the same on every machine.  A reader skips fields it does
+ * not know and keeps them, so that an older rebound rewriting a record of
+ * a newer one does not lose what it cannot read.  Every length is checked:
+ * a truncated or damaged record is an error, never a read past the end.
+ */
+#ifndef REBOUND_LEDGER_RECORD_H
+#define REBOUND_LEDGER_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "result.h"
+
+/* Format version written (high nibble: major, readers refuse another
+ * major; low nibble: minor, only adds fields). */
+#define REBOUND_RECORD_VERSION 0x10
+
+enum rebound_record_kind {
+	REBOUND_KIND_RECIPIENT = 'r',
+	REBOUND_KIND_EVENT = 'e',
+	REBOUND_KIND_CAMPAIGN = 'c',
+	REBOUND_KIND_SEEN = 'd',
+	REBOUND_KIND_META = 'm',
+};
+
+/* Unknown fields kept verbatim (as many as fit). */
+#define REBOUND_EXTRA_MAX 512
+
+typedef struct rebound_extra {
+	size_t len;
+	unsigned char bytes[REBOUND_EXTRA_MAX];
+} rebound_extra;
+
+/* Sender domains that saw this address hard-bounce (the global rule). */
+#define REBOUND_HARD_DOMAINS 8
+
+typedef struct rebound_hard_domain {
+	int64_t time;
+	char domain[128];
+} rebound_hard_domain;
+
+/* r:<address> - the state of one recipient. */
+typedef struct rebound_entry {
+	char address[320];		/* as first given, for display */
+	rebound_state state;
+	int64_t until;			/* SUSPENDED: until when */
+	bool suspect;			/* the last hard bounce was suspect */
+	int64_t first_seen, last_seen;
+	int64_t pending_since, pending_expires;	/* delayed, no final yet */
+	int64_t last_delivered;
+	uint32_t hard_count, soft_count, delayed_count, delivered_count;
+	uint32_t block_count, autoreply_count, feedback_count;
+	uint32_t consecutive_soft;
+	uint32_t hard_run;		/* confirmed hard bounces since the
+					   last unbounce (hard_limit) */
+	uint32_t soft_limit;		/* policy of the last write: lets a
+					   reader without a policy expire a
+					   pending state */
+	/* The last bounce (failed or delayed). */
+	int64_t last_time;
+	rebound_reason last_reason;
+	rebound_action last_action;
+	bool last_hard;
+	char last_source[16];
+	char last_status[16];
+	char last_reply[4];
+	char last_diag[256];
+	char last_mta[128];
+	char last_sender_domain[128];
+	char last_campaign[128];
+	size_t nhard_domains;
+	rebound_hard_domain hard_domains[REBOUND_HARD_DOMAINS];
+	rebound_extra extra;
+} rebound_entry;
+
+/* e:<time>:<id> - one event, for reports. */
+typedef struct rebound_event {
+	int64_t time;
+	char address[320];
+	rebound_class cls;
+	rebound_action action;
+	rebound_reason reason;
+	bool hard, suspect, unverified;
+	rebound_state state_after;
+	char source[16];
+	char status[16];
+	char reply[4];
+	char diag[256];
+	char mta[128];
+	char sender_domain[128];
+	char campaign[128];
+	rebound_extra extra;
+} rebound_event;
+
+/* c:<campaign> - counts and state of one campaign. */
+typedef struct rebound_campaign {
+	char name[128];
+	rebound_campaign_state state;
+	int64_t until;			/* PAUSED: until when */
+	int64_t first_sent, last_sent, last_bounce, changed;
+	uint64_t sent, bounced_hard, bounced_soft;
+	uint64_t sent_base, bounced_base;	/* counts when last resumed */
+	uint32_t pauses;
+	rebound_extra extra;
+} rebound_campaign;
+
+/* meta - the ledger's own description. */
+typedef struct rebound_meta {
+	uint32_t schema;		/* REBOUND_RECORD_VERSION at creation */
+	int64_t created;
+	rebound_extra extra;
+} rebound_meta;
+
+/* d:<fingerprint> - seen-before marker. */
+typedef struct rebound_seen {
+	int64_t time;
+	rebound_extra extra;
+} rebound_seen;
+
+/* A growing byte buffer for encoding. */
+typedef struct rebound_buf {
+	unsigned char *p;
+	size_t len, cap;
+	bool failed;			/* out of memory: the buffer is junk */
+} rebound_buf;
+
+void rebound_buf_free(rebound_buf *b);
+
+/* Encoders: append one record to b (b->failed on out of memory). */
+void rebound_entry_encode(rebound_buf *b, const rebound_entry *e);
+void rebound_event_encode(rebound_buf *b, const rebound_event *ev);
+void rebound_campaign_encode(rebound_buf *b, const rebound_campaign *c);
+void rebound_meta_encode(rebound_buf *b, const rebound_meta *m);
+void rebound_seen_encode(rebound_buf *b, const rebound_seen *s);
+
+/* Decoders: fill *out from data[0..len).  Return 0, or -1 with a reason
+ * in err (wrong kind, other major version, truncated field). */
+int rebound_entry_decode(rebound_entry *out, const unsigned char *data,
+			 size_t len, char *err, size_t errlen);
+int rebound_event_decode(rebound_event *out, const unsigned char *data,
+			 size_t len, char *err, size_t errlen);
+int rebound_campaign_decode(rebound_campaign *out, const unsigned char *data,
+			    size_t len, char *err, size_t errlen);
+int rebound_meta_decode(rebound_meta *out, const unsigned char *data,
+			size_t len, char *err, size_t errlen);
+int rebound_seen_decode(rebound_seen *out, const unsigned char *data,
+			size_t len, char *err, size_t errlen);
+
+/* Low level, for tests of the format itself: append one field. */
+void rebound_buf_header(rebound_buf *b, int kind);
+void rebound_buf_field(rebound_buf *b, uint64_t tag, const void *data,
+		       size_t len);
+void rebound_buf_uint(rebound_buf *b, uint64_t tag, uint64_t v);
+
+#endif
