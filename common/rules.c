@@ -268,6 +268,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 
 	/* --- limits on the message ---------------------------------------- */
 	P(MESGTOOBIG, "en", "mail size"),
+	P(MESGTOOBIG, "en", "line limit exceeded"),
 	P(EXCEEDLIMIT, "en", "exceeds the limit"),
 	P(EXCEEDLIMIT, "en", "limit exceeded"),
 	P(EXCEEDLIMIT, "en", "administrative limit"),
@@ -379,6 +380,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(EXPIRED, "en", "was not delivered within"),
 	P(EXPIRED, "en", "too long in the queue"),
 	P(EXPIRED, "en", "delivery expired"),
+	P(EXPIRED, "en", "all hosts have been failing for a long time"),
 
 	/* --- transport ----------------------------------------------------- */
 	P(FAILEDSTARTTLS, "en", "must issue a starttls"),

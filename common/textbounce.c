@@ -167,6 +167,8 @@ static const char *const not_recipient_before[] = {
 	"mail from", "envelope-from", "sender", "from:", "from <",
 	"contact", "send mail to", "write to", "assistance", "questions",
 	"reply to",
+	/* An alias the failed address was reached through. */
+	"generated from", "expanded from",
 };
 
 static bool sender_context(const char *line, size_t at)

@@ -742,6 +742,30 @@ START_TEST(error_before_list)
 }
 END_TEST
 
+/* The alias a failed address was reached through is not a recipient,
+ * and the error lines after it still belong to the failed address. */
+START_TEST(alias_is_not_a_recipient)
+{
+	const char *m =
+		"From: Mail Delivery System <Mailer-Daemon@mx.example.com>\n"
+		"To: yuri@example.com\nSubject: Mail delivery failed\n\n"
+		"This message was created automatically by mail delivery software.\n\n"
+		"A message that you sent could not be delivered to one or more of its\n"
+		"recipients. This is a permanent error. The following address(es) failed:\n\n"
+		"  zoe@example.net\n"
+		"    (ultimately generated from team@example.org)\n"
+		"    SMTP error from remote mail server after RCPT TO:<zoe@example.net>:\n"
+		"    host mx.example.net [192.0.2.5]: 550 5.1.1 No such user\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = rcpt(res, "zoe@example.net");
+	ck_assert_str_eq(r->status, "5.1.1");
+	ck_assert_reason(r, "userunknown");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -772,6 +796,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, sendmail_transcript);
 	tcase_add_test(tc, ses_notifications);
 	tcase_add_test(tc, error_before_list);
+	tcase_add_test(tc, alias_is_not_a_recipient);
 	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
