@@ -44,6 +44,13 @@ struct rebound_matcher {
 	size_t nphrases;
 	size_t max_gap;
 	uint32_t root_next[256];
+	/* The automaton as a table: next state = dfa[s * nclasses +
+	   byte_class[byte]].  Bytes that occur in no phrase share class 0;
+	   upper-case ASCII shares the class of its lower case.  NULL when
+	   the states do not fit 16 bits (then the edges are walked). */
+	uint16_t *dfa;
+	uint32_t nclasses;
+	uint8_t byte_class[256];
 };
 
 /* Build-time trie node with a growable child list. */
@@ -137,6 +144,45 @@ static uint32_t step(const rebound_matcher *m, uint32_t s, unsigned char c)
 		if (t != UINT32_MAX)
 			return t;
 		s = m->st[s].fail;
+	}
+}
+
+/* Fill the table from the edges, in breadth-first order (`order` holds
+ * every state but the root), so that a state's failure target is done
+ * before it.  Without memory for it the matcher works from the edges. */
+static void build_dfa(rebound_matcher *m, const uint32_t *order)
+{
+	if (m->nstates > UINT16_MAX)
+		return;
+	uint8_t seen[256] = { 0 };
+	for (size_t e = 0; e < m->nedges; e++)
+		seen[m->edge[e].byte] = 1;
+	unsigned char rep[256];
+	uint32_t n = 1;			/* class 0: no phrase has it */
+	rep[0] = 0;
+	memset(m->byte_class, 0, sizeof(m->byte_class));
+	for (unsigned b = 0; b < 256; b++)
+		if (seen[b] && n < 256) {
+			m->byte_class[b] = (uint8_t)n;
+			rep[n++] = (unsigned char)b;
+		}
+	for (unsigned b = 'A'; b <= 'Z'; b++)
+		m->byte_class[b] = m->byte_class[b - 'A' + 'a'];
+	m->nclasses = n;
+	m->dfa = malloc(m->nstates * n * sizeof(*m->dfa));
+	if (m->dfa == NULL)
+		return;
+	for (uint32_t k = 0; k < n; k++)
+		m->dfa[k] = (uint16_t)(k == 0 ? 0 : m->root_next[rep[k]]);
+	for (size_t i = 0; i + 1 < m->nstates; i++) {
+		uint32_t s = order[i];
+		uint16_t *row = m->dfa + (size_t)s * n;
+		const uint16_t *frow = m->dfa + (size_t)m->st[s].fail * n;
+		row[0] = 0;
+		for (uint32_t k = 1; k < n; k++) {
+			uint32_t t = goto_state(m, s, rep[k]);
+			row[k] = (uint16_t)(t != UINT32_MAX ? t : frow[k]);
+		}
 	}
 }
 
@@ -246,6 +292,7 @@ rebound_matcher *rebound_matcher_build(const char *const *phrases,
 			queue[tail++] = t;
 		}
 	}
+	build_dfa(m, queue);
 	free(queue);
 	return m;
 fail:
@@ -263,6 +310,7 @@ void rebound_matcher_free(rebound_matcher *m)
 	free(m->st);
 	free(m->edge);
 	free(m->keys);
+	free(m->dfa);
 	free(m);
 }
 
@@ -338,7 +386,12 @@ static void run(const rebound_matcher *m, const char *text, size_t len,
 	sc->m = m;
 	sc->nhits = 0;
 	for (size_t i = 0; i < len; i++) {
-		s = step(m, s, (unsigned char)rebound_ascii_tolower(text[i]));
+		unsigned char c = (unsigned char)text[i];
+		s = m->dfa != NULL ?
+			m->dfa[(size_t)s * m->nclasses + m->byte_class[c]] :
+			step(m, s, (unsigned char)rebound_ascii_tolower((char)c));
+		if (m->st[s].key < 0 && m->st[s].out_link == 0)
+			continue;
 		for (uint32_t o = m->st[s].key >= 0 ? s : m->st[s].out_link;
 		     o != 0; o = m->st[o].out_link)
 			for (int32_t k = m->st[o].key; k >= 0;

@@ -347,6 +347,40 @@ END_TEST
 
 /* --- rebound_matcher_normalise ------------------------------------------ */
 
+/* More states than the 16-bit table holds: the matcher walks its edges
+ * instead, with the same answers. */
+START_TEST(many_states_without_table)
+{
+	enum { N = 1400, L = 60 };
+	char **ph = malloc(N * sizeof(*ph));
+	ck_assert_ptr_nonnull(ph);
+	unsigned x = 12345;
+	for (int i = 0; i < N; i++) {
+		ph[i] = malloc(L + 1);
+		ck_assert_ptr_nonnull(ph[i]);
+		for (int j = 0; j < L; j++) {
+			x = x * 1103515245u + 12345u;
+			ph[i][j] = (char)('a' + (x >> 16) % 26);
+		}
+		ph[i][L] = '\0';
+	}
+	rebound_matcher *m = rebound_matcher_build((const char *const *)ph,
+						   N, 0);
+	ck_assert_ptr_nonnull(m);
+	char text[3 * L + 8];
+	snprintf(text, sizeof text, "xx %s yy", ph[777]);
+	for (size_t i = 3; i < 3 + L; i += 2)	/* case folding still works */
+		text[i] = (char)(text[i] - 'a' + 'A');
+	ck_assert_int_eq(rebound_matcher_first(m, text, strlen(text)), 777);
+	text[10] = '#';
+	ck_assert_int_eq(rebound_matcher_first(m, text, strlen(text)), -1);
+	rebound_matcher_free(m);
+	for (int i = 0; i < N; i++)
+		free(ph[i]);
+	free(ph);
+}
+END_TEST
+
 START_TEST(normalise_folds_space_and_case)
 {
 	rebound_arena *arena = rebound_arena_new(0);
@@ -456,6 +490,7 @@ static Suite *matcher_suite(void)
 	tcase_add_test(tc, each_stops_early);
 	tcase_add_test(tc, case_folding_ascii_only);
 	tcase_add_test(tc, utf8_phrases);
+	tcase_add_test(tc, many_states_without_table);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("gaps");
