@@ -19,6 +19,12 @@ static const command commands[] = {
 	{ "show", cmd_show, "what the ledger knows about one address" },
 	{ "check", cmd_check, "may mail be sent to an address? (exit status)" },
 	{ "unbounce", cmd_unbounce, "clear addresses by hand" },
+	{ "list", cmd_list, "list recipients by state, domain, time" },
+	{ "stats", cmd_stats, "count bounces by reason, domain, day, ..." },
+	{ "export", cmd_export, "all recipients as CSV or JSON Lines" },
+	{ "campaign", cmd_campaign, "campaign bounce rates, pause and cancel" },
+	{ "prune", cmd_prune, "delete old events from the ledger" },
+	{ "db", cmd_db, "check or back up the ledger file" },
 };
 
 static void usage(FILE *out)

@@ -75,8 +75,130 @@ expect "foreign file untouched" "$(cat "$T/foreign")" "not a tdb file"
 rb yesterday show hard.user@example.org 2>/dev/null
 expect "bad --now exits" $? 2
 
+# --- list, stats, export over a known history ---
+DB=$T/reports.tdb
+t1=2026-04-01T08:00:00Z
+t2=2026-04-02T08:00:00Z
+dsn u1@a.example failed 5.1.1 "550 5.1.1 user unknown" r1 s1.example camp-a > "$T/r1.eml"
+dsn u2@a.example failed 4.2.2 "452 4.2.2 mailbox full" r2 s1.example camp-a > "$T/r2.eml"
+dsn u3@sub.b.example failed 5.7.1 "554 5.7.1 message rejected as spam" r3 s1.example camp-b > "$T/r3.eml"
+dsn u4@b.example delayed 4.4.1 "connection timed out" r4 s1.example > "$T/r4.eml"
+rb $t1 record -q "$T/r1.eml" "$T/r2.eml" >/dev/null || fail "record r1 r2"
+rb $t2 record -q "$T/r3.eml" "$T/r4.eml" >/dev/null || fail "record r3 r4"
+
+rb $t2 list --json > "$T/list.json" || fail "list --json"
+python3 - "$T/list.json" <<'PY' || fail "list --json content"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+need = ["address", "state", "until", "suspect", "hard_count", "soft_count",
+        "consecutive_soft", "last_reason", "last_status", "last_seen"]
+for r in rows:
+    for k in need:
+        assert k in r, (k, r)
+got = {r["address"]: r["state"] for r in rows}
+assert got == {"u1@a.example": "suppressed", "u2@a.example": "soft",
+               "u3@sub.b.example": "suspended", "u4@b.example": "pending"}, got
+PY
+expect "list --state suppressed" 	"$(rb $t2 list --json --state suppressed | wc -l)" 1
+expect "list --domain b.example (with subdomains)" 	"$(rb $t2 list --json --domain b.example | wc -l)" 2
+expect "list --since the second day" 	"$(rb $t2 list --json --since 2026-04-02 | wc -l)" 2
+rb $t2 list --state nonsense >/dev/null 2>&1
+expect "list with an unknown state exits" $? 2
+rb $t2 list > "$T/list.txt" || fail "list"
+expect "list table lines" "$(wc -l < "$T/list.txt")" 6
+awk 'length > 80 { bad = 1 } END { exit bad }' "$T/list.txt" ||
+	fail "list table wider than 80 columns"
+
+rb $t2 stats --by reason --json > "$T/stats.json" || fail "stats --json"
+python3 - "$T/stats.json" <<'PY' || fail "stats by reason"
+import json, sys
+rows = {r["key"]: r for r in map(json.loads, open(sys.argv[1]))}
+assert rows["userunknown"]["failed"] == 1 and rows["userunknown"]["hard"] == 1, rows
+assert rows["mailboxfull"]["soft"] == 1, rows
+assert rows["spamdetected"]["failed"] == 1, rows
+assert rows["expired"]["delayed"] == 1 and rows["expired"]["failed"] == 0, rows
+PY
+expect "stats by day" "$(rb $t2 stats --by day --json | wc -l)" 2
+expect "stats by campaign camp-a" 	"$(rb $t2 stats --by campaign --json | grep -c '"key":"camp-a","failed":2')" 1
+expect "stats by domain a.example" 	"$(rb $t2 stats --by domain --json | grep -c '"key":"a.example","failed":2')" 1
+expect "stats by category 1" 	"$(rb $t2 stats --by category --json | grep -c '"key":"1 blocked","failed":1')" 1
+expect "stats by state pending" 	"$(rb $t2 stats --by state --json | grep -c '"key":"pending","addresses":1')" 1
+for by in reason domain day campaign category state; do
+	rb $t2 stats --by $by > "$T/stats.txt" || fail "stats --by $by"
+	awk 'length > 80 { bad = 1 } END { exit bad }' "$T/stats.txt" ||
+		fail "stats --by $by wider than 80 columns"
+done
+rb $t2 stats --by colour >/dev/null 2>&1
+expect "stats by an unknown key exits" $? 2
+
+rb $t2 export --format csv > "$T/export.csv" || fail "export csv"
+python3 - "$T/export.csv" <<'PY' || fail "export csv content"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert len(rows) == 4, rows
+byaddr = {r["address"]: r for r in rows}
+assert byaddr["u1@a.example"]["state"] == "suppressed"
+assert byaddr["u1@a.example"]["last_reason"] == "userunknown"
+assert byaddr["u3@sub.b.example"]["until"] == "2026-04-03T08:00:00Z"
+PY
+expect "export json lines" "$(rb $t2 export --format json | wc -l)" 4
+rb $t2 export --format xml >/dev/null 2>&1
+expect "export in an unknown format exits" $? 2
+
+# --- a pending delay with no final report becomes a soft bounce ---
+expect "pending 71 h later" "$(field u4@b.example state 2026-04-05T07:00:00Z)" pending
+expect "soft 72 h later" "$(field u4@b.example state 2026-04-05T08:00:00Z)" soft
+expect "soft count 72 h later" 	"$(field u4@b.example soft_count 2026-04-05T08:00:00Z)" 1
+
+# --- campaigns ---
+rb $t2 campaign list > "$T/camp.txt" || fail "campaign list"
+grep -q '^camp-a ' "$T/camp.txt" || fail "campaign list lacks camp-a"
+rb $t2 campaign show --json camp-a > "$T/camp.json" || fail "campaign show"
+python3 - "$T/camp.json" <<'PY' || fail "campaign show --json"
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["campaign"] == "camp-a" and c["state"] == "running", c
+assert c["bounced_hard"] == 1 and c["bounced_soft"] == 1, c
+PY
+rb $t2 campaign cancel camp-a >/dev/null || fail "campaign cancel"
+expect "campaign after cancel" 	"$(rb $t2 campaign show --json camp-a | grep -c '"state":"cancelled"')" 1
+rb $t2 campaign resume camp-a >/dev/null || fail "campaign resume"
+expect "campaign after resume" 	"$(rb $t2 campaign show --json camp-a | grep -c '"state":"running"')" 1
+rb $t2 campaign show nosuch 2>/dev/null
+expect "show of an unknown campaign exits" $? 1
+
+# --- db check, backup, prune ---
+rb $t2 db check > "$T/check.txt" || fail "db check: $(cat "$T/check.txt")"
+rb $t2 db backup "$T/backup.tdb" >/dev/null || fail "db backup"
+"$rebound" --db "$T/backup.tdb" --now $t2 list --json > "$T/list2.json"
+cmp -s "$T/list.json" "$T/list2.json" ||
+	[ "$(sort "$T/list.json")" = "$(sort "$T/list2.json")" ] ||
+	fail "the backup lists differently"
+rb $t2 db backup "$T/backup.tdb" >/dev/null 2>&1
+expect "backup over an existing file exits" $? 2
+if command -v tdbtool >/dev/null 2>&1; then
+	tdbtool "$T/backup.tdb" check | grep -q "integrity is OK" ||
+		fail "tdbtool check of the backup"
+fi
+rb 2026-04-02T12:00:00Z prune --older-than 0 --json > "$T/prune.json" ||
+	fail "prune"
+expect "pruned events" "$(grep -c '"events":4,"markers":4' "$T/prune.json")" 1
+expect "states stay after prune" 	"$(field u1@a.example state 2026-04-02T12:00:00Z)" suppressed
+expect "no events after prune" 	"$(rb $t2 stats --json | wc -l)" 0
+
+# --- the example configuration is valid with every line switched on ---
+sed -n 's/^#\([a-z_]* = \)/\1/p' "$top_srcdir/doc/rebound.conf.example" \
+	> "$T/all.conf"
+[ "$(wc -l < "$T/all.conf")" -ge 15 ] || fail "too few settings in the example"
+"$rebound" --config "$T/all.conf" --db "$DB" list >/dev/null ||
+	fail "the example configuration does not load"
+printf 'soft_limit = many\n' > "$T/bad.conf"
+out=$("$rebound" --config "$T/bad.conf" --db "$DB" list 2>&1)
+expect "a bad configuration exits" $? 2
+case $out in *bad.conf:1:*) ;; *) fail "bad configuration message: $out" ;; esac
+
 # --- every command has --help ---
-for c in record show check unbounce; do
+for c in record show check unbounce list stats export campaign prune db; do
 	"$rebound" $c --help > "$T/help" 2>&1 || fail "$c --help exited $?"
 	grep -q "usage: rebound $c" "$T/help" || fail "$c --help: no usage line"
 done
