@@ -1,15 +1,24 @@
 /* rebound-plugin.c - Dovecot plugin (lib90_rebound_plugin.so, "rebound"
  * in mail_plugins; needs "notify" loaded too).
  *
- * Skeleton: registers with the notify plugin with callbacks that do
- * nothing, so that loading it cannot affect delivery.  The adapter to
- * the core comes later (classify in mail_save/mail_copy, record in
- * mail_transaction_commit, forget in mail_transaction_rollback).
+ * Catches bounces that land in a mailbox instead of on the return path
+ * (a gateway's "Email Delivery Failure" notice sent to the original's
+ * sender, DSNs of mail sent from a person's mailbox).  For every message
+ * saved or copied into a monitored mailbox (LDA, LMTP, IMAP APPEND,
+ * COPY/MOVE, doveadm save) the notify callbacks
+ *   mail_save / mail_copy        read and classify it, keep the result;
+ *   mail_transaction_commit      record the kept results in the ledger;
+ *   mail_transaction_rollback    forget them.
+ * Transactions on other mailboxes get no state and cost nothing.
+ *
+ * Never fails a delivery: the callbacks return nothing, every problem is
+ * one log line starting "rebound:", and the save goes on.
  */
 #include "lib.h"	/* first: pulls in Dovecot's own config.h */
+#include "mail-storage.h"
 #include "notify-plugin.h"
 
-#include "rebound-config.h"
+#include "rebound-plugin.h"
 
 /* Built with -fvisibility=hidden; these are what Dovecot's module loader
  * looks up. */
@@ -25,28 +34,75 @@ const char *rebound_plugin_dependencies[] = { "notify", NULL };
 
 static struct notify_context *rebound_notify_ctx;
 
-static void *rebound_txn_begin(struct mailbox_transaction_context *t ATTR_UNUSED)
+static void *rebound_txn_begin(struct mailbox_transaction_context *t)
 {
-	return NULL;
+	return rebound_txn_new(mailbox_transaction_get_mailbox(t));
 }
 
-static void rebound_mail_save(void *txn ATTR_UNUSED, struct mail *mail ATTR_UNUSED)
+/* Tag a kept message with rebound_keyword, when one is set. */
+static void set_keyword(struct rebound_txn *txn, struct mail *mail)
 {
+	const char *names[] = { txn->set.keyword, NULL };
+	struct mail_keywords *kw;
+	const char *error;
+
+	if (txn->set.keyword == NULL)
+		return;
+	if (!mailbox_keyword_is_valid(mail->box, txn->set.keyword, &error)) {
+		i_warning(REBOUND_LOG "rebound_keyword %s: %s",
+			  txn->set.keyword, error);
+		return;
+	}
+	kw = mailbox_keywords_create_valid(mail->box, names);
+	mail_update_keywords(mail, MODIFY_ADD, kw);
+	mailbox_keywords_unref(&kw);
 }
 
-static void rebound_mail_copy(void *txn ATTR_UNUSED, struct mail *src ATTR_UNUSED,
-			      struct mail *dst ATTR_UNUSED)
+static void rebound_mail_save(void *_txn, struct mail *mail)
 {
+	struct rebound_txn *txn = _txn;
+
+	if (txn == NULL)
+		return;
+	if (rebound_keep_mail(txn, mail))
+		set_keyword(txn, mail);
+}
+
+/* The source is read: it is a committed mail in any storage, while the
+ * copy may still be a link or a reference inside this transaction. */
+static void rebound_mail_copy(void *_txn, struct mail *src, struct mail *dst)
+{
+	struct rebound_txn *txn = _txn;
+
+	if (txn == NULL)
+		return;
+	if (rebound_keep_mail(txn, src))
+		set_keyword(txn, dst);
 }
 
 static void
-rebound_txn_commit(void *txn ATTR_UNUSED,
+rebound_txn_commit(void *_txn,
 		   struct mail_transaction_commit_changes *changes ATTR_UNUSED)
 {
+	struct rebound_txn *txn = _txn;
+
+	if (txn == NULL)
+		return;
+	rebound_commit_kept(txn);
+	rebound_txn_free(&txn);
 }
 
-static void rebound_txn_rollback(void *txn ATTR_UNUSED)
+static void rebound_txn_rollback(void *_txn)
 {
+	struct rebound_txn *txn = _txn;
+
+	if (txn == NULL)
+		return;
+	if (txn->set.debug && txn->bounces > 0) {
+		i_debug(REBOUND_LOG "%s: rolled back, %u bounce(s) not recorded",
+			txn->set.mailbox, txn->bounces);
+	}
+	rebound_txn_free(&txn);
 }
 
 static const struct notify_vfuncs rebound_notify_vfuncs = {
@@ -67,4 +123,7 @@ void rebound_plugin_deinit(void)
 	if (rebound_notify_ctx != NULL)
 		notify_unregister(rebound_notify_ctx);
 	rebound_notify_ctx = NULL;
+	/* The compiled rule tables are per process; leak checkers want them
+	   gone. */
+	rebound_classify_release();
 }

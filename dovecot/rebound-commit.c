@@ -1,0 +1,95 @@
+/* rebound-commit.c - write the results a transaction kept to the ledger,
+ * after Dovecot committed the mail.
+ *
+ * The mail is stored by now: whatever fails here is logged as one line
+ * and forgotten (a crash would make the MTA deliver the mail again).
+ *
+ * The ledger is opened for the commit and closed again, not cached:
+ * an LMTP process lives long and serves many users (each with its own
+ * rebound_db, under its own uid), tdb refuses a second handle on one file
+ * in one process, and only transactions that kept a bounce get here.
+ *
+ * The plugin never creates the ledger (no REBOUND_LEDGER_CREATE): the
+ * file's group and mode decide whether Exim can share it, so it is made
+ * at installation (doc/dovecot.md); a mistyped rebound_db then shows as an
+ * error in the log instead of a second, silent ledger.
+ */
+#include "lib.h"
+
+#include <time.h>
+
+#include "rebound-plugin.h"
+
+/* Record up to this many outcomes per message for the debug line; the
+ * ledger records every recipient anyway. */
+#define REBOUND_OUTCOMES 4
+
+/* What to record as the sender domain.  An out-of-band notice (a
+ * gateway's plain-text message, not a DSN on the return path) went to the
+ * person who sent the original: the mailbox owner.  A DSN names the
+ * original's sender itself; the owner only fills a gap. */
+static const char *
+sender_domain(const struct rebound_txn *txn, const rebound_result *res)
+{
+	bool dsn = res->format != NULL && strcmp(res->format, "rfc3464") == 0;
+
+	if (txn->set.owner_domain == NULL)
+		return NULL;
+	if (dsn && res->sender_domain != NULL && res->sender_domain[0] != '\0')
+		return NULL;
+	return txn->set.owner_domain;
+}
+
+static void record_one(struct rebound_txn *txn, rebound_ledger *ledger,
+		       const rebound_result *res, int64_t now)
+{
+	rebound_record_context ctx = {
+		.now = now,
+		.source = "dovecot",
+		.sender_domain = sender_domain(txn, res),
+	};
+	rebound_outcome out[REBOUND_OUTCOMES];
+	char err[512];
+	int n;
+
+	n = rebound_ledger_record(ledger, &txn->cfg.policy, res, &ctx,
+				  out, N_ELEMENTS(out), err, sizeof(err));
+	if (n < 0) {
+		i_error(REBOUND_LOG "%s: not recorded: %s", txn->set.mailbox,
+			err);
+		return;
+	}
+	if (!txn->set.debug)
+		return;
+	for (int i = 0; i < n; i++) {
+		i_debug(REBOUND_LOG "%s: recorded %s: %s%s%s",
+			txn->set.mailbox, out[i].address,
+			rebound_state_name(out[i].state),
+			out[i].suspect ? ", suspect" : "",
+			out[i].duplicate ? ", seen before" : "");
+	}
+}
+
+void rebound_commit_kept(struct rebound_txn *txn)
+{
+	rebound_ledger *ledger;
+	char err[512];
+	int64_t now;
+
+	if (txn->set.debug && txn->messages > 0) {
+		i_debug(REBOUND_LOG "%s: %u message(s), %u to record",
+			txn->set.mailbox, txn->messages, txn->bounces);
+	}
+	if (txn->kept == NULL || txn->cfg.db_path[0] == '\0')
+		return;
+	ledger = rebound_ledger_open(txn->cfg.db_path, 0, err, sizeof(err));
+	if (ledger == NULL) {
+		i_error(REBOUND_LOG "%u bounce(s) in %s not recorded: %s",
+			txn->bounces, txn->set.mailbox, err);
+		return;
+	}
+	now = (int64_t)time(NULL);
+	for (const struct rebound_kept *k = txn->kept; k != NULL; k = k->next)
+		record_one(txn, ledger, k->res, now);
+	rebound_ledger_close(ledger);
+}

@@ -1,0 +1,186 @@
+/* rebound-keep.c - read one saved or copied mail, classify it, and keep
+ * what the commit will record.
+ *
+ * The mail can only be read before the commit (after it, Dovecot has
+ * freed the transaction), so the whole work happens in the save/copy
+ * callback and only a compact copy of the result waits for the commit.
+ * Reading is bounded (REBOUND_READ_MAX); memory for the parse is a
+ * scratch arena reset for every message.
+ */
+#include "lib.h"
+#include "buffer.h"
+#include "istream.h"
+#include "mail-storage.h"
+
+#include "rebound-plugin.h"
+
+/* Append at most REBOUND_READ_MAX bytes of the mail to buf.  FALSE (and a
+ * logged line) when the mail cannot be read. */
+static bool read_mail(struct mail *mail, buffer_t *buf)
+{
+	struct istream *input;
+	const unsigned char *data;
+	size_t size;
+
+	if (mail_get_stream_because(mail, NULL, NULL, "rebound classify",
+				    &input) < 0) {
+		i_warning(REBOUND_LOG "cannot read the saved mail: %s",
+			  mailbox_get_last_internal_error(mail->box, NULL));
+		return FALSE;
+	}
+	i_stream_seek(input, 0);
+	/* Mail streams block, so 0 ("wait") does not happen; it would end
+	   the loop with what was read. */
+	while (buf->used < REBOUND_READ_MAX &&
+	       i_stream_read_more(input, &data, &size) > 0) {
+		size_t room = REBOUND_READ_MAX - buf->used;
+
+		if (size > room)
+			size = room;
+		buffer_append(buf, data, size);
+		i_stream_skip(input, size);
+	}
+	if (input->stream_errno != 0) {
+		i_warning(REBOUND_LOG "cannot read the saved mail: %s",
+			  i_stream_get_error(input));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static bool dup_str(rebound_arena *arena, const char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return TRUE;
+	*dst = rebound_arena_strdup(arena, src);
+	return *dst != NULL;
+}
+
+/* Field by field on purpose: a field added to result.h later is left
+ * zero here instead of pointing into the scratch arena, which the next
+ * message reuses. */
+rebound_result *rebound_result_copy(rebound_arena *arena,
+				    const rebound_result *res)
+{
+	rebound_result *r = rebound_arena_calloc(arena, 1, sizeof(*r));
+	bool ok;
+
+	if (r == NULL)
+		return NULL;
+	r->cls = res->cls;
+	r->msg_flags = res->msg_flags;
+	ok = dup_str(arena, &r->format, res->format) &&
+		dup_str(arena, &r->evidence, res->evidence) &&
+		dup_str(arena, &r->reporting_mta, res->reporting_mta) &&
+		dup_str(arena, &r->gateway, res->gateway) &&
+		dup_str(arena, &r->message_id, res->message_id) &&
+		dup_str(arena, &r->orig_message_id, res->orig_message_id) &&
+		dup_str(arena, &r->envelope_id, res->envelope_id) &&
+		dup_str(arena, &r->campaign, res->campaign) &&
+		dup_str(arena, &r->sender_domain, res->sender_domain) &&
+		dup_str(arena, &r->verp_recipient, res->verp_recipient);
+	if (!ok)
+		return NULL;
+	if (res->nrcpt == 0 || res->rcpt == NULL)
+		return r;
+	r->rcpt = rebound_arena_calloc(arena, res->nrcpt, sizeof(*r->rcpt));
+	if (r->rcpt == NULL)
+		return NULL;
+	r->nrcpt = res->nrcpt;
+	for (size_t i = 0; i < res->nrcpt; i++) {
+		const rebound_recipient *s = &res->rcpt[i];
+		rebound_recipient *d = &r->rcpt[i];
+
+		d->action = s->action;
+		memcpy(d->status, s->status, sizeof(d->status));
+		d->status[sizeof(d->status) - 1] = '\0';
+		memcpy(d->reply_code, s->reply_code, sizeof(d->reply_code));
+		d->reply_code[sizeof(d->reply_code) - 1] = '\0';
+		d->reason = s->reason;
+		d->hard = s->hard;
+		d->suspect = s->suspect;
+		ok = dup_str(arena, &d->address,
+			     s->address != NULL ? s->address : "") &&
+			dup_str(arena, &d->diagnostic, s->diagnostic) &&
+			dup_str(arena, &d->remote_mta, s->remote_mta) &&
+			dup_str(arena, &d->rule, s->rule);
+		if (!ok)
+			return NULL;
+	}
+	return r;
+}
+
+/* Keep a copy of res for the commit.  FALSE when the keep arena is
+ * spent (a huge COPY): logged once per transaction. */
+static bool keep_result(struct rebound_txn *txn, const rebound_result *res)
+{
+	struct rebound_kept *k;
+
+	if (txn->keep == NULL &&
+	    (txn->keep = rebound_arena_new(REBOUND_KEEP_BUDGET)) == NULL)
+		return FALSE;
+	k = rebound_arena_calloc(txn->keep, 1, sizeof(*k));
+	if (k != NULL)
+		k->res = rebound_result_copy(txn->keep, res);
+	if (k == NULL || k->res == NULL) {
+		if (!txn->keep_full_logged)
+			i_warning(REBOUND_LOG "too many bounces in one "
+				  "transaction on %s, the rest is not recorded",
+				  txn->set.mailbox);
+		txn->keep_full_logged = TRUE;
+		return FALSE;
+	}
+	*txn->kept_tail = k;
+	txn->kept_tail = &k->next;
+	txn->bounces++;
+	return TRUE;
+}
+
+static bool classify_and_keep(struct rebound_txn *txn, const buffer_t *buf)
+{
+	const rebound_limits limits = { .max_message_bytes = REBOUND_READ_MAX };
+	rebound_classify_options opts = { .limits = &limits };
+	rebound_result *res;
+
+	if (txn->cfg.campaign_header[0] != '\0')
+		opts.campaign_header = txn->cfg.campaign_header;
+	if (txn->cfg.verp_format[0] != '\0')
+		opts.verp_format = txn->cfg.verp_format;
+	if (txn->scratch == NULL &&
+	    (txn->scratch = rebound_arena_new(REBOUND_SCRATCH_BUDGET)) == NULL) {
+		i_error(REBOUND_LOG "out of memory, message not classified");
+		return FALSE;
+	}
+	rebound_arena_reset(txn->scratch);
+	if (rebound_classify(txn->scratch, buf->data, buf->used, &opts,
+			     &res) < 0 || res == NULL) {
+		i_warning(REBOUND_LOG "message in %s too large to classify",
+			  txn->set.mailbox);
+		return FALSE;
+	}
+	if (txn->set.debug) {
+		i_debug(REBOUND_LOG "%s: %s, %zu recipient(s) (%s)",
+			txn->set.mailbox, rebound_class_name(res->cls),
+			res->nrcpt, res->evidence != NULL ? res->evidence : "");
+	}
+	/* Ordinary mail is only counted. */
+	if (res->cls == REBOUND_CLASS_NOT_BOUNCE)
+		return FALSE;
+	return keep_result(txn, res);
+}
+
+bool rebound_keep_mail(struct rebound_txn *txn, struct mail *mail)
+{
+	bool kept = FALSE;
+
+	txn->messages++;
+	rebound_txn_load_config(txn);
+	T_BEGIN {
+		buffer_t *buf = t_buffer_create(64 * 1024);
+
+		if (read_mail(mail, buf))
+			kept = classify_and_keep(txn, buf);
+	} T_END;
+	return kept;
+}

@@ -1,0 +1,129 @@
+/* rebound-settings.c - which mailboxes the plugin watches, and the
+ * settings of their user.
+ *
+ * Everything comes through mail_user_plugin_getenv(), i.e. from plugin {}
+ * or per user from userdb:
+ *   rebound_mailboxes  mailbox names or wildcard patterns, space-separated
+ *                      ("Bounces INBOX", "Bounces.*"); unset: plugin idle
+ *   rebound_db         the ledger (overrides db in the config file)
+ *   rebound_config     the rebound.conf to read (default: the installed one)
+ *   rebound_keyword    keyword set on processed bounces (optional)
+ * The values are copied into the transaction, whose commit runs after
+ * Dovecot has freed the transaction itself.
+ */
+#include "lib.h"
+#include "str.h"
+#include "wildcard-match.h"
+#include "mail-storage.h"
+#include "mail-user.h"
+#include "mail-namespace.h"
+
+#include "rebound-config.h"
+#include "rebound-plugin.h"
+
+static bool pattern_matches(const char *pattern, const char *vname)
+{
+	/* INBOX is case-insensitive in IMAP; Dovecot's vname is "INBOX". */
+	if (strcasecmp(pattern, "INBOX") == 0)
+		return strcmp(vname, "INBOX") == 0;
+	return wildcard_match(vname, pattern);
+}
+
+bool rebound_mailbox_monitored(const char *patterns, const char *vname)
+{
+	bool found = FALSE;
+
+	if (patterns == NULL || vname == NULL)
+		return FALSE;
+	T_BEGIN {
+		const char *const *p = t_strsplit_spaces(patterns, " \t,");
+
+		for (; *p != NULL && !found; p++)
+			found = pattern_matches(*p, vname);
+	} T_END;
+	return found;
+}
+
+/* NULL for unset or empty settings. */
+static const char *
+setting_dup(pool_t pool, struct mail_user *user, const char *name)
+{
+	const char *value = mail_user_plugin_getenv(user, name);
+
+	return value == NULL || *value == '\0' ? NULL : p_strdup(pool, value);
+}
+
+/* The domain of "user@domain" (LMTP gives that form; IMAP and the LDA
+ * usually give the bare name, and then there is none). */
+static const char *owner_domain(pool_t pool, const char *username)
+{
+	const char *at = username == NULL ? NULL : strrchr(username, '@');
+
+	if (at == NULL || at[1] == '\0')
+		return NULL;
+	return p_strdup(pool, at + 1);
+}
+
+struct rebound_txn *rebound_txn_new(struct mailbox *box)
+{
+	struct mail_namespace *ns = mailbox_get_namespace(box);
+	struct mail_user *user = ns->user;
+	/* In a shared namespace the owner sent the mail, not the reader. */
+	struct mail_user *owner = ns->owner != NULL ? ns->owner : user;
+	const char *vname = mailbox_get_vname(box);
+	struct rebound_txn *txn;
+	pool_t pool;
+
+	if (!rebound_mailbox_monitored(
+		    mail_user_plugin_getenv(user, "rebound_mailboxes"), vname))
+		return NULL;
+
+	pool = pool_alloconly_create("rebound transaction", 1024);
+	txn = p_new(pool, struct rebound_txn, 1);
+	txn->pool = pool;
+	txn->set.db = setting_dup(pool, user, "rebound_db");
+	txn->set.config = setting_dup(pool, user, "rebound_config");
+	txn->set.keyword = setting_dup(pool, user, "rebound_keyword");
+	txn->set.username = p_strdup(pool, user->username);
+	txn->set.owner_domain = owner_domain(pool, owner->username);
+	txn->set.mailbox = p_strdup(pool, vname);
+	txn->set.debug = user->mail_debug;
+	txn->kept_tail = &txn->kept;
+	return txn;
+}
+
+void rebound_txn_free(struct rebound_txn **_txn)
+{
+	struct rebound_txn *txn = *_txn;
+
+	if (txn == NULL)
+		return;
+	*_txn = NULL;
+	rebound_arena_free(txn->scratch);
+	rebound_arena_free(txn->keep);
+	pool_unref(&txn->pool);
+}
+
+void rebound_txn_load_config(struct rebound_txn *txn)
+{
+	char err[512];
+	const char *path = txn->set.config != NULL ? txn->set.config :
+		REBOUND_CONFIG_FILE;
+
+	if (txn->config_loaded)
+		return;
+	txn->config_loaded = TRUE;
+	rebound_config_defaults(&txn->cfg);
+	/* The installed file is optional; a file named in the settings is
+	   not. */
+	if (rebound_config_load(&txn->cfg, path, txn->set.config == NULL,
+				err, sizeof(err)) < 0)
+		i_warning(REBOUND_LOG "%s (using the defaults for the rest)",
+			  err);
+	if (txn->set.db != NULL &&
+	    i_strocpy(txn->cfg.db_path, txn->set.db,
+		      sizeof(txn->cfg.db_path)) < 0) {
+		i_error(REBOUND_LOG "rebound_db is too long, nothing recorded");
+		txn->cfg.db_path[0] = '\0';
+	}
+}

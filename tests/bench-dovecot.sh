@@ -1,0 +1,110 @@
+#!/bin/bash
+# bench-dovecot.sh - LMTP delivery rate into a monitored mailbox, with and
+# without the plugin (not part of "make check").
+#
+# usage: tests/bench-dovecot.sh [MESSAGES] [CONNECTIONS] [ROUNDS]
+#   (as root, from the build tree after "make"; defaults 400, 1, 3)
+#
+# A private Dovecot (tests/dovecot-harness.sh) per run; a python3 LMTP
+# client sends MESSAGES messages to testuser+Bounces@rebound.test over
+# CONNECTIONS parallel connections and times them, after 20 untimed
+# messages (process start-up).  Runs:
+#   none      mail_plugins without rebound (notify only), ordinary mail
+#   ordinary  notify rebound, ordinary mail (classified, nothing recorded)
+#   notices   notify rebound, a distinct out-of-band notice per message
+#             (classified and recorded in the ledger)
+# The three alternate for ROUNDS rounds (the machine's load drifts); one
+# line per run, then the median rate of each.
+
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${abs_top_builddir:-$PWD}
+: "${REBOUND_DOVECOT_PLUGIN:=$build/dovecot/.libs/lib90_rebound_plugin.so}"
+export REBOUND_DOVECOT_PLUGIN
+cli=$build/cli/rebound
+count=${1:-400}
+conns=${2:-1}
+rounds=${3:-3}
+fx=$top/tests/fixtures/dovecot
+
+. "$top/tests/dovecot-harness.sh"
+dh_require
+[ -f "$REBOUND_DOVECOT_PLUGIN" ] || { echo "build the plugin first"; exit 1; }
+results=$(mktemp /tmp/rebound-bench.XXXXXX)
+
+run() {
+	local name=$1 plugins=$2 kind=$3
+	dh_setup "$plugins"
+	trap 'dh_stop; rm -rf "$S" "$results"' EXIT
+	if ! "$cli" --db "$DB" db init >/dev/null 2>&1; then
+		echo "$name: rebound --db $DB db init failed"
+		return 1
+	fi
+	dh_start || return 1
+	python3 - "$LMTP_PORT" "$count" "$conns" "$kind" "$fx" "$name" \
+		"$results" <<'EOF'
+import smtplib, sys, threading, time
+port, count, conns, kind, fx, name, results = sys.argv[1:]
+count, conns, port = int(count), int(conns), int(port)
+src = open(fx + ('/mimecast-notice.eml' if kind == 'notices'
+                 else '/ordinary.eml'), 'rb').read()
+rcpt = ['testuser+Bounces@rebound.test']
+def message(i):
+    m = src.replace(b'carol.ng@', b'carol.%d@' % i)
+    m = m.replace(b'<gwn-20240611091238-4411@', b'<gwn-bench-%d@' % i)
+    return m.replace(b'<reply-88213@', b'<reply-bench-%d@' % i)
+def worker(k, errors):
+    c = smtplib.LMTP('127.0.0.1', port)
+    for i in range(k, count, conns):
+        try:
+            c.sendmail('', rcpt, message(i))
+        except smtplib.SMTPException as e:
+            errors.append(str(e))
+    c.quit()
+w = smtplib.LMTP('127.0.0.1', port)
+for i in range(20):
+    w.sendmail('', rcpt, message(count + i))
+w.quit()
+errors = []
+t0 = time.monotonic()
+ts = [threading.Thread(target=worker, args=(k, errors)) for k in range(conns)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+dt = time.monotonic() - t0
+print('%-9s %5d messages %2d conn  %6.2f s  %7.1f msg/s%s' % (
+    name, count, conns, dt, count / dt,
+    '  (%d errors)' % len(errors) if errors else ''))
+with open(results, 'a') as f:
+    f.write('%s %.1f\n' % (name, count / dt))
+EOF
+	if [ "$kind" = notices ]; then
+		n=$("$cli" --db "$DB" list --json 2>/dev/null | grep -c 'carol\.')
+		echo "          ledger: $n of $((count + 20)) notice recipients"
+	fi
+	grep 'Error:\|Fatal:\|Panic:' "$D/log/dovecot.log" | head -3
+	dh_stop
+	rm -rf "$S"
+	trap 'rm -f "$results"' EXIT
+}
+
+echo "dovecot $(dovecot --version), $(nproc) cpu(s), load $(cut -d ' ' -f 1-3 /proc/loadavg)"
+for r in $(seq "$rounds"); do
+	run none "notify" ordinary
+	run ordinary "notify rebound" ordinary
+	run notices "notify rebound" notices
+done
+python3 - "$results" <<'EOF'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    name, rate = line.split()
+    rates.setdefault(name, []).append(float(rate))
+for name in ('none', 'ordinary', 'notices'):
+    if name in rates:
+        print('median %-9s %7.1f msg/s  (%s)' % (
+            name, statistics.median(rates[name]),
+            ' '.join('%.1f' % r for r in rates[name])))
+EOF

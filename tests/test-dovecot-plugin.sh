@@ -1,0 +1,308 @@
+#!/bin/bash
+# test-dovecot-plugin.sh - the Dovecot plugin in a real Dovecot.
+#
+# A private Dovecot (tests/dovecot-harness.sh) with the plugin monitoring
+# the mailbox "Bounces"; mail arrives by dovecot-lda, LMTP (swaks) and
+# IMAP APPEND/COPY/MOVE (tests/dovecot-imap.py).  What must hold:
+#   - a Mimecast-style notice in Bounces is recorded with its recipient,
+#     on every path; over LMTP (user@domain) with the owner's domain as
+#     sender domain;
+#   - the same notice in an unmonitored mailbox (INBOX, Archive) is not;
+#     COPY or MOVE into Bounces then records it;
+#   - ordinary mail in Bounces is stored and records nothing;
+#   - a DSN recorded before (as Exim would have) is counted once;
+#   - a refused MULTIAPPEND records nothing;
+#   - processed bounces carry the keyword, ordinary mail does not (sdbox);
+#   - with a ledger the user cannot open every message is still stored,
+#     and the log says why in one "rebound:" line.
+# The ledger is read back with the rebound CLI.
+#
+# Needs root, Dovecot (imapd, lmtpd), swaks, python3; skips (77) without.
+# REBOUND_KEEP_TMP=1 keeps the state directory.
+
+set -u
+
+top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${abs_top_builddir:-$top}
+fx=$top/tests/fixtures/dovecot
+imap_py=$top/tests/dovecot-imap.py
+cli=$build/cli/rebound
+
+. "$top/tests/dovecot-harness.sh"
+dh_require
+[ -x "$cli" ] || { echo "FAIL: $cli not built"; exit 1; }
+
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+ok() { echo "ok: $*"; }
+
+dh_setup
+cleanup() {
+	dh_stop
+	if [ "${REBOUND_KEEP_TMP:-0}" = 1 ]; then
+		echo "state kept in $S"
+	else
+		rm -rf "$S"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# The ledger exists before any delivery: the plugin never creates it.
+if ! "$cli" --db "$DB" db init >"$S/init.out" 2>&1; then
+	cat "$S/init.out"
+	echo "FAIL: rebound db init"
+	exit 1
+fi
+
+dh_start || exit 1
+
+imap() { timeout 60 python3 "$imap_py" "$IMAP_PORT" "$@"; }
+
+# notice TAG: a copy of the Mimecast-style notice for recipient
+# carol.TAG@partner.example with Message-ID <gwn-TAG@...>; prints the path.
+notice() {
+	sed -e "s/carol\.ng@partner\.example/carol.$1@partner.example/g" \
+	    -e "s/<gwn-20240611091238-4411@/<gwn-$1@/" \
+	    "$fx/mimecast-notice.eml" > "$S/notice-$1.eml"
+	chmod 644 "$S/notice-$1.eml"
+	echo "$S/notice-$1.eml"
+}
+notice_id() { echo "gwn-$1@mail-gw.partner.example"; }
+
+# The ledger's record of ADDRESS as JSON, empty when there is none.
+ledger_json() {
+	"$cli" --db "$DB" show --json "$1" 2>/dev/null
+}
+# recorded ADDRESS [FIELD VALUE]...: the ledger knows ADDRESS (and each
+# FIELD of its JSON, looked up as a dotted path, has VALUE).
+recorded() {
+	local addr=$1
+	shift
+	ledger_json "$addr" | python3 -c '
+import json, sys
+addr, pairs = sys.argv[1], sys.argv[2:]
+try:
+    doc = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)
+def get(d, path):
+    for k in path.split("."):
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+if get(doc, "address") != addr:
+    sys.exit(1)
+for k, v in zip(pairs[0::2], pairs[1::2]):
+    got = get(doc, k)
+    if str(got).lower() != v.lower():
+        sys.stderr.write("%s: %s is %r, expected %r\n" % (addr, k, got, v))
+        sys.exit(1)
+' "$addr" "$@"
+}
+not_recorded() {
+	[ -z "$(ledger_json "$1")" ]
+}
+
+# --- dovecot-lda ---------------------------------------------------------
+f=$(notice lda)
+if dh_lda testuser Bounces "$f"; then
+	dh_stored testuser Bounces "$(notice_id lda)" && ok "LDA: notice stored" ||
+		fail "LDA: notice not stored in Bounces"
+	recorded carol.lda@partner.example hard_bounces 1 &&
+		ok "LDA: notice recorded with its recipient" ||
+		fail "LDA: carol.lda@partner.example not recorded"
+else
+	fail "dovecot-lda exited $?"
+fi
+
+f=$(notice ldainbox)
+if dh_lda testuser INBOX "$f"; then
+	dh_stored testuser INBOX "$(notice_id ldainbox)" ||
+		fail "LDA: notice not stored in INBOX"
+	not_recorded carol.ldainbox@partner.example &&
+		ok "LDA: notice in INBOX (not monitored) not recorded" ||
+		fail "LDA: notice in INBOX recorded"
+else
+	fail "dovecot-lda (INBOX) exited $?"
+fi
+
+# --- LMTP ------------------------------------------------------------------
+# user@domain: the owner's domain (sales.example) is the sender domain of
+# an out-of-band notice, whatever the returned headers say (rebound.test).
+f=$(notice lmtp)
+if dh_lmtp testuser+Bounces@sales.example "$f"; then
+	dh_stored testuser Bounces "$(notice_id lmtp)" && ok "LMTP: notice stored" ||
+		fail "LMTP: notice not stored in Bounces"
+	recorded carol.lmtp@partner.example hard_bounces 1 \
+		last.sender_domain sales.example &&
+		ok "LMTP: notice recorded, sender domain = mailbox owner's" ||
+		fail "LMTP: carol.lmtp@partner.example not recorded as expected"
+else
+	cat "$S/swaks.out"
+	fail "LMTP delivery failed"
+fi
+
+# A DSN that came through Exim first (recorded by "rebound record") and is
+# then delivered to the mailbox: counted once.
+cp "$fx/dsn.eml" "$S/dsn.eml"
+chmod 644 "$S/dsn.eml"
+if "$cli" --db "$DB" record "$S/dsn.eml" >"$S/record.out" 2>&1 &&
+   recorded dave.oduya@remote.example hard_bounces 1; then
+	if dh_lmtp testuser+Bounces@rebound.test "$S/dsn.eml" &&
+	   dh_stored testuser Bounces dsn-20240611100204-9921@mx.remote.example; then
+		recorded dave.oduya@remote.example hard_bounces 1 &&
+			ok "LMTP: a DSN recorded before is counted once" ||
+			fail "LMTP: the DSN was counted twice"
+	else
+		fail "LMTP: DSN not delivered"
+	fi
+else
+	cat "$S/record.out"
+	fail "rebound record of the DSN failed"
+fi
+
+# --- ordinary mail -----------------------------------------------------------
+cp "$fx/ordinary.eml" "$S/ordinary.eml"
+chmod 644 "$S/ordinary.eml"
+if dh_lda testuser Bounces "$S/ordinary.eml" &&
+   dh_lmtp testuser+Bounces@rebound.test "$S/ordinary.eml" &&
+   dh_stored testuser Bounces reply-88213@partner.example; then
+	not_recorded erin.walsh@partner.example &&
+	not_recorded frank.ito@partner.example &&
+	not_recorded testuser@rebound.test &&
+		ok "ordinary mail in Bounces stored, nothing recorded" ||
+		fail "ordinary mail left a record"
+else
+	fail "ordinary mail not delivered"
+fi
+
+# --- IMAP ------------------------------------------------------------------
+f=$(notice append)
+if imap testuser append Bounces "$f"; then
+	recorded carol.append@partner.example hard_bounces 1 &&
+		ok "APPEND: notice recorded" ||
+		fail "APPEND: carol.append@partner.example not recorded"
+else
+	fail "IMAP APPEND failed"
+fi
+
+# The keyword, where the mail format keeps keywords set while saving
+# (sdbox; not Maildir, see doc/dovecot.md).
+has_keyword() {
+	local flags
+	flags=$(imap dboxuser flags "$1" "$2") || return 2
+	case " $flags " in
+	*" ReboundBounce "*) return 0 ;;
+	esac
+	return 1
+}
+f=$(notice kwappend)
+imap dboxuser append Bounces "$f" || fail "IMAP APPEND (sdbox) failed"
+has_keyword Bounces "$(notice_id kwappend)" && ok "APPEND: keyword set" ||
+	fail "APPEND: no keyword ReboundBounce on the notice"
+f=$(notice kwlda)
+dh_lda dboxuser Bounces "$f" || fail "dovecot-lda (sdbox) failed"
+has_keyword Bounces "$(notice_id kwlda)" && ok "LDA: keyword set" ||
+	fail "LDA: no keyword ReboundBounce on the notice"
+imap dboxuser append Bounces "$S/ordinary.eml" || fail "IMAP APPEND (sdbox) failed"
+has_keyword Bounces reply-88213@partner.example
+[ $? = 1 ] && ok "ordinary mail has no keyword" ||
+	fail "ordinary mail got the keyword (or has no flags)"
+
+for op in copy move; do
+	f=$(notice $op)
+	if imap testuser append Archive "$f"; then
+		not_recorded carol.$op@partner.example &&
+			ok "APPEND to Archive (not monitored) not recorded" ||
+			fail "APPEND to Archive recorded"
+		if imap testuser $op Archive Bounces "$(notice_id $op)"; then
+			imap testuser has Bounces "$(notice_id $op)" ||
+				fail "$op: message not in Bounces"
+			recorded carol.$op@partner.example hard_bounces 1 &&
+				ok "$op into Bounces: recorded" ||
+				fail "$op into Bounces: not recorded"
+		else
+			fail "IMAP $op failed"
+		fi
+	else
+		fail "IMAP APPEND to Archive failed"
+	fi
+done
+
+f=$(notice multi)
+if imap testuser multiappend Bounces "$f"; then
+	if imap testuser has Bounces "$(notice_id multi)"; then
+		fail "MULTIAPPEND refused, yet the first message is there"
+	fi
+	not_recorded carol.multi@partner.example &&
+		ok "refused MULTIAPPEND: nothing recorded" ||
+		fail "refused MULTIAPPEND left a record"
+else
+	fail "the server accepted a MULTIAPPEND with an invalid flag"
+fi
+
+# --- doveadm save ----------------------------------------------------------
+f=$(notice doveadm)
+if timeout 60 doveadm -c "$S/dovecot.conf" save -u testuser -m Bounces < "$f"; then
+	recorded carol.doveadm@partner.example hard_bounces 1 &&
+		ok "doveadm save: recorded" ||
+		fail "doveadm save: not recorded"
+else
+	fail "doveadm save failed"
+fi
+
+# --- plugin idle for a user without rebound_mailboxes ------------------------
+f=$(notice quiet)
+if dh_lda quietuser Bounces "$f" && dh_stored quietuser Bounces "$(notice_id quiet)"; then
+	not_recorded carol.quiet@partner.example &&
+		ok "empty rebound_mailboxes from userdb: not recorded" ||
+		fail "quietuser's notice recorded"
+else
+	fail "delivery to quietuser failed"
+fi
+
+# --- a ledger the user cannot open --------------------------------------------
+: > "$D/log/dovecot.log.before"
+cp "$D/log/dovecot.log" "$D/log/dovecot.log.before"
+f=$(notice broken)
+all=yes
+dh_lda brokenuser Bounces "$f" || all=no
+f2=$(notice brokenlmtp)
+dh_lmtp brokenuser+Bounces@rebound.test "$f2" || all=no
+dh_lmtp brokenuser+Bounces@rebound.test "$S/dsn.eml" || all=no
+imap brokenuser append Bounces "$(notice brokenimap)" || all=no
+dh_lda brokenuser Bounces "$S/ordinary.eml" || all=no
+for id in "$(notice_id broken)" "$(notice_id brokenlmtp)" \
+	  "$(notice_id brokenimap)" dsn-20240611100204-9921@mx.remote.example \
+	  reply-88213@partner.example; do
+	dh_stored brokenuser Bounces "$id" || { all=no; echo "  missing: $id"; }
+done
+[ $all = yes ] && ok "unwritable ledger: every message delivered and stored" ||
+	fail "unwritable ledger: a delivery failed or a message is missing"
+if diff "$D/log/dovecot.log.before" "$D/log/dovecot.log" |
+   grep -q 'rebound: .*not recorded'; then
+	ok "unwritable ledger: logged as a rebound: line"
+else
+	fail "unwritable ledger: no 'rebound: ... not recorded' line in the log"
+fi
+[ ! -e "$S/locked/rebound.tdb" ] || fail "the plugin created a ledger"
+
+# --- the log --------------------------------------------------------------------
+if grep -q 'Fatal:\|Panic:' "$D/log/dovecot.log"; then
+	grep 'Fatal:\|Panic:' "$D/log/dovecot.log"
+	fail "Fatal or Panic in dovecot's log"
+fi
+errors=$(grep 'Error:' "$D/log/dovecot.log" | grep -v 'rebound: ')
+if [ -n "$errors" ]; then
+	echo "$errors"
+	fail "errors in dovecot's log other than the expected rebound: lines"
+fi
+
+if [ $failed != 0 ]; then
+	echo "--- $D/log/dovecot.log"
+	tail -n 40 "$D/log/dovecot.log"
+fi
+[ $failed = 0 ] && echo "PASS: dovecot plugin"
+exit $failed
