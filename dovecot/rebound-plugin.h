@@ -3,7 +3,7 @@
  * rebound-plugin.c   registration and the notify callbacks
  * rebound-settings.c per-user settings, which mailboxes are monitored
  * rebound-keep.c     reading and classifying one saved mail; a compact
- *                    copy of the result that waits for the commit
+ *                    copy of the result (result-copy.c) waits for the commit
  * rebound-commit.c   writing the kept results to the ledger
  *
  * Include after Dovecot's lib.h.  Core headers are named "common/x.h" so
@@ -16,6 +16,7 @@
 #include "common/classify.h"
 #include "common/config.h"
 #include "common/ledger.h"
+#include "dovecot/result-copy.h"
 
 struct mail;
 struct mailbox;
@@ -87,11 +88,6 @@ void rebound_txn_load_config(struct rebound_txn *txn);
  * result) for the commit.  Returns TRUE when something was kept.  Never
  * fails the save: problems are logged. */
 bool rebound_keep_mail(struct rebound_txn *txn, struct mail *mail);
-
-/* A copy of res in `arena` holding only what the ledger reads, or NULL
- * when the arena is spent. */
-rebound_result *rebound_result_copy(rebound_arena *arena,
-				    const rebound_result *res);
 
 /* rebound-commit.c */
 
