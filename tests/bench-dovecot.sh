@@ -37,8 +37,8 @@ run() {
 	local name=$1 plugins=$2 kind=$3
 	dh_setup "$plugins"
 	trap 'dh_stop; rm -rf "$S" "$results"' EXIT
-	if ! "$cli" --db "$DB" db init >/dev/null 2>&1; then
-		echo "$name: rebound --db $DB db init failed"
+	if ! "$cli" --db "$DB" record --quiet "$fx/ordinary.eml" >/dev/null 2>&1; then
+		echo "$name: rebound --db $DB record (to create the ledger) failed"
 		return 1
 	fi
 	dh_start || return 1

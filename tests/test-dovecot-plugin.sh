@@ -49,9 +49,9 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # The ledger exists before any delivery: the plugin never creates it.
-if ! "$cli" --db "$DB" db init >"$S/init.out" 2>&1; then
+if ! "$cli" --db "$DB" record --quiet "$fx/ordinary.eml" >"$S/init.out" 2>&1; then
 	cat "$S/init.out"
-	echo "FAIL: rebound db init"
+	echo "FAIL: rebound record"
 	exit 1
 fi
 
@@ -101,8 +101,10 @@ for k, v in zip(pairs[0::2], pairs[1::2]):
         sys.exit(1)
 ' "$addr" "$@"
 }
+# "rebound show" exits 1 for an address not in the ledger (2: an error).
 not_recorded() {
-	[ -z "$(ledger_json "$1")" ]
+	"$cli" --db "$DB" show "$1" >/dev/null 2>&1
+	[ $? = 1 ]
 }
 
 # --- dovecot-lda ---------------------------------------------------------
