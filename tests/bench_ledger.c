@@ -1,0 +1,152 @@
+/* bench_ledger.c - how fast the ledger commits, and how big it grows.
+ *
+ *   bench_ledger [-d DIR] [-w WRITERS] [-n NOTICES]
+ *
+ * WRITERS processes (default 1) each record NOTICES distinct bounce
+ * notices (default 500), one recipient each, one transaction each, all
+ * started at once into a new ledger in DIR (default /tmp).  Prints the
+ * records committed per second over the wall time, and the file's size
+ * per 100,000 recipients (each recipient here has its r: record, one e:
+ * event and one d: marker).  Not a test: `make bench-ledger` runs it.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ledger.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int writer(const char *path, int w, int n, int start_fd)
+{
+	char err[512];
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	if (l == NULL) {
+		fprintf(stderr, "writer %d: %s\n", w, err);
+		return 1;
+	}
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	char c;
+	if (read(start_fd, &c, 1) < 0)	/* wait for the start (EOF) */
+		return 1;
+	for (int i = 0; i < n; i++) {
+		char addr[96], id[96], diag[256];
+		snprintf(addr, sizeof(addr), "user%d.%d@domain%d.example", w, i,
+			 i % 97);
+		snprintf(id, sizeof(id), "<%d.%d.bench@mx.example>", w, i);
+		snprintf(diag, sizeof(diag),
+			 "550 5.1.1 <%s>: Recipient address rejected: "
+			 "User unknown in virtual mailbox table", addr);
+		rebound_recipient r;
+		memset(&r, 0, sizeof(r));
+		r.address = addr;
+		r.action = REBOUND_ACTION_FAILED;
+		r.reason = REBOUND_REASON_USERUNKNOWN;
+		r.hard = true;
+		snprintf(r.status, sizeof(r.status), "5.1.1");
+		snprintf(r.reply_code, sizeof(r.reply_code), "550");
+		r.diagnostic = diag;
+		r.remote_mta = "mx.domain.example";
+		rebound_result res;
+		memset(&res, 0, sizeof(res));
+		res.cls = REBOUND_CLASS_BOUNCE;
+		res.rcpt = &r;
+		res.nrcpt = 1;
+		res.message_id = id;
+		res.sender_domain = "sender.example";
+		res.reporting_mta = "mx.domain.example";
+		rebound_record_context ctx = { .now = 1767225600 + i,
+					       .source = "bench" };
+		rebound_outcome o;
+		if (rebound_ledger_record(l, &p, &res, &ctx, &o, 1, err,
+					  sizeof(err)) != 1) {
+			fprintf(stderr, "writer %d: %s\n", w, err);
+			return 1;
+		}
+	}
+	rebound_ledger_close(l);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = "/tmp";
+	int writers = 1, notices = 500, opt;
+	while ((opt = getopt(argc, argv, "d:w:n:")) != -1) {
+		switch (opt) {
+		case 'd': dir = optarg; break;
+		case 'w': writers = atoi(optarg); break;
+		case 'n': notices = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: bench_ledger [-d DIR] [-w WRITERS] "
+					"[-n NOTICES]\n");
+			return 2;
+		}
+	}
+	if (writers < 1 || writers > 256 || notices < 1) {
+		fprintf(stderr, "bench_ledger: bad -w or -n\n");
+		return 2;
+	}
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/bench-ledger.%ld.tdb", dir,
+		 (long)getpid());
+	unlink(path);
+	/* Create the file first, so that creation is not timed. */
+	char err[512];
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	if (l == NULL) {
+		fprintf(stderr, "bench_ledger: %s\n", err);
+		return 1;
+	}
+	rebound_ledger_close(l);
+	int start[2];
+	if (pipe(start) != 0)
+		return 1;
+	pid_t *pids = calloc((size_t)writers, sizeof(*pids));
+	for (int w = 0; w < writers; w++) {
+		pids[w] = fork();
+		if (pids[w] < 0)
+			return 1;
+		if (pids[w] == 0) {
+			close(start[1]);
+			_exit(writer(path, w, notices, start[0]));
+		}
+	}
+	close(start[0]);
+	usleep(200000);			/* let every writer open the file */
+	double t0 = now_s();
+	close(start[1]);		/* go */
+	int failed = 0;
+	for (int w = 0; w < writers; w++) {
+		int st;
+		if (waitpid(pids[w], &st, 0) != pids[w] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			failed++;
+	}
+	double secs = now_s() - t0;
+	struct stat sb;
+	long long size = stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+	long total = (long)writers * notices;
+	printf("writers=%d records=%ld seconds=%.2f records/s=%.0f "
+	       "size=%lld bytes per-100k-recipients=%.1f MiB%s\n",
+	       writers, total, secs, (double)total / secs, size,
+	       (double)size / (double)total * 100000.0 / 1048576.0,
+	       failed ? " (WRITERS FAILED)" : "");
+	unlink(path);
+	free(pids);
+	return failed ? 1 : 0;
+}

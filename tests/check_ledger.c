@@ -1,0 +1,591 @@
+/* check_ledger.c - the ledger's records (round trip, unknown fields,
+ * truncation), the configuration file, RFC 3339 times, many writers at
+ * once, and a writer killed in the middle of a transaction. */
+#define _GNU_SOURCE 1	/* memmem */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tdb.h>
+
+#include "config.h"
+#include "ledger.h"
+#include "ledger-admin.h"
+#include "ledger-record.h"
+#include "ledger-time.h"
+
+static const int64_t T0 = INT64_C(1767225600);	/* 2026-01-01 */
+
+static rebound_entry sample_entry(void)
+{
+	rebound_entry e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.address, sizeof(e.address), "Some.One@example.org");
+	e.state = REBOUND_STATE_SUSPENDED;
+	e.until = T0 + 86400;
+	e.suspect = true;
+	e.first_seen = T0 - 1000;
+	e.last_seen = T0;
+	e.pending_since = -5;		/* negative numbers survive too */
+	e.hard_count = 3;
+	e.soft_count = 70000;
+	e.consecutive_soft = 2;
+	e.soft_limit = 7;
+	e.last_time = T0;
+	e.last_reason = REBOUND_REASON_USERUNKNOWN;
+	e.last_action = REBOUND_ACTION_FAILED;
+	e.last_hard = true;
+	snprintf(e.last_status, sizeof(e.last_status), "5.1.1");
+	snprintf(e.last_reply, sizeof(e.last_reply), "550");
+	snprintf(e.last_diag, sizeof(e.last_diag), "550 5.1.1 no such user");
+	snprintf(e.last_sender_domain, sizeof(e.last_sender_domain), "s.example");
+	e.nhard_domains = 2;
+	e.hard_domains[0].time = T0 - 50;
+	snprintf(e.hard_domains[0].domain, 128, "a.example");
+	e.hard_domains[1].time = T0;
+	snprintf(e.hard_domains[1].domain, 128, "b.example");
+	return e;
+}
+
+static void assert_same_entry(const rebound_entry *a, const rebound_entry *b)
+{
+	ck_assert_str_eq(a->address, b->address);
+	ck_assert_int_eq(a->state, b->state);
+	ck_assert(a->until == b->until);
+	ck_assert(a->suspect == b->suspect);
+	ck_assert(a->first_seen == b->first_seen);
+	ck_assert(a->last_seen == b->last_seen);
+	ck_assert(a->pending_since == b->pending_since);
+	ck_assert_uint_eq(a->hard_count, b->hard_count);
+	ck_assert_uint_eq(a->soft_count, b->soft_count);
+	ck_assert_uint_eq(a->consecutive_soft, b->consecutive_soft);
+	ck_assert_uint_eq(a->soft_limit, b->soft_limit);
+	ck_assert_int_eq(a->last_reason, b->last_reason);
+	ck_assert(a->last_hard == b->last_hard);
+	ck_assert_str_eq(a->last_status, b->last_status);
+	ck_assert_str_eq(a->last_reply, b->last_reply);
+	ck_assert_str_eq(a->last_diag, b->last_diag);
+	ck_assert_str_eq(a->last_sender_domain, b->last_sender_domain);
+	ck_assert_uint_eq(a->nhard_domains, b->nhard_domains);
+	for (size_t i = 0; i < a->nhard_domains; i++) {
+		ck_assert(a->hard_domains[i].time == b->hard_domains[i].time);
+		ck_assert_str_eq(a->hard_domains[i].domain,
+				 b->hard_domains[i].domain);
+	}
+}
+
+START_TEST(entry_round_trip)
+{
+	rebound_entry e = sample_entry(), d;
+	rebound_buf b = { 0 };
+	rebound_entry_encode(&b, &e);
+	ck_assert(!b.failed);
+	char err[100];
+	ck_assert_int_eq(rebound_entry_decode(&d, b.p, b.len, err, sizeof(err)), 0);
+	assert_same_entry(&e, &d);
+	rebound_buf_free(&b);
+}
+END_TEST
+
+/* The bytes are fixed by the format, not by the machine: a record
+ * written by hand decodes. */
+START_TEST(known_bytes_decode)
+{
+	/* "rb", version 1.0, kind 'e'; field 1 (time) = zigzag(300) = 600
+	   = varint 0xd8 0x04; field 2 (address) "a@b.c"; field 6 (hard)=1 */
+	static const unsigned char rec[] = {
+		'r', 'b', 0x10, 'e',
+		1, 2, 0xd8, 0x04,
+		2, 5, 'a', '@', 'b', '.', 'c',
+		6, 1, 1,
+	};
+	rebound_event ev;
+	char err[100];
+	ck_assert_int_eq(rebound_event_decode(&ev, rec, sizeof(rec), err,
+					      sizeof(err)), 0);
+	ck_assert(ev.time == 300);
+	ck_assert_str_eq(ev.address, "a@b.c");
+	ck_assert(ev.hard);
+	ck_assert(!ev.suspect);
+}
+END_TEST
+
+/* Fields of a newer version are skipped, kept, and written back. */
+START_TEST(unknown_fields_kept)
+{
+	rebound_entry e = sample_entry(), d, d2;
+	rebound_buf b = { 0 };
+	rebound_entry_encode(&b, &e);
+	rebound_buf_field(&b, 1000, "future", 6);
+	rebound_buf_uint(&b, 77, 123456789);
+	/* a newer minor version */
+	b.p[2] = 0x13;
+	char err[100];
+	ck_assert_int_eq(rebound_entry_decode(&d, b.p, b.len, err, sizeof(err)), 0);
+	assert_same_entry(&e, &d);
+	ck_assert_uint_gt(d.extra.len, 0);
+	rebound_buf b2 = { 0 };
+	d.hard_count++;			/* an old reader changes something */
+	rebound_entry_encode(&b2, &d);
+	ck_assert_int_eq(rebound_entry_decode(&d2, b2.p, b2.len, err,
+					      sizeof(err)), 0);
+	ck_assert_uint_eq(d2.hard_count, e.hard_count + 1);
+	ck_assert_uint_eq(d2.extra.len, d.extra.len);
+	ck_assert_int_eq(memcmp(d2.extra.bytes, d.extra.bytes, d.extra.len), 0);
+	/* and the unknown bytes are in the new record as they were */
+	ck_assert_ptr_nonnull(memmem(b2.p, b2.len, "future", 6));
+	rebound_buf_free(&b);
+	rebound_buf_free(&b2);
+}
+END_TEST
+
+/* Every truncation of a valid record is refused or decodes to a prefix
+ * of its fields; none reads past the end (run under valgrind/ASan). */
+START_TEST(truncated_records)
+{
+	rebound_entry e = sample_entry(), d;
+	rebound_buf b = { 0 };
+	rebound_entry_encode(&b, &e);
+	char err[100];
+	size_t refused = 0;
+	for (size_t n = 0; n < b.len; n++) {
+		unsigned char *copy = malloc(n ? n : 1);
+		memcpy(copy, b.p, n);
+		if (rebound_entry_decode(&d, copy, n, err, sizeof(err)) < 0)
+			refused++;
+		free(copy);
+	}
+	/* cuts inside the header or a field are errors */
+	ck_assert_uint_gt(refused, b.len / 2);
+	ck_assert_int_eq(rebound_entry_decode(&d, b.p, 3, err, sizeof(err)), -1);
+	ck_assert_int_eq(rebound_entry_decode(&d, b.p, b.len - 1, err,
+					      sizeof(err)), -1);
+	ck_assert(strstr(err, "truncated") != NULL);
+	rebound_buf_free(&b);
+}
+END_TEST
+
+START_TEST(bad_records)
+{
+	rebound_entry e = sample_entry(), d;
+	rebound_buf b = { 0 };
+	rebound_entry_encode(&b, &e);
+	char err[100];
+	/* another major version */
+	b.p[2] = 0x20;
+	ck_assert_int_eq(rebound_entry_decode(&d, b.p, b.len, err, sizeof(err)), -1);
+	b.p[2] = 0x10;
+	/* another kind */
+	rebound_event ev;
+	ck_assert_int_eq(rebound_event_decode(&ev, b.p, b.len, err, sizeof(err)), -1);
+	/* not ours */
+	ck_assert_int_eq(rebound_entry_decode(&d, (const unsigned char *)"hello",
+					      5, err, sizeof(err)), -1);
+	/* a state out of range */
+	rebound_buf s = { 0 };
+	rebound_buf_header(&s, REBOUND_KIND_RECIPIENT);
+	rebound_buf_uint(&s, 2, 99);
+	ck_assert_int_eq(rebound_entry_decode(&d, s.p, s.len, err, sizeof(err)), -1);
+	/* an over-long varint: 11 bytes where 10 are the most */
+	static const unsigned char longv[] = {
+		'r', 'b', 0x10, 'r', 10, 11, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+	ck_assert_int_eq(rebound_entry_decode(&d, longv, sizeof(longv), err,
+					      sizeof(err)), -1);
+	/* a length beyond the end */
+	static const unsigned char past[] = { 'r', 'b', 0x10, 'r', 1, 0x7f, 'a' };
+	ck_assert_int_eq(rebound_entry_decode(&d, past, sizeof(past), err,
+					      sizeof(err)), -1);
+	rebound_buf_free(&b);
+	rebound_buf_free(&s);
+}
+END_TEST
+
+START_TEST(campaign_round_trip)
+{
+	rebound_campaign c, d;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "spring");
+	c.state = REBOUND_CAMPAIGN_PAUSED;
+	c.until = T0;
+	c.sent = UINT64_C(5000000000);
+	c.bounced_hard = 7;
+	c.pauses = 1;
+	rebound_buf b = { 0 };
+	rebound_campaign_encode(&b, &c);
+	ck_assert_int_eq(rebound_campaign_decode(&d, b.p, b.len, NULL, 0), 0);
+	ck_assert_str_eq(d.name, "spring");
+	ck_assert_int_eq(d.state, REBOUND_CAMPAIGN_PAUSED);
+	ck_assert(d.sent == UINT64_C(5000000000));
+	ck_assert(d.bounced_hard == 7 && d.pauses == 1 && d.until == T0);
+	rebound_buf_free(&b);
+}
+END_TEST
+
+/* --- configuration --------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/check_ledger.XXXXXX",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char p[400];
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+START_TEST(config_defaults_and_file)
+{
+	rebound_config c;
+	rebound_config_defaults(&c);
+	ck_assert_str_eq(c.policy.preset, "default");
+	ck_assert_uint_eq(c.policy.soft_limit, 7);
+	ck_assert_uint_eq(c.policy.block_suspend_hours, 24);
+	ck_assert_uint_eq(c.policy.pending_expire_hours, 72);
+	ck_assert_uint_eq(c.policy.global_domains, 3);
+	ck_assert_uint_eq(c.policy.global_window_days, 60);
+	ck_assert_uint_eq(c.policy.campaign_min_sends, 100);
+	ck_assert(c.policy.campaign_max_rate == 0.05);
+	ck_assert_str_eq(c.campaign_header, "X-Campaign-ID");
+	const char *p = write_file("a.conf",
+		"# comment\n"
+		"\n"
+		"soft_limit = 3   # before the preset: replaced\n"
+		"policy = strict\n"
+		"  block_suspend_hours=12\n"
+		"campaign_max_rate = 10%\n"
+		"db_path = \"/srv/rebound/x.tdb\"\n"
+		"require_signed_verp = yes\n"
+		"campaign_header = X-Mailing\n");
+	char err[300];
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.policy.preset, "strict");
+	ck_assert_uint_eq(c.policy.soft_limit, 3);	/* strict's */
+	ck_assert_uint_eq(c.policy.block_suspend_hours, 12);
+	ck_assert(c.policy.campaign_max_rate > 0.0999 &&
+		  c.policy.campaign_max_rate < 0.1001);
+	ck_assert_str_eq(c.db_path, "/srv/rebound/x.tdb");
+	ck_assert(c.require_signed_verp);
+	ck_assert_str_eq(c.campaign_header, "X-Mailing");
+}
+END_TEST
+
+START_TEST(config_errors)
+{
+	rebound_config c;
+	rebound_config_defaults(&c);
+	char err[300];
+	const char *p = write_file("b.conf", "soft_limit = 4\nsoft_limit = -1\n"
+					     "hard_limit = 9\n");
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "b.conf:2:") != NULL, "%s", err);
+	ck_assert_uint_eq(c.policy.soft_limit, 4);	/* line 1 applied */
+	ck_assert_uint_eq(c.policy.hard_limit, 1);	/* line 3 not */
+	ck_assert_int_eq(rebound_config_set(&c, "colour", "red", err,
+					    sizeof(err)), -1);
+	ck_assert(strstr(err, "colour") != NULL);
+	ck_assert_int_eq(rebound_config_set(&c, "policy", "nope", err,
+					    sizeof(err)), -1);
+	ck_assert_int_eq(rebound_config_set(&c, "campaign_max_rate", "2", err,
+					    sizeof(err)), -1);
+	ck_assert_int_eq(rebound_config_set(&c, "discard_bounces", "maybe", err,
+					    sizeof(err)), -1);
+	ck_assert_int_eq(rebound_config_set(&c, "soft_limit", "99999999999",
+					    err, sizeof(err)), -1);
+	p = write_file("c.conf", "no equals sign\n");
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "c.conf:1:") != NULL);
+	char missing[400];
+	snprintf(missing, sizeof(missing), "%s/none.conf", tmpdir);
+	ck_assert_int_eq(rebound_config_load(&c, missing, true, err,
+					     sizeof(err)), 0);
+	ck_assert_int_eq(rebound_config_load(&c, missing, false, err,
+					     sizeof(err)), -1);
+	/* a line longer than the limit */
+	char *big = malloc(5000);
+	memset(big, 'x', 4999);
+	big[4999] = '\0';
+	p = write_file("d.conf", big);
+	free(big);
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)), -1);
+}
+END_TEST
+
+/* --- time -------------------------------------------------------------- */
+
+START_TEST(times)
+{
+	int64_t t;
+	ck_assert_int_eq(rebound_time_parse("2026-01-01T00:00:00Z", &t), 0);
+	ck_assert(t == T0);
+	ck_assert_int_eq(rebound_time_parse("2026-01-01t01:00:00.123+01:00", &t), 0);
+	ck_assert(t == T0);
+	ck_assert_int_eq(rebound_time_parse("2025-12-31 19:00:00-05:00", &t), 0);
+	ck_assert(t == T0);
+	ck_assert_int_eq(rebound_time_parse("2026-01-01", &t), 0);
+	ck_assert(t == T0);
+	ck_assert_int_eq(rebound_time_parse("2024-02-29T12:00:00Z", &t), 0);
+	ck_assert(t == INT64_C(1709208000));
+	const char *bad[] = { "", "2026-01-01T00:00:00", "2026-13-01",
+			      "2025-02-29", "2026-01-01T24:00:00Z",
+			      "2026-01-01T00:00:00Zjunk", "yesterday",
+			      "2026-1-1", "2026-01-01T00:00Z" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		ck_assert_msg(rebound_time_parse(bad[i], &t) == -1, "%s", bad[i]);
+	char buf[40];
+	ck_assert_str_eq(rebound_time_format(T0 + 3661, buf, sizeof(buf)),
+			 "2026-01-01T01:01:01Z");
+}
+END_TEST
+
+/* --- many writers at once ------------------------------------------------ */
+
+/* On tmpfs when there is one: fsync costs nothing there, so thousands of
+ * transactions from several processes fit in a second, and what is
+ * tested (no update lost between processes) is the locking. */
+enum { WRITERS = 8, PER_WRITER = 1000 };
+
+static void writer(const char *path, int w)
+{
+	char err[512];
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	if (l == NULL)
+		_exit(10);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	for (int i = 0; i < PER_WRITER; i++) {
+		char addr[64], id[64];
+		snprintf(addr, sizeof(addr), "w%d-%d@example.org", w, i);
+		snprintf(id, sizeof(id), "<w%d-%d@mx.example>", w, i);
+		rebound_recipient r;
+		memset(&r, 0, sizeof(r));
+		r.address = addr;
+		r.action = REBOUND_ACTION_FAILED;
+		r.reason = REBOUND_REASON_USERUNKNOWN;
+		r.hard = true;
+		rebound_result res;
+		memset(&res, 0, sizeof(res));
+		res.cls = REBOUND_CLASS_BOUNCE;
+		res.rcpt = &r;
+		res.nrcpt = 1;
+		res.message_id = id;
+		rebound_record_context ctx = { .now = T0 + i, .source = "test" };
+		rebound_outcome o;
+		if (rebound_ledger_record(l, &p, &res, &ctx, &o, 1, err,
+					  sizeof(err)) != 1)
+			_exit(11);
+		/* every writer also records one shared notice and bumps one
+		   shared counter: the same DSN in several mailboxes */
+		if (i % 100 == 0) {
+			r.address = "shared@example.org";
+			r.hard = false;
+			r.reason = REBOUND_REASON_MAILBOXFULL;
+			snprintf(id, sizeof(id), "<shared-%d@mx.example>", i);
+			if (rebound_ledger_record(l, &p, &res, &ctx, &o, 1, err,
+						  sizeof(err)) != 1)
+				_exit(12);
+		}
+	}
+	rebound_ledger_close(l);
+	_exit(0);
+}
+
+static long count_recipients;
+static int count_one(const rebound_entry *e, void *ctx)
+{
+	(void)ctx;
+	if (e->state == REBOUND_STATE_SUPPRESSED && e->hard_count == 1)
+		count_recipients++;
+	return 0;
+}
+
+START_TEST(concurrent_writers_lose_nothing)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/conc.tdb", tmpdir);
+	pid_t pids[WRITERS];
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		ck_assert_int_ge(pids[w], 0);
+		if (pids[w] == 0)
+			writer(path, w);
+	}
+	for (int w = 0; w < WRITERS; w++) {
+		int st;
+		ck_assert_int_eq(waitpid(pids[w], &st, 0), pids[w]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			      "writer %d: status %d", w, st);
+	}
+	char err[512];
+	rebound_ledger *l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	count_recipients = 0;
+	ck_assert_int_eq(rebound_ledger_each_recipient(l, T0, count_one, NULL,
+						       err, sizeof(err)), 0);
+	ck_assert_int_eq(count_recipients, WRITERS * PER_WRITER);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "shared@example.org", T0, &e, err,
+					    sizeof(err)), 1);
+	/* PER_WRITER/100 distinct shared notices, each counted once */
+	ck_assert_uint_eq(e.soft_count, PER_WRITER / 100);
+	rebound_check_report r;
+	ck_assert_int_eq(rebound_ledger_check(l, &r, err, sizeof(err)), 0);
+	ck_assert_uint_eq(r.events, WRITERS * PER_WRITER + PER_WRITER / 100);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* --- a writer killed in the middle of a transaction ---------------------- */
+
+START_TEST(killed_writer_leaves_clean_ledger)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/crash.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_recipient r;
+	memset(&r, 0, sizeof(r));
+	r.address = "before@example.org";
+	r.action = REBOUND_ACTION_FAILED;
+	r.reason = REBOUND_REASON_USERUNKNOWN;
+	r.hard = true;
+	rebound_record_context ctx = { .now = T0, .source = "test" };
+	ck_assert_int_eq(rebound_ledger_record_recipient(l, &p, &r, &ctx, NULL,
+							 err, sizeof(err)), 0);
+	rebound_ledger_close(l);
+
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* Half a transaction: many writes, some over existing
+		   records, then wait to be killed before the commit. */
+		struct tdb_context *t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
+		if (t == NULL || tdb_transaction_start(t) != 0)
+			_exit(1);
+		for (int i = 0; i < 2000; i++) {
+			char k[64];
+			snprintf(k, sizeof(k), "r:ghost%d@example.org", i);
+			TDB_DATA key = { (unsigned char *)k, strlen(k) };
+			TDB_DATA val = { (unsigned char *)"junk", 4 };
+			tdb_store(t, key, val, TDB_REPLACE);
+		}
+		TDB_DATA key = { (unsigned char *)"r:before@example.org", 20 };
+		TDB_DATA val = { (unsigned char *)"junk", 4 };
+		tdb_store(t, key, val, TDB_REPLACE);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(3);
+	}
+	close(fds[1]);
+	char c;
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_check_report rep;
+	ck_assert_msg(rebound_ledger_check(l, &rep, err, sizeof(err)) == 0,
+		      "check: %s", rep.first_problem);
+	ck_assert_uint_eq(rep.recipients, 1);	/* no ghost */
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "before@example.org", T0, &e, err,
+					    sizeof(err)), 1);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SUPPRESSED);
+	/* and writing goes on */
+	r.address = "after@example.org";
+	ck_assert_int_eq(rebound_ledger_record_recipient(l, &p, &r, &ctx, NULL,
+							 err, sizeof(err)), 0);
+	ck_assert_int_eq(rebound_ledger_may_send(l, "after@example.org", T0, err,
+						 sizeof(err)), 0);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* A damaged file is an error, never a crash, and is never overwritten. */
+START_TEST(damaged_file)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/bad.tdb", tmpdir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 1000; i++)
+		fputs("garbage ", f);
+	fclose(f);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE, err,
+						sizeof(err));
+	ck_assert_ptr_null(l);
+	ck_assert(strstr(err, "not a rebound ledger") != NULL);
+	f = fopen(path, "r");
+	char buf[8];
+	ck_assert_uint_eq(fread(buf, 1, 8, f), 8);
+	fclose(f);
+	ck_assert_int_eq(memcmp(buf, "garbage ", 8), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ledger");
+	TCase *tc = tcase_create("records");
+	tcase_add_test(tc, entry_round_trip);
+	tcase_add_test(tc, known_bytes_decode);
+	tcase_add_test(tc, unknown_fields_kept);
+	tcase_add_test(tc, truncated_records);
+	tcase_add_test(tc, bad_records);
+	tcase_add_test(tc, campaign_round_trip);
+	tcase_add_test(tc, times);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("files");
+	tcase_add_checked_fixture(tc, make_tmpdir, remove_tmpdir);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, config_defaults_and_file);
+	tcase_add_test(tc, config_errors);
+	tcase_add_test(tc, concurrent_writers_lose_nothing);
+	tcase_add_test(tc, killed_writer_leaves_clean_ledger);
+	tcase_add_test(tc, damaged_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
