@@ -38,12 +38,16 @@ struct rebound_ledger {
 	ino_t ino;
 	pid_t pid;
 	unsigned refs;
-	uint32_t seq;			/* event ids of this process */
 	rebound_ledger *next;
 };
 
 /* Handles open in this process (one per file). */
 static rebound_ledger *open_ledgers;
+
+/* Event ids of this process.  Not per handle: a process that opens the
+ * ledger for each use (the Dovecot plugin in a long-lived LMTP process)
+ * must not start again at 1 within the same second. */
+static uint32_t event_seq;
 
 /* tdb's last complaint, for error messages (processes are single
  * threaded: Exim, Dovecot, the CLI). */
@@ -531,7 +535,7 @@ static int put_event(rebound_ledger *l, const rebound_event *ev, char *err,
 	int rc = -1;
 	for (int tries = 0; tries < 16; tries++) {
 		char k[64];
-		uint32_t seq = ++l->seq;
+		uint32_t seq = ++event_seq;
 		snprintf(k, sizeof(k), "e:%011lld:%08lx%08lx",
 			 (long long)(ev->time < 0 ? 0 : ev->time),
 			 (unsigned long)(uint32_t)getpid(), (unsigned long)seq);

@@ -557,6 +557,53 @@ START_TEST(damaged_file)
 }
 END_TEST
 
+/* --- one process opening the ledger for each record ---------------------- */
+
+/* The Dovecot plugin opens and closes the ledger around each commit in a
+ * long-lived LMTP process: many records in one second from one pid, each
+ * through a new handle, must all get their own event. */
+START_TEST(reopen_per_record_same_second)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/reopen.tdb", tmpdir);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	enum { N = 40 };
+	for (int i = 0; i < N; i++) {
+		rebound_ledger *l = rebound_ledger_open(
+			path, REBOUND_LEDGER_CREATE, err, sizeof(err));
+		ck_assert_msg(l != NULL, "%s", err);
+		char addr[64], id[64];
+		snprintf(addr, sizeof(addr), "r%d@example.org", i);
+		snprintf(id, sizeof(id), "<r%d@mx.example>", i);
+		rebound_recipient r;
+		memset(&r, 0, sizeof(r));
+		r.address = addr;
+		r.action = REBOUND_ACTION_FAILED;
+		r.reason = REBOUND_REASON_USERUNKNOWN;
+		r.hard = true;
+		rebound_result res;
+		memset(&res, 0, sizeof(res));
+		res.cls = REBOUND_CLASS_BOUNCE;
+		res.rcpt = &r;
+		res.nrcpt = 1;
+		res.message_id = id;
+		rebound_record_context ctx = { .now = T0, .source = "dovecot" };
+		rebound_outcome o;
+		ck_assert_msg(rebound_ledger_record(l, &p, &res, &ctx, &o, 1, err,
+						    sizeof(err)) == 1,
+			      "record %d: %s", i, err);
+		rebound_ledger_close(l);
+	}
+	rebound_ledger *l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_check_report r;
+	ck_assert_int_eq(rebound_ledger_check(l, &r, err, sizeof(err)), 0);
+	ck_assert_uint_eq(r.events, N);
+	rebound_ledger_close(l);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ledger");
@@ -577,6 +624,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, concurrent_writers_lose_nothing);
 	tcase_add_test(tc, killed_writer_leaves_clean_ledger);
 	tcase_add_test(tc, damaged_file);
+	tcase_add_test(tc, reopen_per_record_same_second);
 	suite_add_tcase(s, tc);
 	return s;
 }
