@@ -284,11 +284,13 @@ static iconv_t get_cd(const char *name)
 		else if (victim->used && e->stamp < victim->stamp)
 			victim = e;
 	}
-	if (victim->used && victim->cd != (iconv_t)-1)
-		iconv_close(victim->cd);
+	/* Check the name before evicting: a victim left marked used with a
+	   closed descriptor would be handed out again. */
 	size_t n = strlen(name);
 	if (n >= sizeof(victim->name))
 		return (iconv_t)-1;
+	if (victim->used && victim->cd != (iconv_t)-1)
+		iconv_close(victim->cd);
 	memcpy(victim->name, name, n + 1);
 	victim->cd = iconv_open("UTF-8", name);
 	victim->used = true;

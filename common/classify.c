@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "charset.h"
 #include "detect.h"
 #include "dsn.h"
 #include "matcher.h"
@@ -1169,4 +1170,6 @@ void rebound_classify_release(void)
 {
 	rebound_rules_release();
 	rebound_detect_release();
+	/* The iconv descriptors cached while decoding are ours too. */
+	rebound_charset_cleanup();
 }

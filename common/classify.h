@@ -47,7 +47,8 @@ int rebound_classify_reply(rebound_arena *arena, const char *address,
 			   const char *reply, size_t len,
 			   rebound_action action, rebound_recipient *out);
 
-/* Release the compiled tables (for leak checkers at exit). */
+/* Release the compiled tables and the cached iconv descriptors (for leak
+ * checkers at exit). */
 void rebound_classify_release(void);
 
 #endif
