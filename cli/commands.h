@@ -25,5 +25,6 @@ int cmd_export(const global_opts *g, int argc, char **argv);
 int cmd_campaign(const global_opts *g, int argc, char **argv);
 int cmd_prune(const global_opts *g, int argc, char **argv);
 int cmd_db(const global_opts *g, int argc, char **argv);
+int cmd_verp(const global_opts *g, int argc, char **argv);
 
 #endif

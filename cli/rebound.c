@@ -25,6 +25,7 @@ static const command commands[] = {
 	{ "campaign", cmd_campaign, "campaign bounce rates, pause and cancel" },
 	{ "prune", cmd_prune, "delete old events from the ledger" },
 	{ "db", cmd_db, "check or back up the ledger file" },
+	{ "verp", cmd_verp, "sign or verify VERP return paths (sign|verify)" },
 };
 
 static void usage(FILE *out)
