@@ -1,23 +1,22 @@
 /* cmd_verp.c - `rebound verp sign|verify`: signed VERP return paths for
  * senders other than Exim, and a check of the addresses bounces came
  * back to (see common/verp.h and doc/verp.md). */
-#define _GNU_SOURCE		/* timegm */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "cmd_util.h"
 #include "commands.h"
 #include "verp.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rebound verp sign --secret-file FILE [--format FMT] "
+		"usage: rebound verp sign [--secret-file FILE] [--format FMT] "
 		"RETURN_PATH RECIPIENT...\n"
-		"       rebound verp verify --secret-file FILE [--format FMT] "
+		"       rebound verp verify [--secret-file FILE] [--format FMT] "
 		"[--max-age DAYS] ADDRESS...\n\n"
 		"sign:   print the signed VERP return path for mail from "
 		"RETURN_PATH\n"
@@ -26,66 +25,30 @@ static void usage(FILE *out)
 		"every one\n"
 		"        carries a valid signature, 1 otherwise\n\n"
 		"  --secret-file FILE  the shared secret (16 to 256 bytes, mode "
-		"0600 or 0640)\n"
-		"  --format FMT        VERP layout (default "
-		"LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN)\n"
+		"0600 or 0640);\n"
+		"                      default: verp_secret_file of the "
+		"configuration\n"
+		"  --format FMT        VERP layout (default: verp_format of the "
+		"configuration,\n"
+		"                      LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN)\n"
 		"  --max-age DAYS      older signatures are expired (default "
 		"%d)\n"
-		"The time is now, or the global --now (seconds since the epoch, "
-		"or\nYYYY-MM-DD[THH:MM:SS] in UTC).\n",
+		"The time is now, or the global --now (RFC 3339).\n",
 		REBOUND_VERP_MAX_AGE / 86400);
-}
-
-/* --now: seconds since the epoch, or an ISO 8601 date (UTC). */
-static bool parse_now(const char *s, int64_t *t)
-{
-	char *end;
-	if (s == NULL) {
-		*t = (int64_t)time(NULL);
-		return true;
-	}
-	long long v = strtoll(s, &end, 10);
-	if (end != s && *end == '\0' && v >= 0) {
-		*t = v;
-		return true;
-	}
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end != NULL && (*end == 'T' || *end == ' '))
-		end = strptime(end + 1, "%H:%M:%S", &tm);
-	if (end != NULL && *end == 'Z')
-		end++;
-	if (end == NULL || *end != '\0')
-		return false;
-	*t = (int64_t)timegm(&tm);
-	return true;
-}
-
-static void print_time(int64_t t)
-{
-	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (gmtime_r(&tt, &tm) != NULL &&
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
-		fputs(buf, stdout);
-	else
-		printf("%lld", (long long)t);
 }
 
 int cmd_verp(const global_opts *g, int argc, char **argv)
 {
-	const char *secret_file = NULL, *format = NULL;
+	const char *secret_file = NULL, *format = NULL, *max_age = NULL;
 	long max_age_days = REBOUND_VERP_MAX_AGE / 86400;
-	int64_t now;
+	cli_env env;
 
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
 	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+	if (cli_is_help(sub)) {
 		usage(stdout);
 		return 0;
 	}
@@ -95,95 +58,80 @@ int cmd_verp(const global_opts *g, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	int i = 2;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "rebound verp: %s needs a value\n", a);
-			return 2;
-		}
-		if (strcmp(a, "--secret-file") == 0)
-			secret_file = argv[++i];
-		else if (strcmp(a, "--format") == 0)
-			format = argv[++i];
-		else if (strcmp(a, "--max-age") == 0 && !sign) {
-			char *end;
-			max_age_days = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || max_age_days <= 0 ||
-			    max_age_days > 36500) {
-				fprintf(stderr, "rebound verp: --max-age wants "
-						"days (1 to 36500)\n");
-				return 2;
-			}
-		} else {
-			fprintf(stderr, "rebound verp: unknown option '%s'\n", a);
-			usage(stderr);
-			return 2;
-		}
+	const char *cmd = sign ? "rebound verp sign" : "rebound verp verify";
+	const cli_opt opts[] = {
+		{ "--secret-file", NULL, &secret_file },
+		{ "--format", NULL, &format },
+		{ "--max-age", NULL, &max_age },
+	};
+	int n = cli_parse(cmd, argc - 1, argv + 1, opts,
+			  sizeof(opts) / sizeof(*opts) - (sign ? 1 : 0));
+	if (n == CLI_HELP) {
+		usage(stdout);
+		return 0;
 	}
-	if (!parse_now(g->now, &now)) {
-		fprintf(stderr, "rebound: --now '%s' is neither seconds nor "
-				"YYYY-MM-DD[THH:MM:SS]\n", g->now);
+	if (n < 0)
 		return 2;
-	}
-	if (argc - i < (sign ? 2 : 1)) {
+	char **ops = argv + 2;
+	if (n < (sign ? 2 : 1)) {
 		usage(stderr);
 		return 2;
 	}
+	if (max_age != NULL) {
+		char *end;
+		max_age_days = strtol(max_age, &end, 10);
+		if (*end != '\0' || max_age_days <= 0 || max_age_days > 36500) {
+			fprintf(stderr, "%s: --max-age wants days (1 to 36500)\n",
+				cmd);
+			return 2;
+		}
+	}
+	if (cli_setup(g, cmd, &env) != 0)
+		return 2;
+	if (secret_file == NULL && env.cfg.verp_secret_file[0] != '\0')
+		secret_file = env.cfg.verp_secret_file;
+	if (format == NULL && env.cfg.verp_format[0] != '\0')
+		format = env.cfg.verp_format;
 	if (secret_file == NULL) {
-		fprintf(stderr, "rebound verp: no secret (--secret-file FILE)\n");
+		fprintf(stderr, "%s: no secret (--secret-file FILE, or "
+				"verp_secret_file in the configuration)\n", cmd);
 		return 2;
 	}
 	rebound_verp_key key;
 	char err[1200];
 	if (rebound_verp_key_load(&key, secret_file, err, sizeof(err)) != 0) {
-		fprintf(stderr, "rebound verp: %s\n", err);
+		fprintf(stderr, "%s: %s\n", cmd, err);
 		return 2;
 	}
 
 	int status = 0;
 	if (sign) {
-		const char *rp = argv[i++];
-		for (; i < argc; i++) {
+		for (int k = 1; k < n; k++) {
 			char out[1024];
-			if (rebound_verp_sign(&key, format, rp, argv[i], now, out,
-					      sizeof(out), err,
+			if (rebound_verp_sign(&key, format, ops[0], ops[k], env.now,
+					      out, sizeof(out), err,
 					      sizeof(err)) != 0) {
-				fprintf(stderr, "rebound verp: %s\n", err);
+				fprintf(stderr, "%s: %s\n", cmd, err);
 				status = 2;
 				continue;
 			}
 			puts(out);
 		}
 	} else {
-		for (; i < argc; i++) {
+		for (int k = 0; k < n; k++) {
 			rebound_verp_check c;
-			rebound_verp_verify(&key, format, argv[i], now,
+			char when[40];
+			rebound_verp_verify(&key, format, ops[k], env.now,
 					    (int64_t)max_age_days * 86400, &c);
-			printf("%s\t%s\t%s\t", argv[i],
+			printf("%s\t%s\t%s\t%s\n", ops[k],
 			       rebound_verp_status_name(c.status),
-			       c.recipient[0] ? c.recipient : "-");
-			if (c.signed_at > 0)
-				print_time(c.signed_at);
-			else
-				fputs("-", stdout);
-			putchar('\n');
+			       c.recipient[0] ? c.recipient : "-",
+			       cli_time(c.signed_at, when, sizeof(when)));
 			if (c.status != REBOUND_VERP_VALID && status == 0)
 				status = 1;
 		}
 	}
 	rebound_verp_key_clear(&key);
-	if (fflush(stdout) != 0) {
-		perror("rebound verp: stdout");
-		return 2;
-	}
-	return status;
+	int fl = cli_flush(cmd);
+	return fl != 0 ? fl : status;
 }

@@ -27,7 +27,7 @@ umask 077
 printf 'a shared secret of the sending and receiving side\n' >"$tmp/key"
 printf 'another secret, the one a forger might guess\n' >"$tmp/other"
 
-signed=$("$rebound" --now 2026-03-01T12:00:00 verp sign --secret-file "$tmp/key" \
+signed=$("$rebound" --now 2026-03-01T12:00:00Z verp sign --secret-file "$tmp/key" \
 	bounces@sender.example alice@example.org) ||
 	{ echo "FAIL: sign exited $?"; exit 1; }
 case $signed in
@@ -57,6 +57,19 @@ expect 1 "unsigned" "$rebound" --now 2026-03-03 verp verify \
 grep -q "	unsigned	alice@example.org	-$" "$tmp/out" || { echo "FAIL: $(cat "$tmp/out")"; fail=1; }
 expect 1 "one bad among good" "$rebound" --now 2026-03-03 verp verify \
 	--secret-file "$tmp/key" "$signed" "$forged"
+# The secret and the layout from the configuration file.
+printf 'verp_secret_file = %s\nverp_format = LOCAL-RCPTLOCAL#RCPTDOMAIN@DOMAIN\n' \
+	"$tmp/key" >"$tmp/rebound.conf"
+expect 0 "sign from the configuration" "$rebound" --config "$tmp/rebound.conf" \
+	--now 2026-03-01T12:00:00Z verp sign bounces@sender.example bob@example.net
+conf_signed=$(cat "$tmp/out")
+case $conf_signed in
+rb=*=bounces-bob#example.net@sender.example) ;;
+*) echo "FAIL: signed with verp_format: '$conf_signed'"; fail=1 ;;
+esac
+expect 0 "verify from the configuration" "$rebound" --config "$tmp/rebound.conf" \
+	--now 2026-03-02 verp verify "$conf_signed"
+
 chmod 0644 "$tmp/key"
 expect 2 "secret readable by others" "$rebound" verp verify \
 	--secret-file "$tmp/key" "$signed"

@@ -1,7 +1,9 @@
 #!/bin/sh
 # valgrind-cli.sh - the rebound command under valgrind memcheck over every
 # message the project wrote (tests/fixtures, samples): classify as a
-# table, as JSON and explained, whole folders, and one message on stdin.
+# table, as JSON and explained, whole folders, one message on stdin;
+# recorded into a fresh ledger (twice), shown, checked and unbounced; and
+# VERP return paths signed and verified.
 # Any memory error, and any leak of any kind (definite, indirect,
 # possible, even still reachable at exit), fails the test.
 #
@@ -66,6 +68,36 @@ vg json classify --json --campaign-header X-Mailing $files
 vg explain explain $files
 vg folders classify --json "$top_srcdir/tests/fixtures/classify" \
 	"$top_srcdir/tests/fixtures/mime" "$top_srcdir/samples"
+# The ledger commands: record every message twice (the second time all
+# are duplicates), then read and change one recipient.
+db=$tmp/ledger.tdb
+# shellcheck disable=SC2086
+vg record --db "$db" --now 2026-03-01T12:00:00Z record --json $files
+# shellcheck disable=SC2086
+vg record-again --db "$db" --now 2026-03-01T12:05:00Z record --quiet $files
+vg show --db "$db" show --json alice.smith@example.net
+vg show-text --db "$db" show alice.smith@example.net
+runs=$((runs + 1))
+"$valgrind" --quiet --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=all --errors-for-leak-kinds=all \
+	--suppressions="$supp" --log-file="$tmp/check.vg" \
+	"$rebound" --db "$db" check alice.smith@example.net >/dev/null 2>&1
+if [ $? -eq 99 ] || [ -s "$tmp/check.vg" ]; then
+	echo "FAIL: check: valgrind found errors or leaks:"
+	cat "$tmp/check.vg"
+	fail=1
+fi
+vg unbounce --db "$db" unbounce alice.smith@example.net
+
+# Signed VERP return paths.
+printf 'a secret for the valgrind run of rebound\n' >"$tmp/verp.key"
+chmod 600 "$tmp/verp.key"
+vg verp-sign verp sign --secret-file "$tmp/verp.key" bounces@sender.example \
+	alice@example.org Bob@Example.NET
+# shellcheck disable=SC2046
+vg verp-verify verp verify --secret-file "$tmp/verp.key" \
+	$(cat "$tmp/verp-sign.out")
+
 runs=$((runs + 1))
 "$valgrind" --quiet --error-exitcode=99 --leak-check=full \
 	--show-leak-kinds=all --errors-for-leak-kinds=all \
