@@ -2,7 +2,8 @@
 # valgrind-cli.sh - the rebound command under valgrind memcheck over every
 # message the project wrote (tests/fixtures, samples): classify as a
 # table, as JSON and explained, whole folders, one message on stdin;
-# recorded into a fresh ledger (twice), shown, checked and unbounced; and
+# recorded into a fresh ledger (twice), shown, checked, unbounced,
+# listed, counted, exported and checked whole; and
 # VERP return paths signed and verified.
 # Any memory error, and any leak of any kind (definite, indirect,
 # possible, even still reachable at exit), fails the test.
@@ -88,6 +89,10 @@ if [ $? -eq 99 ] || [ -s "$tmp/check.vg" ]; then
 	fail=1
 fi
 vg unbounce --db "$db" unbounce alice.smith@example.net
+vg list --db "$db" list --json
+vg stats --db "$db" stats --by domain
+vg export --db "$db" export --format csv
+vg db-check --db "$db" db check
 
 # Signed VERP return paths.
 printf 'a secret for the valgrind run of rebound\n' >"$tmp/verp.key"
