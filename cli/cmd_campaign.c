@@ -57,7 +57,7 @@ static void campaign_text(const rebound_campaign *c)
 	printf("campaign:      %s\n", c->name);
 	printf("state:         %s", rebound_campaign_state_name(c->state));
 	if (c->state == REBOUND_CAMPAIGN_PAUSED)
-		printf(" until %s", cli_time(c->until, t, sizeof(t)));
+		printf(" until %s", cli_local_time(c->until, t, sizeof(t)));
 	printf("\nsent:          %llu\n", (unsigned long long)c->sent);
 	printf("bounced:       %llu hard, %llu soft (%.2f %%)\n",
 	       (unsigned long long)c->bounced_hard,
@@ -67,10 +67,10 @@ static void campaign_text(const rebound_campaign *c)
 	       (unsigned long long)(c->bounced_hard + c->bounced_soft -
 				    c->bounced_base));
 	printf("pauses:        %lu\n", (unsigned long)c->pauses);
-	printf("first sent:    %s\n", cli_time(c->first_sent, t, sizeof(t)));
-	printf("last sent:     %s\n", cli_time(c->last_sent, t, sizeof(t)));
-	printf("last bounce:   %s\n", cli_time(c->last_bounce, t, sizeof(t)));
-	printf("last change:   %s\n", cli_time(c->changed, t, sizeof(t)));
+	printf("first sent:    %s\n", cli_local_time(c->first_sent, t, sizeof(t)));
+	printf("last sent:     %s\n", cli_local_time(c->last_sent, t, sizeof(t)));
+	printf("last bounce:   %s\n", cli_local_time(c->last_bounce, t, sizeof(t)));
+	printf("last change:   %s\n", cli_local_time(c->changed, t, sizeof(t)));
 }
 
 typedef struct list_ctx {
@@ -168,9 +168,7 @@ int cmd_campaign(const global_opts *g, int argc, char **argv)
 				const rebound_campaign *c = &lc.v[i];
 				char t[40] = "-";
 				if (c->state == REBOUND_CAMPAIGN_PAUSED) {
-					cli_time(c->until, t, sizeof(t));
-					t[10] = ' ';
-					t[16] = '\0';
+					cli_local_time(c->until, t, sizeof(t));
 				}
 				size_t nl = strlen(c->name);
 				printf("%-24.*s%s %-9s %9llu %9llu %5.1f%% %s\n",

@@ -148,6 +148,6 @@ int cmd_prune(const global_opts *g, int argc, char **argv)
 		       cli_time(before, t, sizeof(t)), events, markers);
 	else
 		printf("pruned %lu events and %lu seen-before markers older than "
-		       "%s\n", events, markers, cli_time(before, t, sizeof(t)));
+		       "%s\n", events, markers, cli_local_time(before, t, sizeof(t)));
 	return cli_flush("rebound prune");
 }

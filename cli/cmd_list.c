@@ -127,19 +127,6 @@ static int row_cmp(const void *a, const void *b)
 	return strcasecmp(((const row *)a)->address, ((const row *)b)->address);
 }
 
-/* "2026-03-01 10:00" (16 columns) */
-static const char *short_time(int64_t t, char *buf, size_t size)
-{
-	if (t == 0)
-		return "-";
-	rebound_time_format(t, buf, size);
-	if (strlen(buf) >= 16) {
-		buf[10] = ' ';
-		buf[16] = '\0';
-	}
-	return buf;
-}
-
 static void list_usage(FILE *out)
 {
 	fprintf(out,
@@ -213,7 +200,7 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 			       state_buf, (unsigned long)r->hard,
 			       (unsigned long)r->soft,
 			       r->last_time ? rebound_reason_name(r->reason) : "-",
-			       short_time(r->last_seen, t, sizeof(t)));
+			       cli_local_time(r->last_seen, t, sizeof(t)));
 		}
 		printf("%zu recipient%s%s\n", lr.n, lr.n == 1 ? "" : "s",
 		       lr.n > 0 ? " (* suspect)" : "");
@@ -440,6 +427,7 @@ static const char *const by_names[] = { "reason", "domain", "day",
 
 typedef struct stats_run {
 	stats_by by;
+	bool json;
 	int64_t since;
 	table t;
 	unsigned long events, unverified;
@@ -466,8 +454,13 @@ static int stats_event(const rebound_event *ev, void *ctx)
 		snprintf(key, sizeof(key), "%s", at != NULL ? at + 1 : "-");
 		break;
 	case BY_DAY:
-		rebound_time_format(ev->time, key, sizeof(key));
-		key[10] = '\0';
+		/* People see their own days; JSON the UTC ones. */
+		if (s->json) {
+			rebound_time_format(ev->time, key, sizeof(key));
+			key[10] = '\0';
+		} else {
+			cli_local_day(ev->time, key, sizeof(key));
+		}
 		break;
 	case BY_CAMPAIGN:
 		snprintf(key, sizeof(key), "%s",
@@ -576,6 +569,7 @@ int cmd_stats(const global_opts *g, int argc, char **argv)
 		return 2;
 	}
 	s.by = (stats_by)k;
+	s.json = json;
 	if (since != NULL && rebound_time_parse(since, &s.since) < 0) {
 		fprintf(stderr, "rebound stats: --since: not an RFC 3339 time: '%s'\n",
 			since);

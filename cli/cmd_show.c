@@ -118,7 +118,7 @@ int cmd_check(const global_opts *g, int argc, char **argv)
 			printf("%s: may send (not in the ledger)\n", argv[1]);
 		else if (e.state == REBOUND_STATE_SUSPENDED && !may)
 			printf("%s: must not send: suspended until %s\n",
-			       argv[1], cli_time(e.until, t, sizeof(t)));
+			       argv[1], cli_local_time(e.until, t, sizeof(t)));
 		else
 			printf("%s: %s (%s)\n", argv[1],
 			       may ? "may send" : "must not send",

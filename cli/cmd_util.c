@@ -66,6 +66,35 @@ const char *cli_time(int64_t t, char *buf, size_t size)
 	return rebound_time_format(t, buf, size);
 }
 
+static const char *local_fmt(int64_t t, bool day, char *buf, size_t size)
+{
+	static bool tz_read;
+	if (!tz_read) {
+		tzset();
+		tz_read = true;
+	}
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if ((int64_t)tt != t || localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, size, day ? "%Y-%m-%d" : "%Y-%m-%d %H:%M", &tm) == 0)
+		return rebound_time_format(t, buf, size);
+	return buf;
+}
+
+const char *cli_local_time(int64_t t, char *buf, size_t size)
+{
+	if (t == 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	return local_fmt(t, false, buf, size);
+}
+
+const char *cli_local_day(int64_t t, char *buf, size_t size)
+{
+	return local_fmt(t, true, buf, size);
+}
+
 int cli_setup(const global_opts *g, const char *cmd, cli_env *env)
 {
 	memset(env, 0, sizeof(*env));
@@ -244,7 +273,7 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 	fprintf(out, "state:          %s%s", rebound_state_name(e->state),
 		e->suspect ? " (suspect)" : "");
 	if (e->state == REBOUND_STATE_SUSPENDED)
-		fprintf(out, " until %s", cli_time(e->until, t1, sizeof(t1)));
+		fprintf(out, " until %s", cli_local_time(e->until, t1, sizeof(t1)));
 	fprintf(out, "\nmay send:       %s\n",
 		rebound_entry_may_send(e, now) ? "yes" : "no");
 	fprintf(out, "bounces:        %lu hard, %lu soft (%lu in a row), "
@@ -259,18 +288,18 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 		(unsigned long)e->autoreply_count,
 		(unsigned long)e->feedback_count);
 	fprintf(out, "seen:           %s .. %s\n",
-		cli_time(e->first_seen, t1, sizeof(t1)),
-		cli_time(e->last_seen, t2, sizeof(t2)));
+		cli_local_time(e->first_seen, t1, sizeof(t1)),
+		cli_local_time(e->last_seen, t2, sizeof(t2)));
 	if (e->pending_since != 0)
 		fprintf(out, "pending since:  %s (expires %s)\n",
-			cli_time(e->pending_since, t1, sizeof(t1)),
-			cli_time(e->pending_expires, t2, sizeof(t2)));
+			cli_local_time(e->pending_since, t1, sizeof(t1)),
+			cli_local_time(e->pending_expires, t2, sizeof(t2)));
 	if (e->last_delivered != 0)
 		fprintf(out, "last delivered: %s\n",
-			cli_time(e->last_delivered, t1, sizeof(t1)));
+			cli_local_time(e->last_delivered, t1, sizeof(t1)));
 	if (e->last_time != 0) {
 		fprintf(out, "last bounce:    %s %s %s (category %d, %s)\n",
-			cli_time(e->last_time, t1, sizeof(t1)),
+			cli_local_time(e->last_time, t1, sizeof(t1)),
 			rebound_action_name(e->last_action),
 			rebound_reason_name(e->last_reason),
 			rebound_reason_category(e->last_reason),
@@ -291,5 +320,5 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 		fprintf(out, "%s%s (%s)\n",
 			i == 0 ? "hard bounced for: " : "                  ",
 			e->hard_domains[i].domain,
-			cli_time(e->hard_domains[i].time, t1, sizeof(t1)));
+			cli_local_time(e->hard_domains[i].time, t1, sizeof(t1)));
 }

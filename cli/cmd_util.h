@@ -49,8 +49,14 @@ typedef struct cli_opt {
 int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts,
 	      size_t nopts);
 
-/* An RFC 3339 time or "-" into buf. */
+/* An RFC 3339 time (UTC) or "-" into buf: for JSON and CSV. */
 const char *cli_time(int64_t t, char *buf, size_t size);
+
+/* For people: "2026-03-01 14:05" in the local time zone (TZ), or "-";
+ * buf of at least 32 bytes. */
+const char *cli_local_time(int64_t t, char *buf, size_t size);
+/* The local day of t, "2026-03-01". */
+const char *cli_local_day(int64_t t, char *buf, size_t size);
 
 /* One recipient as one JSON object on one line. */
 void cli_entry_json(FILE *out, const rebound_entry *e, int64_t now);
