@@ -1,6 +1,8 @@
-/* cmd_db.c - looking after the ledger file: `rebound db check`, `rebound
- * db backup` and `rebound prune`. */
+/* cmd_db.c - looking after the ledger file: `rebound db create`, `rebound
+ * db check`, `rebound db backup` and `rebound prune`. */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,15 +12,114 @@
 #include "json.h"
 #include "ledger-admin.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 static void db_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rebound db check [--json]\n"
+		"usage: rebound db create\n"
+		"       rebound db check [--json]\n"
 		"       rebound db backup DEST\n"
+		"'create' creates a missing ledger (mode 0660; a setgid directory\n"
+		"gives it its group) and never touches an existing file: exit 0 when\n"
+		"the ledger is there and valid afterwards.\n"
 		"'check' verifies the tdb file and decodes every record: exit 0 when\n"
 		"all is well, 1 when problems were found, 2 when the ledger cannot\n"
 		"be read at all.  'backup' copies the ledger to DEST (a new file)\n"
 		"while writers wait, so that the copy is consistent.\n");
+}
+
+/* An existing file: is it a valid ledger?  Never written to. */
+static int db_exists(cli_env *env, const struct stat *st)
+{
+	const char *path = env->db_path;
+	if (!S_ISREG(st->st_mode)) {
+		fprintf(stderr, "rebound db create: %s: exists and is not a "
+				"regular file\n", path);
+		return 2;
+	}
+	if (st->st_size == 0) {
+		fprintf(stderr, "rebound db create: %s: exists and is empty, "
+				"not a ledger (remove it first)\n", path);
+		return 2;
+	}
+	char err[1200];
+	env->ledger = rebound_ledger_open(path, 0, err, sizeof(err));
+	if (env->ledger == NULL) {
+		fprintf(stderr, "rebound db create: %s\n", err);
+		return 2;
+	}
+	rebound_check_report r;
+	int rc = rebound_ledger_check(env->ledger, &r, err, sizeof(err));
+	cli_close(env);
+	if (rc < 0 || !r.meta_ok) {
+		fprintf(stderr, "rebound db create: %s: exists and is not a "
+				"rebound ledger%s%s\n", path, rc < 0 ? ": " : "",
+			rc < 0 ? err : "");
+		return 2;
+	}
+	if (rc > 0) {
+		fprintf(stderr, "rebound db create: %s: exists, but has "
+				"problems (see rebound db check)\n", path);
+		return 1;
+	}
+	printf("%s: exists already, a valid ledger\n", path);
+	return 0;
+}
+
+/* Create the ledger: our own empty file first (O_EXCL, so that nothing
+ * that appears meanwhile is overwritten), then the ledger in it. */
+static int db_create(const global_opts *g)
+{
+	cli_env env;
+	int rc = cli_setup(g, "rebound db create", &env);
+	if (rc != 0)
+		return rc;
+	const char *path = env.db_path;
+	struct stat st;
+	if (stat(path, &st) == 0)
+		return db_exists(&env, &st);
+	if (errno != ENOENT) {
+		fprintf(stderr, "rebound db create: %s: %s\n", path,
+			strerror(errno));
+		return 2;
+	}
+	mode_t old = umask(0007);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0660);
+	umask(old);
+	if (fd < 0) {
+		if (errno == EEXIST && stat(path, &st) == 0)
+			return db_exists(&env, &st);
+		fprintf(stderr, "rebound db create: %s: %s%s\n", path,
+			strerror(errno),
+			errno == ENOENT ? " (create the directory first)" : "");
+		return 2;
+	}
+	/* The file's mode whatever the umask; its group is the setgid
+	   directory's, given by the kernel. */
+	if (fchmod(fd, 0660) != 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "rebound db create: %s: %s\n", path,
+			strerror(errno));
+		close(fd);
+		unlink(path);
+		return 2;
+	}
+	close(fd);
+	char err[1200];
+	env.ledger = rebound_ledger_open(path, REBOUND_LEDGER_CREATE, err,
+					 sizeof(err));
+	if (env.ledger == NULL) {
+		fprintf(stderr, "rebound db create: %s\n", err);
+		if (stat(path, &st) == 0 && st.st_size == 0)
+			unlink(path);
+		return 2;
+	}
+	cli_close(&env);
+	struct group *gr = getgrgid(st.st_gid);
+	printf("%s: created (mode 0660, group %s)\n", path,
+	       gr != NULL ? gr->gr_name : "?");
+	return cli_flush("rebound db create");
 }
 
 int cmd_db(const global_opts *g, int argc, char **argv)
@@ -30,6 +131,8 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 		db_usage(stdout);
 		return 0;
 	}
+	if (n == 1 && strcmp(argv[1], "create") == 0 && !json)
+		return db_create(g);
 	bool check = n == 1 && strcmp(argv[1], "check") == 0;
 	bool backup = n == 2 && strcmp(argv[1], "backup") == 0;
 	if (!check && !backup) {

@@ -24,7 +24,7 @@ static const command commands[] = {
 	{ "export", cmd_export, "all recipients as CSV or JSON Lines" },
 	{ "campaign", cmd_campaign, "campaign bounce rates, pause and cancel" },
 	{ "prune", cmd_prune, "delete old events from the ledger" },
-	{ "db", cmd_db, "check or back up the ledger file" },
+	{ "db", cmd_db, "create, check or back up the ledger file" },
 	{ "verp", cmd_verp, "sign or verify VERP return paths (sign|verify)" },
 };
 
