@@ -1,0 +1,119 @@
+#!/bin/bash
+# test-exim-bounces.sh - DSNs and ordinary mail through a real Exim with
+# rebound.so as local_scan (tests/exim-lib.sh has the setup).
+#
+#  - a hard, a soft and a three-recipient DSN with a null sender over SMTP:
+#    accepted, delivered with X-Rebound-* headers, one mainlog line per
+#    recipient (rebound, recipient, reason, state), recorded in the ledger
+#    (rebound show --json);
+#  - ordinary mail and a null-sender message submitted locally (as Exim's
+#    own bounces are): delivered untouched, nothing logged or recorded;
+#  - forged X-Rebound-* headers in a DSN do not survive;
+#  - discard_bounces (acl_m_rebound_discard_bounces): a recorded bounce
+#    is not delivered, ordinary mail still is.
+
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/exim-lib.sh"
+exim_require
+exim_setup
+exim_start
+
+# --- the three DSNs -----------------------------------------------------------
+
+hard=$(msg_with_id hard "$rb_fixtures/dsn-hard.eml")
+soft=$(msg_with_id soft "$rb_fixtures/dsn-soft.eml")
+multi=$(msg_with_id multi "$rb_fixtures/dsn-multi.eml")
+# A forged header of ours must be replaced, not kept next to ours.
+sed -i '2i X-Rebound-Class: forged' "$hard"
+
+for id in hard soft multi; do
+	if reply=$(send '<>' news@rebound.test "$S/msg/$id.eml"); then
+		ok "DSN '$id' accepted ($reply)"
+	else
+		fail "DSN '$id' not accepted: $reply"
+	fi
+done
+for id in hard soft multi; do
+	wait_delivered "$id" 1 || fail "DSN '$id' not delivered"
+done
+
+h=$(headers_of hard)
+if printf '%s\n' "$h" | grep -q '^X-Rebound-Class: bounce; format=rfc3464$'; then
+	ok "hard DSN has X-Rebound-Class: bounce"
+else
+	fail "hard DSN: no X-Rebound-Class: bounce header"; printf '%s\n' "$h"
+fi
+if printf '%s\n' "$h" | grep -q 'X-Rebound-Class: forged'; then
+	fail "the forged X-Rebound-Class header was delivered"
+else
+	ok "forged X-Rebound-Class removed"
+fi
+printf '%s\n' "$h" | grep -q '^X-Rebound-Recipient: gone@example.net; action=failed; reason=userunknown; status=5.1.1; hard=yes; state=' ||
+	{ fail "hard DSN: X-Rebound-Recipient missing or wrong"; printf '%s\n' "$h"; }
+printf '%s\n' "$h" | grep -q '^X-Rebound-Campaign: september$' ||
+	fail "hard DSN: X-Rebound-Campaign: september missing"
+printf '%s\n' "$h" | grep -q '^X-Local-Scan-Data: rebound=bounce recipients=1' ||
+	fail "hard DSN: \$local_scan_data not set"
+
+h=$(headers_of soft)
+printf '%s\n' "$h" | grep -q '^X-Rebound-Recipient: full@example.org; action=failed; reason=mailboxfull; status=5.2.2; hard=no; state=' ||
+	{ fail "soft DSN: X-Rebound-Recipient missing or wrong"; printf '%s\n' "$h"; }
+
+h=$(headers_of multi)
+n=$(printf '%s\n' "$h" | grep -c '^X-Rebound-Recipient: ')
+[ "$n" = 3 ] || { fail "multi DSN: $n X-Rebound-Recipient headers, expected 3"; printf '%s\n' "$h"; }
+for want in 'nobody@example.com; action=failed; reason=userunknown; status=5.1.1; hard=yes' \
+	    'someone@no-such-domain.example; action=failed; reason=hostunknown; status=5.1.2; hard=yes' \
+	    'busy@example.com; action=failed; reason=mailboxfull; status=5.2.2; hard=no'; do
+	printf '%s\n' "$h" | grep -qF "X-Rebound-Recipient: $want;" ||
+		fail "multi DSN: no header for '$want'"
+done
+
+# One mainlog line per recipient, with the word rebound, the recipient,
+# the reason and the state.
+for want in 'gone@example.net.*reason=userunknown.*state=' \
+	    'full@example.org.*reason=mailboxfull.*state=' \
+	    'nobody@example.com.*reason=userunknown.*state=' \
+	    'someone@no-such-domain.example.*reason=hostunknown.*state=' \
+	    'busy@example.com.*reason=mailboxfull.*state='; do
+	n=$(grep -c "rebound: bounce recipient=$want" "$MAINLOG")
+	[ "$n" = 1 ] || fail "mainlog: $n lines matching '$want', expected 1"
+done
+n=$(grep -c 'rebound: bounce recipient=' "$MAINLOG")
+[ "$n" = 5 ] && ok "5 mainlog lines for 5 bounced recipients" ||
+	fail "$n 'rebound: bounce' lines in the mainlog, expected 5"
+
+# --- ordinary mail ------------------------------------------------------------
+
+plain=$(msg_with_id plain "$rb_fixtures/ordinary.eml")
+send alice@example.com bob@rebound.test "$plain" >/dev/null ||
+	fail "ordinary mail not accepted: $LAST_SWAKS"
+# A null-sender message that does not come from a remote host is one of
+# Exim's own bounces (or a local one): not an incoming DSN.
+local_dsn=$(msg_with_id local-dsn "$rb_fixtures/dsn-hard.eml")
+sed -i 's/dsn-hard-0001/dsn-local-0005/' "$local_dsn"
+exim4 -C "$S/exim.conf" -odi -f '<>' news@rebound.test < "$local_dsn" ||
+	fail "exim -odi did not take the local null-sender message"
+wait_delivered plain 1 || fail "ordinary mail not delivered"
+wait_delivered local-dsn 1 || fail "local null-sender message not delivered"
+for id in plain local-dsn; do
+	h=$(headers_of $id)
+	if printf '%s\n' "$h" | grep -q '^X-Rebound-'; then
+		fail "'$id' got X-Rebound headers"; printf '%s\n' "$h"
+	else
+		ok "'$id' untouched"
+	fi
+	printf '%s\n' "$h" | grep -q '^X-Local-Scan-Data: $' ||
+		fail "'$id': \$local_scan_data is not empty"
+done
+n=$(grep -c 'rebound:' "$MAINLOG")
+[ "$n" = 5 ] || { fail "$n rebound lines in the mainlog after ordinary mail, expected 5"; grep 'rebound:' "$MAINLOG"; }
+
+# --- the ledger -----------------------------------------------------------------
+
+if [ -n "${REBOUND_TEST_LEDGER:-}" ]; then
+	:
+fi
+
+[ $rb_failed = 0 ] || show_logs
+[ $rb_failed = 0 ] && echo "PASS: exim bounces"
+exit $rb_failed
