@@ -355,13 +355,53 @@ static int put_campaign(rebound_ledger *l, const char *k,
 	return rc;
 }
 
+/* Process-wide limit on waiting for another writer (0: no limit). */
+static unsigned lock_wait_ms;
+
+void rebound_ledger_set_lock_wait(unsigned ms)
+{
+	lock_wait_ms = ms;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Another process's open transaction makes tdb_transaction_start() wait
+ * without end; with a limit, try without blocking until it is spent. */
+static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
+{
+	if (lock_wait_ms == 0) {
+		if (tdb_transaction_start(l->tdb) != 0)
+			return db_fail(l, "start a transaction", err, errlen);
+		return 0;
+	}
+	int64_t deadline = monotonic_ms() + lock_wait_ms;
+	long pause_us = 500;
+	while (tdb_transaction_start_nonblock(l->tdb) != 0) {
+		enum TDB_ERROR e = tdb_error(l->tdb);
+		if (e != TDB_ERR_LOCK && e != TDB_ERR_NOLOCK)
+			return db_fail(l, "start a transaction", err, errlen);
+		if (monotonic_ms() >= deadline)
+			return fail(err, errlen, "%s: locked by another process "
+				    "for more than %u ms", l->path,
+				    lock_wait_ms);
+		struct timespec ts = { 0, pause_us * 1000 };
+		nanosleep(&ts, NULL);
+		if (pause_us < 20000)
+			pause_us *= 2;
+	}
+	return 0;
+}
+
 static int begin(rebound_ledger *l, char *err, size_t errlen)
 {
 	if (usable(l, err, errlen) < 0)
 		return -1;
-	if (tdb_transaction_start(l->tdb) != 0)
-		return db_fail(l, "start a transaction", err, errlen);
-	return 0;
+	return start_transaction(l, err, errlen);
 }
 
 static void cancel(rebound_ledger *l)

@@ -33,6 +33,12 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 				    char *err, size_t errlen);
 void rebound_ledger_close(rebound_ledger *l);
 
+/* How long a change in this process waits for another process's
+ * transaction before it fails with "locked": 0 (the default) waits as
+ * long as it takes.  Process-wide; Exim's local_scan sets what is left
+ * of its time budget, so that a stuck writer cannot hold the mail. */
+void rebound_ledger_set_lock_wait(unsigned ms);
+
 typedef enum rebound_state {
 	REBOUND_STATE_ACTIVE = 0,
 	REBOUND_STATE_PENDING,		/* delayed, no final report yet */

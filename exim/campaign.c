@@ -66,19 +66,17 @@ int rbx_campaign_check(const rebound_config *c, uschar **return_text)
 	if (h == NULL || !header_value(h, campaign, sizeof campaign))
 		return LOCAL_SCAN_ACCEPT;
 
+	rebound_ledger_set_lock_wait(rbx_budget_ms(c));
 	rebound_ledger *l = rbx_ledger(c->db_path, true, err, sizeof err);
 	if (l == NULL ||
 	    rebound_ledger_campaign_send(l, &c->policy, campaign,
 					 recipients_count > 0 ? (unsigned)recipients_count : 0,
 					 rbx_now(), &state, &until,
 					 err, sizeof err) != 0) {
-		char db[200], e[RBX_ERRLEN];
 		if (l != NULL)
 			rbx_ledger_drop();
-		rbx_clean(db, sizeof db, c->db_path);
-		rbx_clean(e, sizeof e, err);
-		rbx_log("campaign send not counted (ledger %s: %s); message "
-			"accepted", db, e);
+		rbx_log("campaign=%s send not counted (%s); message accepted",
+			campaign, err);
 		return LOCAL_SCAN_ACCEPT;
 	}
 

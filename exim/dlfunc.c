@@ -18,8 +18,10 @@
  */
 #include "module.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/address.h"
 #include "common/arena.h"
@@ -44,19 +46,19 @@ static int answer(uschar **yield, const char *s)
 static const char *db_path(int argc, uschar *argv[], int i,
 			   rebound_config *c)
 {
-	char err[RBX_ERRLEN] = "";
-
-	if (argc > i && argv[i] != NULL && argv[i][0] != '\0')
+	if (argc > i && argv[i] != NULL && argv[i][0] != '\0') {
+		/* Given a path, the RCPT-time check needs no expansions. */
+		rebound_config_defaults(c);
 		return (const char *)argv[i];
-	if (rbx_settings(c, err, sizeof err) != 0)
-		rbx_log("%s; going on with the other settings", err);
+	}
+	rbx_settings(c);
 	return c->db_path;
 }
 
 int rebound_suppressed(uschar **yield, int argc, uschar *argv[])
 {
 	rebound_config conf;
-	char err[RBX_ERRLEN] = "", addr[330], db[200];
+	char err[RBX_ERRLEN] = "", addr[330];
 
 	if (argc < 1 || argc > 2 || argv[0] == NULL) {
 		rbx_log("rebound_suppressed wants {ADDRESS} and an optional "
@@ -68,6 +70,7 @@ int rebound_suppressed(uschar **yield, int argc, uschar *argv[])
 		return answer(yield, "no");
 
 	const char *path = db_path(argc, argv, 1, &conf);
+	rebound_ledger_set_lock_wait(rbx_budget_ms(&conf));
 	rebound_ledger *l = rbx_ledger(path, false, err, sizeof err);
 	int rc = -1;
 	if (l != NULL) {
@@ -75,11 +78,14 @@ int rebound_suppressed(uschar **yield, int argc, uschar *argv[])
 		if (rc < 0)
 			rbx_ledger_drop();
 	}
+	/* No ledger yet (nothing recorded since installation): nobody is
+	 * suppressed, and saying so at every RCPT would flood the log. */
+	struct stat st;
+	if (l == NULL && stat(path, &st) != 0 && errno == ENOENT)
+		return answer(yield, "no");
 	if (rc < 0) {
 		rbx_clean(addr, sizeof addr, address);
-		rbx_clean(db, sizeof db, path);
-		rbx_log("rebound_suppressed %s: ledger %s: %s; answering no",
-			addr, db, err);
+		rbx_log("rebound_suppressed %s: %s; answering no", addr, err);
 		return answer(yield, "no");
 	}
 	return answer(yield, rc == 0 ? "yes" : "no");
@@ -100,6 +106,13 @@ static const char *find_reply(const char *s)
 			return p;
 	}
 	return NULL;
+}
+
+/* An Exim variable, or NULL when empty or not set here. */
+static const char *expand_var(const char *name)
+{
+	const uschar *v = expand_string(US name);
+	return v != NULL && *v != '\0' ? (const char *)v : NULL;
 }
 
 static int record_event(const char *event, const char *address,
@@ -155,16 +168,24 @@ static int record_event(const char *event, const char *address,
 			goto out;
 	}
 
+	/* Exim knows who sent the message and which host answered. */
+	const char *sender_domain = expand_var("$sender_address_domain");
+	if (rcpt.remote_mta == NULL)
+		rcpt.remote_mta = expand_var("$host");
+
 	rebound_config conf;
 	rebound_outcome o;
-	rebound_record_context ctx = { .now = rbx_now(), .source = "event" };
+	rebound_record_context ctx = {
+		.now = rbx_now(),
+		.source = "event",
+		.sender_domain = sender_domain,
+	};
 	/* The policy comes from the settings even when the path is given. */
-	char serr[RBX_ERRLEN] = "";
-	if (rbx_settings(&conf, serr, sizeof serr) != 0)
-		rbx_log("%s; going on with the other settings", serr);
+	rbx_settings(&conf);
 	if (path == NULL || *path == '\0')
 		path = conf.db_path;
 
+	rebound_ledger_set_lock_wait(rbx_budget_ms(&conf));
 	rebound_ledger *l = rbx_ledger(path, false, err, sizeof err);
 	rc = l != NULL ? rebound_ledger_record_recipient(l, &conf.policy, &rcpt,
 							 &ctx, &o, err, sizeof err)
@@ -172,12 +193,10 @@ static int record_event(const char *event, const char *address,
 	char addr[330];
 	rbx_clean(addr, sizeof addr, rcpt.address);
 	if (rc != 0) {
-		char db[200];
 		if (l != NULL)
 			rbx_ledger_drop();
-		rbx_clean(db, sizeof db, path);
-		rbx_log("event %s recipient=%s not recorded (ledger %s: %s)",
-			event, addr, db, err);
+		rbx_log("event %s recipient=%s not recorded (%s)", event, addr,
+			err);
 	} else if (action != REBOUND_ACTION_DELIVERED) {
 		rbx_log("event %s recipient=%s action=%s reason=%s status=%s "
 			"reply=%s hard=%s state=%s", event, addr,

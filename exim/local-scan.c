@@ -33,9 +33,6 @@ REBOUND_EXPORT int local_scan(int fd, uschar **return_text);
 #define MAX_READ ((size_t)4 << 20)
 /* Memory for one message: the copy, the parts, the decoded text. */
 #define ARENA_BUDGET ((size_t)48 << 20)
-/* Time budget when the configuration gives none; Exim's own
- * local_scan_timeout is 5 minutes by default. */
-#define DEFAULT_BUDGET_MS 2000u
 /* Per-recipient headers and log lines; more are recorded, not listed. */
 #define MAX_LISTED 50
 /* Exim's header_list marks deleted headers with this type. */
@@ -178,10 +175,13 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		header_add(' ', "X-Rebound-Campaign: %s\n", campaign);
 	}
 
-	if (rbx_now_ms() - started > (int64_t)budget) {
+	int64_t left = (int64_t)budget - (rbx_now_ms() - started);
+	if (left <= 0) {
 		snprintf(err, sizeof err, "time budget of %u ms spent before "
 			 "recording", budget);
 	} else {
+		/* A writer holding its transaction must not hold the mail. */
+		rebound_ledger_set_lock_wait((unsigned)left);
 		rebound_ledger *l = rbx_ledger(c->db_path, true, err, sizeof err);
 		rebound_record_context ctx = {
 			.now = rbx_now(),
@@ -196,10 +196,8 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	}
 
 	if (n < 0) {
-		char db[200];
-		rbx_clean(db, sizeof db, c->db_path);
-		rbx_log("%s not recorded (ledger %s: %s); message accepted",
-			rebound_class_name(res->cls), db, err);
+		rbx_log("%s not recorded (%s); message accepted",
+			rebound_class_name(res->cls), err);
 		char e[RBX_ERRLEN];
 		rbx_clean(e, sizeof e, err);
 		header_add(' ', "X-Rebound-Error: not recorded: %s\n", e);
@@ -223,7 +221,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 static int scan_bounce(int fd, const rebound_config *c, uschar **return_text)
 {
 	int64_t started = rbx_now_ms();
-	unsigned budget = c->time_budget_ms ? c->time_budget_ms : DEFAULT_BUDGET_MS;
+	unsigned budget = rbx_budget_ms(c);
 	rebound_arena *arena = rebound_arena_new(ARENA_BUDGET);
 	rebound_message *msg = NULL;
 	rebound_result *res = NULL;
@@ -267,14 +265,12 @@ out:
 int local_scan(int fd, uschar **return_text)
 {
 	rebound_config conf;
-	char err[RBX_ERRLEN] = "";
 
 	/* -bh runs local_scan for real; a test must not change the ledger
 	 * nor see campaign answers it cannot trust. */
 	if (host_checking)
 		return LOCAL_SCAN_ACCEPT;
-	if (rbx_settings(&conf, err, sizeof err) != 0)
-		rbx_log("%s; going on with the other settings", err);
+	rbx_settings(&conf);
 
 	if (sender_address != NULL && sender_address[0] != '\0')
 		return rbx_campaign_check(&conf, return_text);

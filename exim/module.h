@@ -35,9 +35,8 @@
 /* Fill *c: compiled-in defaults, then the configuration file
  * ($acl_m_rebound_config, else REBOUND_CONFIG_FILE; a missing default
  * file is fine), then every $acl_m_rebound_<key> that is set.  Always
- * leaves a usable configuration; returns 0, or -1 with the first problem
- * in err (the caller logs it and goes on). */
-int rbx_settings(rebound_config *c, char *err, size_t errlen);
+ * leaves a usable configuration; each problem is one log line. */
+void rbx_settings(rebound_config *c);
 
 /* The value of $acl_m_rebound_<name>, or NULL when unset, empty or not
  * expandable here.  The string belongs to Exim's store. */
@@ -56,6 +55,9 @@ rebound_ledger *rbx_ledger(const char *path, bool create,
 /* Forget the handle after a failed operation, so that the next use opens
  * the file afresh (a replaced or repaired file, a released lock). */
 void rbx_ledger_drop(void);
+
+/* The time budget of one call (time_budget_ms, or 2 s when 0). */
+unsigned rbx_budget_ms(const rebound_config *c);
 
 /* --- log.c --------------------------------------------------------------- */
 

@@ -31,7 +31,7 @@ static const char *const setting_keys[] = {
 	"soft_limit", "block_suspend_hours", "suspect_suspend_hours",
 	"pending_expire_hours", "global_domains", "global_window_days",
 	"campaign_min_sends", "campaign_max_rate", "campaign_pause_hours",
-	"event_retention_days",
+	"event_retention_days", "hard_limit", "suspect_delivered_days",
 };
 
 const char *rbx_acl_var(const char *name)
@@ -103,10 +103,9 @@ static int load_file(rebound_config *c, const char *path, bool missing_ok,
 	return file_cache.rc;
 }
 
-int rbx_settings(rebound_config *c, char *err, size_t errlen)
+void rbx_settings(rebound_config *c)
 {
-	int rc = 0;
-	char one[RBX_ERRLEN];
+	char err[RBX_ERRLEN];
 
 	rebound_config_defaults(c);
 
@@ -114,33 +113,24 @@ int rbx_settings(rebound_config *c, char *err, size_t errlen)
 	bool missing_ok = path == NULL;
 	if (path == NULL)
 		path = REBOUND_CONFIG_FILE;
-	one[0] = '\0';
-	if (load_file(c, path, missing_ok, one, sizeof one) != 0) {
-		snprintf(err, errlen, "configuration %s", one);
-		rc = -1;
-	}
+	err[0] = '\0';
+	if (load_file(c, path, missing_ok, err, sizeof err) != 0)
+		rbx_log("configuration %s; going on without the rest of it", err);
 
 	const char *db = rbx_acl_var("db");
 	if (db != NULL) {
-		if (strlen(db) < sizeof c->db_path) {
+		if (strlen(db) < sizeof c->db_path)
 			snprintf(c->db_path, sizeof c->db_path, "%s", db);
-		} else if (rc == 0) {
-			snprintf(err, errlen, "acl_m_rebound_db: path too long");
-			rc = -1;
-		}
+		else
+			rbx_log("acl_m_rebound_db: path too long; ignored");
 	}
 
 	for (size_t i = 0; i < sizeof setting_keys / sizeof setting_keys[0]; i++) {
 		const char *v = rbx_acl_var(setting_keys[i]);
 		if (v == NULL)
 			continue;
-		one[0] = '\0';
-		if (rebound_config_set(c, setting_keys[i], v, one, sizeof one) != 0 &&
-		    rc == 0) {
-			snprintf(err, errlen, "acl_m_rebound_%s: %s",
-				 setting_keys[i], one);
-			rc = -1;
-		}
+		err[0] = '\0';
+		if (rebound_config_set(c, setting_keys[i], v, err, sizeof err) != 0)
+			rbx_log("acl_m_rebound_%s: %s; ignored", setting_keys[i], err);
 	}
-	return rc;
 }

@@ -291,7 +291,8 @@ show() {
 
 # make_dsn ID RECIPIENT STATUS CODE TEXT [CAMPAIGN]: write $S/msg/ID.eml,
 # an RFC 3464 report that mail to RECIPIENT failed with STATUS and the
-# SMTP reply "CODE STATUS TEXT"; its returned headers name CAMPAIGN.
+# SMTP reply "CODE STATUS TEXT"; its returned headers name CAMPAIGN
+# (in the header $RB_CAMPAIGN_HEADER, default X-Campaign-ID).
 make_dsn() {
 	local id=$1 rcpt=$2 status=$3 code=$4 text=$5 campaign=${6:-}
 	local out=$S/msg/$id.eml
@@ -314,7 +315,7 @@ make_dsn() {
 		printf -- '--b-%s\nContent-Type: text/rfc822-headers\n\n' "$id"
 		printf 'From: News <news@rebound.test>\nTo: %s\n' "$rcpt"
 		printf 'Subject: a letter\nMessage-ID: <sent.%s@rebound.test>\n' "$id"
-		[ -n "$campaign" ] && printf 'X-Campaign-ID: %s\n' "$campaign"
+		[ -n "$campaign" ] && printf '%s: %s\n' "${RB_CAMPAIGN_HEADER:-X-Campaign-ID}" "$campaign"
 		printf '\n--b-%s--\n' "$id"
 	} > "$out"
 	chmod 644 "$out"
@@ -333,4 +334,38 @@ make_plain() {
 	} > "$out"
 	chmod 644 "$out"
 	echo "$out"
+}
+
+# ledger ADDRESS FIELD: one field of "rebound show --json ADDRESS"
+# (true/false in lower case, null as "null"); empty when the address is
+# not in the ledger.
+ledger() {
+	"$rb_cli" --db "$DB" show --json "$1" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except Exception:
+    sys.exit(0)
+v = d.get(sys.argv[1])
+print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$2"
+}
+
+# expect_ledger ADDRESS FIELD VALUE
+expect_ledger() {
+	local got
+	got=$(ledger "$1" "$2")
+	if [ "$got" = "$3" ]; then
+		ok "ledger: $1 $2 = $3"
+	else
+		fail "ledger: $1 $2 is '$got', expected '$3'"
+	fi
+}
+
+# not_in_ledger ADDRESS
+not_in_ledger() {
+	if "$rb_cli" --db "$DB" show --json "$1" >/dev/null 2>&1; then
+		fail "ledger: $1 is recorded, expected nothing"
+	else
+		ok "ledger: nothing about $1"
+	fi
 }

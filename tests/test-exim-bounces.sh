@@ -110,9 +110,50 @@ n=$(grep -c 'rebound:' "$MAINLOG")
 
 # --- the ledger -----------------------------------------------------------------
 
-if [ -n "${REBOUND_TEST_LEDGER:-}" ]; then
-	:
-fi
+expect_ledger gone@example.net state suppressed
+expect_ledger gone@example.net hard_count 1
+expect_ledger gone@example.net last_reason userunknown
+expect_ledger gone@example.net last_status 5.1.1
+expect_ledger gone@example.net last_source exim
+expect_ledger gone@example.net last_campaign september
+expect_ledger full@example.org state soft
+expect_ledger full@example.org soft_count 1
+expect_ledger full@example.org last_reason mailboxfull
+expect_ledger nobody@example.com state suppressed
+expect_ledger someone@no-such-domain.example state suppressed
+expect_ledger someone@no-such-domain.example last_reason hostunknown
+expect_ledger busy@example.com state soft
+expect_ledger busy@example.com last_reason mailboxfull
+# Ordinary mail records nothing; the local null-sender copy of the hard
+# DSN (another Message-ID) was not counted again (hard_count above).
+not_in_ledger alice@example.com
+not_in_ledger bob@rebound.test
+
+# The same DSN again (a sender's retry after a lost reply): delivered
+# again, counted once.
+again=$(msg_with_id hard-again "$rb_fixtures/dsn-hard.eml")
+send '<>' news@rebound.test "$again" >/dev/null || fail "repeated DSN not accepted"
+wait_delivered hard-again 1 || fail "repeated DSN not delivered"
+expect_ledger gone@example.net hard_count 1
+grep -q 'rebound: bounce recipient=gone@example.net .*duplicate=yes' "$MAINLOG" ||
+	fail "the repeated DSN was not logged as a duplicate"
+
+# --- discard_bounces ----------------------------------------------------------------
+
+exim_stop
+RB_DATA_ACL='  warn    set acl_m_rebound_discard_bounces = yes'
+exim_start
+f=$(make_dsn discarded gone2@example.net 5.1.1 550 "<gone2@example.net>: no such user")
+send '<>' news@rebound.test "$f" >/dev/null || fail "DSN not accepted with discard_bounces"
+plain2=$(msg_with_id plain2 "$rb_fixtures/ordinary.eml")
+send alice@example.com bob@rebound.test "$plain2" >/dev/null || fail "ordinary mail not accepted with discard_bounces"
+wait_delivered plain2 1 || fail "ordinary mail not delivered with discard_bounces"
+wait_for 10 grep -q 'rebound: bounce discarded' "$MAINLOG" || fail "no 'bounce discarded' line"
+sleep 1
+n=$(delivered discarded)
+[ "$n" = 0 ] && ok "discard_bounces: the recorded bounce was not delivered" ||
+	fail "discard_bounces: the bounce was delivered $n times"
+expect_ledger gone2@example.net state suppressed
 
 [ $rb_failed = 0 ] || show_logs
 [ $rb_failed = 0 ] && echo "PASS: exim bounces"

@@ -10,8 +10,9 @@
 #    the "suppressed" router, ok@remote.test is sent;
 #  - exim -be: yes / no, and "no" without creating a missing ledger;
 #  - event_action (rebound_event): a 550 at RCPT (msg:fail:delivery), a
-#    452 (msg:rcpt:defer) and a delivery (msg:delivery) are recorded, and
-#    the next message to the 550 address stops at the router.
+#    452 (msg:rcpt:host:defer) are recorded, the next message to the 550
+#    address stops at the router, and a delivery (msg:delivery) clears
+#    a soft count.
 
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/exim-lib.sh"
 exim_require
@@ -93,6 +94,27 @@ if wait_for 20 grep -q '\*\* unknown1@remote.test R=suppressed' "$MAINLOG"; then
 else
 	fail "the next message to unknown1@remote.test was not failed by the router"
 fi
+
+expect_ledger unknown1@remote.test state suppressed
+expect_ledger unknown1@remote.test last_source event
+expect_ledger unknown1@remote.test last_reply 550
+expect_ledger unknown1@remote.test last_sender_domain rebound.test
+expect_ledger full1@remote.test delayed_count 1
+expect_ledger full1@remote.test last_reason mailboxfull
+expect_ledger full1@remote.test last_status 4.2.2
+
+# A delivery (msg:delivery) clears a soft count: again@ gets a soft bounce
+# through a DSN, then a message is delivered to it.
+f=$(make_dsn soft-first again@remote.test 5.2.2 552 "<again@remote.test>: mailbox full")
+send '<>' news@rebound.test "$f" >/dev/null || fail "soft DSN for again@remote.test not accepted"
+wait_delivered soft-first 1 || fail "soft DSN for again@remote.test not delivered"
+expect_ledger again@remote.test consecutive_soft 1
+f=$(make_plain delivered sender@rebound.test again@remote.test)
+send sender@rebound.test again@remote.test "$f" >/dev/null || fail "message to again@remote.test not accepted"
+wait_for 20 test "$(ledger again@remote.test delivered_count)" = 1 ||
+	fail "the delivery to again@remote.test was not recorded"
+expect_ledger again@remote.test delivered_count 1
+expect_ledger again@remote.test consecutive_soft 0
 
 grep -q 'rebound:.*not recorded\|rebound:.*answering no' "$MAINLOG" &&
 	{ fail "rebound reported errors"; grep 'rebound:' "$MAINLOG"; }

@@ -1,0 +1,112 @@
+#!/bin/bash
+# bench-exim.sh - Exim's acceptance rate over SMTP with and without
+# rebound.so as local_scan, for ordinary mail and for DSNs.  Not part of
+# "make check"; run it from the build tree as root:
+#
+#   REBOUND_EXIM_MODULE=$PWD/exim/.libs/rebound.so tests/bench-exim.sh
+#
+# A private Exim (tests/exim-lib.sh) with queue_only, so that only
+# reception is measured: SMTP, the ACLs, local_scan, the spool write.
+# 8 client processes (python3 smtplib) send BENCH_MSGS messages each,
+# BENCH_PER_CONN per connection (each connection is one Exim process,
+# which loads rebound.so once).  Every DSN gets its own Message-ID, so
+# that each one is a new record in the ledger, not a duplicate.  Each
+# case runs BENCH_ROUNDS times, the cases taking turns (the load of a
+# shared machine changes); the median rate is reported.
+#
+# Environment: BENCH_CLIENTS (8), BENCH_MSGS (100), BENCH_PER_CONN (10),
+# BENCH_ROUNDS (5).
+
+abs_top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+abs_top_builddir=${abs_top_builddir:-$PWD}
+REBOUND_EXIM_MODULE=${REBOUND_EXIM_MODULE:-$abs_top_builddir/exim/.libs/rebound.so}
+. "$abs_top_srcdir/tests/exim-lib.sh"
+exim_require
+exim_setup
+
+clients=${BENCH_CLIENTS:-8}
+msgs=${BENCH_MSGS:-100}
+per_conn=${BENCH_PER_CONN:-10}
+rounds=${BENCH_ROUNDS:-5}
+
+cat > "$S/client.py" <<'PYEOF'
+import multiprocessing, smtplib, sys, time
+
+port, sender, rcpt, template = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+clients, msgs, per_conn = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+text = open(template, encoding="utf-8").read()
+lines = [l for l in text.split("\n") if not l.lower().startswith("message-id:")]
+
+def message(client, n):
+    return ("Message-ID: <bench.%d.%d.%f@client.example>\n" % (client, n, time.time())
+            + "\n".join(lines)).replace("\n", "\r\n")
+
+def run(client):
+    sent = 0
+    while sent < msgs:
+        s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.example")
+        for _ in range(min(per_conn, msgs - sent)):
+            s.sendmail(sender, [rcpt], message(client, sent).encode())
+            sent += 1
+        s.quit()
+    return sent
+
+if __name__ == "__main__":
+    start = time.monotonic()
+    with multiprocessing.Pool(clients) as pool:
+        total = sum(pool.map(run, range(clients)))
+    elapsed = time.monotonic() - start
+    print("%d %.3f" % (total, elapsed))
+PYEOF
+
+# one_round KIND: prints the rate (messages/s) of one round.
+one_round() {
+	local sender rcpt template out
+	case $1 in
+	ordinary) sender=alice@example.com; rcpt=bob@rebound.test
+		  template=$rb_fixtures/ordinary.eml ;;
+	dsn)      sender=; rcpt=news@rebound.test
+		  template=$rb_fixtures/dsn-multi.eml ;;
+	esac
+	out=$(python3 "$S/client.py" "$P1" "$sender" "$rcpt" "$template" \
+		"$clients" "$msgs" "$per_conn") || { echo "client failed" >&2; return 1; }
+	set -- $out
+	[ "$1" = $((clients * msgs)) ] || { echo "only $1 messages sent" >&2; return 1; }
+	python3 -c "print('%.1f' % ($1 / $2))"
+}
+
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# The machine's load changes while the benchmark runs, so the cases
+# take turns: each round restarts Exim without, then with rebound.
+declare -A rates result
+RB_MAIN='queue_only = true'
+for r in $(seq "$rounds"); do
+	for mode in without with; do
+		exim_stop
+		if [ $mode = without ]; then RB_LOCAL_SCAN=no; else RB_LOCAL_SCAN=yes; fi
+		exim_start
+		for kind in ordinary dsn; do
+			rate=$(one_round $kind) || exit 1
+			rates[$mode-$kind]="${rates[$mode-$kind]:-} $rate"
+			echo "round $r, $mode rebound, $kind: $rate msgs/s"
+			# Keep the spool small between rounds.
+			find "$S/exim/spool/input" -type f -delete
+		done
+	done
+done
+for k in without-ordinary with-ordinary without-dsn with-dsn; do
+	result[$k]=$(median ${rates[$k]})
+done
+
+recorded=$(grep -c 'rebound: bounce recipient=' "$MAINLOG")
+errors=$(grep -c 'rebound: .*not recorded' "$MAINLOG")
+echo "DSN recipients logged by rebound: $recorded, not recorded: $errors"
+for kind in ordinary dsn; do
+	python3 -c "
+w, r = ${result[without-$kind]}, ${result[with-$kind]}
+print('%-8s without %7.1f  with %7.1f msgs/s  change %+.1f %%' % ('$kind', w, r, (r - w) / w * 100))"
+done
+exit 0
