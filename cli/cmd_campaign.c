@@ -9,6 +9,7 @@
 #include "json.h"
 #include "ledger-admin.h"
 #include "policy.h"
+#include "term.h"
 
 static double rate(const rebound_campaign *c)
 {
@@ -170,11 +171,13 @@ int cmd_campaign(const global_opts *g, int argc, char **argv)
 				if (c->state == REBOUND_CAMPAIGN_PAUSED) {
 					cli_local_time(c->until, t, sizeof(t));
 				}
-				size_t nl = strlen(c->name);
-				printf("%-24.*s%s %-9s %9llu %9llu %5.1f%% %s\n",
-				       nl > 24 ? 23 : 24, c->name,
-				       nl > 24 ? "~" : "",
-				       rebound_campaign_state_name(c->state),
+				const char *st =
+					rebound_campaign_state_name(c->state);
+				term_cell(stdout, c->name, 24, false, TERM_PLAIN);
+				putchar(' ');
+				term_cell(stdout, st, 9, false,
+					  term_state_colour(st));
+				printf(" %9llu %9llu %5.1f%% %s\n",
 				       (unsigned long long)c->sent,
 				       (unsigned long long)(c->bounced_hard +
 							    c->bounced_soft),

@@ -11,6 +11,7 @@
 #include "inputs.h"
 #include "json.h"
 #include "message.h"
+#include "term.h"
 
 typedef enum { OUT_TABLE, OUT_JSON, OUT_EXPLAIN } out_mode;
 
@@ -22,20 +23,47 @@ typedef struct run {
 	unsigned long messages, bounces;
 } run;
 
+/* The table's columns: 80 in all, with a space between. */
+enum { W_FILE = 13, W_RCPT = 22, W_ACTION = 9, W_STATUS = 7, W_CODE = 3,
+       W_REASON = 15 };
+
+static void print_table_head(void)
+{
+	printf("%-*s %-*s %-*s %-*s %-*s %-*s %s\n", W_FILE, "FILE", W_RCPT,
+	       "RECIPIENT", W_ACTION, "ACTION", W_STATUS, "STATUS", W_CODE,
+	       "SMTP", W_REASON, "REASON", "TYPE");
+}
+
 static void print_table_row(const char *file, const rebound_result *res)
 {
 	if (res->cls != REBOUND_CLASS_BOUNCE || res->nrcpt == 0) {
-		printf("%-32s %-28s %s\n", file, "-", rebound_class_name(res->cls));
+		term_cell(stdout, file, W_FILE, true, TERM_PLAIN);
+		printf(" %-*s %s\n", W_RCPT, "-", rebound_class_name(res->cls));
 		return;
 	}
 	for (size_t i = 0; i < res->nrcpt; i++) {
 		const rebound_recipient *r = &res->rcpt[i];
-		printf("%-32s %-28s %-8s %-7s %-4s %-15s %s%s\n", file, r->address,
-		       rebound_action_name(r->action),
-		       r->status[0] ? r->status : "-",
-		       r->reply_code[0] ? r->reply_code : "-",
-		       rebound_reason_name(r->reason), r->hard ? "hard" : "soft",
-		       r->suspect ? " suspect" : "");
+		term_cell(stdout, file, W_FILE, true, TERM_PLAIN);
+		putchar(' ');
+		term_cell(stdout, r->address, W_RCPT, false, TERM_PLAIN);
+		putchar(' ');
+		term_cell(stdout, rebound_action_name(r->action), W_ACTION,
+			  false, TERM_PLAIN);
+		putchar(' ');
+		term_cell(stdout, r->status[0] ? r->status : "-", W_STATUS,
+			  false, TERM_PLAIN);
+		putchar(' ');
+		term_cell(stdout, r->reply_code[0] ? r->reply_code : "-",
+			  W_CODE, false, TERM_PLAIN);
+		putchar(' ');
+		term_cell(stdout, rebound_reason_name(r->reason), W_REASON,
+			  false, TERM_PLAIN);
+		putchar(' ');
+		/* hard* = a suspect hard bounce (maybe a policy block) */
+		term_cell(stdout, r->hard ? (r->suspect ? "hard*" : "hard") :
+					    "soft",
+			  0, false, r->hard ? TERM_RED : TERM_YELLOW);
+		putchar('\n');
 	}
 }
 
@@ -111,6 +139,7 @@ static void on_message(const char *label, const char *buf, size_t len,
 	rn->messages++;
 	if (res->cls == REBOUND_CLASS_BOUNCE)
 		rn->bounces++;
+	progress_clear();
 	switch (rn->mode) {
 	case OUT_JSON:
 		rebound_json_result(stdout, label, res);
@@ -122,6 +151,7 @@ static void on_message(const char *label, const char *buf, size_t len,
 		print_explain(label, res);
 		break;
 	}
+	progress_tick(rn->messages, label);
 }
 
 static void usage(FILE *out, const char *cmd)
@@ -173,10 +203,15 @@ static int classify_main(out_mode mode, const char *cmd, int argc,
 		return 2;
 	}
 	if (rn.mode == OUT_TABLE)
-		printf("%-32s %-28s %-8s %-7s %-4s %-15s %s\n", "FILE", "RECIPIENT",
-		       "ACTION", "STATUS", "CODE", "REASON", "TYPE");
+		print_table_head();
+	progress_start(strcmp(cmd, "explain") == 0 ? "rebound explain" :
+						       "rebound classify");
 	for (int i = first; i < argc; i++)
 		rn.errors += input_walk(argv[i], on_message, &rn);
+	progress_end();
+	if (rn.mode == OUT_TABLE && rn.messages > 0)
+		printf("%lu messages, %lu bounces (hard* = suspect: maybe a "
+		       "policy block)\n", rn.messages, rn.bounces);
 	rebound_arena_free(rn.arena);
 	rebound_classify_release();
 	if (fflush(stdout) != 0) {

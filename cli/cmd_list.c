@@ -14,6 +14,7 @@
 #include "ledger-admin.h"
 #include "ledger-time.h"
 #include "policy.h"
+#include "term.h"
 
 /* --- filters shared by list and export ---------------------------------- */
 
@@ -194,10 +195,11 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 			snprintf(state_buf, sizeof(state_buf), "%s%s",
 				 rebound_state_name(r->state),
 				 r->suspect ? "*" : "");
-			size_t al = strlen(r->address);
-			printf("%-27.*s%s %-11s %4lu %4lu %-13s %s\n",
-			       al > 27 ? 26 : 27, r->address, al > 27 ? "~" : "",
-			       state_buf, (unsigned long)r->hard,
+			term_cell(stdout, r->address, 27, false, TERM_PLAIN);
+			putchar(' ');
+			term_cell(stdout, state_buf, 11, false,
+				  term_state_colour(state_buf));
+			printf(" %4lu %4lu %-13s %s\n", (unsigned long)r->hard,
 			       (unsigned long)r->soft,
 			       r->last_time ? rebound_reason_name(r->reason) : "-",
 			       cli_local_time(r->last_seen, t, sizeof(t)));
@@ -618,10 +620,9 @@ int cmd_stats(const global_opts *g, int argc, char **argv)
 			       states ? "addresses" : "failed", b->bounces,
 			       b->hard, b->soft, b->delayed, b->other);
 		} else {
-			size_t kl = strlen(b->key);
-			printf("%-30.*s%s %9lu %8lu %8lu %8lu %8lu\n",
-			       kl > 30 ? 29 : 30, b->key, kl > 30 ? "~" : "",
-			       b->bounces, b->hard, b->soft, b->delayed,
+			term_cell(stdout, b->key, 30, false, states ?
+				  term_state_colour(b->key) : TERM_PLAIN);
+			printf(" %9lu %8lu %8lu %8lu %8lu\n", b->bounces, b->hard, b->soft, b->delayed,
 			       b->other);
 		}
 		free(b->key);

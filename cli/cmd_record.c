@@ -10,6 +10,7 @@
 #include "cmd_util.h"
 #include "inputs.h"
 #include "json.h"
+#include "term.h"
 
 typedef struct run {
 	cli_env env;
@@ -38,10 +39,20 @@ static void print_outcome(run *rn, const char *label,
 		       o->suspect ? "true" : "false",
 		       o->duplicate ? "true" : "false");
 	} else if (!rn->quiet) {
-		printf("%-30s %-32s %-10s%s%s\n", label, o->address,
-		       rebound_state_name(o->state),
-		       o->suspect ? " suspect" : "",
-		       o->duplicate ? " (seen before)" : "");
+		/* 16 + 26 + 11 + 22 and 3 spaces: fits 80 columns */
+		char state[16];
+		snprintf(state, sizeof(state), "%s%s",
+			 rebound_state_name(o->state), o->suspect ? "*" : "");
+		term_cell(stdout, label, 16, true, TERM_PLAIN);
+		putchar(' ');
+		term_cell(stdout, o->address, 26, false, TERM_PLAIN);
+		putchar(' ');
+		term_cell(stdout, state, 11, false, term_state_colour(state));
+		if (o->duplicate)
+			fputs(" seen before", stdout);
+		else if (o->until != 0)
+			printf(" until %s", cli_local_time(o->until, t, sizeof(t)));
+		putchar('\n');
 	}
 }
 
@@ -61,6 +72,7 @@ static void on_message(const char *label, const char *buf, size_t len,
 		return;
 	}
 	rn->messages++;
+	progress_clear();
 	size_t nout = res->nrcpt > 0 ? res->nrcpt : 1;
 	rebound_outcome *out = calloc(nout, sizeof(*out));
 	if (out == NULL) {
@@ -88,6 +100,7 @@ static void on_message(const char *label, const char *buf, size_t len,
 		}
 	}
 	free(out);
+	progress_tick(rn->messages, label);
 }
 
 static void usage(FILE *out)
@@ -100,7 +113,10 @@ static void usage(FILE *out)
 		"directory.  A notice recorded before is counted once.\n"
 		"  --json    one JSON object per recipient: file, address, state,\n"
 		"            until, suspect, duplicate\n"
-		"  --quiet   print only the summary line\n");
+		"  --quiet   print only the summary line\n"
+		"Otherwise one line per recipient: the message, the address, its\n"
+		"state now (* suspect), and 'seen before' or when a suspension ends.\n"
+		"On a terminal, standard error shows the progress.\n");
 }
 
 int cmd_record(const global_opts *g, int argc, char **argv)
@@ -137,8 +153,10 @@ int cmd_record(const global_opts *g, int argc, char **argv)
 		cli_close(&rn.env);
 		return 2;
 	}
+	progress_start("rebound record");
 	for (int i = 1; i <= nops && !rn.failed; i++)
 		rn.errors += input_walk(argv[i], on_message, &rn);
+	progress_end();
 	rebound_arena_free(rn.arena);
 	rebound_classify_release();
 	cli_close(&rn.env);
