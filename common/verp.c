@@ -302,7 +302,14 @@ int rebound_verp_sign(const rebound_verp_key *key, const char *format,
 			 (long long)now);
 		return -1;
 	}
+	/* The reader takes the last sep2 before the '@': one in the domain
+	   (a domain literal may hold anything) would move the split. */
 	const char *ra = strrchr(recipient, '@');
+	if (strchr(ra + 1, l.sep2) != NULL) {
+		snprintf(err, errlen, "cannot sign for '%s': '%c' in its domain",
+			 recipient, l.sep2);
+		return -1;
+	}
 	int n = snprintf(out, outlen, "%s%.*s%c%.*s%c%s@%s", tag, (int)local,
 			 rp, l.sep1, (int)(ra - recipient), recipient, l.sep2,
 			 ra + 1, at + 1);

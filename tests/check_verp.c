@@ -243,6 +243,24 @@ START_TEST(sign_inputs)
 	ck_assert_int_eq(rebound_verp_sign(&key, NULL, "b@s.example",
 					   "alice@example.org", -1, rp,
 					   sizeof(rp), err, sizeof(err)), -1);
+	/* Found by fuzz_verp (tests/fixtures/fuzz/fuzz_verp/): a domain
+	 * literal holding the separator was signed, and the reader then
+	 * split the address elsewhere, so the signature never verified.
+	 * What is signed must verify, for the same recipient. */
+	static const char *const odd[] = {
+		"r@[\257rb=e9B6d80a]", "r@[10.0.0.1]", "a=b@example.org",
+		"\"a@b\"@example.org",
+	};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
+		rebound_verp_check c;
+		if (rebound_verp_sign(&key, NULL, "b@s.example", odd[i], T0, rp,
+				      sizeof(rp), err, sizeof(err)) != 0)
+			continue;
+		ck_assert_msg(rebound_verp_verify(&key, NULL, rp, T0, 0, &c) ==
+				      REBOUND_VERP_VALID,
+			      "%s signed as %s does not verify", odd[i], rp);
+		ck_assert_str_eq(c.recipient, odd[i]);
+	}
 	/* Output too small: an error, never a cut address. */
 	ck_assert_int_eq(rebound_verp_sign(&key, NULL, "b@s.example",
 					   "alice@example.org", T0, rp, 40,

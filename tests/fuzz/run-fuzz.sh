@@ -48,6 +48,56 @@ seed_replies() {
 	done
 }
 
+# seed_config DIR: the example configuration, all its (commented-out)
+# settings in effect, and each of them alone.
+seed_config() {
+	ex=$top_srcdir/doc/rebound.conf.example
+	[ -f "$ex" ] || return 0
+	cp "$ex" "$1/example.conf"
+	sed -n 's/^#\([a-z_]* = .*\)/\1/p' "$ex" > "$1/all.conf"
+	n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf '%s\n' "$line" > "$1/setting-$n.conf"
+	done < "$1/all.conf"
+}
+
+# seed_records DIR: every value of a ledger that recorded the fixtures
+# (rebound record, then tdbdump; needs tdb-tools and python3).
+seed_records() {
+	command -v tdbdump >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 ||
+		{ echo "fuzz_record: no tdbdump or python3, no seeds" >&2; return 0; }
+	db=$1/.ledger.tdb
+	"$top_builddir/cli/rebound" --db "$db" --now 2026-03-01T12:00:00Z \
+		record --quiet --campaign-header X-Campaign-ID \
+		"$fixtures"/*/*.eml "$top_srcdir"/samples/*.eml >/dev/null 2>&1
+	"$top_builddir/cli/rebound" --db "$db" --now 2026-03-09T12:00:00Z \
+		record --quiet "$top_srcdir"/samples/*.eml >/dev/null 2>&1
+	tdbdump "$db" | python3 "$top_srcdir/tests/fuzz/tdbdump-values.py" "$1"
+	rm -f "$db"
+}
+
+# seed_verp DIR: return paths, signed (by the CLI, with a throw-away
+# secret) and not, for the recipients of the samples.
+seed_verp() {
+	key=$1/.key
+	( umask 077 && printf 'a throw-away secret for the fuzz seeds\n' > "$key" )
+	n=0
+	for r in alice.smith@example.net carol@example.org dave@example.org \
+		 'Erin.O+news=x@Example.ORG'; do
+		n=$((n + 1))
+		"$top_builddir/cli/rebound" --now 2026-02-27T00:00:00Z verp sign \
+			--secret-file "$key" bounces@sender.example "$r" \
+			> "$1/signed-$n.txt" 2>/dev/null
+		"$top_builddir/cli/rebound" --now 2026-02-27T00:00:00Z verp sign \
+			--secret-file "$key" --format 'LOCAL-RCPTLOCAL#RCPTDOMAIN@DOMAIN' \
+			ret@list.example "$r" > "$1/signed-hash-$n.txt" 2>/dev/null
+		printf 'bounces+%s@sender.example' "$(printf '%s' "$r" | tr @ =)" \
+			> "$1/unsigned-$n.txt"
+	done
+	rm -f "$key"
+}
+
 for t in "$@"; do
 	bin=$work/$t
 	if [ ! -x "$bin" ]; then
@@ -70,6 +120,14 @@ for t in "$@"; do
 	fuzz_reply)
 		seed_replies "$seeds"
 		dict=$top_srcdir/tests/fuzz/dsn.dict ;;
+	fuzz_config)
+		seed_config "$seeds"
+		dict=$top_srcdir/tests/fuzz/config.dict ;;
+	fuzz_record)
+		seed_records "$seeds"
+		dict=$top_srcdir/tests/fuzz/record.dict ;;
+	fuzz_verp)
+		seed_verp "$seeds" ;;
 	*)
 		# Targets added later bring their seeds in tests/fuzz/seeds/.
 		if [ -d "$top_srcdir/tests/fuzz/seeds/$t" ]; then
