@@ -186,6 +186,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		rebound_record_context ctx = {
 			.now = rbx_now(),
 			.source = "exim",
+			.unverified = rbx_verp_unverified(c),
 		};
 		if (l != NULL) {
 			n = rebound_ledger_record(l, &c->policy, res, &ctx, out,

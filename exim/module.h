@@ -73,6 +73,13 @@ int64_t rbx_now_ms(void);
 /* Wall-clock seconds, for the ledger. */
 int64_t rbx_now(void);
 
+/* --- verp.c -------------------------------------------------------------- */
+
+/* With require_signed_verp: true when none of the message's envelope
+ * recipients is a validly signed return path (or the secret is not
+ * usable); logs why.  Without it: false. */
+bool rbx_verp_unverified(const rebound_config *c);
+
 /* --- campaign.c ---------------------------------------------------------- */
 
 /* Outgoing mail: when the message carries the campaign header, count it

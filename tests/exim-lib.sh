@@ -21,6 +21,7 @@
 #   RB_LOCAL_SCAN  "no": run without local_scan_path (benchmarks)
 #   RB_DB          the ledger path put in acl_m_rebound_db (default
 #                  $S/tdb/rebound.tdb)
+#   RB_SMTP_EXTRA  extra lines for the remote_smtp transport
 
 set -u
 
@@ -189,6 +190,7 @@ remote_smtp:
   port = $P2
   allow_localhost
   hosts_avoid_tls = *
+${RB_SMTP_EXTRA:-}
   event_action = \${if match{\$event_name}{\N^msg:(delivery|fail:delivery|rcpt:host:defer)\$\N}{\${dlfunc{REBOUND_SO}{rebound_event}{\$event_name}{\$local_part@\$domain}{\$event_data}{REBOUND_DB}}}}
 
 to_file:

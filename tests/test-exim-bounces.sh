@@ -9,6 +9,7 @@
 #  - ordinary mail and a null-sender message submitted locally (as Exim's
 #    own bounces are): delivered untouched, nothing logged or recorded;
 #  - forged X-Rebound-* headers in a DSN do not survive;
+#  - a DSN under exim -bh (host checking) is not recorded;
 #  - discard_bounces (acl_m_rebound_discard_bounces): a recorded bounce
 #    is not delivered, ordinary mail still is.
 
@@ -137,6 +138,13 @@ wait_delivered hard-again 1 || fail "repeated DSN not delivered"
 expect_ledger gone@example.net hard_count 1
 grep -q 'rebound: bounce recipient=gone@example.net .*duplicate=yes' "$MAINLOG" ||
 	fail "the repeated DSN was not logged as a duplicate"
+
+# -bh (host checking) runs local_scan too, then throws the message away:
+# it must not reach the ledger.
+f=$(make_dsn hostcheck checked@example.net 5.1.1 550 "<checked@example.net>: user unknown")
+timeout 60 swaks --pipe "exim4 -C $S/exim.conf -bh 192.0.2.7" --from '<>' \
+	--to news@rebound.test --data "@$f" >/dev/null 2>&1
+not_in_ledger checked@example.net
 
 # --- discard_bounces ----------------------------------------------------------------
 
