@@ -1022,6 +1022,11 @@ static int classify_at(rebound_message *msg,
 		rebound_detect_bounce_subject(subj, sl) : NULL;
 	const char *from_hit = from != NULL ?
 		rebound_detect_system_sender(from, fl) : NULL;
+	/* A no-reply sender (a carrier's mail system, but also every
+	   newsletter) counts only when it returns the original message. */
+	if (from_hit != NULL && strcmp(from_hit, "no-reply@") == 0 &&
+	    a.original == NULL)
+		from_hit = NULL;
 	const char *xfr = rebound_header_get(top, "X-Failed-Recipients");
 	const char *why = NULL;
 	/* Ordinary mail (most of a monitored mailbox) stops here: no report,

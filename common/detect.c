@@ -90,7 +90,7 @@ static const char *const system_senders[] = {
 	"delivery subsystem", "mdaemon", "mail delivery subsystem",
 	"microsoftexchange", "mail router", "mta", "notes mail",
 	"postmaster@", "bounce", "nobody@", "system administrator",
-	"internet mail delivery", "messaging system",
+	"internet mail delivery", "messaging system", "no-reply@",
 };
 
 /* Security gateways whose "user unknown" may be a policy block. */

@@ -766,6 +766,35 @@ START_TEST(alias_is_not_a_recipient)
 }
 END_TEST
 
+/* A carrier's no-reply notice that returns the original is a bounce; a
+ * no-reply notification that merely mentions an address is not. */
+START_TEST(no_reply_sender)
+{
+	const char *m =
+		"From: no-reply@mail.example.ne.jp\nTo: <ann@example.jp>\n"
+		"Subject: Mail\nContent-Type: multipart/mixed; boundary=\"k1\"\n\n"
+		"--k1\nContent-Type: text/plain; charset=us-ascii\n\n"
+		"Your mail sent on: Mon, 2 Mar 2026 10:00:00 +0900\n"
+		"     Could not be delivered to: <ben@mail.example.ne.jp>\n"
+		"     As their mailbox is full.\n\n"
+		"--k1\nContent-Type: message/rfc822\n\n"
+		"From: Ann <ann@example.jp>\nTo: <ben@mail.example.ne.jp>\n"
+		"Subject: hello\n\nhi\n--k1--\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	const rebound_recipient *r = rcpt(res, "ben@mail.example.ne.jp");
+	ck_assert_reason(r, "mailboxfull");
+
+	m = "From: Example Shop <no-reply@shop.example.com>\n"
+	    "To: ann@example.jp\nSubject: Your account\n\n"
+	    "Your email address ann@example.jp has been verified.\n"
+	    "If your message to support could not be delivered, write again.\n";
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_NOT_BOUNCE);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -797,6 +826,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, ses_notifications);
 	tcase_add_test(tc, error_before_list);
 	tcase_add_test(tc, alias_is_not_a_recipient);
+	tcase_add_test(tc, no_reply_sender);
 	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
