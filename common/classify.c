@@ -1105,7 +1105,23 @@ static int classify_at(rebound_message *msg,
 			rebound_find_reply(ts.rcpt[i].block, ts.rcpt[i].block_len,
 					   false, rc);
 	}
-	bool failure_words = body_hit != NULL || coded || xfr != NULL;
+	/* A recipient's own lines that name a reason outright ("mailbox
+	   exceeds allowed size") say it failed as clearly as a code. */
+	bool reasoned = false;
+	for (size_t i = 0; i < ts.nrcpt && !coded && body_hit == NULL &&
+			   !delayed && !reasoned; i++) {
+		size_t nl;
+		char *nb = rebound_matcher_normalise(arena, ts.rcpt[i].block,
+						     ts.rcpt[i].block_len, &nl);
+		long strong = -1, weak = -1;
+		if (nb != NULL) {
+			blank_addresses(nb, nl);
+			rebound_rules_match_phrase(nb, nl, &strong, &weak);
+		}
+		reasoned = strong >= 0;
+	}
+	bool failure_words = body_hit != NULL || coded || xfr != NULL ||
+			     delayed || reasoned;
 	if (ts.nrcpt > 0 && failure_words && (from_hit != NULL || subj_hit != NULL)) {
 		if (from_text(msg, &ts, delayed, &l) < 0)
 			return -1;

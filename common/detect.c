@@ -67,6 +67,7 @@ static const char *const delay_bodies[] = {
 	"will retry", "will be retried", "this is a warning",
 	"warning: message", "temporary error", "delivery attempts will continue",
 	"no action is required on your part",
+	"message is delayed", "temporary failure report",
 };
 
 /* Subjects of auto-replies.  The text has to start with one of these

@@ -240,6 +240,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(MAILBOXFULL, "en", "mailbox size limit"),
 	P(MAILBOXFULL, "en", "mailbox has exceeded"),
 	P(MAILBOXFULL, "en", "mailbox exceeded"),
+	P(MAILBOXFULL, "en", "mailbox exceeds allowed size"),
 	P(MAILBOXFULL, "en", "mailbox quota"),
 	P(MAILBOXFULL, "en", "over quota"),
 	P(MAILBOXFULL, "en", "overquota"),

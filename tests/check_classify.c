@@ -795,6 +795,34 @@ START_TEST(no_reply_sender)
 }
 END_TEST
 
+/* Notices with no code and no stock failure sentence: a delay warning,
+ * and a notice whose only words are the reason itself. */
+START_TEST(notices_without_codes)
+{
+	const char *m =
+		"From: Mailer Daemon <MAILER-DAEMON@mx.example.jp>\n"
+		"To: eve@example.com\nSubject: Delivery status notification: warning\n\n"
+		"    A message is delayed for more than 10 minutes for the following\n"
+		"    list of recipients:\n\n"
+		"fred@example.jp: Network error on destination MXs\n\n"
+		"    Please note that this is only a temporary failure report.\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	const rebound_recipient *r = rcpt(res, "fred@example.jp");
+	ck_assert_int_eq(r->action, REBOUND_ACTION_DELAYED);
+	ck_assert(!r->hard);
+
+	m = "From: \"Postmaster\" <postmaster@example.co.jp>\n"
+	    "To: eve@example.com\nSubject: Undeliverable Mail\n\n"
+	    "User mailbox exceeds allowed size: gina@example.co.jp\n";
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	r = rcpt(res, "gina@example.co.jp");
+	ck_assert_reason(r, "mailboxfull");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -827,6 +855,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, error_before_list);
 	tcase_add_test(tc, alias_is_not_a_recipient);
 	tcase_add_test(tc, no_reply_sender);
+	tcase_add_test(tc, notices_without_codes);
 	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
