@@ -244,6 +244,23 @@ static bool remote_error_line(const char *s, size_t n)
 	       rebound_is_digit(s[6]);
 }
 
+/* Headings under which every address is a recipient that failed. */
+static const char *const recipient_headings[] = {
+	"the following addresses had", "the following address had",
+	"the following recipients", "the following recipient",
+	"following address(es) failed",
+};
+
+static bool recipient_heading(const char *s, size_t n)
+{
+	for (size_t i = 0;
+	     i < sizeof(recipient_headings) / sizeof(*recipient_headings); i++)
+		if (rebound_memcasemem(s, n, recipient_headings[i],
+				       strlen(recipient_headings[i])) != NULL)
+			return true;
+	return false;
+}
+
 /* sendmail's per-host line: "550 example.org (smtp)... text". */
 static bool host_status_line(const char *s, size_t n)
 {
@@ -319,6 +336,7 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	const char *banned[MAX_BANNED];
 	size_t nbanned = 0;
 	size_t first_at = stop;
+	bool after_heading = false;	/* the last line was a heading */
 
 	const char *p = text, *end = text + stop;
 	while (p < end) {
@@ -345,7 +363,10 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 						banned[nbanned++] = addr;
 					continue;
 				}
-				if (rebound_address_is_system(addr) ||
+				/* postmaster@ is a mail system's own address,
+				   unless a heading lists it as a recipient. */
+				if ((rebound_address_is_system(addr) &&
+				     !after_heading) ||
 				    excluded(addr, exclude, nexclude))
 					continue;
 				/* Message-ID-like: "<digits.x@host>" next to
@@ -380,6 +401,11 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 			open_segment(line_cand, line_at);
 			current = line_cand;
 		}
+		size_t tn = n;
+		const char *t = p;
+		rebound_trim(&t, &tn);
+		if (tn > 0)
+			after_heading = recipient_heading(t, tn);
 		p = nl != NULL ? nl + 1 : end;
 	}
 	if (current != NULL)

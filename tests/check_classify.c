@@ -823,6 +823,27 @@ START_TEST(notices_without_codes)
 }
 END_TEST
 
+/* postmaster@ of another domain is a recipient when the heading lists it;
+ * elsewhere it is the mail system's own address. */
+START_TEST(postmaster_under_heading)
+{
+	const char *m =
+		"From: postmaster@isp.example.ne.jp\nTo: hana@example.com\n"
+		"Subject: Returned mail: Service unavailable\n\n"
+		"   ----- The following addresses had delivery problems -----\n"
+		"postmaster@mx.example.org\n\n"
+		"   ----- Non-delivered information -----\n"
+		"The number of messages in recipient's mailbox exceeded the local limit.\n\n"
+		"Please ask postmaster@isp.example.ne.jp for help.\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	const rebound_recipient *r = rcpt(res, "postmaster@mx.example.org");
+	ck_assert_reason(r, "mailboxfull");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -856,6 +877,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, alias_is_not_a_recipient);
 	tcase_add_test(tc, no_reply_sender);
 	tcase_add_test(tc, notices_without_codes);
+	tcase_add_test(tc, postmaster_under_heading);
 	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
