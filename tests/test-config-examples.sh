@@ -1,0 +1,150 @@
+#!/bin/bash
+# test-config-examples.sh - the drop-in examples under doc/examples/ are
+# valid where rebound-mta(7) and doc/install.md say to put them:
+#  - Exim, Debian's split configuration: a copy of /etc/exim4 with
+#    conf.d/main/00_rebound, conf.d/router/175_rebound, the two ACL
+#    include files (CHECK_RCPT_LOCAL_ACL_FILE switched on too) and
+#    "event_action = REBOUND_EVENT" in the smtp transports, put together
+#    by update-exim4.conf and checked by "exim4 -C ... -bV";
+#  - Exim, the monolithic template: exim4.conf.localmacros and the pieces
+#    of exim4.conf.template.rebound pasted where the file says, the same;
+#  - Dovecot: a copy of /etc/dovecot with conf.d/90-rebound.conf, read by
+#    "doveconf -c ... -n", which must show the plugin and its settings;
+#  - every rebound_* setting of the Dovecot example is documented in
+#    doc/dovecot.md and rebound-mta(7).
+# Each half is skipped without its server's packages; 77 when both are.
+
+top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+ex=$top/doc/examples
+T=$(mktemp -d /tmp/rebound-examples.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+# exim4 -C reads the files as Debian-exim.
+chmod 755 "$T"
+failed=0 ran=0
+fail() { echo "FAIL: $*"; failed=1; }
+ok() { echo "ok: $*"; }
+
+# exim_check NAME CONFDIR: update-exim4.conf and exim4 -bV on it.
+exim_check() {
+	local name=$1 dir=$2 out
+	if ! out=$(update-exim4.conf -d "$dir" -o "$dir/out.conf" 2>&1); then
+		fail "$name: update-exim4.conf failed: $out"
+		return
+	fi
+	if ! out=$(timeout 30 exim4 -C "$dir/out.conf" -bV 2>&1); then
+		fail "$name: exim4 -bV rejects the configuration:"
+		printf '%s\n' "$out" | tail -n 5
+		return
+	fi
+	ok "$name: exim4 -bV accepts it"
+	# The pieces are in the generated file, in force.
+	out=$(exim4 -C "$dir/out.conf" -bP local_scan_path 2>&1)
+	case $out in
+	*"$T/rebound.so"*) ok "$name: local_scan_path = the module" ;;
+	*) fail "$name: local_scan_path is '$out'" ;;
+	esac
+	out=$(exim4 -C "$dir/out.conf" -bP router rebound_suppressed 2>&1)
+	printf '%s\n' "$out" | grep -q 'driver = redirect' &&
+		ok "$name: router rebound_suppressed defined" ||
+		fail "$name: no router rebound_suppressed: $out"
+	out=$(exim4 -C "$dir/out.conf" -bP transport remote_smtp 2>&1)
+	printf '%s\n' "$out" | grep -q 'event_action = .*rebound_event' &&
+		ok "$name: remote_smtp has the event_action" ||
+		fail "$name: remote_smtp has no rebound event_action"
+	grep -q 'acl_m_rebound_db' "$dir/out.conf" "$T"/rebound-acl-data ||
+		fail "$name: acl_m_rebound_db is set nowhere"
+}
+
+# exim_base DIR SPLIT: a copy of Debian's Exim configuration files.
+exim_base() {
+	mkdir -p "$1"
+	cp -r /etc/exim4/conf.d /etc/exim4/update-exim4.conf.conf \
+		/etc/exim4/exim4.conf.template "$1/"
+	sed -i "/^dc_use_split_config=/d" "$1/update-exim4.conf.conf"
+	echo "dc_use_split_config='$2'" >> "$1/update-exim4.conf.conf"
+	chmod -R a+rX "$1"
+}
+
+# Our files with their paths turned into the temporary ones.
+localize() {
+	sed -e "s|/usr/lib/exim4/local_scan/rebound.so|$T/rebound.so|" \
+		-e "s|/etc/exim4/rebound-acl-|$T/rebound-acl-|" \
+		-e "s|^#CHECK_RCPT_LOCAL_ACL_FILE|CHECK_RCPT_LOCAL_ACL_FILE|" "$1"
+}
+
+# add_event FILE: "event_action = REBOUND_EVENT" after "driver = smtp" in
+# the smtp transports remote_smtp and remote_smtp_smarthost.
+add_event() {
+	local line
+	line=$(grep '^ *event_action = REBOUND_EVENT$' "$ex/exim/exim4.conf.template.rebound")
+	[ -n "$line" ] || { fail "no event_action line in exim4.conf.template.rebound"; return; }
+	awk -v add="$line" '
+		/^remote_smtp(_smarthost)?:/ { t = 1 }
+		{ print }
+		t && /^ *driver = smtp/ { print add; t = 0 }' "$1" > "$1.new" &&
+		mv "$1.new" "$1"
+}
+
+if command -v exim4 >/dev/null && command -v update-exim4.conf >/dev/null &&
+	[ -d /etc/exim4/conf.d ] && [ -f /etc/exim4/exim4.conf.template ]; then
+	ran=1
+	# Not loaded by -bV; any file will do.
+	cp "${REBOUND_EXIM_MODULE:-/dev/null}" "$T/rebound.so" 2>/dev/null ||
+		: > "$T/rebound.so"
+	localize "$ex/exim/rebound-acl-data" > "$T/rebound-acl-data"
+	localize "$ex/exim/rebound-acl-rcpt" > "$T/rebound-acl-rcpt"
+	chmod 644 "$T"/rebound-acl-* "$T/rebound.so"
+
+	# Split: the drop-ins as they are.
+	exim_base "$T/split" true
+	localize "$ex/exim/conf.d/main/00_rebound" > "$T/split/conf.d/main/00_rebound"
+	cp "$ex/exim/conf.d/router/175_rebound" "$T/split/conf.d/router/"
+	for f in "$T"/split/conf.d/transport/30_exim4-config_remote_smtp*; do
+		add_event "$f"
+	done
+	exim_check "split configuration" "$T/split"
+
+	# Monolithic: localmacros + the router after "begin routers".
+	exim_base "$T/mono" false
+	# update-exim4.conf reads DIR/exim4.conf.localmacros only when
+	# /etc/exim4/exim4.conf.localmacros exists; put it on top of the
+	# template instead, which is what it would do.
+	localize "$ex/exim/conf.d/main/00_rebound" > "$T/router"
+	cat "$T/router" "$T/mono/exim4.conf.template" > "$T/mono/t" &&
+		mv "$T/mono/t" "$T/mono/exim4.conf.template"
+	sed -n '/^rebound_suppressed:/,/^  allow_fail/p' \
+		"$ex/exim/exim4.conf.template.rebound" > "$T/router"
+	sed -i "/^begin routers/r $T/router" "$T/mono/exim4.conf.template"
+	add_event "$T/mono/exim4.conf.template"
+	exim_check "monolithic template" "$T/mono"
+else
+	echo "Exim half skipped: exim4, update-exim4.conf or /etc/exim4 missing"
+fi
+
+if command -v doveconf >/dev/null && [ -f /etc/dovecot/dovecot.conf ]; then
+	ran=1
+	cp -r /etc/dovecot "$T/dovecot"
+	cp "$ex/dovecot/conf.d/90-rebound.conf" "$T/dovecot/conf.d/"
+	if out=$(doveconf -c "$T/dovecot/dovecot.conf" -n 2>&1); then
+		ok "doveconf -n accepts dovecot.conf with 90-rebound.conf"
+		printf '%s\n' "$out" | grep -q '^mail_plugins = .*notify rebound' ||
+			fail "doveconf: mail_plugins without 'notify rebound'"
+		for k in rebound_mailboxes rebound_db; do
+			printf '%s\n' "$out" | grep -q "^  $k = " ||
+				fail "doveconf: plugin setting $k missing"
+		done
+	else
+		fail "doveconf rejects 90-rebound.conf: $out"
+	fi
+else
+	echo "Dovecot half skipped: doveconf or /etc/dovecot missing"
+fi
+
+# The settings the Dovecot example names are documented.
+for k in $(grep -o 'rebound_[a-z_]*' "$ex/dovecot/conf.d/90-rebound.conf" | sort -u); do
+	grep -q "$k" "$top/doc/dovecot.md" || fail "$k is not in doc/dovecot.md"
+	grep -q "$k" "$top/doc/rebound-mta.7" || fail "$k is not in rebound-mta(7)"
+done
+
+[ $ran = 1 ] || { echo "SKIP: neither Exim nor Dovecot is installed"; exit 77; }
+exit $failed
