@@ -261,6 +261,23 @@ static bool recipient_heading(const char *s, size_t n)
 	return false;
 }
 
+/* A line that ends by announcing the sender on the next one ("A message
+ * sent by" / "<addr>"). */
+static bool sender_heading(const char *s, size_t n)
+{
+	static const char *const tails[] = {
+		"sent by", "sent by:", "sent from", "sent from:", "sender:",
+		"from:",
+	};
+	for (size_t i = 0; i < sizeof(tails) / sizeof(*tails); i++) {
+		size_t tl = strlen(tails[i]);
+		if (n >= tl && rebound_ascii_istarts(s + n - tl, tl, tails[i]) &&
+		    (n == tl || s[n - tl - 1] == ' '))
+			return true;
+	}
+	return false;
+}
+
 /* sendmail's per-host line: "550 example.org (smtp)... text". */
 static bool host_status_line(const char *s, size_t n)
 {
@@ -337,6 +354,7 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	size_t nbanned = 0;
 	size_t first_at = stop;
 	bool after_heading = false;	/* the last line was a heading */
+	bool after_sender = false;	/* ... said "sent by:" */
 
 	const char *p = text, *end = text + stop;
 	while (p < end) {
@@ -356,7 +374,8 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 					break;
 				size_t abs_at = off + at;
 				off = abs_at + span;
-				if (sender_context(p, abs_at)) {
+				if (sender_context(p, abs_at) ||
+				    (after_sender && line_cand == NULL)) {
 					/* A contact address stays one
 					   wherever else it is named. */
 					if (nbanned < MAX_BANNED)
@@ -404,8 +423,10 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 		size_t tn = n;
 		const char *t = p;
 		rebound_trim(&t, &tn);
-		if (tn > 0)
+		if (tn > 0) {
 			after_heading = recipient_heading(t, tn);
+			after_sender = sender_heading(t, tn);
+		}
 		p = nl != NULL ? nl + 1 : end;
 	}
 	if (current != NULL)

@@ -844,6 +844,25 @@ START_TEST(postmaster_under_heading)
 }
 END_TEST
 
+/* "A message sent by" on one line and the sender's address on the next:
+ * the sender is not a recipient. */
+START_TEST(sender_on_next_line)
+{
+	const char *m =
+		"From: Mail Delivery System <Mailer-Daemon@mx.example.com>\n"
+		"To: ivy@example.com\nSubject: Mail delivery failed\n\n"
+		"A message sent by\n\n  <ivy@lists.example.com>\n\n"
+		"could not be delivered to one or more of its recipients. The following\n"
+		"address(es) failed:\n\n  jack@example.org\n"
+		"    retry timeout exceeded\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	ck_assert_reason(rcpt(res, "jack@example.org"), "expired");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -878,6 +897,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, no_reply_sender);
 	tcase_add_test(tc, notices_without_codes);
 	tcase_add_test(tc, postmaster_under_heading);
+	tcase_add_test(tc, sender_on_next_line);
 	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
