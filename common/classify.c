@@ -625,6 +625,25 @@ static int from_report(rebound_message *msg, const anatomy *a,
 	return 0;
 }
 
+/* sendmail's "NNN <addr>... MMM text" on the block's first line: MMM. */
+static void inner_reply(const char *s, size_t n, char reply[4])
+{
+	const char *eol = memchr(s, '\n', n);
+	size_t ln = eol != NULL ? (size_t)(eol - s) : n;
+	if (ln < 12 || !rebound_is_digit(s[0]) || s[3] != ' ' || s[4] != '<')
+		return;
+	const char *dots = rebound_memcasemem(s, ln, ">... ", 5);
+	if (dots == NULL)
+		return;
+	const char *c = dots + 5;
+	size_t left = ln - (size_t)(c - s);
+	if (left >= 4 && (c[0] == '4' || c[0] == '5') &&
+	    rebound_is_digit(c[1]) && rebound_is_digit(c[2]) && c[3] == ' ') {
+		memcpy(reply, c, 3);
+		reply[3] = '\0';
+	}
+}
+
 static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		     bool delayed, rcpt_list *l)
 {
@@ -637,6 +656,14 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		r->address = t->address;
 		r->action = delayed ? REBOUND_ACTION_DELAYED :
 				      REBOUND_ACTION_FAILED;
+		/* The remote server's code first: its transcript reply, or
+		   sendmail's "554 <a@b>... 550 Host unknown", where 554 is
+		   the local mailer's and 550 the remote's. */
+		if (t->remote_reply != NULL)
+			codes_from_text(r, t->remote_reply,
+					strlen(t->remote_reply));
+		else
+			inner_reply(t->block, t->block_len, r->reply_code);
 		codes_from_text(r, t->block, t->block_len);
 		r->diagnostic = one_line(arena, t->block, t->block_len);
 		/* The remote server's own words decide, when a transcript

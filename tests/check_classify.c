@@ -607,6 +607,10 @@ START_TEST(sendmail_transcript)
 	r = rcpt(res, "quinn@example.info");
 	ck_assert_reason(r, "hostunknown");
 	ck_assert(r->hard);
+	/* "554 <quinn@...>... 550 Host unknown": 550 is the remote's. */
+	ck_assert_str_eq(r->reply_code, "550");
+	/* oscar's code is the one in the remote's "<<<" reply. */
+	ck_assert_str_eq(rcpt(res, "oscar@example.org")->reply_code, "550");
 }
 END_TEST
 
