@@ -23,8 +23,13 @@ bool rebound_ascii_nieq(const char *a, const char *b, size_t n)
 
 bool rebound_ascii_istarts(const char *s, size_t len, const char *prefix)
 {
-	size_t plen = strlen(prefix);
-	return plen <= len && rebound_ascii_nieq(s, prefix, plen);
+	/* One pass, no strlen: most calls fail on the first byte. */
+	size_t i = 0;
+	for (; prefix[i] != '\0'; i++)
+		if (i == len || rebound_ascii_tolower(s[i]) !=
+					rebound_ascii_tolower(prefix[i]))
+			return false;
+	return true;
 }
 
 const char *rebound_memcasemem(const char *hay, size_t hlen,

@@ -253,6 +253,9 @@ static const char *const recipient_headings[] = {
 
 static bool recipient_heading(const char *s, size_t n)
 {
+	/* Every heading has this word: one scan for most lines. */
+	if (rebound_memcasemem(s, n, "following", 9) == NULL)
+		return false;
 	for (size_t i = 0;
 	     i < sizeof(recipient_headings) / sizeof(*recipient_headings); i++)
 		if (rebound_memcasemem(s, n, recipient_headings[i],
