@@ -163,10 +163,17 @@ void progress_tick(unsigned long messages, const char *label)
 	progress_last = now;
 	fflush(stdout);
 	double rate = (double)messages / (now - progress_t0);
-	fprintf(stderr, "\r\033[K%s: %lu messages (%.0f/s) ", progress_cmd,
-		messages, rate);
-	/* What is being read now, cut to keep the line on one row. */
-	term_cell(stderr, label, 36, true, TERM_PLAIN);
+	char head[96];
+	int hl = snprintf(head, sizeof(head), "%s: %lu messages (%.0f/s) ",
+			  progress_cmd, messages, rate);
+	if (hl < 0 || (size_t)hl >= sizeof(head))
+		hl = (int)strlen(head);
+	fprintf(stderr, "\r\033[K%s", head);
+	/* What is being read now, cut so that the line stays on one row of
+	   80 columns whatever the counts grow to ("\r" cannot clear a
+	   wrapped line). */
+	term_cell(stderr, label, hl < 69 ? 79 - hl : 10, true,
+		  TERM_PLAIN);
 	fflush(stderr);
 	progress_shown = true;
 }
