@@ -2,7 +2,7 @@
 # test-config-examples.sh - the drop-in examples under doc/examples/ are
 # valid where rebound-mta(7) and doc/install.md say to put them:
 #  - Exim, Debian's split configuration: a copy of /etc/exim4 with
-#    conf.d/main/00_rebound, conf.d/router/175_rebound, the two ACL
+#    conf.d/main/000_localmacros, conf.d/router/140_rebound_suppressed, the two ACL
 #    include files (CHECK_RCPT_LOCAL_ACL_FILE switched on too) and
 #    "event_action = REBOUND_EVENT" in the smtp transports, put together
 #    by update-exim4.conf and checked by "exim4 -C ... -bV";
@@ -51,7 +51,7 @@ exim_check() {
 	printf '%s\n' "$out" | grep -q 'event_action = .*rebound_event' &&
 		ok "$name: remote_smtp has the event_action" ||
 		fail "$name: remote_smtp has no rebound event_action"
-	grep -q 'acl_m_rebound_db' "$dir/out.conf" "$T"/rebound-acl-data ||
+	grep -q 'acl_m_rebound_db' "$dir/out.conf" "$T"/rebound-data.acl ||
 		fail "$name: acl_m_rebound_db is set nowhere"
 }
 
@@ -68,7 +68,7 @@ exim_base() {
 # Our files with their paths turned into the temporary ones.
 localize() {
 	sed -e "s|/usr/lib/exim4/local_scan/rebound.so|$T/rebound.so|" \
-		-e "s|/etc/exim4/rebound-acl-|$T/rebound-acl-|" \
+		-e "s|/etc/exim4/rebound-|$T/rebound-|" \
 		-e "s|^#CHECK_RCPT_LOCAL_ACL_FILE|CHECK_RCPT_LOCAL_ACL_FILE|" "$1"
 }
 
@@ -91,14 +91,15 @@ if command -v exim4 >/dev/null && command -v update-exim4.conf >/dev/null &&
 	# Not loaded by -bV; any file will do.
 	cp "${REBOUND_EXIM_MODULE:-/dev/null}" "$T/rebound.so" 2>/dev/null ||
 		: > "$T/rebound.so"
-	localize "$ex/exim/rebound-acl-data" > "$T/rebound-acl-data"
-	localize "$ex/exim/rebound-acl-rcpt" > "$T/rebound-acl-rcpt"
-	chmod 644 "$T"/rebound-acl-* "$T/rebound.so"
+	localize "$ex/exim/rebound-data.acl" > "$T/rebound-data.acl"
+	localize "$ex/exim/rebound-rcpt.acl" > "$T/rebound-rcpt.acl"
+	localize "$ex/exim/rebound-notsmtp.acl" > "$T/rebound-notsmtp.acl"
+	chmod 644 "$T"/rebound-*.acl "$T/rebound.so"
 
 	# Split: the drop-ins as they are.
 	exim_base "$T/split" true
-	localize "$ex/exim/conf.d/main/00_rebound" > "$T/split/conf.d/main/00_rebound"
-	cp "$ex/exim/conf.d/router/175_rebound" "$T/split/conf.d/router/"
+	localize "$ex/exim/conf.d/main/000_localmacros" > "$T/split/conf.d/main/000_localmacros"
+	cp "$ex/exim/conf.d/router/140_rebound_suppressed" "$T/split/conf.d/router/"
 	for f in "$T"/split/conf.d/transport/30_exim4-config_remote_smtp*; do
 		add_event "$f"
 	done
@@ -109,7 +110,7 @@ if command -v exim4 >/dev/null && command -v update-exim4.conf >/dev/null &&
 	# update-exim4.conf reads DIR/exim4.conf.localmacros only when
 	# /etc/exim4/exim4.conf.localmacros exists; put it on top of the
 	# template instead, which is what it would do.
-	localize "$ex/exim/conf.d/main/00_rebound" > "$T/router"
+	localize "$ex/exim/conf.d/main/000_localmacros" > "$T/router"
 	cat "$T/router" "$T/mono/exim4.conf.template" > "$T/mono/t" &&
 		mv "$T/mono/t" "$T/mono/exim4.conf.template"
 	sed -n '/^rebound_suppressed:/,/^  allow_fail/p' \
@@ -139,6 +140,16 @@ if command -v doveconf >/dev/null && [ -f /etc/dovecot/dovecot.conf ]; then
 else
 	echo "Dovecot half skipped: doveconf or /etc/dovecot missing"
 fi
+
+# The Exim examples say what doc/exim.md says: each of their
+# configuration lines is a line of it.
+for f in $(cd "$ex/exim" && find . -type f | sort); do
+	while IFS= read -r line; do
+		case $line in ''|'#'*|.if*|.endif) continue ;; esac
+		grep -qF -- "${line#"${line%%[! ]*}"}" "$top/doc/exim.md" ||
+			fail "exim/${f#./}: line not in doc/exim.md: $line"
+	done < "$ex/exim/$f"
+done
 
 # The settings the Dovecot example names are documented.
 for k in $(grep -o 'rebound_[a-z_]*' "$ex/dovecot/conf.d/90-rebound.conf" | sort -u); do
