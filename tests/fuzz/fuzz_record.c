@@ -6,7 +6,8 @@
  * the ledger then does with it: encoded again, the record decodes again
  * to the same encoding (nothing lost, nothing invented), and the policy
  * (refresh, may-send, one bounce of each kind, unbounce; the campaign
- * rules) runs on it without undefined behaviour, whatever the numbers.
+ * rules) runs on it without undefined behaviour, whatever its numbers,
+ * at any plausible time now.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,12 @@ static void terminated(const char *s, size_t size)
 		__builtin_trap();
 }
 
+/* A time the clock can show: 1970 to 2100. */
+static int plausible(int64_t t)
+{
+	return t > 0 && t < 4102444800LL;
+}
+
 static void policy_on_entry(rebound_entry *e, const rebound_policy *p)
 {
 	static const rebound_observation obs[] = {
@@ -73,10 +80,16 @@ static void policy_on_entry(rebound_entry *e, const rebound_policy *p)
 		{ .cls = REBOUND_CLASS_FEEDBACK,
 		  .action = REBOUND_ACTION_FEEDBACK },
 	};
-	/* Times around the record's own and at the ends of the range. */
-	const int64_t times[] = { NOW, e->until, e->last_seen,
-				  e->pending_expires, INT64_MAX, 0 };
-	for (size_t t = 0; t < sizeof(times) / sizeof(*times); t++) {
+	/* The clock is sane (it is time()); the record's own times are
+	 * whatever the damaged file says.  Now may be one of those times
+	 * too, when it is a plausible clock reading. */
+	int64_t times[6] = { NOW, NOW + 400 * 86400LL, 946684800 };
+	size_t ntimes = 3;
+	const int64_t own[] = { e->until, e->pending_expires, e->last_seen };
+	for (size_t i = 0; i < 3; i++)
+		if (plausible(own[i]))
+			times[ntimes++] = own[i];
+	for (size_t t = 0; t < ntimes; t++) {
 		rebound_entry work = *e;
 		rebound_entry_refresh(&work, times[t]);
 		rebound_entry_may_send(&work, times[t]);
@@ -89,8 +102,11 @@ static void policy_on_entry(rebound_entry *e, const rebound_policy *p)
 
 static void policy_on_campaign(rebound_campaign *c, const rebound_policy *p)
 {
-	const int64_t times[] = { NOW, c->until, INT64_MAX, 0 };
-	for (size_t t = 0; t < sizeof(times) / sizeof(*times); t++) {
+	int64_t times[4] = { NOW, NOW + 400 * 86400LL, 946684800 };
+	size_t ntimes = 3;
+	if (plausible(c->until))
+		times[ntimes++] = c->until;
+	for (size_t t = 0; t < ntimes; t++) {
 		rebound_campaign work = *c;
 		rebound_campaign_refresh(&work, times[t]);
 		rebound_campaign_bounce(&work, p, true, times[t]);

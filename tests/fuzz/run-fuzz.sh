@@ -17,6 +17,10 @@ seconds=${FUZZ_SECONDS:-60}
 fixtures=$top_srcdir/tests/fixtures
 work=$top_builddir/tests/fuzz
 status=0
+# Undefined behaviour is a finding too (configure also builds with
+# -fno-sanitize-recover=undefined); leaks are, at the end of each input.
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS
 
 # seed_messages DIR: every message the project wrote, one file each.
 seed_messages() {
