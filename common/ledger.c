@@ -58,7 +58,10 @@ static void ledger_log(struct tdb_context *tdb, enum tdb_debug_level level,
 		       const char *fmt, ...)
 {
 	(void)tdb;
-	if (level > TDB_DEBUG_ERROR)
+	/* The first complaint since it was cleared names the cause; what
+	   follows is tdb unwinding (e.g. a full disk: "expand_file ... No
+	   space left on device", then "failed to setup recovery data"). */
+	if (level > TDB_DEBUG_ERROR || tdb_last_log[0] != '\0')
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -81,11 +84,16 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* tdb's error codes are coarse (a full disk is "IO Error"); its log line
+ * of this operation, when it wrote one, names the cause. */
 static int db_fail(rebound_ledger *l, const char *what, char *err,
 		   size_t errlen)
 {
-	return fail(err, errlen, "%s: cannot %s: %s", l->path, what,
-		    l->tdb != NULL ? tdb_errorstr(l->tdb) : "ledger closed");
+	bool logged = l->tdb != NULL && tdb_last_log[0] != '\0';
+	return fail(err, errlen, "%s: cannot %s: %s%s%s%s", l->path, what,
+		    l->tdb != NULL ? tdb_errorstr(l->tdb) : "ledger closed",
+		    logged ? " (" : "", logged ? tdb_last_log : "",
+		    logged ? ")" : "");
 }
 
 /* --- opening ---------------------------------------------------------- */
@@ -237,6 +245,7 @@ static int usable(rebound_ledger *l, char *err, size_t errlen)
 	}
 	if (l->tdb == NULL)
 		return fail(err, errlen, "%s: ledger handle lost", l->path);
+	tdb_last_log[0] = '\0';	/* what db_fail reports is this use's */
 	return 0;
 }
 
@@ -411,8 +420,16 @@ static void cancel(rebound_ledger *l)
 
 static int commit(rebound_ledger *l, char *err, size_t errlen)
 {
-	if (tdb_transaction_commit(l->tdb) != 0)
-		return db_fail(l, "commit", err, errlen);
+	errno = 0;
+	if (tdb_transaction_commit(l->tdb) != 0) {
+		/* The system's reason (ENOSPC, EIO, EDQUOT...), which tdb's
+		   "IO Error" hides from the operator. */
+		int e = errno;
+		char what[80];
+		snprintf(what, sizeof what, "commit%s%s", e ? ", " : "",
+			 e ? strerror(e) : "");
+		return db_fail(l, what, err, errlen);
+	}
 	return 0;
 }
 

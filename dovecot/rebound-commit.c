@@ -82,6 +82,11 @@ void rebound_commit_kept(struct rebound_txn *txn)
 	}
 	if (txn->kept == NULL || txn->cfg.db_path[0] == '\0')
 		return;
+	/* The mail is stored, but the client has no answer yet: a writer
+	   that holds its transaction must not hold the delivery until the
+	   MTA gives up and sends the message again. */
+	rebound_ledger_set_lock_wait(txn->cfg.time_budget_ms ?
+				     txn->cfg.time_budget_ms : 2000u);
 	ledger = rebound_ledger_open(txn->cfg.db_path, 0, err, sizeof(err));
 	if (ledger == NULL) {
 		i_error(REBOUND_LOG "%u bounce(s) in %s not recorded: %s",

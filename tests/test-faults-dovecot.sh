@@ -1,0 +1,249 @@
+#!/bin/bash
+# test-faults-dovecot.sh - the ledger fails the way a disk can, under a
+# real Dovecot with the plugin (tests/dovecot-harness.sh), and the mail
+# is still stored.  For each fault: a ledger with records made before it,
+# then DSNs into the monitored mailbox (LMTP and dovecot-lda) and ordinary
+# mail; every message is stored (count in = count out), Dovecot's log has
+# the plugin's "not recorded" line naming the ledger and no Fatal/Panic,
+# and once the fault is gone the records made before it are all there
+# and "rebound db check" is clean (the damaged file: on its backup).
+# The CLI side of each fault is tests/test-faults-exim.sh's.
+#
+#  enospc   writes, growth and syncs fail with ENOSPC (faultshim)
+#  eio      the same with EIO
+#  eacces   the file's owner and mode changed
+#  locked   another process holds a transaction past the time budget
+#  killed   a writer SIGKILLed inside its transaction
+#  damaged  a record in the middle of the file overwritten
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/dovecot-harness.sh"
+dh_require
+S=
+rb_failed=0
+fail() { echo "FAIL: $*"; rb_failed=1; }
+ok() { echo "ok: $*"; }
+rb_top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$rb_top/tests/faults-lib.sh"
+fl_require
+dh_setup
+fl_init
+tdbtool_pid=
+cleanup() {
+	[ -n "$tdbtool_pid" ] && kill -9 "$tdbtool_pid" 2>/dev/null
+	dh_stop
+	[ "${REBOUND_KEEP_TMP:-0}" = 1 ] && echo "state kept in $S" || rm -rf "$S"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+# The shim in every Dovecot process (Dovecot passes on only what
+# import_environment names).
+cat >> "$S/dovecot.conf" <<EOF
+import_environment = TZ LD_PRELOAD=$FL_SHIM REBOUND_FAULTSHIM=$FL_CTL
+EOF
+dh_start || exit 1
+LOG=$D/log/dovecot.log
+MDIR=$D/home/testuser/Maildir/.Bounces
+
+# new_ledger NAME: a fresh ledger at $DB (the plugin's rebound_db), seeded.
+new_ledger() {
+	rm -f "$DB"
+	"$fl_rb" --db "$DB" db create >/dev/null || fail "$1: db create"
+	fl_seed "$1" 3
+	: > "$LOG.mark"
+	LOGSTART=$(wc -l < "$LOG")
+}
+
+newlog() { tail -n +"$((LOGSTART + 1))" "$LOG"; }
+
+lda() {
+	env LD_PRELOAD="$FL_SHIM" REBOUND_FAULTSHIM="$FL_CTL" \
+		timeout 60 "$DH_LDA" -c "$S/dovecot.conf" -d testuser -m Bounces -f '' < "$1"
+}
+
+lmtp() {
+	timeout 60 swaks --server 127.0.0.1 --port "$LMTP_PORT" --protocol LMTP \
+		--from '<>' --to testuser+Bounces@rebound.test --data "@$1" >"$S/swaks.$2" 2>&1
+}
+
+# batch NAME: 2 DSNs by LMTP, 1 by LDA, 1 ordinary by each (in parallel
+# with BG=1); counts what the senders were told was stored.
+PIDS=
+batch() {
+	local name=$1 f
+	SENT=0
+	: > "$S/accepted.$name"
+	for i in 1 2; do
+		f=$(fl_dsn "$name-dsn$i" "dsn$i-$name@example.net")
+		( lmtp "$f" "$name-dsn$i" && echo >> "$S/accepted.$name" ) &
+		PIDS="$PIDS $!"; SENT=$((SENT + 1))
+		[ "${BG:-0}" = 1 ] || wait_sends
+	done
+	f=$(fl_dsn "$name-dsn3" "dsn3-$name@example.net")
+	( lda "$f" && echo >> "$S/accepted.$name" ) &
+	PIDS="$PIDS $!"; SENT=$((SENT + 1))
+	[ "${BG:-0}" = 1 ] || wait_sends
+	f=$(fl_plain "$name-plain1")
+	( lmtp "$f" "$name-plain1" && echo >> "$S/accepted.$name" ) &
+	PIDS="$PIDS $!"; SENT=$((SENT + 1))
+	f=$(fl_plain "$name-plain2")
+	( lda "$f" && echo >> "$S/accepted.$name" ) &
+	PIDS="$PIDS $!"; SENT=$((SENT + 1))
+	[ "${BG:-0}" = 1 ] || wait_sends
+}
+
+wait_sends() {
+	local p
+	for p in $PIDS; do wait "$p"; done
+	PIDS=
+}
+
+stored() {
+	grep -rlE "^X-Test-Id: $1-(dsn|plain)[0-9]\$" "$MDIR/new" "$MDIR/cur" 2>/dev/null | wc -l
+}
+
+stored_all() {
+	local name=$1 acc out
+	wait_sends
+	acc=$(wc -l < "$S/accepted.$name")
+	out=$(stored "$name")
+	if [ "$acc" = "$SENT" ] && [ "$out" = "$SENT" ]; then
+		ok "$name: $SENT sent, $acc accepted, $out stored"
+	else
+		fail "$name: $SENT sent, $acc accepted, $out stored"
+		newlog | tail -n 10
+	fi
+	if newlog | grep -q 'Fatal:\|Panic:'; then
+		fail "$name: Fatal or Panic in Dovecot's log"
+		newlog | grep 'Fatal:\|Panic:' | head -n 3
+	fi
+}
+
+logged() {
+	local n
+	n=$(newlog | grep -c "rebound: .*not recorded: $DB")
+	if [ "$n" -ge 1 ]; then
+		ok "$1: $n x logged: $(newlog | grep -o "rebound: .*not recorded: $DB.*" | head -n 1 | cut -c1-150)"
+	else
+		fail "$1: no 'not recorded' line naming $DB in Dovecot's log"
+		newlog | grep 'rebound' | head -n 3
+	fi
+}
+
+recorded_after() {
+	local f st
+	f=$(fl_dsn "$1-after" "after-$1@example.net")
+	lmtp "$f" "$1-after" || fail "$1: DSN after the fault not delivered"
+	st=$("$fl_rb" --db "$DB" show --json "after-$1@example.net" 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null)
+	[ "$st" = suppressed ] && ok "$1: a bounce after the fault is recorded" ||
+		fail "$1: a bounce after the fault: state '$st'"
+}
+
+shim_fault() {
+	local name=$1 h0
+	new_ledger "$name"
+	h0=$(fl_hits)
+	fl_fault_on "$2" "$3"
+	batch "$name"
+	stored_all "$name"
+	logged "$name"
+	fl_fault_off
+	[ "$(fl_hits)" -gt "$h0" ] || fail "$name: the shim failed no call"
+	fl_seeds_kept "$name"
+	fl_db_check "$name"
+	recorded_after "$name"
+}
+
+shim_fault enospc ENOSPC fallocate,pwrite,write,ftruncate,fsync,fdatasync
+shim_fault eio EIO fallocate,pwrite,write,ftruncate,fsync,fdatasync
+
+# --- eacces ---------------------------------------------------------------
+new_ledger eacces
+chown root:root "$DB"
+chmod 600 "$DB"
+batch eacces
+stored_all eacces
+logged eacces
+chown root:5000 "$DB"
+chmod 660 "$DB"
+fl_seeds_kept eacces
+fl_db_check eacces
+recorded_after eacces
+
+# --- locked / killed -----------------------------------------------------
+tdbtool_hold() {
+	rm -f "$S/tdbtool.in"
+	mkfifo "$S/tdbtool.in"
+	tdbtool < "$S/tdbtool.in" > "$S/tdbtool.out" 2>&1 &
+	tdbtool_pid=$!
+	exec 7> "$S/tdbtool.in"
+	printf 'open %s\ntransaction_start\nstore never-committed x\n' "$DB" >&7
+	sleep 0.5
+}
+
+# locked: the lock is held until every delivery has finished; each waits
+# at most the time budget (2 s by default), then its bounce is logged as
+# not recorded.  (Before, the plugin waited for as long as the lock was
+# held: the mail was stored but the client got no answer, and an MTA that
+# gives up delivers it again.)
+new_ledger locked
+tdbtool_hold
+t0=$(date +%s%N)
+BG=1 batch locked
+stored_all locked
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -lt 15000 ] && ok "locked: the batch finished in $ms ms while the lock was held" ||
+	fail "locked: the batch took $ms ms"
+logged locked
+newlog | grep -q "locked by another process" || fail "locked: the log does not say 'locked'"
+printf 'transaction_commit\nquit\n' >&7
+exec 7>&-
+wait "$tdbtool_pid"
+tdbtool_pid=
+fl_seeds_kept locked
+fl_db_check locked
+recorded_after locked
+
+new_ledger killed
+tdbtool_hold
+BG=1 batch killed
+sleep 0.5
+kill -9 "$tdbtool_pid"
+exec 7>&-
+wait "$tdbtool_pid" 2>/dev/null
+tdbtool_pid=
+stored_all killed
+n=0
+for i in 1 2 3; do
+	"$fl_rb" --db "$DB" show --json "dsn$i-killed@example.net" >/dev/null 2>&1 && n=$((n + 1))
+done
+[ $n = 3 ] && ok "killed: all 3 bounces recorded after the writer died" ||
+	fail "killed: $n of 3 bounces recorded after the writer died"
+tdbtool "$DB" keys 2>/dev/null | grep -q never-committed &&
+	fail "killed: the killed writer's uncommitted key is in the file"
+fl_seeds_kept killed
+fl_db_check killed
+
+# --- damaged ---------------------------------------------------------------
+new_ledger damaged
+"$fl_rb" --db "$DB" db backup "$S/damaged.backup" >/dev/null || fail "damaged: backup"
+python3 - "$DB" seed2-damaged@example.net <<'EOF'
+import sys
+path, needle = sys.argv[1], sys.argv[2].encode()
+with open(path, "r+b") as f:
+    data = f.read()
+    at = data.find(b"r:" + needle)
+    if at < 0:
+        sys.exit("no record to damage")
+    f.seek(max(at - 64, 0))
+    f.write(bytes((i * 37 + 11) & 0xff for i in range(512)))
+EOF
+batch damaged
+stored_all damaged
+cp "$S/damaged.backup" "$DB"
+chown root:5000 "$DB"
+chmod 660 "$DB"
+fl_seeds_kept damaged-restored
+fl_db_check damaged-restored
+
+exit $rb_failed
