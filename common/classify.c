@@ -835,12 +835,24 @@ static void mark_suspects(rebound_message *msg, rebound_result *res,
 		gw = gateway_in(msg->arena,
 				rebound_header_get(msg->root->headers, "From"));
 	res->gateway = gw;
-	if (gw == NULL)
-		return;
 	for (size_t i = 0; i < res->nrcpt; i++) {
 		rebound_recipient *r = &res->rcpt[i];
-		if (r->hard && r->reason == REBOUND_REASON_USERUNKNOWN)
+		if (!r->hard || r->reason != REBOUND_REASON_USERUNKNOWN)
+			continue;
+		if (gw != NULL) {
 			r->suspect = true;
+			continue;
+		}
+		/* "550 5.1.1 Recipient address rejected: access denied by
+		   policy" is worded as a block, whatever its code says. */
+		if (r->diagnostic != NULL) {
+			size_t nl;
+			char *n = rebound_matcher_normalise(
+				msg->arena, r->diagnostic,
+				strlen(r->diagnostic), &nl);
+			if (n != NULL && rebound_detect_policy_words(n, nl) != NULL)
+				r->suspect = true;
+		}
 	}
 }
 

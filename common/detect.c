@@ -104,6 +104,14 @@ static const char *const gateways[] = {
 	"trustwave", "mailfoundry",
 };
 
+/* Words of a policy block: a "user unknown" that says one of these may
+ * be a refusal by policy, not a missing mailbox. */
+static const char *const policy_words[] = {
+	"by policy", "policy", "access denied", "not authorized",
+	"not authorised", "not allowed", "blocked", "security gateway",
+	"prohibited", "refused by the recipient's",
+};
+
 typedef struct table {
 	const char *const *phrases;
 	size_t count;
@@ -119,6 +127,7 @@ static table t_delay = TABLE(delay_bodies);
 static table t_auto = TABLE(autoreply_subjects);
 static table t_system = TABLE(system_senders);
 static table t_gateway = TABLE(gateways);
+static table t_policy = TABLE(policy_words);
 
 static const char *lookup(table *t, const char *norm, size_t len)
 {
@@ -165,10 +174,15 @@ const char *rebound_detect_gateway(const char *norm, size_t len)
 void rebound_detect_release(void)
 {
 	table *all[] = { &t_subject, &t_body, &t_delay, &t_auto, &t_system,
-			 &t_gateway };
+			 &t_gateway, &t_policy };
 	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
 		rebound_matcher_free(all[i]->m);
 		all[i]->m = NULL;
 		all[i]->failed = false;
 	}
+}
+
+const char *rebound_detect_policy_words(const char *norm, size_t len)
+{
+	return lookup(&t_policy, norm, len);
 }

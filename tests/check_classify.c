@@ -867,6 +867,21 @@ START_TEST(sender_on_next_line)
 }
 END_TEST
 
+/* A user-unknown code worded as a policy block is suspect even from a
+ * server no table names; a plain one is not. */
+START_TEST(policy_worded_user_unknown)
+{
+	rebound_result *res = dsn_with("5.1.1", "550 5.1.1 Recipient address "
+				       "rejected: access denied by policy");
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	ck_assert(res->rcpt[0].hard);
+	ck_assert(res->rcpt[0].suspect);
+	res = dsn_with("5.1.1", "550 5.1.1 <sam@example.org>: Recipient "
+				"address rejected: User unknown");
+	ck_assert(!res->rcpt[0].suspect);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -884,6 +899,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, user_unknown_after_data);
 	tcase_add_test(tc, policy_status_user_unknown);
 	tcase_add_test(tc, notaccept_hardness);
+	tcase_add_test(tc, policy_worded_user_unknown);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("text");
