@@ -127,6 +127,36 @@ static struct tdb_context *open_tdb(const char *path, int oflags,
 static int write_meta_if_missing(rebound_ledger *l, int64_t now, char *err,
 				 size_t errlen);
 
+/* Create a missing ledger so that no one ever sees half of it: tdb writes
+ * its initial file beside the real name, and a link() puts it in place
+ * (EEXIST: another process was first, and its file is as good).  A writer
+ * killed in the middle leaves only the spare file, never a damaged
+ * ledger.  Returns 0 or -1 with errno set. */
+static int create_atomically(const char *path)
+{
+	char tmp[sizeof(((rebound_ledger *)0)->path) + 32];
+	int n = snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlink(tmp);		/* a leftover of an earlier crash of ours */
+	int e = 0;
+	struct tdb_context *t = open_tdb(tmp, O_RDWR | O_CREAT | O_EXCL, &e);
+	if (t == NULL) {
+		errno = e != 0 ? e : EIO;
+		return -1;
+	}
+	int rc = fsync(tdb_fd(t));
+	tdb_close(t);
+	if (rc == 0 && link(tmp, path) < 0 && errno != EEXIST)
+		rc = -1;
+	e = errno;
+	unlink(tmp);
+	errno = e;
+	return rc < 0 ? -1 : 0;
+}
+
 rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 				    char *err, size_t errlen)
 {
@@ -171,7 +201,11 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 	if (creating)
 		old_umask = umask(0007);
 	int e = 0;
-	struct tdb_context *tdb = open_tdb(path, oflags, &e);
+	struct tdb_context *tdb = NULL;
+	if (creating && !exists && create_atomically(path) < 0)
+		e = errno;
+	else	/* a file created just now is complete: no O_CREAT */
+		tdb = open_tdb(path, exists ? oflags : O_RDWR, &e);
 	if (creating)
 		umask(old_umask);
 	if (tdb == NULL) {
