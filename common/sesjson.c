@@ -41,6 +41,8 @@ static const rebound_jvalue *notification(rebound_arena *arena,
 	return inner;
 }
 
+/* Returns 1 when the address was added, 0 when it was not (none, or the
+ * list is full), -1 when the arena is spent. */
 static int add(rebound_arena *arena, rebound_ses_notice *out,
 	       const char *address)
 {
@@ -53,7 +55,7 @@ static int add(rebound_arena *arena, rebound_ses_notice *out,
 			return -1;
 	}
 	out->rcpt[out->nrcpt++].address = address;
-	return 0;
+	return 1;
 }
 
 static void link_mail(const rebound_jvalue *mail, const char *campaign_header,
@@ -115,11 +117,15 @@ int rebound_ses_read(rebound_arena *arena, const char *body, size_t len,
 		out->reporting_mta = rebound_json_get_str(b, "reportingMTA");
 		for (const rebound_jvalue *r = list != NULL ? list->child : NULL;
 		     r != NULL; r = r->next) {
-			if (add(arena, out, rebound_json_get_str(r, "emailAddress")) < 0)
+			int added = add(arena, out,
+					rebound_json_get_str(r, "emailAddress"));
+			if (added < 0)
 				return -1;
-			rebound_ses_rcpt *x = &out->rcpt[out->nrcpt - 1];
-			if (x->address == NULL)
+			/* Not added: its fields must not land on the one
+			   before (or before the array). */
+			if (added == 0)
 				continue;
+			rebound_ses_rcpt *x = &out->rcpt[out->nrcpt - 1];
 			x->action = rebound_json_get_str(r, "action");
 			x->status = rebound_json_get_str(r, "status");
 			x->diagnostic = rebound_json_get_str(r, "diagnosticCode");

@@ -110,6 +110,39 @@ START_TEST(classify_newsletter_with_bounce_subject)
 }
 END_TEST
 
+/* sesjson.c, found by fuzz_classify (tests/fixtures/fuzz/fuzz_classify/):
+ * an SES bouncedRecipients entry without "emailAddress" is skipped, but
+ * its action, status and diagnostic were then written to the entry
+ * before it, or, when it came first, before the start of the (not yet
+ * allocated) array: a crash.  tests/fixtures/classify/
+ * ses-recipient-without-address.eml has one such entry before the one
+ * recipient and one after it; that recipient keeps its own fields. */
+START_TEST(ses_recipient_without_address)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[4096], buf[8192];
+	snprintf(path, sizeof path,
+		 "%s/tests/fixtures/classify/ses-recipient-without-address.eml",
+		 srcdir != NULL && *srcdir != '\0' ? srcdir : ".");
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL)
+		ck_abort_msg("cannot open %s", path);
+	size_t len = fread(buf, 1, sizeof buf, fp);
+	fclose(fp);
+
+	rebound_arena *arena = rebound_arena_new(0);
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, buf, len, NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	ck_assert_str_eq(res->rcpt[0].address, "una@example.org");
+	ck_assert_int_eq(res->rcpt[0].action, REBOUND_ACTION_FAILED);
+	ck_assert_str_eq(res->rcpt[0].status, "5.1.1");
+	ck_assert_str_eq(res->rcpt[0].reply_code, "550");
+	rebound_arena_free(arena);
+}
+END_TEST
+
 static Suite *regressions_suite(void)
 {
 	Suite *s = suite_create("regressions");
@@ -119,6 +152,7 @@ static Suite *regressions_suite(void)
 	tcase_add_test(tc, rules_no_dead_phrases);
 	tcase_add_test(tc, rules_disputed_status_codes);
 	tcase_add_test(tc, classify_newsletter_with_bounce_subject);
+	tcase_add_test(tc, ses_recipient_without_address);
 	suite_add_tcase(s, tc);
 	return s;
 }
