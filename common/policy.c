@@ -172,7 +172,9 @@ static void apply_hard(rebound_entry *e, const rebound_policy *p,
 	/* An address that accepted mail lately and now "does not exist"
 	   is more likely a block in disguise. */
 	if (p->suspect_delivered_days > 0 && e->last_delivered != 0 &&
-	    now - e->last_delivered < (int64_t)p->suspect_delivered_days * DAY)
+	    /* Compared this way round: a damaged record's time may be
+	       anything, and now - time could overflow. */
+	    e->last_delivered > now - (int64_t)p->suspect_delivered_days * DAY)
 		suspect = true;
 	if (suspect) {
 		e->suspect = true;

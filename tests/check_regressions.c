@@ -4,12 +4,16 @@
 #include "rebound-config.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "classify.h"
+#include "config.h"
+#include "ledger-record.h"
+#include "policy.h"
 #include "result.h"
 #include "rules.h"
 #include "rules_fixture.h"
@@ -143,6 +147,42 @@ START_TEST(ses_recipient_without_address)
 }
 END_TEST
 
+/* policy.c, found by fuzz_record (tests/fixtures/fuzz/fuzz_record/): a
+ * damaged recipient record whose last delivery time decodes to INT64_MIN
+ * made "now - last_delivered" overflow (undefined), which in practice
+ * wrapped to a small number: the hard bounce was taken for one right
+ * after a delivery, marked suspect and only suspended.  A delivery that
+ * long ago is not recent: the hard bounce suppresses. */
+START_TEST(policy_damaged_delivery_time)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[4096], err[256];
+	unsigned char buf[512];
+	snprintf(path, sizeof path,
+		 "%s/tests/fixtures/fuzz/fuzz_record/entry-last-delivered-int64-min",
+		 srcdir != NULL && *srcdir != '\0' ? srcdir : ".");
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL)
+		ck_abort_msg("cannot open %s", path);
+	size_t len = fread(buf, 1, sizeof buf, fp);
+	fclose(fp);
+
+	static rebound_entry e;
+	ck_assert_int_eq(rebound_entry_decode(&e, buf, len, err, sizeof err), 0);
+	ck_assert(e.last_delivered == INT64_MIN);
+	rebound_policy p;
+	ck_assert_int_eq(rebound_policy_preset(&p, "default"), 0);
+	const rebound_observation hard = {
+		.cls = REBOUND_CLASS_BOUNCE, .action = REBOUND_ACTION_FAILED,
+		.reason = REBOUND_REASON_USERUNKNOWN, .hard = true,
+		.status = "5.1.1", .reply = "550",
+	};
+	rebound_entry_apply(&e, &p, &hard, 1772366400);
+	ck_assert(!e.suspect);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SUPPRESSED);
+}
+END_TEST
+
 static Suite *regressions_suite(void)
 {
 	Suite *s = suite_create("regressions");
@@ -153,6 +193,7 @@ static Suite *regressions_suite(void)
 	tcase_add_test(tc, rules_disputed_status_codes);
 	tcase_add_test(tc, classify_newsletter_with_bounce_subject);
 	tcase_add_test(tc, ses_recipient_without_address);
+	tcase_add_test(tc, policy_damaged_delivery_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
