@@ -86,9 +86,19 @@ python3 "$rb_top/tests/soak-client.py" "$P1" "$LMTP_PORT" "$SECONDS_RUN" \
 	"$SE/summary.json" || fail "the clients failed"
 t1=$(date +%s)
 # Deliveries finish after the last message is taken.
+# The test's one mbox is a bottleneck: under load some deliveries time
+# out on its lock and are deferred, and the daemon has no queue runner,
+# so queue runs deliver them.
 queued() { find "$SE/exim/spool/input" -name '*-H' 2>/dev/null | wc -l; }
-wait_for 120 test "$(queued)" = 0 ||
-	fail "Exim's queue did not empty"
+deferred=$(grep -c ' == ' "$MAINLOG")
+n=0
+while [ "$(queued)" != 0 ] && [ $n -lt 60 ]; do
+	exim4 -C "$SE/exim.conf" -qff >/dev/null 2>&1
+	sleep 2
+	n=$((n + 1))
+done
+[ "$(queued)" = 0 ] || fail "Exim's queue did not empty: $(queued) left"
+echo "soak: $deferred deliveries deferred on the test mbox's lock, delivered by queue runs"
 sleep "$SAMPLE"
 kill "$sampler_pid" 2>/dev/null
 wait "$sampler_pid" 2>/dev/null
@@ -106,6 +116,11 @@ grep -q 'Fatal:\|Panic:' "$DDIR/log/dovecot.log" && fail "Fatal or Panic in Dove
 grep -Eq 'local_scan\(\) function (crashed|timed out)|Temporary local problem' "$MAINLOG" &&
 	fail "local_scan crashed or timed out"
 notrec=$(grep -c 'not recorded' "$MAINLOG" "$DDIR/log/dovecot.log" | awk -F: '{ s += $2 } END { print s + 0 }')
+# Why bounces were not recorded (fail-open: the mail went through).
+grep -ho 'not recorded.*' "$MAINLOG" "$DDIR/log/dovecot.log" |
+	sed -e 's|/[^ :]*||g' -e 's/[0-9][0-9]* ms/N ms/' | sort | uniq -c |
+	sed 's/^/soak: not recorded: /'
+
 
 python3 - "$SE/summary.json" "$SE/list.json" "$SE/rss.log" "$exim_count" \
 	"$dovecot_count" "$exim_pid" "$dh_pid" "$GROWTH_KB" "$SECONDS_RUN" "$notrec" <<'EOF'
