@@ -1056,6 +1056,16 @@ static int classify_at(rebound_message *msg,
 	/* What the subject and sender say. */
 	size_t sl = 0, fl = 0;
 	const char *subj = header_norm(arena, top, "Subject", &sl);
+	/* A complaint report older than RFC 5965: its subject, and the
+	   message complained about attached. */
+	if (subj != NULL && a.original != NULL &&
+	    rebound_detect_complaint_subject(subj, sl) != NULL) {
+		res->cls = REBOUND_CLASS_FEEDBACK;
+		res->format = "complaint";
+		res->evidence = "complaint subject and the message attached";
+		link_original(msg, &a, opts, res);
+		return 0;
+	}
 	const char *from = header_norm(arena, top, "From", &fl);
 	const char *subj_hit = subj != NULL ?
 		rebound_detect_bounce_subject(subj, sl) : NULL;

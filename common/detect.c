@@ -104,6 +104,13 @@ static const char *const gateways[] = {
 	"trustwave", "mailfoundry",
 };
 
+/* Subjects of complaint reports that predate RFC 5965 (Microsoft's
+ * junk mail reporting program); counted only with the returned message
+ * attached. */
+static const char *const complaint_subjects[] = {
+	"complaint about message from",
+};
+
 /* Words of a policy block: a "user unknown" that says one of these may
  * be a refusal by policy, not a missing mailbox. */
 static const char *const policy_words[] = {
@@ -128,6 +135,7 @@ static table t_auto = TABLE(autoreply_subjects);
 static table t_system = TABLE(system_senders);
 static table t_gateway = TABLE(gateways);
 static table t_policy = TABLE(policy_words);
+static table t_complaint = TABLE(complaint_subjects);
 
 static const char *lookup(table *t, const char *norm, size_t len)
 {
@@ -174,7 +182,7 @@ const char *rebound_detect_gateway(const char *norm, size_t len)
 void rebound_detect_release(void)
 {
 	table *all[] = { &t_subject, &t_body, &t_delay, &t_auto, &t_system,
-			 &t_gateway, &t_policy };
+			 &t_gateway, &t_policy, &t_complaint };
 	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
 		rebound_matcher_free(all[i]->m);
 		all[i]->m = NULL;
@@ -185,4 +193,9 @@ void rebound_detect_release(void)
 const char *rebound_detect_policy_words(const char *norm, size_t len)
 {
 	return lookup(&t_policy, norm, len);
+}
+
+const char *rebound_detect_complaint_subject(const char *norm, size_t len)
+{
+	return lookup(&t_complaint, norm, len);
 }

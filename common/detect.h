@@ -17,6 +17,8 @@ const char *rebound_detect_autoreply_subject(const char *norm, size_t len);
 const char *rebound_detect_system_sender(const char *norm, size_t len);
 /* A security gateway named in the text (for suspect hard bounces). */
 const char *rebound_detect_gateway(const char *norm, size_t len);
+/* Subject of a pre-ARF complaint report ("complaint about message from"). */
+const char *rebound_detect_complaint_subject(const char *norm, size_t len);
 /* Words of a policy block in a diagnostic ("access denied by policy"). */
 const char *rebound_detect_policy_words(const char *norm, size_t len);
 

@@ -882,6 +882,32 @@ START_TEST(policy_worded_user_unknown)
 }
 END_TEST
 
+/* A complaint report from before RFC 5965: the subject and the message
+ * complained about, attached.  Without the attachment it is just mail. */
+START_TEST(pre_arf_complaint)
+{
+	const char *m =
+		"From: staff@mail.example.net\nTo: abuse@example.com\n"
+		"Subject: complaint about message from 192.0.2.7\n"
+		"Content-Type: multipart/mixed; boundary=\"c1\"\n\n"
+		"--c1\nContent-Type: text/plain\n\nThis is a complaint.\n"
+		"--c1\nContent-Type: message/rfc822\n\n"
+		"From: News <news@example.com>\nTo: <lara@example.net>\n"
+		"Message-ID: <nl-77@example.com>\nSubject: Offers\n\nBuy.\n"
+		"--c1--\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_FEEDBACK);
+	ck_assert_str_eq(res->orig_message_id, "<nl-77@example.com>");
+
+	m = "From: Kim <kim@example.net>\nTo: abuse@example.com\n"
+	    "Subject: complaint about message from 192.0.2.7\n\n"
+	    "I keep getting these.\n";
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_NOT_BOUNCE);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -918,6 +944,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, notices_without_codes);
 	tcase_add_test(tc, postmaster_under_heading);
 	tcase_add_test(tc, sender_on_next_line);
+	tcase_add_test(tc, pre_arf_complaint);
 	tcase_add_test(tc, ses_hostile_json);
 	suite_add_tcase(s, tc);
 
