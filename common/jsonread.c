@@ -80,7 +80,9 @@ static char *read_string(rebound_arena *arena, const char **pp,
 	}
 	if (q >= end)
 		return NULL;
-	char *out = rebound_arena_alloc(arena, (size_t)(q - p) + 1);
+	/* Each input byte gives at most 1.5 output bytes: an invalid "\u"
+	   (2 bytes) becomes U+FFFD (3 bytes). */
+	char *out = rebound_arena_alloc(arena, (size_t)(q - p) / 2 * 3 + 4);
 	if (out == NULL)
 		return NULL;
 	size_t o = 0;

@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "classify.h"
 #include "config.h"
+#include "jsonread.h"
 #include "ledger-record.h"
 #include "policy.h"
 #include "result.h"
@@ -183,6 +184,39 @@ START_TEST(policy_damaged_delivery_time)
 }
 END_TEST
 
+/* jsonread.c, found by fuzz_json (tests/fixtures/fuzz/fuzz_json/): a
+ * string's copy had room for as many bytes as its escaped form, but an
+ * invalid "\u" (2 bytes) becomes U+FFFD (3 bytes), so strings full of
+ * them ran past their allocation into the next value's (an overflow
+ * inside the arena; the next value's zeroing then cut the string). */
+START_TEST(json_invalid_u_escapes)
+{
+	char json[256], want[256];
+	size_t n = 0, w = 0;
+	json[n++] = '[';
+	json[n++] = '"';
+	for (int i = 0; i < 40; i++) {
+		json[n++] = '\\';
+		json[n++] = 'u';
+		memcpy(want + w, "\xef\xbf\xbd", 3);
+		w += 3;
+	}
+	want[w] = '\0';
+	memcpy(json + n, "\", \"next\"]", 10);
+	n += 10;
+
+	rebound_arena *arena = rebound_arena_new(0);
+	const rebound_jvalue *v = rebound_json_read(arena, json, n);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_ptr_nonnull(v->child);
+	ck_assert_uint_eq(v->child->len, w);
+	ck_assert_str_eq(v->child->str, want);
+	ck_assert_ptr_nonnull(v->child->next);
+	ck_assert_str_eq(v->child->next->str, "next");
+	rebound_arena_free(arena);
+}
+END_TEST
+
 static Suite *regressions_suite(void)
 {
 	Suite *s = suite_create("regressions");
@@ -194,6 +228,7 @@ static Suite *regressions_suite(void)
 	tcase_add_test(tc, classify_newsletter_with_bounce_subject);
 	tcase_add_test(tc, ses_recipient_without_address);
 	tcase_add_test(tc, policy_damaged_delivery_time);
+	tcase_add_test(tc, json_invalid_u_escapes);
 	suite_add_tcase(s, tc);
 	return s;
 }

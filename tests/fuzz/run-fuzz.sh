@@ -102,6 +102,17 @@ seed_verp() {
 	rm -f "$key"
 }
 
+# seed_json DIR: the bodies of the messages whose body is JSON (the SES
+# notices among the fixtures).
+seed_json() {
+	for f in "$fixtures"/*/*.eml "$top_srcdir"/samples/*.eml; do
+		[ -f "$f" ] || continue
+		out="$1/$(basename "$(dirname "$f")")-$(basename "$f" .eml).json"
+		sed '1,/^\r*$/d' "$f" > "$out"
+		head -c 1 "$out" | grep -q '{' || rm -f "$out"
+	done
+}
+
 for t in "$@"; do
 	bin=$work/$t
 	if [ ! -x "$bin" ]; then
@@ -132,6 +143,9 @@ for t in "$@"; do
 		dict=$top_srcdir/tests/fuzz/record.dict ;;
 	fuzz_verp)
 		seed_verp "$seeds" ;;
+	fuzz_json)
+		seed_json "$seeds"
+		dict=$top_srcdir/tests/fuzz/json.dict ;;
 	*)
 		# Targets added later bring their seeds in tests/fuzz/seeds/.
 		if [ -d "$top_srcdir/tests/fuzz/seeds/$t" ]; then
