@@ -292,6 +292,25 @@ static reason_choice phrase_choice(rebound_arena *arena, long id)
 /* The order: a strong phrase, a specific status code, a weak phrase, the
  * reply code; then the SMTP stage refines what the words could not tell
  * (an unknown user refused only after DATA is a content filter). */
+/* The text as the phrase rules see it (multi-line reply prefixes joined
+ * and dropped, addresses blanked, normalised) and the first strong and
+ * weak rule that match it.  Returns that view (NULL when out of memory,
+ * with no match). */
+static char *match_phrases(rebound_arena *arena, const char *text,
+			   size_t *len, long *strong, long *weak)
+{
+	*strong = *weak = -1;
+	*len = 0;
+	text = join_reply_lines(arena, text);
+	char *norm = rebound_matcher_normalise(arena, text, strlen(text), len);
+	if (norm == NULL)
+		return NULL;
+	blank_addresses(norm, *len);
+	*len = drop_inner_prefixes(norm, *len);
+	rebound_rules_match_phrase(norm, *len, strong, weak);
+	return norm;
+}
+
 static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 				   const char *context, const char *status,
 				   const char *reply, rebound_action action)
@@ -300,15 +319,8 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 	char *norm = NULL;
 	size_t nl = 0;
 	long strong = -1, weak = -1;
-	if (diag != NULL && *diag != '\0') {
-		diag = join_reply_lines(arena, diag);
-		norm = rebound_matcher_normalise(arena, diag, strlen(diag), &nl);
-		if (norm != NULL) {
-			blank_addresses(norm, nl);
-			nl = drop_inner_prefixes(norm, nl);
-			rebound_rules_match_phrase(norm, nl, &strong, &weak);
-		}
-	}
+	if (diag != NULL && *diag != '\0')
+		norm = match_phrases(arena, diag, &nl, &strong, &weak);
 	long sid = rebound_rules_match_status(status);
 	long rid = rebound_rules_match_reply(reply);
 	if (strong >= 0)
@@ -648,6 +660,7 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		     bool delayed, rcpt_list *l)
 {
 	rebound_arena *arena = msg->arena;
+	const char *pre = NULL, *pre_line = NULL;	/* made on first use */
 	for (size_t i = 0; i < ts->nrcpt; i++) {
 		const rebound_text_rcpt *t = &ts->rcpt[i];
 		rebound_recipient *r = add_rcpt(arena, l);
@@ -678,16 +691,18 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		   says the error once, before the list. */
 		if (r->reason == REBOUND_REASON_UNDEFINED && r->status[0] == '\0' &&
 		    r->reply_code[0] == '\0' && ts->preamble_len > 0) {
-			const char *pre = rebound_arena_strndup(
-				arena, ts->preamble, ts->preamble_len);
-			if (pre == NULL)
-				return -1;
+			if (pre == NULL) {
+				pre = rebound_arena_strndup(arena, ts->preamble,
+							    ts->preamble_len);
+				if (pre == NULL)
+					return -1;
+				pre_line = one_line(arena, pre, ts->preamble_len);
+			}
 			codes_from_text(r, pre, ts->preamble_len);
 			finish_rcpt(arena, r, pre, NULL);
 			if (r->reason != REBOUND_REASON_UNDEFINED ||
 			    r->status[0] != '\0')
-				r->diagnostic = one_line(arena, pre,
-							 ts->preamble_len);
+				r->diagnostic = pre_line;
 		}
 	}
 	return 0;
@@ -1160,13 +1175,8 @@ static int classify_at(rebound_message *msg,
 	for (size_t i = 0; i < ts.nrcpt && !coded && body_hit == NULL &&
 			   !delayed && !reasoned; i++) {
 		size_t nl;
-		char *nb = rebound_matcher_normalise(arena, ts.rcpt[i].block,
-						     ts.rcpt[i].block_len, &nl);
-		long strong = -1, weak = -1;
-		if (nb != NULL) {
-			blank_addresses(nb, nl);
-			rebound_rules_match_phrase(nb, nl, &strong, &weak);
-		}
+		long strong, weak;
+		match_phrases(arena, ts.rcpt[i].block, &nl, &strong, &weak);
 		reasoned = strong >= 0;
 	}
 	bool failure_words = body_hit != NULL || coded || xfr != NULL ||
