@@ -44,12 +44,19 @@ struct rebound_matcher {
 	size_t nphrases;
 	size_t max_gap;
 	uint32_t root_next[256];
-	/* The automaton as a table: next state = dfa[s * nclasses +
-	   byte_class[byte]].  Bytes that occur in no phrase share class 0;
-	   upper-case ASCII shares the class of its lower case.  NULL when
-	   the states do not fit 16 bits (then the edges are walked). */
+	/* The automaton as a table over renumbered states ("rows"): next
+	   row = dfa[(row << shift) + byte_class[byte]].  Bytes that occur
+	   in no phrase share class 0; upper-case ASCII shares the class of
+	   its lower case.  Rows are numbered breadth first (the states a
+	   scan spends its time in sit together), those that end a key last:
+	   a row >= first_out means "look at the keys", with no other load
+	   per byte; row_state maps those back.  NULL when the rows do not
+	   fit 16 bits (then the edges are walked). */
 	uint16_t *dfa;
 	uint32_t nclasses;
+	uint32_t shift;		/* 1 << shift >= nclasses */
+	uint32_t first_out;
+	uint32_t *row_state;	/* [row - first_out] -> state */
 	uint8_t byte_class[256];
 };
 
@@ -147,9 +154,14 @@ static uint32_t step(const rebound_matcher *m, uint32_t s, unsigned char c)
 	}
 }
 
-/* Fill the table from the edges, in breadth-first order (`order` holds
- * every state but the root), so that a state's failure target is done
- * before it.  Without memory for it the matcher works from the edges. */
+static bool has_output(const rebound_matcher *m, uint32_t s)
+{
+	return m->st[s].key >= 0 || m->st[s].out_link != 0;
+}
+
+/* Fill the table from the edges.  `order` holds every state but the root
+ * in breadth-first order, so that a state's failure target is done before
+ * it.  Without memory for it the matcher works from the edges. */
 static void build_dfa(rebound_matcher *m, const uint32_t *order)
 {
 	if (m->nstates > UINT16_MAX)
@@ -168,22 +180,49 @@ static void build_dfa(rebound_matcher *m, const uint32_t *order)
 		}
 	for (unsigned b = 'A'; b <= 'Z'; b++)
 		m->byte_class[b] = m->byte_class[b - 'A' + 'a'];
-	m->nclasses = n;
-	m->dfa = malloc(m->nstates * n * sizeof(*m->dfa));
-	if (m->dfa == NULL)
-		return;
-	for (uint32_t k = 0; k < n; k++)
-		m->dfa[k] = (uint16_t)(k == 0 ? 0 : m->root_next[rep[k]]);
-	for (size_t i = 0; i + 1 < m->nstates; i++) {
+	uint32_t shift = 0;
+	while ((1u << shift) < n)
+		shift++;
+	/* Rows: the root, the states without keys, then those with. */
+	size_t ns = m->nstates;
+	uint32_t *row = malloc(ns * sizeof(*row));
+	uint32_t *row_state = malloc(ns * sizeof(*row_state));
+	uint16_t *dfa = calloc(ns << shift, sizeof(*dfa));
+	if (row == NULL || row_state == NULL || dfa == NULL)
+		goto out;
+	uint32_t r = 0;
+	row[0] = r++;
+	for (size_t i = 0; i + 1 < ns; i++)
+		if (!has_output(m, order[i]))
+			row[order[i]] = r++;
+	uint32_t first_out = r;
+	for (size_t i = 0; i + 1 < ns; i++)
+		if (has_output(m, order[i])) {
+			row_state[r - first_out] = order[i];
+			row[order[i]] = r++;
+		}
+	for (uint32_t k = 1; k < n; k++)
+		dfa[k] = (uint16_t)row[m->root_next[rep[k]]];
+	for (size_t i = 0; i + 1 < ns; i++) {
 		uint32_t s = order[i];
-		uint16_t *row = m->dfa + (size_t)s * n;
-		const uint16_t *frow = m->dfa + (size_t)m->st[s].fail * n;
-		row[0] = 0;
+		uint16_t *to = dfa + ((size_t)row[s] << shift);
+		const uint16_t *fto = dfa + ((size_t)row[m->st[s].fail] << shift);
 		for (uint32_t k = 1; k < n; k++) {
 			uint32_t t = goto_state(m, s, rep[k]);
-			row[k] = (uint16_t)(t != UINT32_MAX ? t : frow[k]);
+			to[k] = t != UINT32_MAX ? (uint16_t)row[t] : fto[k];
 		}
 	}
+	m->dfa = dfa;
+	m->nclasses = n;
+	m->shift = shift;
+	m->first_out = first_out;
+	m->row_state = row_state;
+	dfa = NULL;
+	row_state = NULL;
+out:
+	free(row);
+	free(row_state);
+	free(dfa);
 }
 
 static int add_key(rebound_matcher *m, bnode **nodes, size_t *count,
@@ -311,6 +350,7 @@ void rebound_matcher_free(rebound_matcher *m)
 	free(m->edge);
 	free(m->keys);
 	free(m->dfa);
+	free(m->row_state);
 	free(m);
 }
 
@@ -379,24 +419,41 @@ static void record(scan *sc, const key *k, size_t end)
 			h->done = 1;
 }
 
+/* Record the keys that end at state s, text position end. */
+static void outputs(const rebound_matcher *m, uint32_t s, size_t end,
+		    scan *sc)
+{
+	for (uint32_t o = m->st[s].key >= 0 ? s : m->st[s].out_link; o != 0;
+	     o = m->st[o].out_link)
+		for (int32_t k = m->st[o].key; k >= 0; k = m->keys[k].next_same)
+			record(sc, &m->keys[k], end);
+}
+
 static void run(const rebound_matcher *m, const char *text, size_t len,
 		scan *sc)
 {
-	uint32_t s = 0;
 	sc->m = m;
 	sc->nhits = 0;
+	const unsigned char *t = (const unsigned char *)text;
+	if (m->dfa == NULL) {
+		uint32_t s = 0;
+		for (size_t i = 0; i < len; i++) {
+			s = step(m, s, (unsigned char)rebound_ascii_tolower(
+					       (char)t[i]));
+			if (m->st[s].key >= 0 || m->st[s].out_link != 0)
+				outputs(m, s, i + 1, sc);
+		}
+		return;
+	}
+	/* The hot loop: one table load per byte on the dependency chain. */
+	const uint16_t *dfa = m->dfa;
+	const uint8_t *cls = m->byte_class;
+	const uint32_t shift = m->shift, first_out = m->first_out;
+	uint32_t r = 0;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-		s = m->dfa != NULL ?
-			m->dfa[(size_t)s * m->nclasses + m->byte_class[c]] :
-			step(m, s, (unsigned char)rebound_ascii_tolower((char)c));
-		if (m->st[s].key < 0 && m->st[s].out_link == 0)
-			continue;
-		for (uint32_t o = m->st[s].key >= 0 ? s : m->st[s].out_link;
-		     o != 0; o = m->st[o].out_link)
-			for (int32_t k = m->st[o].key; k >= 0;
-			     k = m->keys[k].next_same)
-				record(sc, &m->keys[k], i + 1);
+		r = dfa[(r << shift) + cls[t[i]]];
+		if (r >= first_out)
+			outputs(m, m->row_state[r - first_out], i + 1, sc);
 	}
 }
 
