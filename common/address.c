@@ -119,6 +119,10 @@ char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
 			l++;
 		if (l == i || r == i + 1)
 			continue;
+		/* "/home/u/.forward/a@b" is a file's path; an X.400 address
+		   ("/C=US/S=Smith/@gw") also starts with '/' but has '='. */
+		if (s[l] == '/' && memchr(s + l, '=', i - l) == NULL)
+			continue;
 		size_t n = r - l;
 		char *addr = rebound_arena_strndup(arena, s + l, n);
 		if (addr == NULL)

@@ -560,13 +560,13 @@ static const char *notice_text(rebound_message *msg, const anatomy *a,
 	return "";
 }
 
-static int from_report(rebound_message *msg, const anatomy *a,
+/* The recipients of delivery-status fields body[0..blen): a report part's
+ * body, or the fields a notice quotes in its text. */
+static int from_report(rebound_message *msg, const char *body, size_t blen,
 		       rebound_result *res, rcpt_list *l,
 		       const rebound_text_scan *ts)
 {
 	rebound_arena *arena = msg->arena;
-	size_t blen;
-	const char *body = rebound_part_body(msg, a->report, &blen);
 	rebound_dsn dsn;
 	if (rebound_dsn_parse(arena, body, blen, &dsn) < 0)
 		return -1;
@@ -635,6 +635,42 @@ static int from_report(rebound_message *msg, const anatomy *a,
 		}
 	}
 	return 0;
+}
+
+/* Is s[0..n) a line that starts with the field name f (with its colon)? */
+static bool field_line(const char *s, size_t n, const char *f)
+{
+	return rebound_ascii_istarts(s, n, f);
+}
+
+/* Delivery-status fields quoted in a notice's text: from the first
+ * Reporting-MTA / Final-Recipient / Original-Recipient line, when a
+ * Final-Recipient line and an Action or Status line follow.  NULL if
+ * there are none. */
+static const char *quoted_report(const char *text, size_t len, size_t *blen)
+{
+	const char *start = NULL;
+	bool rcpt = false, state = false;
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl != NULL ? nl : end) - p);
+		bool is_rcpt = field_line(p, n, "final-recipient:");
+		if (start == NULL &&
+		    (is_rcpt || field_line(p, n, "reporting-mta:") ||
+		     field_line(p, n, "original-recipient:")))
+			start = p;
+		if (start != NULL) {
+			rcpt = rcpt || is_rcpt;
+			state = state || field_line(p, n, "action:") ||
+				field_line(p, n, "status:");
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (start == NULL || !rcpt || !state)
+		return NULL;
+	*blen = (size_t)(end - start);
+	return start;
 }
 
 /* sendmail's "NNN <addr>... MMM text" on the block's first line: MMM. */
@@ -1124,16 +1160,25 @@ static int classify_at(rebound_message *msg,
 	rcpt_list l = { NULL, 0, 0 };
 	link_original(msg, &a, opts, res);
 
-	if (a.report != NULL) {
-		if (from_report(msg, &a, res, &l, &ts) < 0)
+	/* A report part, else the fields of one quoted in the text
+	   ("Technical report: Reporting-MTA: ... Final-Recipient: ..."). */
+	size_t blen = 0;
+	const char *body = a.report != NULL ?
+		rebound_part_body(msg, a.report, &blen) :
+		(from_hit != NULL || subj_hit != NULL) ?
+		quoted_report(text, ts.original_at, &blen) : NULL;
+	if (body != NULL) {
+		if (from_report(msg, body, blen, res, &l, &ts) < 0)
 			return -1;
-		if (l.n > 0) {
+		if (l.n > 0 && (a.report != NULL || any_failed_or_delayed(&l))) {
 			res->format = "rfc3464";
 			res->rcpt = l.v;
 			res->nrcpt = l.n;
 			if (any_failed_or_delayed(&l)) {
 				res->cls = REBOUND_CLASS_BOUNCE;
-				res->evidence = "message/delivery-status part";
+				res->evidence = a.report != NULL ?
+					"message/delivery-status part" :
+					"delivery-status fields in the text";
 				mark_suspects(msg, res, &before);
 			} else {
 				res->cls = REBOUND_CLASS_DELIVERED;

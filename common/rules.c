@@ -300,6 +300,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "en", "no such address"),
 	P(USERUNKNOWN, "en", "no such person"),
 	P(USERUNKNOWN, "en", "unknown recipient"),
+	/* Exchange 2000/2003 notices. */
+	P(USERUNKNOWN, "en", "recipient name is not recognized"),
 	P(USERUNKNOWN, "en", "recipient unknown"),
 	P(USERUNKNOWN, "en", "unknown address"),
 	P(USERUNKNOWN, "en", "unknown local part"),
@@ -367,6 +369,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 
 	/* --- malformed commands --------------------------------------------- */
 	P(SYNTAXERROR, "en", "syntax error"),
+	/* Exim: a recipient that could not be parsed was dropped. */
+	P(SYNTAXERROR, "en", "malformed address"),
 	P(SYNTAXERROR, "en", "improper sequence of commands"),
 	P(SYNTAXERROR, "en", "command unrecognized"),
 	P(SYNTAXERROR, "en", "command not recognized"),

@@ -159,6 +159,7 @@ typedef struct cand {
 	segment seg[MAX_SEGMENTS];
 	size_t nseg;
 	unsigned strength;
+	bool listed;		/* named at or below a recipient heading */
 } cand;
 
 /* Words just before an address that make it the sender or a contact for
@@ -264,6 +265,21 @@ static bool recipient_heading(const char *s, size_t n)
 	return false;
 }
 
+/* A heading wrapped over two lines ("... The following address(es)" /
+ * "failed:"): the end of the previous line joined to a short one. */
+static bool heading_across(const char *prev, size_t prev_len,
+			   const char *s, size_t n)
+{
+	char joined[96];
+	if (prev == NULL || n > 40)
+		return false;
+	size_t take = prev_len < 48 ? prev_len : 48;
+	memcpy(joined, prev + prev_len - take, take);
+	joined[take] = ' ';
+	memcpy(joined + take + 1, s, n);
+	return recipient_heading(joined, take + 1 + n);
+}
+
 /* A line that ends by announcing the sender on the next one ("A message
  * sent by" / "<addr>"). */
 static bool sender_heading(const char *s, size_t n)
@@ -358,6 +374,13 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	size_t first_at = stop;
 	bool after_heading = false;	/* the last line was a heading */
 	bool after_sender = false;	/* ... said "sent by:" */
+	/* Where the first address under a recipient heading is: when a
+	   notice lists its recipients under one, an address named only
+	   above it ("Your message To: x Subject: y did not reach the
+	   following recipients:") is the original's, not a failure. */
+	size_t listed_from = SIZE_MAX;
+	const char *prev = NULL;	/* the last line with text, trimmed */
+	size_t prev_len = 0;
 
 	const char *p = text, *end = text + stop;
 	while (p < end) {
@@ -369,6 +392,7 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 
 		if (!skip_line(p, n)) {
 			size_t off = 0;
+			bool rest_is_text = false;
 			while (off < n) {
 				size_t at, span;
 				char *addr = rebound_address_find(
@@ -377,6 +401,17 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 					break;
 				size_t abs_at = off + at;
 				off = abs_at + span;
+				/* "a@b <c@d>": the first is only the display
+				   name of the second (RFC 5322 name-addr). */
+				size_t k = off;
+				while (k < n && p[k] == ' ')
+					k++;
+				if (k + 1 < n && k > off && p[k] == '<' && p[k + 1] != '<')
+					continue;
+				/* "<a@b>: error text naming c@d": what follows
+				   the recipient's colon is its error. */
+				if (rest_is_text)
+					continue;
 				if (sender_context(p, abs_at) ||
 				    (after_sender && line_cand == NULL)) {
 					/* A contact address stays one
@@ -387,9 +422,11 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 				}
 				/* postmaster@ is a mail system's own address,
 				   unless a heading lists it as a recipient. */
-				if ((rebound_address_is_system(addr) &&
-				     !after_heading) ||
-				    excluded(addr, exclude, nexclude))
+				/* So is the sender, who may well have sent to
+				   himself too. */
+				if ((rebound_address_is_system(addr) ||
+				     excluded(addr, exclude, nexclude)) &&
+				    !after_heading)
 					continue;
 				/* Message-ID-like: "<digits.x@host>" next to
 				   "id" words are rare in error text; skip
@@ -402,8 +439,13 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 					c->address = addr;
 					c->strength = 1;
 				}
-				if (line_cand == NULL)
+				if (line_cand == NULL) {
 					line_cand = c;
+					size_t e = off;
+					if (e < n && p[e] == '>')
+						e++;
+					rest_is_text = e < n && p[e] == ':';
+				}
 			}
 		}
 		if (line_cand == NULL && current != NULL &&
@@ -413,6 +455,10 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 			close_segment(current, line_at);
 			current = NULL;
 		}
+		if (line_cand != NULL && after_heading && listed_from == SIZE_MAX)
+			listed_from = line_at;
+		if (line_cand != NULL && listed_from != SIZE_MAX)
+			line_cand->listed = true;
 		if (line_cand != NULL && line_cand != current) {
 			if (current != NULL)
 				close_segment(current, line_at);
@@ -427,8 +473,11 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 		const char *t = p;
 		rebound_trim(&t, &tn);
 		if (tn > 0) {
-			after_heading = recipient_heading(t, tn);
+			after_heading = recipient_heading(t, tn) ||
+				heading_across(prev, prev_len, t, tn);
 			after_sender = sender_heading(t, tn);
+			prev = t;
+			prev_len = tn;
 		}
 		p = nl != NULL ? nl + 1 : end;
 	}
@@ -444,7 +493,8 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 		return -1;
 	size_t kept = 0;
 	for (size_t i = 0; i < ncand; i++) {
-		if (excluded(cands[i].address, banned, nbanned))
+		if (excluded(cands[i].address, banned, nbanned) ||
+		    (listed_from != SIZE_MAX && !cands[i].listed))
 			continue;
 		char *block = rebound_arena_alloc(arena, MAX_BLOCK + 1);
 		if (block == NULL)
