@@ -195,6 +195,87 @@ static void blank_addresses(char *s, size_t n)
 	}
 }
 
+/* Lower-case letters and digits (normalised text is lower case). */
+static bool is_lower_alpha(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static bool is_lower_alnum(char c)
+{
+	return is_lower_alpha(c) || rebound_is_digit(c);
+}
+
+/* Is s[0..n) a host name: dot-separated labels of letters, digits and
+ * '-', ending in a country code or a common generic top-level domain
+ * (the list keeps "too long.Please" from reading as one)? */
+static bool is_hostname(const char *s, size_t n)
+{
+	static const char *const generic[] = {
+		"com", "net", "org", "edu", "gov", "mil", "int", "info",
+		"biz", "name", "mobi", "asia", "aero", "coop", "museum",
+		"local", "localdomain", "arpa", "email", "online",
+	};
+	size_t last = n, labels = 0, label = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			labels++;
+			label = 0;
+			last = i + 1;
+		} else if (is_lower_alnum(c) || c == '-')
+			label++;
+		else
+			return false;
+	}
+	if (labels == 0 || label == 0)
+		return false;
+	size_t tl = n - last;
+	for (size_t i = last; i < n; i++)
+		if (!is_lower_alpha(s[i]))
+			return false;
+	if (tl == 2)
+		return true;
+	for (size_t i = 0; i < sizeof(generic) / sizeof(*generic); i++)
+		if (strlen(generic[i]) == tl && memcmp(generic[i], s + last, tl) == 0)
+			return true;
+	return false;
+}
+
+/* Write every host name in norm as the word "host" (in place; returns the
+ * new length), so that "553 mx.example.org does not exist" meets the
+ * rule for a host that does not exist. */
+static size_t mask_hostnames(char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		bool starts = i == 0 || s[i - 1] == ' ' || s[i - 1] == '(' ||
+			      s[i - 1] == '[' || s[i - 1] == '<' ||
+			      s[i - 1] == '\'' || s[i - 1] == '"';
+		size_t e = i;
+		while (starts && e < n &&
+		       (is_lower_alnum(s[e]) || s[e] == '.' || s[e] == '-'))
+			e++;
+		size_t end = e;
+		while (end > i && s[end - 1] == '.')
+			end--;		/* a sentence's full stop */
+		if (end > i && end - i >= 4 && is_hostname(s + i, end - i)) {
+			memcpy(s + o, "host", 4);
+			o += 4;
+			i = end;
+			continue;
+		}
+		/* Copy the token (or one byte) as it is. */
+		size_t stop = e > i ? e : i + 1;
+		while (i < stop)
+			s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return o;
+}
+
 typedef struct reason_choice {
 	rebound_reason reason;
 	const char *rule;
@@ -307,6 +388,7 @@ static char *match_phrases(rebound_arena *arena, const char *text,
 		return NULL;
 	blank_addresses(norm, *len);
 	*len = drop_inner_prefixes(norm, *len);
+	*len = mask_hostnames(norm, *len);
 	rebound_rules_match_phrase(norm, *len, strong, weak);
 	return norm;
 }

@@ -38,6 +38,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(EXPIRED, "en", "connection timed out"),
 	P(EXPIRED, "en", "connection timeout"),
 	P(EXPIRED, "en", "delivery failed * attempts"),
+	/* a gateway gives up on a message after hours of trying */
+	P(EXPIRED, "en", "was aborted after * hour"),
 
 	/* --- "User unknown" with an empty address slot ("550 : User
 	   unknown") is a reception filter answering at DATA, not a lookup of
@@ -359,6 +361,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(HOSTUNKNOWN, "en", "domain unknown"),
 	P(HOSTUNKNOWN, "en", "no such domain"),
 	P(HOSTUNKNOWN, "en", "domain does not exist"),
+	/* a host name (written "host" by the classifier) named alone */
+	P(HOSTUNKNOWN, "en", "host does not exist"),
 	P(HOSTUNKNOWN, "en", "name or service not known"),
 	P(HOSTUNKNOWN, "en", "name service error"),
 	P(HOSTUNKNOWN, "en", "host or domain name not found"),

@@ -1010,6 +1010,34 @@ START_TEST(recipients_under_heading_only)
 }
 END_TEST
 
+/* One SMTP reply (what Exim's events pass): a host name standing alone
+ * before "does not exist" is a host that does not exist, an address
+ * there is a user; a sentence that runs into the next without a space
+ * is not a host name. */
+START_TEST(reply_host_names)
+{
+	rebound_recipient r;
+	const char *t = "553 relay.example.org does not exist";
+	ck_assert_int_eq(rebound_classify_reply(arena, "yann@example.org", t,
+						strlen(t), REBOUND_ACTION_FAILED,
+						&r), 0);
+	ck_assert_reason(&r, "hostunknown");
+	ck_assert(r.hard);
+
+	t = "550 <yann@example.org> does not exist";
+	ck_assert_int_eq(rebound_classify_reply(arena, "yann@example.org", t,
+						strlen(t), REBOUND_ACTION_FAILED,
+						&r), 0);
+	ck_assert_reason(&r, "userunknown");
+
+	t = "550 Mailbox full.Please try later";
+	ck_assert_int_eq(rebound_classify_reply(arena, "yann@example.org", t,
+						strlen(t), REBOUND_ACTION_FAILED,
+						&r), 0);
+	ck_assert_reason(&r, "mailboxfull");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -1059,6 +1087,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, report_quoted_in_text);
 	tcase_add_test(tc, addresses_that_are_not_recipients);
 	tcase_add_test(tc, recipients_under_heading_only);
+	tcase_add_test(tc, reply_host_names);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
