@@ -1002,6 +1002,46 @@ static int classify_at(rebound_message *msg,
 		       const rebound_classify_options *opts,
 		       rebound_result **out, unsigned level);
 
+/* Subject prefixes of a reply or a forward, in the languages mail
+ * clients write them: a person answering or passing on a notice, never a
+ * mail system reporting one. */
+static const char *const reply_prefixes[] = {
+	"re:", "re :", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:",
+	"vs:", "antw:", "rif:", "r:", "i:", "enc:", "odp:", "res:", "doorst:",
+	"回复:", "转发:", "答复:", "返信:", "転送:",
+};
+
+static bool reply_subject(const char *subj, size_t sl)
+{
+	for (size_t i = 0; i < sizeof(reply_prefixes) / sizeof(*reply_prefixes); i++)
+		if (rebound_ascii_istarts(subj, sl, reply_prefixes[i]))
+			return true;
+	return false;
+}
+
+/* Signs that a message was written by a program, not a person: a null
+ * return path (header, or as the MTA says), a From without an address,
+ * Auto-Submitted other than "no". */
+static bool machine_sent(rebound_arena *arena, const rebound_header *h,
+			 const rebound_classify_options *opts)
+{
+	if (opts != NULL && opts->null_sender)
+		return true;
+	const char *rp = rebound_header_get(h, "Return-Path");
+	if (rp != NULL) {
+		size_t n = strlen(rp), i = 0;
+		while (i < n && rebound_is_space(rp[i]))
+			i++;
+		if (n - i >= 2 && rp[i] == '<' && rp[i + 1] == '>')
+			return true;
+	}
+	const char *from = rebound_header_get(h, "From");
+	if (from == NULL || first_address(arena, from) == NULL)
+		return true;
+	const char *as = rebound_header_get(h, "Auto-Submitted");
+	return as != NULL && !rebound_ascii_istarts(as, strlen(as), "no");
+}
+
 /* Does a single-part body start like a JSON object?  Headers-only cost. */
 static bool body_is_json(const rebound_part *root)
 {
@@ -1242,13 +1282,23 @@ static int classify_at(rebound_message *msg,
 	rcpt_list l = { NULL, 0, 0 };
 	link_original(msg, &a, opts, res);
 
+	/* Without a mail system's address, a bounce subject is all there
+	   is: a person writing "Delivery failure on your list" or
+	   "Re: Undeliverable" is not a notice.  A program's signs or the
+	   original attached must back it. */
+	bool notice_source = from_hit != NULL ||
+		(subj_hit != NULL &&
+		 (xfr != NULL || a.original != NULL ||
+		  machine_sent(arena, top, opts)));
+	if (subj != NULL && reply_subject(subj, sl))
+		notice_source = false;
+
 	/* A report part, else the fields of one quoted in the text
 	   ("Technical report: Reporting-MTA: ... Final-Recipient: ..."). */
 	size_t blen = 0;
 	const char *body = a.report != NULL ?
 		rebound_part_body(msg, a.report, &blen) :
-		(from_hit != NULL || subj_hit != NULL) ?
-		quoted_report(text, ts.original_at, &blen) : NULL;
+		notice_source ? quoted_report(text, ts.original_at, &blen) : NULL;
 	if (body != NULL) {
 		if (from_report(msg, body, blen, res, &l, &ts) < 0)
 			return -1;
@@ -1308,7 +1358,7 @@ static int classify_at(rebound_message *msg,
 	}
 	bool failure_words = body_hit != NULL || coded || xfr != NULL ||
 			     delayed || reasoned;
-	if (ts.nrcpt > 0 && failure_words && (from_hit != NULL || subj_hit != NULL)) {
+	if (ts.nrcpt > 0 && failure_words && notice_source) {
 		if (from_text(msg, &ts, delayed, &l) < 0)
 			return -1;
 		res->cls = REBOUND_CLASS_BOUNCE;

@@ -11,6 +11,7 @@
 #ifndef REBOUND_CLASSIFY_H
 #define REBOUND_CLASSIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -26,6 +27,9 @@ typedef struct rebound_classify_options {
 	   RCPTLOCAL and RCPTDOMAIN are taken from it. */
 	const char *verp_format;
 	const rebound_limits *limits;	/* NULL: defaults */
+	/* The envelope sender was null (<>), as the MTA knows when the
+	   message carries no Return-Path header yet (Exim's local_scan). */
+	bool null_sender;
 } rebound_classify_options;
 
 /* Classify buf[0..len).  Returns 0 and sets *out (never NULL then), or -1

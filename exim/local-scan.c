@@ -238,6 +238,8 @@ static int scan_bounce(int fd, const rebound_config *c, uschar **return_text)
 	rebound_classify_options opts = {
 		.campaign_header = c->campaign_header[0] ? c->campaign_header : NULL,
 		.verp_format = c->verp_format[0] ? c->verp_format : NULL,
+		/* Only messages from <> come here (see local_scan). */
+		.null_sender = true,
 	};
 	if (rebound_classify_message(msg, &opts, &res) != 0 || res == NULL) {
 		rbx_log("classification ran out of memory; message accepted");

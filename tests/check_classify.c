@@ -1038,6 +1038,56 @@ START_TEST(reply_host_names)
 }
 END_TEST
 
+/* A person who writes about a delivery problem is not a mail system
+ * reporting one: a bounce subject from an ordinary sender needs a
+ * program's signs (null return path, no From address, Auto-Submitted,
+ * the original attached), and a reply or forward never is a notice. */
+START_TEST(people_writing_about_bounces)
+{
+	const char *body =
+		"Content-Type: text/plain\n\n"
+		"We saw a delivery failure for zoe@client.example.com yesterday;\n"
+		"the server said 550 5.1.1 user unknown.\n";
+	const char *heads[] = {
+		"From: Helpdesk <helpdesk@example.org>\nTo: amy@example.com\n"
+		"Subject: Delivery failure on your newsletter\n",
+		"From: Bob <bob@example.org>\nTo: amy@example.com\n"
+		"Subject: Re: Undeliverable: Minutes\n",
+		"Return-Path: <>\nFrom: Bob <bob@example.org>\nTo: amy@example.com\n"
+		"Subject: AW: Unzustellbar: Angebot\n",
+	};
+	rebound_result *res = NULL;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(*heads); i++) {
+		char *m = rebound_arena_printf(arena, "%s%s", heads[i], body);
+		ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+		ck_assert_msg(res->cls == REBOUND_CLASS_NOT_BOUNCE,
+			      "message %zu read as %s", i,
+			      rebound_class_name(res->cls));
+	}
+	/* The same words from a program are a notice. */
+	const char *machine[] = {
+		"Return-Path: <>\nFrom: Helpdesk <helpdesk@example.org>\n"
+		"Subject: Delivery failure\n",
+		"From: <>\nSubject: Delivery failure\n",
+		"From: Gateway <gw@example.org>\nAuto-Submitted: auto-generated\n"
+		"Subject: Delivery failure\n",
+	};
+	for (size_t i = 0; i < sizeof(machine) / sizeof(*machine); i++) {
+		char *m = rebound_arena_printf(arena, "%s%s", machine[i], body);
+		ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+		ck_assert_msg(res->cls == REBOUND_CLASS_BOUNCE,
+			      "machine message %zu read as %s", i,
+			      rebound_class_name(res->cls));
+		ck_assert_reason(rcpt(res, "zoe@client.example.com"), "userunknown");
+	}
+	/* What the MTA knows about the envelope counts too. */
+	rebound_classify_options opts = { .null_sender = true };
+	char *m = rebound_arena_printf(arena, "%s%s", heads[0], body);
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), &opts, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -1088,6 +1138,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, addresses_that_are_not_recipients);
 	tcase_add_test(tc, recipients_under_heading_only);
 	tcase_add_test(tc, reply_host_names);
+	tcase_add_test(tc, people_writing_about_bounces);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
