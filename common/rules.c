@@ -64,6 +64,11 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(TOOMANYCONN, "en", "connection rate limit"),
 	P(SPEEDING, "en", "too many recipients this hour"),
 	P(REQUIREPTR, "en", "mismatches client ip"),
+	/* the sending IP's DNS names do not confirm it */
+	P(REQUIREPTR, "en", "unverifyable sending ip"),
+	P(REQUIREPTR, "en", "unverifiable sending ip"),
+	/* Mimecast: the sending network is not in a permitted-senders policy */
+	P(POLICYVIOLATION, "en", "host network not allowed"),
 	P(BLOCKED, "en", "not accepting connections"),
 	P(BLOCKED, "en", "service refused"),
 	P(BLOCKED, "fr", "service refuse"),
@@ -79,7 +84,11 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SUSPEND, "fr", "compte du destinataire est bloque"),
 	P(MAILBOXFULL, "en", "mailfolder is full"),
 	P(FILTERED, "en", "refused due to recipient preferences"),
+	/* EZweb (au): the phone's domain filter, no reason given */
+	P(FILTERED, "en", "each of the following recipients was rejected by a remote mail server"),
 	P(NORELAYING, "en", "relay access denied"),
+	/* a sending service refusing a From address it has not verified */
+	P(NORELAYING, "en", "email address is not verified"),
 	P(REJECTED, "en", "sender address rejected"),
 	P(REJECTED, "en", "domain of sender address"),
 	P(REJECTED, "en", "sender was rejected"),
