@@ -611,7 +611,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(REJECTED, "en", "mail from"),
 	W(NETWORKERROR, "en", "timed out"),
 	W(EXPIRED, "en", "could not be delivered for"),
-	W(SYSTEMERROR, "en", "temporary failure"),
+	/* a temporary failure that names no cause: the message waits */
+	W(ONHOLD, "en", "temporary failure"),
 	W(SPEEDING, "en", "try again later"),
 	W(EXPIRED, "en", "message will be retried"),
 	W(EXPIRED, "en", "giving up"),
