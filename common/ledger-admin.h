@@ -74,15 +74,25 @@ typedef struct rebound_check_report {
 	unsigned long recipients, events, markers, campaigns, other;
 	unsigned long bad;		/* records that do not decode */
 	bool tdb_ok;			/* tdb_check() passed */
+	/* tdb_check() failed, but only on space that no record and no
+	   free-list entry uses (left by a writer killed in a commit that
+	   grew the file): ledger-scan.h found every hash chain and the free
+	   list sound.  Harmless; rebound_ledger_repack() gives it back. */
+	bool unused_space;
+	unsigned long long unused_bytes;
 	bool meta_ok;			/* the meta record is there and ours */
 	char first_problem[256];
 } rebound_check_report;
 
 /* Verify the file (tdb's own check, then every record).  Returns 0 when
- * all is well, 1 when problems were found (see the report), -1 when the
- * check itself failed. */
+ * all is well (unused_space may be set), 1 when problems were found (see
+ * the report), -1 when the check itself failed. */
 int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 			 char *err, size_t errlen);
+
+/* Rewrite the file with tdb_repack() (writers wait meanwhile): the
+ * records stay, unused space becomes free space.  Returns 0 or -1. */
+int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen);
 
 /* Copy the ledger to a new file `dest` (must not exist) while writers
  * wait, so that the copy is consistent.  Returns 0 or -1. */

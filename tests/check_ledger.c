@@ -19,6 +19,7 @@
 #include "ledger.h"
 #include "ledger-admin.h"
 #include "ledger-record.h"
+#include "ledger-scan.h"
 #include "ledger-time.h"
 
 static const int64_t T0 = INT64_C(1767225600);	/* 2026-01-01 */
@@ -535,6 +536,184 @@ START_TEST(killed_writer_leaves_clean_ledger)
 }
 END_TEST
 
+/* A writer killed after tdb prepared its commit (recovery data written,
+ * file grown) and before the records went in: the next open recovers.
+ * tdb_check may then fail on the space the commit grew (ledger-scan.h);
+ * db check must call that unused space, not damage, and a repack must
+ * leave a file tdb_check passes. */
+START_TEST(killed_in_commit_after_growing)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/grown.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_recipient r;
+	memset(&r, 0, sizeof(r));
+	r.address = "kept@example.org";
+	r.action = REBOUND_ACTION_FAILED;
+	r.reason = REBOUND_REASON_USERUNKNOWN;
+	r.hard = true;
+	rebound_record_context ctx = { .now = T0, .source = "test" };
+	ck_assert_int_eq(rebound_ledger_record_recipient(l, &p, &r, &ctx, NULL,
+							 err, sizeof(err)), 0);
+	rebound_ledger_close(l);
+
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct tdb_context *t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
+		if (t == NULL || tdb_transaction_start(t) != 0)
+			_exit(1);
+		static unsigned char big[3000];
+		memset(big, 'x', sizeof(big));
+		for (int i = 0; i < 1500; i++) {
+			char k[64];
+			snprintf(k, sizeof(k), "r:grown%d@example.org", i);
+			TDB_DATA key = { (unsigned char *)k, strlen(k) };
+			TDB_DATA val = { big, sizeof(big) };
+			tdb_store(t, key, val, TDB_REPLACE);
+		}
+		if (tdb_transaction_prepare_commit(t) != 0)
+			_exit(2);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(3);
+		pause();
+		_exit(4);
+	}
+	close(fds[1]);
+	char c;
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+
+	/* The next writer recovers; a record too big for any free entry
+	   grows the file again, after the space the killed commit grew. */
+	struct tdb_context *t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
+	ck_assert_ptr_nonnull(t);
+	static unsigned char huge[1 << 20];
+	TDB_DATA hk = { (unsigned char *)"x:huge", 6 };
+	TDB_DATA hv = { huge, sizeof(huge) };
+	ck_assert_int_eq(tdb_transaction_start(t), 0);
+	ck_assert_int_eq(tdb_store(t, hk, hv, TDB_INSERT), 0);
+	ck_assert_int_eq(tdb_transaction_commit(t), 0);
+	tdb_close(t);
+
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_check_report rep;
+	ck_assert_msg(rebound_ledger_check(l, &rep, err, sizeof(err)) == 0,
+		      "check: %s", rep.first_problem);
+	ck_assert(rep.tdb_ok || rep.unused_space);
+	ck_assert_uint_eq(rep.other, 1);
+	ck_assert_uint_eq(rep.recipients, 1);
+	ck_assert_int_eq(rebound_ledger_may_send(l, "kept@example.org", T0, err,
+						 sizeof(err)), 0);
+	ck_assert_msg(rebound_ledger_repack(l, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_int_eq(rebound_ledger_check(l, &rep, err, sizeof(err)), 0);
+	ck_assert(rep.tdb_ok);
+	ck_assert(!rep.unused_space);
+	ck_assert_uint_eq(rep.recipients, 1);
+	ck_assert_uint_eq(rep.other, 1);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* The layout scan on bytes: a sound file, a chain head lost (its
+ * records unreachable), a record header overwritten, not a tdb. */
+static unsigned char *read_whole(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	ck_assert_int_gt(n, 0);
+	rewind(f);
+	unsigned char *p = malloc((size_t)n);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*size = (size_t)n;
+	return p;
+}
+
+START_TEST(layout_scan_tells_damage)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/scan.tdb", tmpdir);
+	struct tdb_context *t = tdb_open(path, 131, TDB_DEFAULT,
+					 O_RDWR | O_CREAT, 0600);
+	ck_assert_ptr_nonnull(t);
+	for (int i = 0; i < 50; i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "key%d", i);
+		TDB_DATA key = { (unsigned char *)k, strlen(k) };
+		TDB_DATA val = { (unsigned char *)"value", 5 };
+		ck_assert_int_eq(tdb_store(t, key, val, TDB_INSERT), 0);
+	}
+	tdb_close(t);
+	size_t size;
+	unsigned char *file = read_whole(path, &size);
+	rebound_tdb_scan sc;
+	ck_assert_int_eq(rebound_tdb_scan_layout(file, size, NULL, NULL, &sc), 0);
+	ck_assert_uint_eq(sc.records, 50);
+	ck_assert_uint_eq(sc.unreachable, 0);
+
+	/* a chain head (after the 168-byte header and the free-list
+	   head) set to 0: its records are there, but tdb cannot find
+	   them any more */
+	unsigned char *copy = malloc(size);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, file, size);
+	size_t head = 0;
+	for (size_t b = 0; b < 131; b++) {
+		uint32_t v;
+		memcpy(&v, copy + 168 + 4 * (b + 1), 4);
+		if (v != 0) {
+			head = 168 + 4 * (b + 1);
+			break;
+		}
+	}
+	ck_assert_uint_ne(head, 0);
+	memset(copy + head, 0, 4);
+	ck_assert_int_eq(rebound_tdb_scan_layout(copy, size, NULL, NULL, &sc), 1);
+	ck_assert_uint_gt(sc.unreachable, 0);
+	ck_assert_ptr_nonnull(strstr(sc.problem, "no hash chain reaches"));
+
+	/* the magic of the first record overwritten */
+	memcpy(copy, file, size);
+	size_t first = 168 + 4 * (131 + 1);
+	memcpy(copy + first + 20, "junk", 4);
+	ck_assert_int_eq(rebound_tdb_scan_layout(copy, size, NULL, NULL, &sc), 1);
+	ck_assert_ptr_nonnull(strstr(sc.problem, "magic"));
+
+	/* the file grown by 64 KiB that nothing was written to: unused
+	   space, not damage */
+	unsigned char *grown = calloc(1, size + 65536);
+	ck_assert_ptr_nonnull(grown);
+	memcpy(grown, file, size);
+	memset(grown + size, 0x42, 4096);
+	ck_assert_int_eq(rebound_tdb_scan_layout(grown, size + 65536, NULL, NULL,
+						 &sc), 0);
+	ck_assert_uint_eq(sc.unused_areas, 1);
+	ck_assert_uint_eq(sc.unused_bytes, 65536);
+	free(grown);
+
+	/* not a tdb at all */
+	ck_assert_int_eq(rebound_tdb_scan_layout((const unsigned char *)"garbage",
+						 7, NULL, NULL, &sc), -1);
+	free(copy);
+	free(file);
+}
+END_TEST
+
 /* A damaged file is an error, never a crash, and is never overwritten. */
 START_TEST(damaged_file)
 {
@@ -624,6 +803,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, concurrent_writers_lose_nothing);
 	tcase_add_test(tc, killed_writer_leaves_clean_ledger);
 	tcase_add_test(tc, damaged_file);
+	tcase_add_test(tc, killed_in_commit_after_growing);
+	tcase_add_test(tc, layout_scan_tells_damage);
 	tcase_add_test(tc, reopen_per_record_same_second);
 	suite_add_tcase(s, tc);
 	return s;
