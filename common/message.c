@@ -63,20 +63,20 @@ static size_t normalise(char *dst, const char *src, size_t n)
 			memcpy(dst, src, n);
 		return n;
 	}
-	while (cr != NULL) {
-		size_t run = (size_t)(cr - p);
-		if (run > 0)
-			memmove(dst + o, p, run);
-		o += run;
-		dst[o++] = '\n';
-		p = cr + 1;
-		if (p < end && *p == '\n')
-			p++;
-		cr = memchr(p, '\r', (size_t)(end - p));
+	/* From the first CR on, one byte at a time: a memchr and a memmove
+	   per line cost more than this for lines of mail length. */
+	o = (size_t)(cr - src);
+	if (dst != src && o > 0)
+		memcpy(dst, src, o);
+	for (p = cr; p < end; p++) {
+		char c = *p;
+		if (c == '\r') {
+			c = '\n';
+			if (p + 1 < end && p[1] == '\n')
+				p++;
+		}
+		dst[o++] = c;
 	}
-	if (end > p)
-		memmove(dst + o, p, (size_t)(end - p));
-	o += (size_t)(end - p);
 	return o;
 }
 
@@ -89,12 +89,20 @@ static inline bool name_char(unsigned char c)
 }
 
 /* Copy the field value [vstart, fend) without its line breaks, at most
- * cap bytes, NULs as spaces, trimmed; returns the length. */
+ * cap bytes, NULs as spaces, trimmed; returns the length.  `folded`: the
+ * value spans more than one line (else there is no LF in it to drop). */
 static size_t copy_value(char *dst, const char *vstart, const char *fend,
-			 size_t cap)
+			 size_t cap, bool folded)
 {
 	size_t o = 0;
 	const char *v = vstart;
+	if (!folded) {
+		o = (size_t)(fend - vstart);
+		if (o > cap)
+			o = cap;
+		memcpy(dst, vstart, o);
+		v = fend;
+	}
 	while (v < fend && o < cap) {
 		const char *nl = memchr(v, '\n', (size_t)(fend - v));
 		const char *seg_end = nl != NULL ? nl : fend;
@@ -201,7 +209,8 @@ unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
 		char *value = name + nlen + 1;
 		memcpy(name, line, nlen);
 		name[nlen] = '\0';
-		h->value_len = copy_value(value, vstart, fend, cap);
+		h->value_len = copy_value(value, vstart, fend, cap,
+					  fend != line_end);
 		value[h->value_len] = '\0';
 		h->name = name;
 		h->value = value;
