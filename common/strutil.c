@@ -1,6 +1,7 @@
 /* strutil.c - small ASCII string helpers shared by the core. */
 #include "strutil.h"
 
+#include <stdint.h>
 #include <string.h>
 
 bool rebound_ascii_ieq(const char *a, const char *b)
@@ -32,6 +33,26 @@ bool rebound_ascii_istarts(const char *s, size_t len, const char *prefix)
 	return true;
 }
 
+/* 16 bytes at a time (GCC vector extensions: SSE2 on x86-64, whatever
+ * the target has elsewhere, plain code at worst). */
+typedef unsigned char rebound_v16 __attribute__((vector_size(16)));
+
+static inline rebound_v16 load16(const char *p)
+{
+	rebound_v16 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The bytes that fold: a letter matches either case, so the text's byte
+ * is OR-ed with 0x20 before the compare (which also folds a few
+ * punctuation bytes together: only a filter, every candidate is checked). */
+static inline unsigned char fold_mask(char c)
+{
+	c = rebound_ascii_tolower(c);
+	return (c >= 'a' && c <= 'z') ? 0x20 : 0;
+}
+
 const char *rebound_memcasemem(const char *hay, size_t hlen,
 			       const char *needle, size_t nlen)
 {
@@ -39,28 +60,38 @@ const char *rebound_memcasemem(const char *hay, size_t hlen,
 		return hay;
 	if (nlen > hlen)
 		return NULL;
-	char first_lo = rebound_ascii_tolower(needle[0]);
-	char first_up = (first_lo >= 'a' && first_lo <= 'z') ?
-				(char)(first_lo - 32) : first_lo;
-	const char *end = hay + (hlen - nlen) + 1;
-	/* The next occurrence of each case of the first byte, searched again
-	   only once passed, so the scan stays linear. */
-	const char *next_lo = memchr(hay, first_lo, (size_t)(end - hay));
-	const char *next_up = first_up != first_lo ?
-		memchr(hay, first_up, (size_t)(end - hay)) : NULL;
-	while (next_lo != NULL || next_up != NULL) {
-		const char *a = next_lo;
-		if (a == NULL || (next_up != NULL && next_up < a))
-			a = next_up;
-		if (rebound_ascii_nieq(a + 1, needle + 1, nlen - 1))
-			return a;
-		if (a == next_lo)
-			next_lo = a + 1 < end ?
-				memchr(a + 1, first_lo, (size_t)(end - a - 1)) : NULL;
-		else
-			next_up = a + 1 < end ?
-				memchr(a + 1, first_up, (size_t)(end - a - 1)) : NULL;
+	char first = rebound_ascii_tolower(needle[0]);
+	char last = rebound_ascii_tolower(needle[nlen - 1]);
+	size_t i = 0;
+	/* Candidates are the starts where the first and the last byte of
+	   the needle both match; a block covers 16 starts and reads up to
+	   hay[i + 15 + nlen - 1], so it runs while that is inside. */
+	if (hlen - nlen >= 15) {
+		rebound_v16 m0, m1, c0, c1;
+		unsigned char f0 = fold_mask(first), f1 = fold_mask(last);
+		for (int k = 0; k < 16; k++) {
+			m0[k] = f0;
+			m1[k] = f1;
+			c0[k] = (unsigned char)first;
+			c1[k] = (unsigned char)last;
+		}
+		for (; i <= hlen - nlen - 15; i += 16) {
+			rebound_v16 eq = ((load16(hay + i) | m0) == c0) &
+					 ((load16(hay + i + nlen - 1) | m1) == c1);
+			uint64_t w[2];
+			memcpy(w, &eq, sizeof(w));
+			if ((w[0] | w[1]) == 0)
+				continue;
+			for (size_t k = 0; k < 16; k++)
+				if (eq[k] != 0 &&
+				    rebound_ascii_nieq(hay + i + k, needle, nlen))
+					return hay + i + k;
+		}
 	}
+	for (; i <= hlen - nlen; i++)
+		if (rebound_ascii_tolower(hay[i]) == first &&
+		    rebound_ascii_nieq(hay + i, needle, nlen))
+			return hay + i;
 	return NULL;
 }
 
