@@ -91,6 +91,64 @@ START_TEST(memcasemem_respects_length)
 }
 END_TEST
 
+/* The plain definition, to compare the fast search with. */
+static long naive_find(const char *hay, size_t hlen, const char *needle,
+		       size_t nlen)
+{
+	for (size_t i = 0; i + nlen <= hlen; i++) {
+		size_t k = 0;
+		while (k < nlen && rebound_ascii_tolower(hay[i + k]) ==
+					   rebound_ascii_tolower(needle[k]))
+			k++;
+		if (k == nlen)
+			return (long)i;
+	}
+	return -1;
+}
+
+START_TEST(memcasemem_long_hays)
+{
+	/* Hays longer than a 16-byte block, each in a buffer of exactly its
+	 * size (so that a read past the end shows under the sanitizers), the
+	 * needle at every position, with look-alikes before it: the other
+	 * case, bytes that differ only in bit 0x20 ('@' and '`', '[' and
+	 * '{'), first and last byte right with the middle wrong. */
+	static const char *const needles[] = {
+		"user unknown", "Ab", "x", "@[", "5.1.1", "q`{q",
+		"a-very-long-needle-that-spans-more-than-one-block",
+	};
+	for (size_t ni = 0; ni < sizeof(needles) / sizeof(*needles); ni++) {
+		const char *nd = needles[ni];
+		size_t nlen = strlen(nd);
+		for (size_t hlen = nlen; hlen < nlen + 70; hlen++) {
+			char *hay = malloc(hlen);
+			ck_assert_ptr_nonnull(hay);
+			for (size_t at = 0; at + nlen <= hlen + 1; at++) {
+				for (size_t i = 0; i < hlen; i++)
+					hay[i] = "`{@[zZ.-"[(i * 7 + ni) % 8];
+				/* A near miss two bytes earlier. */
+				if (at >= 2 && at - 2 + nlen <= hlen && nlen > 2) {
+					memcpy(hay + at - 2, nd, nlen);
+					hay[at - 2 + nlen / 2] ^= 0x01;
+				}
+				if (at + nlen <= hlen)
+					for (size_t k = 0; k < nlen; k++)
+						hay[at + k] = (char)(
+							(k % 2) ? nd[k] :
+							(nd[k] >= 'a' && nd[k] <= 'z') ?
+							nd[k] - 32 : nd[k]);
+				const char *p = rebound_memcasemem(hay, hlen, nd,
+								   nlen);
+				long got = p == NULL ? -1 : (long)(p - hay);
+				ck_assert_int_eq(got,
+						 naive_find(hay, hlen, nd, nlen));
+			}
+			free(hay);
+		}
+	}
+}
+END_TEST
+
 START_TEST(memcasemem_binary_hay)
 {
 	/* Length-counted: NUL bytes in the hay are ordinary bytes. */
@@ -216,6 +274,7 @@ static Suite *strutil_suite(void)
 	tcase_add_test(tc, memcasemem_partial_and_overlap);
 	tcase_add_test(tc, memcasemem_respects_length);
 	tcase_add_test(tc, memcasemem_binary_hay);
+	tcase_add_test(tc, memcasemem_long_hays);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("compare");
