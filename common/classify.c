@@ -959,11 +959,11 @@ static const char *gateway_in(rebound_arena *arena, const char *s)
 
 /* Mark user-unknown answers that a security gateway gave. */
 static void mark_suspects(rebound_message *msg, rebound_result *res,
-			  const ntext *notice)
+			  const char *notice_gw)
 {
 	const char *gw = gateway_in(msg->arena, res->reporting_mta);
-	if (gw == NULL && notice != NULL)
-		gw = rebound_detect_gateway(notice->norm, notice->norm_len);
+	if (gw == NULL)
+		gw = notice_gw;
 	if (gw == NULL)
 		gw = gateway_in(msg->arena,
 				rebound_header_get(msg->root->headers, "From"));
@@ -1274,10 +1274,10 @@ static int classify_at(rebound_message *msg,
 	/* Phrases are looked for before the returned copy only. */
 	ntext before;
 	normalise(arena, text, ts.original_at, &before);
-	const char *body_hit = rebound_detect_bounce_body(before.norm,
-							  before.norm_len);
-	bool delayed = rebound_detect_delay_body(before.norm,
-						 before.norm_len) != NULL;
+	rebound_body_evidence ev;
+	rebound_detect_body(before.norm, before.norm_len, &ev);
+	const char *body_hit = ev.bounce;
+	bool delayed = ev.delay != NULL;
 
 	rcpt_list l = { NULL, 0, 0 };
 	link_original(msg, &a, opts, res);
@@ -1311,7 +1311,7 @@ static int classify_at(rebound_message *msg,
 				res->evidence = a.report != NULL ?
 					"message/delivery-status part" :
 					"delivery-status fields in the text";
-				mark_suspects(msg, res, &before);
+				mark_suspects(msg, res, ev.gateway);
 			} else {
 				res->cls = REBOUND_CLASS_DELIVERED;
 				res->evidence = "delivery-status: delivered";
@@ -1371,7 +1371,7 @@ static int classify_at(rebound_message *msg,
 							      "(X-Failed-Recipients)");
 		res->rcpt = l.v;
 		res->nrcpt = l.n;
-		mark_suspects(msg, res, &before);
+		mark_suspects(msg, res, ev.gateway);
 		return 0;
 	}
 	/* Only a mail system's wrapper: a person forwarding a bounce to a

@@ -3,6 +3,8 @@
  * matched anywhere in normalised text (subjects: see the note below). */
 #include "detect.h"
 
+#include <assert.h>
+
 #include "matcher.h"
 
 /* Subjects of non-delivery notices. */
@@ -179,10 +181,63 @@ const char *rebound_detect_gateway(const char *norm, size_t len)
 	return lookup(&t_gateway, norm, len);
 }
 
+/* The three tables read from a notice body, one after the other in one
+ * matcher: an id below NB is a bounce phrase, then NB + delay, then
+ * NB + ND + gateway.  Every phrase can be found in one scan (no more than
+ * a scan keeps), so the lowest id of each range is what the table's own
+ * matcher would give. */
+#define NB (sizeof(bounce_bodies) / sizeof(*bounce_bodies))
+#define ND (sizeof(delay_bodies) / sizeof(*delay_bodies))
+#define NG (sizeof(gateways) / sizeof(*gateways))
+static_assert(NB + ND + NG <= REBOUND_MATCHER_MAX_HITS,
+	      "one body scan must be able to keep every phrase");
+static const char *body_phrases[NB + ND + NG];
+static table t_body_all = { body_phrases, NB + ND + NG, NULL, false };
+
+static bool body_found(size_t id, void *ctx)
+{
+	rebound_body_evidence *ev = ctx;
+	if (id < NB) {
+		if (ev->bounce == NULL)
+			ev->bounce = body_phrases[id];
+	} else if (id < NB + ND) {
+		if (ev->delay == NULL)
+			ev->delay = body_phrases[id];
+	} else if (ev->gateway == NULL) {
+		ev->gateway = body_phrases[id];
+	}
+	return true;
+}
+
+void rebound_detect_body(const char *norm, size_t len,
+			 rebound_body_evidence *out)
+{
+	out->bounce = out->delay = out->gateway = NULL;
+	table *t = &t_body_all;
+	if (t->m == NULL && !t->failed) {
+		for (size_t i = 0; i < NB; i++)
+			body_phrases[i] = bounce_bodies[i];
+		for (size_t i = 0; i < ND; i++)
+			body_phrases[NB + i] = delay_bodies[i];
+		for (size_t i = 0; i < NG; i++)
+			body_phrases[NB + ND + i] = gateways[i];
+		t->m = rebound_matcher_build(t->phrases, t->count, 0);
+		t->failed = t->m == NULL;
+	}
+	if (t->m == NULL) {
+		/* Out of memory once: the tables one by one. */
+		out->bounce = rebound_detect_bounce_body(norm, len);
+		out->delay = rebound_detect_delay_body(norm, len);
+		out->gateway = rebound_detect_gateway(norm, len);
+		return;
+	}
+	rebound_matcher_each(t->m, norm, len, body_found, out);
+}
+
 void rebound_detect_release(void)
 {
 	table *all[] = { &t_subject, &t_body, &t_delay, &t_auto, &t_system,
-			 &t_gateway, &t_policy, &t_complaint };
+			 &t_gateway, &t_policy, &t_complaint, &t_body_all };
 	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
 		rebound_matcher_free(all[i]->m);
 		all[i]->m = NULL;

@@ -364,7 +364,7 @@ typedef struct hit {
 	uint8_t done;			/* whole phrase matched */
 } hit;
 
-#define MAX_HITS 128
+#define MAX_HITS REBOUND_MATCHER_MAX_HITS
 
 typedef struct scan {
 	const rebound_matcher *m;

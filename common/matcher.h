@@ -36,7 +36,10 @@ long rebound_matcher_first(const rebound_matcher *m, const char *text,
 			   size_t len);
 
 /* Scan once and call found(id, ctx) for every phrase that matches (in id
- * order); stops early when found returns false. */
+ * order); stops early when found returns false.  A scan keeps track of
+ * at most REBOUND_MATCHER_MAX_HITS different phrases; past that, those of
+ * the highest ids are dropped first. */
+#define REBOUND_MATCHER_MAX_HITS 128
 void rebound_matcher_each(const rebound_matcher *m, const char *text,
 			  size_t len, bool (*found)(size_t id, void *ctx),
 			  void *ctx);
