@@ -93,6 +93,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(REJECTED, "en", "domain of sender address"),
 	P(REJECTED, "en", "sender was rejected"),
 	P(REJECTED, "en", "may not have permission to post"),
+	P(REJECTED, "en", "don't have permission to post"),
+	P(REJECTED, "en", "do not have permission to post"),
 	P(REJECTED, "en", "purported responsible address"),
 	P(NOTACCEPT, "en", "no mx record"),
 	P(NOTACCEPT, "en", "no mx found"),
