@@ -1002,6 +1002,24 @@ static int classify_at(rebound_message *msg,
 		       const rebound_classify_options *opts,
 		       rebound_result **out, unsigned level);
 
+/* The address of a message sent to one recipient only (one address in
+ * To, none in Cc), or NULL. */
+static const char *sole_recipient(rebound_arena *arena,
+				  const rebound_header *h)
+{
+	const char *to = rebound_header_get(h, "To");
+	const char *cc = rebound_header_get(h, "Cc");
+	if (to == NULL || (cc != NULL && first_address(arena, cc) != NULL))
+		return NULL;
+	size_t at, span, n = strlen(to);
+	const char *one = rebound_address_find(arena, to, n, &at, &span);
+	if (one == NULL ||
+	    rebound_address_find(arena, to + at + span, n - at - span, NULL,
+				 NULL) != NULL)
+		return NULL;
+	return one;
+}
+
 /* Subject prefixes of a reply or a forward, in the languages mail
  * clients write them: a person answering or passing on a notice, never a
  * mail system reporting one. */
@@ -1321,9 +1339,16 @@ static int classify_at(rebound_message *msg,
 	}
 	/* A plain-text notice: a mail system or a bounce subject, the words
 	   of a failure, and at least one recipient. */
-	/* X-Failed-Recipients (Exim, Google) names them outright. */
-	if (xfr != NULL && ts.nrcpt == 0) {
-		const char *addr = first_address(arena, xfr);
+	/* X-Failed-Recipients (Exim, Google) names them outright; else a
+	   delivery report without recipient fields ("Delivery report
+	   unavailable") that returns an original sent to one address alone
+	   failed for that one. */
+	const char *named = xfr;
+	if (named == NULL && ts.nrcpt == 0 && a.report != NULL &&
+	    a.original != NULL && notice_source)
+		named = sole_recipient(arena, a.original->headers);
+	if (named != NULL && ts.nrcpt == 0) {
+		const char *addr = first_address(arena, named);
 		if (addr != NULL) {
 			rebound_text_rcpt *one = rebound_arena_calloc(arena, 1,
 								      sizeof(*one));

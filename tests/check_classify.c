@@ -1088,6 +1088,37 @@ START_TEST(people_writing_about_bounces)
 }
 END_TEST
 
+/* A delivery report without recipient fields ("Delivery report
+ * unavailable") that returns an original sent to one address failed for
+ * that address; with two addresses it cannot say which. */
+START_TEST(report_without_recipients)
+{
+	const char *fmt =
+		"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+		"To: gil@example.com\nSubject: Undelivered Mail Returned to Sender\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n"
+		"--r\nContent-Type: text/plain\n\n"
+		"I'm sorry to have to inform you that your message could not\n"
+		"be delivered to one or more recipients.\n\n"
+		"\t--- Delivery report unavailable ---\n\n"
+		"--r\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.net\nArrival-Date: Mon, 2 Mar 2026 10:00:00 +0100\n\n"
+		"--r\nContent-Type: message/rfc822\n\n"
+		"From: <gil@example.com>\nTo: %s\nSubject: Hello\n\nHi.\n--r--\n";
+	char *m = rebound_arena_printf(arena, fmt, "hal@client.example.org");
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	ck_assert_ptr_nonnull(rcpt(res, "hal@client.example.org"));
+
+	m = rebound_arena_printf(arena, fmt,
+				 "hal@client.example.org, ida@client.example.org");
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_uint_eq(res->nrcpt, 0);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -1139,6 +1170,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, recipients_under_heading_only);
 	tcase_add_test(tc, reply_host_names);
 	tcase_add_test(tc, people_writing_about_bounces);
+	tcase_add_test(tc, report_without_recipients);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
