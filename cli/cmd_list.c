@@ -48,8 +48,9 @@ static bool keep(const filter *f, const rebound_entry *e)
 	return true;
 }
 
-static int parse_filter(const char *cmd, const char *state,
-			const char *domain, const char *since, filter *f)
+static int parse_filter(const global_opts *g, const char *cmd,
+			const char *state, const char *domain,
+			const char *since, filter *f)
 {
 	f->state = -1;
 	f->domain = domain;
@@ -60,11 +61,8 @@ static int parse_filter(const char *cmd, const char *state,
 			"suppressed, global (not '%s')\n", cmd, state);
 		return -1;
 	}
-	if (since != NULL && rebound_time_parse(since, &f->since) < 0) {
-		fprintf(stderr, "%s: --since: not an RFC 3339 time or date: '%s'\n",
-			cmd, since);
+	if (since != NULL && cli_since(g, cmd, since, &f->since) < 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -136,8 +134,8 @@ static void list_usage(FILE *out)
 		"  --state S      only this state: active, pending, soft, suspended,\n"
 		"                 suppressed, global\n"
 		"  --domain D     only addresses at D or its subdomains\n"
-		"  --since TIME   only addresses seen at or after TIME (RFC 3339 or\n"
-		"                 a date, 2026-03-01)\n"
+		"  --since TIME   only addresses seen at or after TIME (RFC 3339,\n"
+		"                 a local date 2026-03-01, or an age: 36h, 7d, 2w)\n"
 		"  --json         one JSON object per line, not sorted\n");
 }
 
@@ -164,7 +162,7 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 		list_usage(stderr);
 		return 2;
 	}
-	if (parse_filter("rebound list", state, domain, since, &lr.f) < 0)
+	if (parse_filter(g, "rebound list", state, domain, since, &lr.f) < 0)
 		return 2;
 	cli_env env;
 	int rc = cli_open(g, "rebound list", false, &env);
@@ -332,7 +330,7 @@ int cmd_export(const global_opts *g, int argc, char **argv)
 		return 2;
 	}
 	x.csv = strcmp(format, "csv") == 0;
-	if (parse_filter("rebound export", state, domain, since, &x.f) < 0)
+	if (parse_filter(g, "rebound export", state, domain, since, &x.f) < 0)
 		return 2;
 	cli_env env;
 	int rc = cli_open(g, "rebound export", false, &env);
@@ -536,7 +534,8 @@ static void stats_usage(FILE *out)
 		"(hard and soft), delays, and other reports (delivered, auto-reply,\n"
 		"feedback).  Unverified events are counted apart.  --by state counts\n"
 		"recipients by their state instead, with their bounce totals.\n"
-		"  --since TIME   only events at or after TIME\n"
+		"  --since TIME   only events at or after TIME (RFC 3339, a local\n"
+		"                 date 2026-03-01, or an age: 36h, 7d, 2w)\n"
 		"  --json         one JSON object per line\n");
 }
 
@@ -572,11 +571,8 @@ int cmd_stats(const global_opts *g, int argc, char **argv)
 	}
 	s.by = (stats_by)k;
 	s.json = json;
-	if (since != NULL && rebound_time_parse(since, &s.since) < 0) {
-		fprintf(stderr, "rebound stats: --since: not an RFC 3339 time: '%s'\n",
-			since);
+	if (since != NULL && cli_since(g, "rebound stats", since, &s.since) < 0)
 		return 2;
-	}
 	cli_env env;
 	int rc = cli_open(g, "rebound stats", false, &env);
 	if (rc != 0)

@@ -95,6 +95,50 @@ const char *cli_local_day(int64_t t, char *buf, size_t size)
 	return local_fmt(t, true, buf, size);
 }
 
+int cli_since(const global_opts *g, const char *cmd, const char *s,
+	      int64_t *out)
+{
+	size_t n = strlen(s);
+	/* An age: digits and one unit. */
+	if (n >= 2 && n <= 12 && strchr("mhdw", s[n - 1]) != NULL &&
+	    strspn(s, "0123456789") == n - 1) {
+		static const struct { char unit; int64_t seconds; } units[] = {
+			{ 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+			{ 'w', 7 * 86400 },
+		};
+		int64_t now = (int64_t)time(NULL);
+		if (g->now != NULL && rebound_time_parse(g->now, &now) < 0) {
+			fprintf(stderr, "%s: --now: not an RFC 3339 time: '%s'\n",
+				cmd, g->now);
+			return -1;
+		}
+		int64_t count = strtoll(s, NULL, 10);
+		for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
+			if (units[i].unit == s[n - 1])
+				*out = now - count * units[i].seconds;
+		return 0;
+	}
+	/* A date alone: its local midnight. */
+	if (n == 10 && rebound_time_parse(s, out) == 0) {
+		struct tm tm;
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = atoi(s) - 1900;
+		tm.tm_mon = atoi(s + 5) - 1;
+		tm.tm_mday = atoi(s + 8);
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		if (t != (time_t)-1)
+			*out = (int64_t)t;
+		return 0;
+	}
+	if (rebound_time_parse(s, out) == 0)
+		return 0;
+	fprintf(stderr,
+		"%s: --since: not a time (2026-03-01T12:00:00Z), a date "
+		"(2026-03-01) or an age (90m, 36h, 7d, 2w): '%s'\n", cmd, s);
+	return -1;
+}
+
 int cli_setup(const global_opts *g, const char *cmd, cli_env *env)
 {
 	memset(env, 0, sizeof(*env));

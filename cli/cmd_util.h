@@ -63,6 +63,13 @@ void cli_entry_json(FILE *out, const rebound_entry *e, int64_t now);
 /* One recipient as a human-readable block. */
 void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now);
 
+/* The time a --since option names: an RFC 3339 time; a date, which
+ * starts at local midnight (the days the tables show); or an age back
+ * from now ("--now" or the clock): 90m, 36h, 7d, 2w.  Prints one line
+ * naming cmd and returns -1 when s is none of these. */
+int cli_since(const global_opts *g, const char *cmd, const char *s,
+	      int64_t *out);
+
 /* Flush stdout; 0, or 2 with a message. */
 int cli_flush(const char *cmd);
 

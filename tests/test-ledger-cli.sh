@@ -102,6 +102,17 @@ PY
 expect "list --state suppressed" 	"$(rb $t2 list --json --state suppressed | wc -l)" 1
 expect "list --domain b.example (with subdomains)" 	"$(rb $t2 list --json --domain b.example | wc -l)" 2
 expect "list --since the second day" 	"$(rb $t2 list --json --since 2026-04-02 | wc -l)" 2
+# A date starts at local midnight: in Hawaii (UTC-10, a POSIX TZ needs no
+# tzdata) 2026-04-02 starts at 10:00Z, after the 08:00Z records.
+expect "list --since a local date" \
+	"$(TZ=HST10 rb $t2 list --json --since 2026-04-02 | wc -l)" 0
+expect "list --since an age (30 h)" "$(rb $t2 list --json --since 30h | wc -l)" 4
+expect "list --since an age (12 h)" "$(rb $t2 list --json --since 12h | wc -l)" 2
+expect "stats --since an age (23 h)" \
+	"$(rb $t2 stats --json --since 23h | python3 -c 'import json,sys; print(sum(r["failed"] + r["delayed"] for r in map(json.loads, sys.stdin)))')" 2
+rb $t2 list --since 3fortnights > "$T/err" 2>&1
+expect "list with a bad --since exits" $? 2
+[ "$(wc -l < "$T/err")" -eq 1 ] || fail "bad --since: not one line: $(cat "$T/err")"
 rb $t2 list --state nonsense >/dev/null 2>&1
 expect "list with an unknown state exits" $? 2
 rb $t2 list > "$T/list.txt" || fail "list"
