@@ -11,6 +11,7 @@
 #include "cmd_util.h"
 #include "json.h"
 #include "ledger-admin.h"
+#include "ledger-spool.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ static void db_usage(FILE *out)
 		"       rebound db check [--json]\n"
 		"       rebound db backup DEST\n"
 		"       rebound db repack\n"
+		"       rebound db replay [--json]\n"
 		"'create' creates a missing ledger (mode 0660; a setgid directory\n"
 		"gives it its group) and never touches an existing file: exit 0 when\n"
 		"the ledger is there and valid afterwards.\n"
@@ -30,7 +32,12 @@ static void db_usage(FILE *out)
 		"be read at all.  'backup' copies the ledger to DEST (a new file)\n"
 		"while writers wait, so that the copy is consistent.  'repack'\n"
 		"rewrites the file in place (writers wait): the records stay, space\n"
-		"that a writer killed in a commit left unused becomes free again.\n");
+		"that a writer killed in a commit left unused becomes free again.\n"
+		"'replay' records the notices the modules spooled while the ledger\n"
+		"was locked (PATH.spool/), oldest first, each counted once; a file\n"
+		"that cannot be read is renamed *.bad and kept: exit 0 when all were\n"
+		"recorded, 1 when some were set aside, 2 when the ledger failed.\n"
+		"'check' also says how many notices wait in the spool.\n");
 }
 
 /* An existing file: is it a valid ledger?  Never written to. */
@@ -139,7 +146,8 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 	bool check = n == 1 && strcmp(argv[1], "check") == 0;
 	bool backup = n == 2 && strcmp(argv[1], "backup") == 0;
 	bool repack = n == 1 && strcmp(argv[1], "repack") == 0 && !json;
-	if (!check && !backup && !repack) {
+	bool replay = n == 1 && strcmp(argv[1], "replay") == 0;
+	if (!check && !backup && !repack && !replay) {
 		db_usage(stderr);
 		return 2;
 	}
@@ -149,7 +157,26 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 		return rc;
 	char err[1200];
 	int status;
-	if (repack) {
+	if (replay) {
+		rebound_replay_stats st;
+		rc = rebound_ledger_replay(env.ledger, &env.cfg.policy, 0, 0, &st,
+					   err, sizeof(err));
+		if (json)
+			printf("{\"replayed\":%lu,\"duplicates\":%lu,"
+			       "\"bad\":%lu,\"left\":%lu}\n", st.replayed,
+			       st.duplicates, st.bad, st.left);
+		else
+			printf("%s: replayed %lu spooled notices (%lu seen "
+			       "before), %lu set aside as bad, %lu left\n",
+			       env.db_path, st.replayed, st.duplicates, st.bad,
+			       st.left);
+		if (st.bad > 0)
+			fprintf(stderr, "rebound db replay: set aside: %s\n",
+				st.first_bad);
+		if (rc < 0)
+			fprintf(stderr, "rebound db replay: %s\n", err);
+		status = rc < 0 ? 2 : st.bad > 0 ? 1 : 0;
+	} else if (repack) {
 		rc = rebound_ledger_repack(env.ledger, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "rebound db repack: %s\n", err);
@@ -199,6 +226,13 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 			putchar('\n');
 			if (r.first_problem[0])
 				printf("  first problem: %s\n", r.first_problem);
+			unsigned long waiting = 0, badf = 0;
+			if (rebound_spool_count(env.db_path, &waiting,
+						&badf) == 0 &&
+			    (waiting > 0 || badf > 0))
+				printf("  spool: %lu notices wait (rebound db "
+				       "replay), %lu files set aside as bad\n",
+				       waiting, badf);
 			if (r.unused_space)
 				printf("  note: %llu bytes left unused by a writer "
 				       "killed in a commit; tdb's own check\n"

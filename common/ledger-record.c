@@ -109,6 +109,11 @@ static size_t read_varint(const unsigned char *p, size_t len, uint64_t *out)
 	return 0;
 }
 
+size_t rebound_read_varint(const unsigned char *p, size_t len, uint64_t *out)
+{
+	return read_varint(p, len, out);
+}
+
 /* --- field tables ------------------------------------------------------- */
 
 typedef enum { F_U32, F_U64, F_I64, F_BOOL, F_STR, F_ENUM } ftype;

@@ -28,6 +28,7 @@ enum rebound_record_kind {
 	REBOUND_KIND_CAMPAIGN = 'c',
 	REBOUND_KIND_SEEN = 'd',
 	REBOUND_KIND_META = 'm',
+	REBOUND_KIND_SPOOLED = 'q',	/* a notice waiting in the spool */
 };
 
 /* Unknown fields kept verbatim (as many as fit). */
@@ -158,5 +159,7 @@ void rebound_buf_header(rebound_buf *b, int kind);
 void rebound_buf_field(rebound_buf *b, uint64_t tag, const void *data,
 		       size_t len);
 void rebound_buf_uint(rebound_buf *b, uint64_t tag, uint64_t v);
+/* Read one LEB128 number from p[0..len): bytes used, 0 when bad. */
+size_t rebound_read_varint(const unsigned char *p, size_t len, uint64_t *out);
 
 #endif

@@ -26,6 +26,7 @@
 #include "ledger-admin.h"
 #include "ledger-record.h"
 #include "ledger-scan.h"
+#include "ledger-spool.h"
 #include "policy.h"
 
 /* Buckets of the hash table, fixed at creation: about one per ten
@@ -432,6 +433,8 @@ static int put_campaign(rebound_ledger *l, const char *k,
 
 /* Process-wide limit on waiting for another writer (0: no limit). */
 static unsigned lock_wait_ms;
+/* The last change failed because that limit was spent. */
+static bool lock_wait_spent;
 
 void rebound_ledger_set_lock_wait(unsigned ms)
 {
@@ -460,10 +463,12 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 		enum TDB_ERROR e = tdb_error(l->tdb);
 		if (e != TDB_ERR_LOCK && e != TDB_ERR_NOLOCK)
 			return db_fail(l, "start a transaction", err, errlen);
-		if (monotonic_ms() >= deadline)
+		if (monotonic_ms() >= deadline) {
+			lock_wait_spent = true;
 			return fail(err, errlen, "%s: locked by another process "
 				    "for more than %u ms", l->path,
 				    lock_wait_ms);
+		}
 		struct timespec ts = { 0, pause_us * 1000 };
 		nanosleep(&ts, NULL);
 		if (pause_us < 20000)
@@ -797,12 +802,16 @@ static bool valid_args(const rebound_ledger *l, const rebound_policy *p,
 	return true;
 }
 
-int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
-			  const rebound_result *res,
-			  const rebound_record_context *ctx,
-			  rebound_outcome *out, size_t nout,
-			  char *err, size_t errlen)
+/* Recording proper.  *passing: it failed for a reason that may pass
+ * (the lock wait spent, the commit failed), so spooling makes sense. */
+static int record_notice(rebound_ledger *l, const rebound_policy *policy,
+			 const rebound_result *res,
+			 const rebound_record_context *ctx,
+			 rebound_outcome *out, size_t nout,
+			 char *err, size_t errlen, bool *passing)
 {
+	*passing = false;
+	lock_wait_spent = false;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (!valid_args(l, policy, res, ctx, err, errlen))
@@ -833,8 +842,10 @@ int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
 	fingerprint(res, fp);
 	char dkey[40];
 	snprintf(dkey, sizeof(dkey), "d:%s", fp);
-	if (begin(l, err, errlen) < 0)
+	if (begin(l, err, errlen) < 0) {
+		*passing = lock_wait_spent;
 		return -1;
+	}
 	if (check_meta(l, ctx->now, err, errlen) < 0)
 		goto failed;
 	size_t n = 0;
@@ -875,12 +886,77 @@ int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
 		if (rc > 0 && n < nout)
 			n++;
 	}
-	if (commit(l, err, errlen) < 0)
+	if (commit(l, err, errlen) < 0) {
+		*passing = true;
 		return -1;
+	}
 	return (int)n;
 failed:
 	cancel(l);
 	return -1;
+}
+
+int rebound_ledger_record_once(rebound_ledger *l, const rebound_policy *policy,
+			       const rebound_result *res,
+			       const rebound_record_context *ctx,
+			       rebound_outcome *out, size_t nout,
+			       char *err, size_t errlen)
+{
+	bool passing;
+	return record_notice(l, policy, res, ctx, out, nout, err, errlen,
+			     &passing);
+}
+
+const char *rebound_ledger_path(const rebound_ledger *l)
+{
+	return l != NULL ? l->path : NULL;
+}
+
+/* What a module's recording call replays after its own notice: little
+ * enough not to hold the mail. */
+#define REPLAY_FILES 8
+#define REPLAY_MS 200
+#define REPLAY_LOCK_WAIT_MS 20
+
+int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
+			  const rebound_result *res,
+			  const rebound_record_context *ctx,
+			  rebound_outcome *out, size_t nout,
+			  char *err, size_t errlen)
+{
+	bool passing;
+	int n = record_notice(l, policy, res, ctx, out, nout, err, errlen,
+			      &passing);
+	if (lock_wait_ms == 0)
+		return n;		/* the command: no spool */
+	if (n < 0 && passing) {
+		char name[1300], e2[400];
+		size_t used = err != NULL ? strlen(err) : 0;
+		if (rebound_spool_write(l->path, res, ctx, name, sizeof(name), e2,
+					sizeof(e2)) == 0) {
+			const char *base = strrchr(name, '/');
+			if (err != NULL && used < errlen)
+				snprintf(err + used, errlen - used,
+					 "; spooled as %s",
+					 base != NULL ? base + 1 : name);
+			return REBOUND_LEDGER_SPOOLED;
+		}
+		if (err != NULL && used < errlen)
+			snprintf(err + used, errlen - used,
+				 "; not spooled either: %s", e2);
+		return -1;
+	}
+	if (n >= 0) {
+		/* This process has just had the lock: take a few notices that
+		   waited, without waiting long for it again. */
+		unsigned keep = lock_wait_ms;
+		lock_wait_ms = REPLAY_LOCK_WAIT_MS;
+		char e2[200];
+		(void)rebound_ledger_replay(l, policy, REPLAY_FILES, REPLAY_MS,
+					    NULL, e2, sizeof(e2));
+		lock_wait_ms = keep;
+	}
+	return n;
 }
 
 int rebound_ledger_record_recipient(rebound_ledger *l,

@@ -79,12 +79,35 @@ typedef struct rebound_outcome {
  * A notice seen before (same fingerprint: its own Message-ID, or its
  * content when it has none, and the recipients) is counted once.
  * Fills up to nout outcomes (recipients beyond nout are still recorded)
- * and returns how many, or -1 with err set (nothing changed then). */
+ * and returns how many, or -1 with err set (nothing changed then), or
+ * REBOUND_LEDGER_SPOOLED.  After a notice is recorded, a module's call
+ * also replays a few spooled notices (at most 8, 200 ms). */
 int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
 			  const rebound_result *res,
 			  const rebound_record_context *ctx,
 			  rebound_outcome *out, size_t nout,
 			  char *err, size_t errlen);
+
+/* rebound_ledger_record's answer when the notice could not be recorded
+ * now but was written to the spool (err says why and where); the next
+ * writer or `rebound db replay` records it.  Only a process that set a
+ * lock wait (the modules) spools: the command waits for the lock. */
+#define REBOUND_LEDGER_SPOOLED (-2)
+
+/* Replay spooled notices, oldest first: at most max_files and for at most
+ * max_ms (0: no limit).  Returns 0, or -1 with err set when a notice
+ * could not be recorded (it stays; the stats say how far it got). */
+typedef struct rebound_replay_stats {
+	unsigned long replayed;		/* recorded and removed */
+	unsigned long duplicates;	/* of those, seen before */
+	unsigned long bad;		/* unreadable: renamed *.bad */
+	unsigned long left;		/* still waiting */
+	char first_bad[300];
+} rebound_replay_stats;
+
+int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
+			  unsigned max_files, unsigned max_ms,
+			  rebound_replay_stats *st, char *err, size_t errlen);
 
 /* Record one recipient classified in-band (Exim's event_action): a
  * rejection (rcpt->action FAILED or DELAYED, see rebound_classify_reply)

@@ -54,6 +54,11 @@ static void record_one(struct rebound_txn *txn, rebound_ledger *ledger,
 
 	n = rebound_ledger_record(ledger, &txn->cfg.policy, res, &ctx,
 				  out, N_ELEMENTS(out), err, sizeof(err));
+	if (n == REBOUND_LEDGER_SPOOLED) {
+		/* the ledger was locked; a later writer records it */
+		i_warning(REBOUND_LOG "%s: spooled: %s", txn->set.mailbox, err);
+		return;
+	}
 	if (n < 0) {
 		i_error(REBOUND_LOG "%s: not recorded: %s", txn->set.mailbox,
 			err);

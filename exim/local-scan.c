@@ -197,11 +197,14 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	}
 
 	if (n < 0) {
-		rbx_log("%s not recorded (%s); message accepted",
-			rebound_class_name(res->cls), err);
+		/* spooled: the ledger was locked; a later writer records it */
+		const char *what = n == REBOUND_LEDGER_SPOOLED ? "spooled" :
+								 "not recorded";
+		rbx_log("%s %s (%s); message accepted",
+			rebound_class_name(res->cls), what, err);
 		char e[RBX_ERRLEN];
 		rbx_clean(e, sizeof e, err);
-		header_add(' ', "X-Rebound-Error: not recorded: %s\n", e);
+		header_add(' ', "X-Rebound-Error: %s: %s\n", what, e);
 		for (size_t i = 0; i < res->nrcpt && i < MAX_LISTED; i++)
 			report_recipient(res, &res->rcpt[i], NULL);
 	} else {

@@ -20,6 +20,7 @@
 #include "ledger-admin.h"
 #include "ledger-record.h"
 #include "ledger-scan.h"
+#include "ledger-spool.h"
 #include "ledger-time.h"
 
 static const int64_t T0 = INT64_C(1767225600);	/* 2026-01-01 */
@@ -714,6 +715,248 @@ START_TEST(layout_scan_tells_damage)
 }
 END_TEST
 
+/* --- the spool ------------------------------------------------------------ */
+
+static rebound_recipient spool_rcpt = {
+	.address = "spooled@example.org",
+	.action = REBOUND_ACTION_FAILED,
+	.status = "5.1.1",
+	.reply_code = "550",
+	.reason = REBOUND_REASON_USERUNKNOWN,
+	.hard = true,
+	.diagnostic = "550 5.1.1 no such user",
+};
+
+static rebound_result spool_result(const char *msgid)
+{
+	rebound_result res;
+	memset(&res, 0, sizeof(res));
+	res.cls = REBOUND_CLASS_BOUNCE;
+	res.format = "rfc3464";
+	res.rcpt = &spool_rcpt;
+	res.nrcpt = 1;
+	res.message_id = msgid;
+	res.campaign = "";
+	return res;
+}
+
+START_TEST(spool_round_trip)
+{
+	rebound_result res = spool_result("<a@mx.example>");
+	rebound_record_context ctx = { .now = T0 + 5, .source = "exim",
+				       .sender_domain = "news.example",
+				       .unverified = true };
+	rebound_buf b = { 0 };
+	rebound_spool_encode(&b, &res, &ctx);
+	ck_assert(!b.failed);
+	rebound_spooled sp;
+	char why[100];
+	ck_assert_int_eq(rebound_spool_decode(&sp, b.p, b.len, why, sizeof(why)),
+			 0);
+	ck_assert_int_eq(sp.ctx.now, T0 + 5);
+	ck_assert_str_eq(sp.ctx.source, "exim");
+	ck_assert_str_eq(sp.ctx.sender_domain, "news.example");
+	ck_assert(sp.ctx.unverified);
+	ck_assert_int_eq(sp.res.cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_str_eq(sp.res.message_id, "<a@mx.example>");
+	ck_assert_str_eq(sp.res.campaign, "");	/* empty stays empty */
+	ck_assert_ptr_null(sp.res.envelope_id);	/* absent stays absent */
+	ck_assert_uint_eq(sp.res.nrcpt, 1);
+	ck_assert_str_eq(sp.res.rcpt[0].address, "spooled@example.org");
+	ck_assert_str_eq(sp.res.rcpt[0].status, "5.1.1");
+	ck_assert_str_eq(sp.res.rcpt[0].reply_code, "550");
+	ck_assert_int_eq(sp.res.rcpt[0].reason, REBOUND_REASON_USERUNKNOWN);
+	ck_assert(sp.res.rcpt[0].hard);
+	ck_assert_str_eq(sp.res.rcpt[0].diagnostic, "550 5.1.1 no such user");
+	rebound_spooled_free(&sp);
+	/* every shorter prefix is refused, never read past */
+	for (size_t n = 0; n < b.len; n++) {
+		unsigned char *cut = malloc(n ? n : 1);
+		memcpy(cut, b.p, n);
+		if (rebound_spool_decode(&sp, cut, n, why, sizeof(why)) == 0)
+			rebound_spooled_free(&sp);
+		free(cut);
+	}
+	rebound_buf_free(&b);
+}
+END_TEST
+
+/* A child holds the ledger's lock until it is killed. */
+static pid_t hold_lock(const char *path)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct tdb_context *t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
+		if (t == NULL || tdb_transaction_start(t) != 0)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(3);
+	}
+	close(fds[1]);
+	char c;
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	return pid;
+}
+
+static void release_lock(pid_t pid)
+{
+	int st;
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+}
+
+static long events_of(rebound_ledger *l)
+{
+	rebound_check_report r;
+	char err[512];
+	ck_assert_int_eq(rebound_ledger_check(l, &r, err, sizeof(err)), 0);
+	return (long)r.events;
+}
+
+/* Locked longer than the lock wait: the notice is spooled (twice, as if
+ * Exim and Dovecot both saw it); replay records it once; a damaged spool
+ * file is set aside, not lost. */
+START_TEST(locked_notice_spooled_and_replayed_once)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/spool.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_ledger_close(l);	/* tdb: one open per process, forks too */
+	pid_t holder = hold_lock(path);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_result res = spool_result("<twice@mx.example>");
+	rebound_record_context ctx = { .now = T0, .source = "exim" };
+	rebound_outcome o[4];
+	rebound_ledger_set_lock_wait(100);
+	for (int i = 0; i < 2; i++) {
+		int n = rebound_ledger_record(l, &p, &res, &ctx, o, 4, err,
+					      sizeof(err));
+		ck_assert_msg(n == REBOUND_LEDGER_SPOOLED, "%d: %s", n, err);
+		ck_assert_ptr_nonnull(strstr(err, "locked by another process"));
+		ck_assert_ptr_nonnull(strstr(err, "spooled as"));
+	}
+	unsigned long waiting, badf;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 2);
+	/* a damaged file among them */
+	char junk[500];
+	snprintf(junk, sizeof(junk), "%s.spool/00000000000.000000-1-1.rbq",
+		 path);
+	FILE *f = fopen(junk, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("rb\x10qgarbage", f);
+	fclose(f);
+	/* still locked: replay records nothing and keeps everything */
+	rebound_replay_stats st;
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), -1);
+	ck_assert_uint_eq(st.replayed, 0);
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 2);
+	ck_assert_uint_eq(badf, 1);
+	release_lock(holder);
+
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), 0);
+	ck_assert_uint_eq(st.replayed, 2);
+	ck_assert_uint_eq(st.duplicates, 1);
+	ck_assert_uint_eq(st.left, 0);
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 0);
+	ck_assert_uint_eq(badf, 1);
+	char aside[520];
+	snprintf(aside, sizeof(aside), "%s.bad", junk);
+	ck_assert_int_eq(access(aside, F_OK), 0);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "spooled@example.org", T0, &e,
+					    err, sizeof(err)), 1);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SUPPRESSED);
+	ck_assert_int_eq(e.last_seen, T0);	/* the time it was seen */
+	ck_assert_int_eq(events_of(l), 1);	/* counted once */
+	/* the same notice arriving once more: still once */
+	ck_assert_int_eq(rebound_ledger_record(l, &p, &res, &ctx, o, 4, err,
+					       sizeof(err)), 1);
+	ck_assert(o[0].duplicate);
+	ck_assert_int_eq(events_of(l), 1);
+	rebound_ledger_set_lock_wait(0);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* The next module writer that gets the lock takes what waited. */
+START_TEST(next_writer_replays_spool)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/next.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_ledger_close(l);	/* tdb: one open per process, forks too */
+	pid_t holder = hold_lock(path);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_record_context ctx = { .now = T0, .source = "dovecot" };
+	rebound_outcome o[4];
+	rebound_ledger_set_lock_wait(50);
+	char ids[3][40];
+	for (int i = 0; i < 3; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "<wait%d@mx.example>", i);
+		rebound_result res = spool_result(ids[i]);
+		ck_assert_int_eq(rebound_ledger_record(l, &p, &res, &ctx, o, 4,
+						       err, sizeof(err)),
+				 REBOUND_LEDGER_SPOOLED);
+	}
+	release_lock(holder);
+	rebound_result res = spool_result("<after@mx.example>");
+	ck_assert_msg(rebound_ledger_record(l, &p, &res, &ctx, o, 4, err,
+					    sizeof(err)) == 1, "%s", err);
+	unsigned long waiting;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, NULL), 0);
+	ck_assert_uint_eq(waiting, 0);
+	ck_assert_int_eq(events_of(l), 4);
+	rebound_ledger_set_lock_wait(0);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* The command waits for the lock and never spools. */
+START_TEST(command_does_not_spool)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/cmd.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_result res = spool_result("<cmd@mx.example>");
+	rebound_record_context ctx = { .now = T0, .source = "cli" };
+	rebound_outcome o[2];
+	ck_assert_int_eq(rebound_ledger_record(l, &p, &res, &ctx, o, 2, err,
+					       sizeof(err)), 1);
+	unsigned long waiting;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, NULL), 0);
+	ck_assert_uint_eq(waiting, 0);
+	char dir[500];
+	snprintf(dir, sizeof(dir), "%s.spool", path);
+	ck_assert_int_ne(access(dir, F_OK), 0);
+	rebound_ledger_close(l);
+}
+END_TEST
+
 /* A damaged file is an error, never a crash, and is never overwritten. */
 START_TEST(damaged_file)
 {
@@ -805,6 +1048,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, damaged_file);
 	tcase_add_test(tc, killed_in_commit_after_growing);
 	tcase_add_test(tc, layout_scan_tells_damage);
+	tcase_add_test(tc, spool_round_trip);
+	tcase_add_test(tc, locked_notice_spooled_and_replayed_once);
+	tcase_add_test(tc, next_writer_replays_spool);
+	tcase_add_test(tc, command_does_not_spool);
 	tcase_add_test(tc, reopen_per_record_same_second);
 	suite_add_tcase(s, tc);
 	return s;

@@ -157,3 +157,27 @@ fl_db_check() {
 		fail "$1: db check: $out"
 	fi
 }
+
+# fl_spool_replayed NAME ADDRESS...: the bounces spooled while the ledger
+# was locked are in the ledger, each counted once, after the lock is gone
+# and the next bounce's writer has replayed the spool (nothing is left
+# for `rebound db replay`).
+fl_spool_replayed() {
+	local name=$1 a js bad=0 left
+	shift
+	left=$(find "$DB.spool" -name '*.rbq' 2>/dev/null | wc -l)
+	[ "$left" = 0 ] && ok "$name: the next writer replayed the spool" ||
+		fail "$name: $left notices still wait in the spool"
+	"$fl_rb" --db "$DB" db replay --json > "$S/replay.$name" 2>&1 ||
+		fail "$name: db replay: $(cat "$S/replay.$name")"
+	for a in "$@"; do
+		js=$("$fl_rb" --db "$DB" show --json "$a" 2>/dev/null |
+			python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["state"], d["hard_count"])' 2>/dev/null)
+		[ "$js" = "suppressed 1" ] || { bad=$((bad + 1)); echo "  $a: '$js'"; }
+	done
+	if [ $bad = 0 ]; then
+		ok "$name: the $# bounces that waited are recorded, each once"
+	else
+		fail "$name: $bad of the $# bounces that waited are not recorded once"
+	fi
+}

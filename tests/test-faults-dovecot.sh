@@ -119,9 +119,9 @@ stored_all() {
 
 logged() {
 	local n
-	n=$(newlog | grep -c "rebound: .*not recorded: $DB")
+	n=$(newlog | grep -Ec "rebound: .*(not recorded|spooled): $DB")
 	if [ "$n" -ge 1 ]; then
-		ok "$1: $n x logged: $(newlog | grep -o "rebound: .*not recorded: $DB.*" | head -n 1 | cut -c1-150)"
+		ok "$1: $n x logged: $(newlog | grep -Eo "rebound: .*(not recorded|spooled): $DB.*" | head -n 1 | cut -c1-150)"
 	else
 		fail "$1: no 'not recorded' line naming $DB in Dovecot's log"
 		newlog | grep 'rebound' | head -n 3
@@ -181,8 +181,8 @@ tdbtool_hold() {
 }
 
 # locked: the lock is held until every delivery has finished; each waits
-# at most the time budget (2 s by default), then its bounce is logged as
-# not recorded.  (Before, the plugin waited for as long as the lock was
+# at most the time budget (2 s by default), then its bounce is spooled
+# beside the ledger; the next bounce's writer records it.  (Before, the plugin waited for as long as the lock was
 # held: the mail was stored but the client got no answer, and an MTA that
 # gives up delivers it again.)
 new_ledger locked
@@ -196,6 +196,9 @@ ms=$(( (t1 - t0) / 1000000 ))
 	fail "locked: the batch took $ms ms"
 logged locked
 newlog | grep -q "locked by another process" || fail "locked: the log does not say 'locked'"
+n=$(newlog | grep -c "rebound: .*spooled: .*locked by another process.*spooled as")
+[ "$n" = 3 ] && ok "locked: the 3 bounces were spooled" ||
+	fail "locked: $n of the 3 bounces logged as spooled"
 printf 'transaction_commit\nquit\n' >&7
 exec 7>&-
 wait "$tdbtool_pid"
@@ -203,6 +206,8 @@ tdbtool_pid=
 fl_seeds_kept locked
 fl_db_check locked
 recorded_after locked
+fl_spool_replayed locked dsn1-locked@example.net dsn2-locked@example.net \
+	dsn3-locked@example.net
 
 new_ledger killed
 tdbtool_hold

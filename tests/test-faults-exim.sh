@@ -108,12 +108,13 @@ delivered_all() {
 	fi
 }
 
-# logged NAME: Exim's log says, for the bounces, why they were not recorded.
+# logged NAME: Exim's log says, for the bounces, why they were not
+# recorded (or that they were spooled for later).
 logged() {
 	local n
-	n=$(grep -c "rebound: bounce not recorded (.*$DB" "$MAINLOG")
+	n=$(grep -Ec "rebound: bounce (not recorded|spooled) \(.*$DB" "$MAINLOG")
 	if [ "$n" -ge 1 ]; then
-		ok "$1: $n x logged: $(grep -o "rebound: bounce not recorded.*" "$MAINLOG" | head -n 1 | cut -c1-150)"
+		ok "$1: $n x logged: $(grep -Eo "rebound: bounce (not recorded|spooled).*" "$MAINLOG" | head -n 1 | cut -c1-150)"
 	else
 		fail "$1: no 'bounce not recorded' line naming $DB in the mainlog"
 		grep 'rebound:' "$MAINLOG" | head -n 3
@@ -218,6 +219,9 @@ delivered_all locked
 t1=$(date +%s%N)
 logged locked
 grep -q "locked by another process" "$MAINLOG" || fail "locked: the log does not say 'locked'"
+n=$(grep -c "rebound: bounce spooled (.*locked by another process.*spooled as" "$MAINLOG")
+[ "$n" = 3 ] && ok "locked: the 3 bounces were spooled" ||
+	fail "locked: $n of the 3 bounces logged as spooled"
 echo "note: the locked batch took $(( (t1 - t0) / 1000000 )) ms"
 # The rebound command waits for the lock (no budget of its own).
 if timeout 3 "$rb_cli" --db "$DB" record "$(fl_dsn locked-cli cli-locked@example.net)" >/dev/null 2>&1; then
@@ -232,6 +236,8 @@ tdbtool_pid=
 fl_seeds_kept locked
 fl_db_check locked
 recorded_after locked
+fl_spool_replayed locked dsn1-locked@example.net dsn2-locked@example.net \
+	dsn3-locked@example.net
 
 # --- killed -----------------------------------------------------------------------------
 new_ledger killed "$S/tdb"

@@ -1,0 +1,574 @@
+/* ledger-spool.c - notices that could not wait for the ledger's lock:
+ * their encoding, the spool directory beside the ledger, and replaying
+ * it (see ledger-spool.h).
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger-spool.h"
+
+enum {
+	/* context */
+	T_NOW = 1, T_SOURCE, T_CTX_DOMAIN, T_UNVERIFIED,
+	/* result */
+	T_CLASS = 10, T_FORMAT, T_MTA, T_MSGID, T_ORIG_MSGID, T_ENVID,
+	T_CAMPAIGN, T_DOMAIN, T_VERP,
+	T_RCPT = 20,
+	/* inside a recipient */
+	R_ADDRESS = 1, R_ACTION, R_STATUS, R_REPLY, R_REASON, R_HARD,
+	R_SUSPECT, R_DIAG, R_MTA,
+};
+
+#define STR_MAX 4096u
+
+/* --- encoding ------------------------------------------------------------ */
+
+/* Absent (NULL) and empty differ: the seen-before key tells them apart. */
+static void put_str(rebound_buf *b, uint64_t tag, const char *s)
+{
+	if (s == NULL)
+		return;
+	size_t n = strlen(s);
+	rebound_buf_field(b, tag, s, n > STR_MAX ? STR_MAX : n);
+}
+
+static void encode_rcpt(rebound_buf *b, const rebound_recipient *r)
+{
+	rebound_buf sub = { 0 };
+	put_str(&sub, R_ADDRESS, r->address);
+	rebound_buf_uint(&sub, R_ACTION, (uint64_t)r->action);
+	put_str(&sub, R_STATUS, r->status);
+	put_str(&sub, R_REPLY, r->reply_code);
+	rebound_buf_uint(&sub, R_REASON, (uint64_t)r->reason);
+	rebound_buf_uint(&sub, R_HARD, r->hard);
+	rebound_buf_uint(&sub, R_SUSPECT, r->suspect);
+	put_str(&sub, R_DIAG, r->diagnostic);
+	put_str(&sub, R_MTA, r->remote_mta);
+	if (sub.failed)
+		b->failed = true;
+	else
+		rebound_buf_field(b, T_RCPT, sub.p, sub.len);
+	rebound_buf_free(&sub);
+}
+
+void rebound_spool_encode(rebound_buf *b, const rebound_result *res,
+			  const rebound_record_context *ctx)
+{
+	rebound_buf_header(b, REBOUND_KIND_SPOOLED);
+	rebound_buf_uint(b, T_NOW, (uint64_t)ctx->now);
+	put_str(b, T_SOURCE, ctx->source);
+	put_str(b, T_CTX_DOMAIN, ctx->sender_domain);
+	rebound_buf_uint(b, T_UNVERIFIED, ctx->unverified);
+	rebound_buf_uint(b, T_CLASS, (uint64_t)res->cls);
+	put_str(b, T_FORMAT, res->format);
+	put_str(b, T_MTA, res->reporting_mta);
+	put_str(b, T_MSGID, res->message_id);
+	put_str(b, T_ORIG_MSGID, res->orig_message_id);
+	put_str(b, T_ENVID, res->envelope_id);
+	put_str(b, T_CAMPAIGN, res->campaign);
+	put_str(b, T_DOMAIN, res->sender_domain);
+	put_str(b, T_VERP, res->verp_recipient);
+	for (size_t i = 0; i < res->nrcpt && i < REBOUND_SPOOL_MAX_RCPT; i++)
+		encode_rcpt(b, &res->rcpt[i]);
+}
+
+/* --- decoding ------------------------------------------------------------ */
+
+typedef struct reader {
+	const unsigned char *p;
+	size_t len, pos;
+} reader;
+
+/* The next tag and value; 1 read, 0 at the end, -1 malformed. */
+static int next_field(reader *r, uint64_t *tag, const unsigned char **val,
+		      size_t *vlen)
+{
+	if (r->pos >= r->len)
+		return 0;
+	uint64_t n;
+	size_t used = rebound_read_varint(r->p + r->pos, r->len - r->pos, tag);
+	if (used == 0)
+		return -1;
+	r->pos += used;
+	used = rebound_read_varint(r->p + r->pos, r->len - r->pos, &n);
+	if (used == 0)
+		return -1;
+	r->pos += used;
+	if (n > r->len - r->pos)
+		return -1;
+	*val = r->p + r->pos;
+	*vlen = (size_t)n;
+	r->pos += (size_t)n;
+	return 1;
+}
+
+static int get_uint(const unsigned char *val, size_t vlen, uint64_t *out)
+{
+	return rebound_read_varint(val, vlen, out) == vlen && vlen > 0 ? 0 : -1;
+}
+
+/* Strings are copied, NUL-terminated, into one block sized up front. */
+typedef struct pool {
+	char *next, *end;
+} pool;
+
+static const char *pool_str(pool *pl, const unsigned char *val, size_t vlen)
+{
+	if (vlen > STR_MAX || memchr(val, '\0', vlen) != NULL ||
+	    (size_t)(pl->end - pl->next) < vlen + 1)
+		return NULL;
+	char *s = pl->next;
+	memcpy(s, val, vlen);
+	s[vlen] = '\0';
+	pl->next += vlen + 1;
+	return s;
+}
+
+static int bad(char *why, size_t whylen, const char *what)
+{
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s", what);
+	return -1;
+}
+
+static int decode_rcpt(rebound_recipient *r, pool *pl,
+		       const unsigned char *data, size_t len)
+{
+	reader rd = { data, len, 0 };
+	uint64_t tag, v;
+	const unsigned char *val;
+	size_t vlen;
+	int rc;
+	memset(r, 0, sizeof(*r));
+	while ((rc = next_field(&rd, &tag, &val, &vlen)) > 0) {
+		const char *s = NULL;
+		switch (tag) {
+		case R_ADDRESS:
+			if ((r->address = pool_str(pl, val, vlen)) == NULL)
+				return -1;
+			break;
+		case R_STATUS:
+		case R_REPLY:
+			if ((s = pool_str(pl, val, vlen)) == NULL)
+				return -1;
+			if (tag == R_STATUS)
+				snprintf(r->status, sizeof(r->status), "%s", s);
+			else
+				snprintf(r->reply_code, sizeof(r->reply_code),
+					 "%s", s);
+			break;
+		case R_DIAG:
+			if ((r->diagnostic = pool_str(pl, val, vlen)) == NULL)
+				return -1;
+			break;
+		case R_MTA:
+			if ((r->remote_mta = pool_str(pl, val, vlen)) == NULL)
+				return -1;
+			break;
+		case R_ACTION:
+			if (get_uint(val, vlen, &v) < 0 ||
+			    v > REBOUND_ACTION_FEEDBACK)
+				return -1;
+			r->action = (rebound_action)v;
+			break;
+		case R_REASON:
+			if (get_uint(val, vlen, &v) < 0 ||
+			    v >= REBOUND_REASON_COUNT)
+				return -1;
+			r->reason = (rebound_reason)v;
+			break;
+		case R_HARD:
+		case R_SUSPECT:
+			if (get_uint(val, vlen, &v) < 0 || v > 1)
+				return -1;
+			if (tag == R_HARD)
+				r->hard = v;
+			else
+				r->suspect = v;
+			break;
+		default:
+			break;		/* a later version's field */
+		}
+	}
+	return rc < 0 || r->address == NULL ? -1 : 0;
+}
+
+int rebound_spool_decode(rebound_spooled *out, const unsigned char *data,
+			 size_t len, char *why, size_t whylen)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < 4 || data[0] != 'r' || data[1] != 'b')
+		return bad(why, whylen, "not a spooled notice");
+	if ((data[2] >> 4) != (REBOUND_RECORD_VERSION >> 4))
+		return bad(why, whylen, "another major version");
+	if (data[3] != REBOUND_KIND_SPOOLED)
+		return bad(why, whylen, "a record of another kind");
+	if (len > REBOUND_SPOOL_MAX_BYTES)
+		return bad(why, whylen, "too long");
+
+	/* First pass: count the recipients. */
+	reader rd = { data + 4, len - 4, 0 };
+	uint64_t tag, v;
+	const unsigned char *val;
+	size_t vlen, nrcpt = 0;
+	int rc;
+	while ((rc = next_field(&rd, &tag, &val, &vlen)) > 0)
+		if (tag == T_RCPT)
+			nrcpt++;
+	if (rc < 0)
+		return bad(why, whylen, "truncated field");
+	if (nrcpt > REBOUND_SPOOL_MAX_RCPT)
+		return bad(why, whylen, "too many recipients");
+
+	/* One block: the recipients, then the strings (never more bytes
+	   than the file, plus a NUL for each field). */
+	size_t rsize = nrcpt * sizeof(rebound_recipient);
+	unsigned char *mem = malloc(rsize + 2 * len + 16);
+	if (mem == NULL)
+		return bad(why, whylen, "out of memory");
+	out->mem = mem;
+	out->res.rcpt = nrcpt ? (rebound_recipient *)(void *)mem : NULL;
+	pool pl = { (char *)mem + rsize, (char *)mem + rsize + 2 * len + 16 };
+	bool have_now = false, have_class = false;
+
+	rd.pos = 0;
+	while ((rc = next_field(&rd, &tag, &val, &vlen)) > 0) {
+		const char **str = NULL;
+		switch (tag) {
+		case T_NOW:
+			if (get_uint(val, vlen, &v) < 0)
+				goto malformed;
+			out->ctx.now = (int64_t)v;
+			have_now = true;
+			break;
+		case T_UNVERIFIED:
+			if (get_uint(val, vlen, &v) < 0 || v > 1)
+				goto malformed;
+			out->ctx.unverified = v;
+			break;
+		case T_CLASS:
+			if (get_uint(val, vlen, &v) < 0 ||
+			    v > REBOUND_CLASS_FEEDBACK)
+				goto malformed;
+			out->res.cls = (rebound_class)v;
+			have_class = true;
+			break;
+		case T_SOURCE: str = &out->ctx.source; break;
+		case T_CTX_DOMAIN: str = &out->ctx.sender_domain; break;
+		case T_FORMAT: str = &out->res.format; break;
+		case T_MTA: str = &out->res.reporting_mta; break;
+		case T_MSGID: str = &out->res.message_id; break;
+		case T_ORIG_MSGID: str = &out->res.orig_message_id; break;
+		case T_ENVID: str = &out->res.envelope_id; break;
+		case T_CAMPAIGN: str = &out->res.campaign; break;
+		case T_DOMAIN: str = &out->res.sender_domain; break;
+		case T_VERP: str = &out->res.verp_recipient; break;
+		case T_RCPT:
+			if (decode_rcpt(&out->res.rcpt[out->res.nrcpt], &pl, val,
+					vlen) < 0)
+				goto malformed;
+			out->res.nrcpt++;
+			break;
+		default:
+			break;		/* a later version's field */
+		}
+		if (str != NULL && (*str = pool_str(&pl, val, vlen)) == NULL)
+			goto malformed;
+	}
+	if (rc < 0 || !have_now || !have_class)
+		goto malformed;
+	return 0;
+malformed:
+	rebound_spooled_free(out);
+	return bad(why, whylen, "malformed field");
+}
+
+void rebound_spooled_free(rebound_spooled *s)
+{
+	free(s->mem);
+	memset(s, 0, sizeof(*s));
+}
+
+/* --- the directory -------------------------------------------------------- */
+
+int rebound_spool_dir(const char *ledger_path, char *dir, size_t size)
+{
+	int n = snprintf(dir, size, "%s.spool", ledger_path);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Waiting notices end in .rbq; their names sort by time. */
+static bool is_notice(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".rbq") == 0;
+}
+
+static bool is_bad(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".bad") == 0;
+}
+
+int rebound_spool_count(const char *ledger_path, unsigned long *waiting,
+			unsigned long *bad_files)
+{
+	char dir[1100];
+	*waiting = 0;
+	if (bad_files != NULL)
+		*bad_files = 0;
+	if (rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0)
+		return -1;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (is_notice(de->d_name))
+			(*waiting)++;
+		else if (bad_files != NULL && is_bad(de->d_name))
+			(*bad_files)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int rebound_spool_write(const char *ledger_path, const rebound_result *res,
+			const rebound_record_context *ctx, char *name,
+			size_t namelen, char *err, size_t errlen)
+{
+	static unsigned seq;
+	char dir[1100], tmp[1200], final[1200];
+	if (rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen, "spool path too long");
+		return -1;
+	}
+	/* Group-writable whatever the umask (Exim 000, Dovecot 077); the
+	   group comes from the ledger's setgid directory. */
+	mode_t old = umask(0007);
+	if (mkdir(dir, 02770) < 0 && errno != EEXIST) {
+		int e = errno;
+		umask(old);
+		snprintf(err, errlen, "%s: %s", dir, strerror(e));
+		return -1;
+	}
+	umask(old);
+	unsigned long waiting = 0;
+	if (rebound_spool_count(ledger_path, &waiting, NULL) == 0 &&
+	    waiting >= REBOUND_SPOOL_MAX_FILES) {
+		snprintf(err, errlen, "%s: spool full (%lu notices wait)", dir,
+			 waiting);
+		return -1;
+	}
+	rebound_buf b = { 0 };
+	rebound_spool_encode(&b, res, ctx);
+	if (b.failed) {
+		rebound_buf_free(&b);
+		snprintf(err, errlen, "spool: out of memory");
+		return -1;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	unsigned n = ++seq;
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%ld-%u", dir, (long)getpid(), n);
+	snprintf(final, sizeof(final), "%s/%011lld.%06ld-%ld-%u.rbq", dir,
+		 (long long)ts.tv_sec, ts.tv_nsec / 1000, (long)getpid(), n);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+	int rc = -1;
+	if (fd >= 0) {
+		(void)fchmod(fd, 0660);
+		if (write_all(fd, b.p, b.len) == 0 && fsync(fd) == 0)
+			rc = 0;
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	if (rc == 0 && rename(tmp, final) < 0)
+		rc = -1;
+	if (rc < 0) {
+		int e = errno;
+		unlink(tmp);
+		snprintf(err, errlen, "%s: cannot spool: %s", dir, strerror(e));
+	} else if (name != NULL && namelen > 0) {
+		snprintf(name, namelen, "%s", final);
+	}
+	rebound_buf_free(&b);
+	return rc;
+}
+
+/* --- replay --------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read a whole spool file (bounded).  1 read, 0 gone, -1 error. */
+static int read_notice(const char *path, unsigned char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat st;
+	int rc = -1;
+	*data = NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    (uint64_t)st.st_size <= REBOUND_SPOOL_MAX_BYTES) {
+		size_t n = (size_t)st.st_size;
+		*data = malloc(n ? n : 1);
+		if (*data != NULL) {
+			size_t got = 0;
+			while (got < n) {
+				ssize_t r = read(fd, *data + got, n - got);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					break;
+				got += (size_t)r;
+			}
+			if (got == n) {
+				*len = n;
+				rc = 1;
+			}
+		}
+	}
+	if (rc < 0) {
+		free(*data);
+		*data = NULL;
+	}
+	close(fd);
+	return rc;
+}
+
+int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
+			  unsigned max_files, unsigned max_ms,
+			  rebound_replay_stats *st, char *err, size_t errlen)
+{
+	rebound_replay_stats dummy;
+	if (st == NULL)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	char dir[1100];
+	const char *ledger_path = rebound_ledger_path(l);
+	if (ledger_path == NULL || policy == NULL ||
+	    rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen, "replay: no ledger");
+		return -1;
+	}
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_notice(de->d_name))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			char **p = realloc(names, nc * sizeof(*p));
+			if (p == NULL) {
+				rc = -1;
+				break;
+			}
+			names = p;
+			cap = nc;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc < 0) {
+		snprintf(err, errlen, "replay: out of memory");
+		goto out;
+	}
+	qsort(names, n, sizeof(*names), by_name);
+	int64_t start = now_ms();
+	size_t i = 0;
+	for (; i < n; i++) {
+		if ((max_files && i >= max_files) ||
+		    (max_ms && now_ms() - start >= (int64_t)max_ms))
+			break;
+		char path[1400];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unsigned char *data = NULL;
+		size_t len = 0;
+		int got = read_notice(path, &data, &len);
+		if (got == 0)
+			continue;	/* another writer replayed it */
+		rebound_spooled sp;
+		char why[100] = "unreadable";
+		if (got < 0 ||
+		    rebound_spool_decode(&sp, data, len, why, sizeof(why)) < 0) {
+			free(data);
+			/* Kept for the operator, out of the way. */
+			char aside[1420];
+			snprintf(aside, sizeof(aside), "%s.bad", path);
+			if (rename(path, aside) == 0) {
+				st->bad++;
+				if (st->first_bad[0] == '\0')
+					snprintf(st->first_bad,
+						 sizeof(st->first_bad),
+						 "%.180s.bad: %.100s", names[i],
+						 why);
+			}
+			continue;
+		}
+		free(data);
+		rebound_outcome o[1];
+		int r = rebound_ledger_record_once(l, policy, &sp.res, &sp.ctx,
+						   o, 1, err, errlen);
+		rebound_spooled_free(&sp);
+		if (r < 0) {
+			rc = -1;	/* locked again, or the disk: later */
+			break;
+		}
+		if (r > 0 && o[0].duplicate)
+			st->duplicates++;
+		unlink(path);
+		st->replayed++;
+	}
+	st->left = n - i;
+out:
+	for (size_t j = 0; j < n; j++)
+		free(names[j]);
+	free(names);
+	return rc;
+}
