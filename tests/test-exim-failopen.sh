@@ -11,7 +11,7 @@
 #  nodir        the ledger's directory does not exist
 #  corrupt      the ledger file is not a tdb
 #  locked       another process holds a transaction open (tdbtool): the
-#               time budget (500 ms) ends the wait
+#               time budget (500 ms) ends the wait; the bounce is spooled
 #  badsettings  an invalid acl_m_rebound_ setting and a missing
 #               configuration file: logged, the rest still works
 
@@ -132,7 +132,7 @@ exec 7> "$S/tdbtool.in"
 printf 'open %s\ntransaction_start\n' "$DB" >&7
 sleep 0.5
 t0=$(date +%s)
-run_batch locked 'rebound: bounce not recorded (.*locked by another process for more than'
+run_batch locked 'rebound: bounce spooled (.*locked by another process for more than'
 t1=$(date +%s)
 exec 7>&-
 wait "$tdbtool_pid"
