@@ -7,6 +7,7 @@
  * walk then reaches.  A child's extent is kept in raw_body/raw_len until it
  * is processed.  Bodies and texts are decoded on first use and cached.
  */
+#define _GNU_SOURCE 1	/* memmem (glibc, musl and the BSDs have it) */
 #include "message.h"
 
 #include <stdint.h>
@@ -209,6 +210,7 @@ unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
 		char *value = name + nlen + 1;
 		memcpy(name, line, nlen);
 		name[nlen] = '\0';
+		h->name_len = nlen;
 		h->value_len = copy_value(value, vstart, fend, cap,
 					  fend != line_end);
 		value[h->value_len] = '\0';
@@ -233,10 +235,12 @@ const rebound_header *rebound_header_find(const rebound_header *list,
 {
 	if (name == NULL)
 		return NULL;
+	size_t len = strlen(name);
 	char first = rebound_ascii_tolower(name[0]);
 	for (; list != NULL; list = list->next)
-		if (rebound_ascii_tolower(list->name[0]) == first &&
-		    rebound_ascii_ieq(list->name, name))
+		if (list->name_len == len &&
+		    rebound_ascii_tolower(list->name[0]) == first &&
+		    rebound_ascii_nieq(list->name, name, len))
 			return list;
 	return NULL;
 }
@@ -373,14 +377,31 @@ static bool split_at(struct ctx *c, rebound_part *p, const char *boundary,
 	rebound_part **tail = &p->first_child;
 	bool closed = false, stopped = false;
 
+	/* Delimiter lines are found as "\n--boundary" (the first line of
+	   the body is looked at by itself): one memmem per candidate instead
+	   of a look at every line. */
+	char delim[MAX_BOUNDARY + 3];
+	if (blen > MAX_BOUNDARY)
+		return false;
+	delim[0] = '\n';
+	delim[1] = delim[2] = '-';
+	memcpy(delim + 3, boundary, blen);
 	while (line < end) {
+		if (line != p->raw_body || (size_t)(end - line) < blen + 2 ||
+		    memcmp(line, delim + 1, blen + 2) != 0) {
+			/* line - 1 is the LF that ends the line before. */
+			const char *from = line == p->raw_body ? line : line - 1;
+			const char *d = memmem(from, (size_t)(end - from), delim,
+					       blen + 3);
+			if (d == NULL)
+				break;
+			line = d + 1;
+		}
 		const char *eol = memchr(line, '\n', (size_t)(end - line));
 		const char *line_end = eol != NULL ? eol : end;
 		const char *next = eol != NULL ? eol + 1 : end;
-
-		if (line[0] != '-' || (size_t)(line_end - line) < blen + 2 ||
-		    line[1] != '-' || memcmp(line + 2, boundary, blen) != 0) {
-			line = next;
+		if ((size_t)(line_end - line) < blen + 2) {
+			line = next;	/* a boundary with a line break in it */
 			continue;
 		}
 		const char *t = line + 2 + blen;

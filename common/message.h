@@ -50,6 +50,7 @@ typedef struct rebound_header {
 	const char *value;	/* unfolded, trimmed, raw bytes, NUL-terminated */
 	size_t value_len;
 	struct rebound_header *next;
+	size_t name_len;	/* strlen(name): lookups compare it first */
 } rebound_header;
 
 typedef struct rebound_part {

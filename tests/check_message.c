@@ -478,6 +478,14 @@ START_TEST(damaged_boundaries)
 	ck_assert_str_eq(text(m, 1), "");
 	ck_assert_str_eq(text(m, 2), "");
 
+	/* A delimiter only counts at the start of a line: not inside the
+	   first line, not after other text on a later one. */
+	m = parse_str("Content-Type: multipart/mixed; boundary=q\n\n"
+		      "x--q\n--q\nA --q\n--q--\n\n--q\nB\n--q--");
+	ck_assert_str_eq(shape(m), "multipart/mixed@0,text/plain@1");
+	ck_assert_str_eq(text(m, 1), "A --q");
+	ck_assert_uint_eq(m->flags, 0);
+
 	/* No delimiter at all: the body is read as one text part, so a
 	   report that was never split is not lost. */
 	m = parse_str("Content-Type: multipart/mixed; boundary=zz\n\n"
