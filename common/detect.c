@@ -254,3 +254,35 @@ const char *rebound_detect_complaint_subject(const char *norm, size_t len)
 {
 	return lookup(&t_complaint, norm, len);
 }
+
+const char *const *rebound_detect_entries(rebound_detect_table t, size_t *n,
+					  const char **name)
+{
+#define ENTRY(a, s) { a, sizeof(a) / sizeof(*a), s }
+	static const struct {
+		const char *const *phrases;
+		size_t count;
+		const char *name;
+	} all[REBOUND_DETECT_NTABLES] = {
+		[REBOUND_DETECT_BOUNCE_SUBJECT] =
+			ENTRY(bounce_subjects, "bounce_subject"),
+		[REBOUND_DETECT_BOUNCE_BODY] = ENTRY(bounce_bodies, "bounce_body"),
+		[REBOUND_DETECT_DELAY_BODY] = ENTRY(delay_bodies, "delay_body"),
+		[REBOUND_DETECT_AUTOREPLY_SUBJECT] =
+			ENTRY(autoreply_subjects, "autoreply_subject"),
+		[REBOUND_DETECT_SYSTEM_SENDER] =
+			ENTRY(system_senders, "system_sender"),
+		[REBOUND_DETECT_GATEWAY] = ENTRY(gateways, "gateway"),
+		[REBOUND_DETECT_COMPLAINT_SUBJECT] =
+			ENTRY(complaint_subjects, "complaint_subject"),
+		[REBOUND_DETECT_POLICY_WORDS] = ENTRY(policy_words, "policy_words"),
+	};
+#undef ENTRY
+	if ((unsigned)t >= REBOUND_DETECT_NTABLES)
+		return NULL;
+	if (n != NULL)
+		*n = all[t].count;
+	if (name != NULL)
+		*name = all[t].name;
+	return all[t].phrases;
+}

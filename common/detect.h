@@ -36,4 +36,22 @@ void rebound_detect_body(const char *norm, size_t len,
 
 void rebound_detect_release(void);
 
+/* The tables as data, read-only, for the fixture tests
+ * (tests/check_detect.c): entries in priority order, their count in *n,
+ * and a short name ("bounce_subject", ...) in *name (both may be NULL).
+ * NULL for an unknown table. */
+typedef enum rebound_detect_table {
+	REBOUND_DETECT_BOUNCE_SUBJECT,
+	REBOUND_DETECT_BOUNCE_BODY,
+	REBOUND_DETECT_DELAY_BODY,
+	REBOUND_DETECT_AUTOREPLY_SUBJECT,
+	REBOUND_DETECT_SYSTEM_SENDER,
+	REBOUND_DETECT_GATEWAY,
+	REBOUND_DETECT_COMPLAINT_SUBJECT,
+	REBOUND_DETECT_POLICY_WORDS,
+	REBOUND_DETECT_NTABLES
+} rebound_detect_table;
+const char *const *rebound_detect_entries(rebound_detect_table t, size_t *n,
+					  const char **name);
+
 #endif

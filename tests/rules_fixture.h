@@ -95,7 +95,7 @@ static void tsv_free(tsv_file *f)
  * is part of its own (both without a gap): any text that holds j's phrase
  * holds the other one too.  Strong rules take precedence over weak ones,
  * and within a tier the lower index.  Returns that rule's index, or -1. */
-static long rule_shadowed_by(size_t j)
+static inline long rule_shadowed_by(size_t j)
 {
 	const rebound_phrase_rule *rj = &rebound_phrase_rules[j];
 	if (strchr(rj->phrase, '*') != NULL)
