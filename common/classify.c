@@ -731,6 +731,9 @@ static bool field_line(const char *s, size_t n, const char *f)
  * there are none. */
 static const char *quoted_report(const char *text, size_t len, size_t *blen)
 {
+	/* Most notices quote no fields: one fast search says so. */
+	if (rebound_memcasemem(text, len, "final-recipient:", 16) == NULL)
+		return NULL;
 	const char *start = NULL;
 	bool rcpt = false, state = false;
 	const char *p = text, *end = text + len;
