@@ -1306,13 +1306,14 @@ static int classify_at(rebound_message *msg,
 	/* Without a mail system's address, a bounce subject is all there
 	   is: a person writing "Delivery failure on your list" or
 	   "Re: Undeliverable" is not a notice.  A program's signs or the
-	   original attached must back it. */
+	   original attached must back it, and it must not be a reply. */
+	/* (A mail system may title its notice "Re: <subject>", as Apache
+	   James does; an auto-responder answering a notice is no notice.) */
 	bool notice_source = from_hit != NULL ||
 		(subj_hit != NULL &&
+		 !(subj != NULL && reply_subject(subj, sl)) &&
 		 (xfr != NULL || a.original != NULL ||
 		  machine_sent(arena, top, opts)));
-	if (subj != NULL && reply_subject(subj, sl))
-		notice_source = false;
 
 	/* A report part, else the fields of one quoted in the text
 	   ("Technical report: Reporting-MTA: ... Final-Recipient: ..."). */
@@ -1373,6 +1374,13 @@ static int classify_at(rebound_message *msg,
 		coded = rebound_find_status(ts.rcpt[i].block, ts.rcpt[i].block_len, st) ||
 			rebound_find_reply(ts.rcpt[i].block, ts.rcpt[i].block_len,
 					   false, rc);
+	}
+	/* ... or the error stated once above the recipients. */
+	if (!coded && ts.nrcpt > 0 && ts.preamble_len > 0) {
+		char st[16], rc[4];
+		coded = rebound_find_status(ts.preamble, ts.preamble_len, st) ||
+			rebound_find_reply(ts.preamble, ts.preamble_len, false,
+					   rc);
 	}
 	/* A recipient's own lines that name a reason outright ("mailbox
 	   exceeds allowed size") say it failed as clearly as a code. */

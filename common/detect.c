@@ -20,13 +20,14 @@ static const char *const bounce_subjects[] = {
 	"not delivered", "could not be delivered", "couldn't be delivered",
 	"delivery has failed", "mail system error", "message not delivered",
 	"returned to sender", "delivery report", "undelivered",
-	"rejected:", "mail could not be delivered", "warning: message",
+	"mail could not be delivered", "warning: message",
 	"delayed mail", "delivery delayed", "delivery delay",
 	"mail delivery system", "delivery final failure",
+	"mail delivery status",
 	"nicht zustellbar", "unzustellbar", "non remis", "non distribuable",
 	"échec de la remise", "non recapitabile", "no se puede entregar",
 	"não entregue", "kunde inte levereras", "onbestelbaar",
-	"配信エラー", "送信エラー", "配送エラー", "返送", "エラー",
+	"配信エラー", "送信エラー", "配送エラー", "不達",
 };
 
 /* Sentences of a notice body that say delivery failed. */
@@ -77,10 +78,11 @@ static const char *const delay_bodies[] = {
 static const char *const autoreply_subjects[] = {
 	"auto:", "autoreply", "auto-reply", "auto reply", "auto response",
 	"autoresponse", "automatic reply", "automatic response",
-	"out of office", "out of the office", "away from", "on vacation",
-	"vacation", "i am away", "i'm away", "abwesenheitsnotiz",
+	"out of office", "out of the office", "away from the office",
+	"away from my desk", "on vacation", "vacation reply",
+	"vacation notice", "vacation message", "i am away", "i'm away", "abwesenheitsnotiz",
 	"abwesend", "automatische antwort", "réponse automatique",
-	"absence", "risposta automatica", "fuori ufficio",
+	"absence notice", "notification d'absence", "risposta automatica", "fuori ufficio",
 	"respuesta automática", "fuera de la oficina",
 	"resposta automática", "frånvaro", "autosvar", "自動応答",
 	"不在", "自動返信",
@@ -91,15 +93,16 @@ static const char *const system_senders[] = {
 	"mailer-daemon", "mailer daemon", "mail delivery", "postmaster",
 	"mail administrator", "mail system", "mailerdaemon", "mail-daemon",
 	"delivery subsystem", "mdaemon", "mail delivery subsystem",
-	"microsoftexchange", "mail router", "mta", "notes mail",
-	"postmaster@", "bounce", "nobody@", "system administrator",
+	"microsoftexchange", "mail router", "notes mail",
+	"postmaster@", "post_master", "bounce@", "bounces@", "nobody@", "system administrator",
 	"internet mail delivery", "messaging system", "no-reply@",
+	"courier mail server",
 };
 
 /* Security gateways whose "user unknown" may be a policy block. */
 static const char *const gateways[] = {
 	"mimecast", "proofpoint", "pphosted", "barracuda", "ironport",
-	"cisco", "messagelabs", "symantec", "trend micro", "trendmicro",
+	"cisco secure email", "cisco email security", "messagelabs", "symantec", "trend micro", "trendmicro",
 	"sophos", "forcepoint", "websense", "mcafee", "mxlogic",
 	"fortimail", "spamtitan", "mailmarshal", "surfcontrol",
 	"securence", "mailcontrol", "hornetsecurity", "retarus",

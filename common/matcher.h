@@ -11,8 +11,9 @@
  * each half, so the cost stays linear).
  *
  * Texts are expected to be normalised with rebound_matcher_normalise():
- * runs of white space become one space and ASCII is lower-cased, so a phrase
- * written with single spaces matches text folded over several lines.
+ * runs of white space become one space and ASCII, Latin-1 and Cyrillic
+ * capitals are lower-cased, so a phrase written with single spaces in lower
+ * case matches text folded over several lines.
  */
 #ifndef REBOUND_MATCHER_H
 #define REBOUND_MATCHER_H
@@ -44,8 +45,9 @@ void rebound_matcher_each(const rebound_matcher *m, const char *text,
 			  size_t len, bool (*found)(size_t id, void *ctx),
 			  void *ctx);
 
-/* Lower-case ASCII, fold white space runs to one space, trim; returns a
- * NUL-terminated arena copy (NULL when the arena is spent). */
+/* Lower-case ASCII and the UTF-8 capitals of Latin-1 and Cyrillic, fold
+ * white space runs to one space, trim; returns a NUL-terminated arena
+ * copy of at most len bytes (NULL when the arena is spent). */
 char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
 				size_t len, size_t *out_len);
 
