@@ -1122,6 +1122,26 @@ START_TEST(report_without_recipients)
 }
 END_TEST
 
+/* A mail system that titles its notice "Re: <subject>" and states the
+ * error once, above the details that name the recipient. */
+START_TEST(error_above_message_details)
+{
+	const char *m =
+		"From: post_master@sms.example.com\nTo: jon@example.com\n"
+		"Subject: Re:Test message\nContent-Type: text/plain\n\n"
+		"Error: Invalid user address\n\nError message below:\n"
+		"550 - Requested action not taken: no such user here\n\n"
+		"Message details:\n  Subject: Test message\n"
+		"  MAIL FROM: jon@example.com\n  RCPT TO: 5550100@sms.example.com\n"
+		"  From: jon@example.com\n";
+	rebound_result *res = NULL;
+	ck_assert_int_eq(rebound_classify(arena, m, strlen(m), NULL, &res), 0);
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	ck_assert_reason(rcpt(res, "5550100@sms.example.com"), "userunknown");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -1174,6 +1194,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, reply_host_names);
 	tcase_add_test(tc, people_writing_about_bounces);
 	tcase_add_test(tc, report_without_recipients);
+	tcase_add_test(tc, error_above_message_details);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
