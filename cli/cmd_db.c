@@ -212,7 +212,10 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 			       r.events, r.markers, r.campaigns, r.other, r.bad);
 			rebound_json_string(stdout, r.first_problem[0] ?
 							    r.first_problem : NULL);
-			puts("}");
+			unsigned long waiting = 0, badf = 0;
+			(void)rebound_spool_count(env.db_path, &waiting, &badf);
+			printf(",\"spool_waiting\":%lu,\"spool_bad\":%lu}\n",
+			       waiting, badf);
 			status = rc;
 		} else {
 			printf("%s: %s: %lu recipients, %lu events, %lu markers, "
