@@ -309,20 +309,26 @@ static const struct {
 	{ ">>> mail from", STAGE_MAIL },
 };
 
+/* With PIPELINING the RCPT answers arrive after ">>> DATA", and the
+ * server then says no RCPT was accepted: the error was the RCPT's. */
+static const char *const no_rcpt_left[] = {
+	"must precede data", "all rcpt commands were rejected",
+	"need rcpt", "no valid recipients",
+};
+
+#define N_NO_RCPT (sizeof(no_rcpt_left) / sizeof(*no_rcpt_left))
+#define N_STAGE (sizeof(stage_phrases) / sizeof(*stage_phrases))
+/* One matcher for the stage's words: no_rcpt_left, then the two error
+ * replies of a transcript, then stage_phrases (ids in that order). */
+#define STAGE_ERR_5 N_NO_RCPT
+#define STAGE_ERR_4 (N_NO_RCPT + 1)
+#define STAGE_FIRST (N_NO_RCPT + 2)
+static rebound_matcher *stage_matcher;
+
 /* In a session transcript (">>> RCPT TO:", "<<< 550 ..."), the command
  * that failed is the last one sent before the first error reply. */
 static smtp_stage transcript_stage(const char *norm, size_t n)
 {
-	/* With PIPELINING the RCPT answers arrive after ">>> DATA", and the
-	   server then says no RCPT was accepted: the error was the RCPT's. */
-	static const char *const no_rcpt_left[] = {
-		"must precede data", "all rcpt commands were rejected",
-		"need rcpt", "no valid recipients",
-	};
-	for (size_t i = 0; i < sizeof(no_rcpt_left) / sizeof(*no_rcpt_left); i++)
-		if (rebound_memcasemem(norm, n, no_rcpt_left[i],
-				       strlen(no_rcpt_left[i])) != NULL)
-			return STAGE_RCPT;
 	const char *err = rebound_memcasemem(norm, n, "<<< 5", 5);
 	if (err == NULL)
 		err = rebound_memcasemem(norm, n, "<<< 4", 5);
@@ -347,16 +353,68 @@ static smtp_stage transcript_stage(const char *norm, size_t n)
 	return stage;
 }
 
-static smtp_stage find_stage(const char *norm, size_t n)
+typedef struct stage_hits {
+	bool no_rcpt, transcript;
+	long phrase;		/* first of stage_phrases, or -1 */
+} stage_hits;
+
+static bool take_stage(size_t id, void *ctx)
 {
-	smtp_stage t = transcript_stage(norm, n);
-	if (t != STAGE_UNKNOWN)
-		return t;
-	for (size_t i = 0; i < sizeof(stage_phrases) / sizeof(*stage_phrases); i++)
+	stage_hits *h = ctx;
+	if (id < N_NO_RCPT) {
+		h->no_rcpt = true;
+		return false;
+	}
+	if (id == STAGE_ERR_5 || id == STAGE_ERR_4) {
+		h->transcript = true;
+		return true;
+	}
+	h->phrase = (long)(id - STAGE_FIRST);
+	return false;		/* ids come in order: the first wins */
+}
+
+/* What the text says about the stage, from one scan: the matcher, or
+ * one search per phrase when it could not be built. */
+static void stage_words(const char *norm, size_t n, stage_hits *h)
+{
+	h->no_rcpt = h->transcript = false;
+	h->phrase = -1;
+	if (stage_matcher == NULL) {
+		const char *list[STAGE_FIRST + N_STAGE];
+		for (size_t i = 0; i < N_NO_RCPT; i++)
+			list[i] = no_rcpt_left[i];
+		list[STAGE_ERR_5] = "<<< 5";
+		list[STAGE_ERR_4] = "<<< 4";
+		for (size_t i = 0; i < N_STAGE; i++)
+			list[STAGE_FIRST + i] = stage_phrases[i].phrase;
+		stage_matcher = rebound_matcher_build(list, STAGE_FIRST + N_STAGE, 0);
+	}
+	if (stage_matcher != NULL) {
+		rebound_matcher_each(stage_matcher, norm, n, take_stage, h);
+		return;
+	}
+	for (size_t i = 0; i < N_NO_RCPT && !h->no_rcpt; i++)
+		h->no_rcpt = rebound_memcasemem(norm, n, no_rcpt_left[i],
+						strlen(no_rcpt_left[i])) != NULL;
+	h->transcript = rebound_memcasemem(norm, n, "<<< ", 4) != NULL;
+	for (size_t i = 0; i < N_STAGE && h->phrase < 0; i++)
 		if (rebound_memcasemem(norm, n, stage_phrases[i].phrase,
 				       strlen(stage_phrases[i].phrase)) != NULL)
-			return stage_phrases[i].stage;
-	return STAGE_UNKNOWN;
+			h->phrase = (long)i;
+}
+
+static smtp_stage find_stage(const char *norm, size_t n)
+{
+	stage_hits h;
+	stage_words(norm, n, &h);
+	if (h.no_rcpt)
+		return STAGE_RCPT;
+	if (h.transcript) {
+		smtp_stage t = transcript_stage(norm, n);
+		if (t != STAGE_UNKNOWN)
+			return t;
+	}
+	return h.phrase >= 0 ? stage_phrases[h.phrase].stage : STAGE_UNKNOWN;
 }
 
 static reason_choice phrase_choice(rebound_arena *arena, long id)
@@ -1463,6 +1521,8 @@ void rebound_classify_release(void)
 {
 	rebound_rules_release();
 	rebound_detect_release();
+	rebound_matcher_free(stage_matcher);
+	stage_matcher = NULL;
 	/* The iconv descriptors cached while decoding are ours too. */
 	rebound_charset_cleanup();
 }

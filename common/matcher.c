@@ -499,6 +499,13 @@ char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
 	bool space = true;	/* drops leading white space */
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
+		unsigned char a = (unsigned char)c;
+		/* Printable ASCII, most of every text: one test. */
+		if (a > 0x20 && a < 0x7f) {
+			out[o++] = (char)(a >= 'A' && a <= 'Z' ? a + 0x20 : a);
+			space = false;
+			continue;
+		}
 		if (rebound_is_space(c) || c == '\0') {
 			if (!space)
 				out[o++] = ' ';
