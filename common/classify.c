@@ -479,8 +479,15 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 		c.reason = REBOUND_REASON_EXPIRED;
 		c.rule = "action delayed";
 	}
-	smtp_stage stage = norm != NULL ? find_stage(norm, nl) : STAGE_UNKNOWN;
-	if (stage == STAGE_UNKNOWN && context != NULL && context != diag) {
+	/* The stage refines only these reasons (below): no scan for the
+	   others. */
+	bool refinable = c.reason == REBOUND_REASON_USERUNKNOWN ||
+			 c.reason == REBOUND_REASON_HOSTUNKNOWN ||
+			 c.reason == REBOUND_REASON_UNDEFINED;
+	smtp_stage stage = norm != NULL && refinable ? find_stage(norm, nl) :
+						       STAGE_UNKNOWN;
+	if (refinable && stage == STAGE_UNKNOWN && context != NULL &&
+	    context != diag) {
 		size_t cl;
 		char *cn = rebound_matcher_normalise(arena, context,
 						     strlen(context), &cl);

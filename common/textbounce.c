@@ -14,30 +14,34 @@
 /* Lines that announce the returned copy of the original message.  Matched
  * against the start of a normalised line (lower case, single spaces,
  * leading dashes and spaces dropped). */
-static const char *const original_markers[] = {
-	"this is a copy of the message",
-	"below this line is a copy of the message",
-	"message headers follow",
-	"original message follows",
-	"original message",
-	"the original message headers",
-	"original message headers",
-	"unsent message follows",
-	"unsent message below",
-	"returned message follows",
-	"returned mail follows",
-	"returned message",
-	"message header follows",
-	"included is a copy of the message",
-	"copy of the original message",
-	"a copy of the original message",
-	"headers of the original message",
-	"original headers",
-	"start of returned message",
-	"begin original message",
-	"forwarded message",
-	"元のメッセージ",
-	"送信したメール",
+#define M(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *text;
+	size_t len;
+} original_markers[] = {
+	M("this is a copy of the message"),
+	M("below this line is a copy of the message"),
+	M("message headers follow"),
+	M("original message follows"),
+	M("original message"),
+	M("the original message headers"),
+	M("original message headers"),
+	M("unsent message follows"),
+	M("unsent message below"),
+	M("returned message follows"),
+	M("returned mail follows"),
+	M("returned message"),
+	M("message header follows"),
+	M("included is a copy of the message"),
+	M("copy of the original message"),
+	M("a copy of the original message"),
+	M("headers of the original message"),
+	M("original headers"),
+	M("start of returned message"),
+	M("begin original message"),
+	M("forwarded message"),
+	M("元のメッセージ"),
+	M("送信したメール"),
 };
 
 /* Header names that start a copy of a header block. */
@@ -130,8 +134,9 @@ size_t rebound_textbounce_original_start(const char *text, size_t len)
 		for (size_t i = 0;
 		     kn > 0 && i < sizeof(original_markers) / sizeof(*original_markers);
 		     i++) {
-			size_t ml = strlen(original_markers[i]);
-			if (kn >= ml && memcmp(key, original_markers[i], ml) == 0)
+			size_t ml = original_markers[i].len;
+			if (key[0] == original_markers[i].text[0] && kn >= ml &&
+			    memcmp(key, original_markers[i].text, ml) == 0)
 				return (size_t)(p - text);
 		}
 		/* A header block after a blank line: a copy.  A notice's own
