@@ -121,8 +121,25 @@ static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
 	return o;
 }
 
+/* The first byte of a line's key, as marker_key() would make it, or 0. */
+static unsigned char key_first(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '-' || c == '=' || c == '*' || c == '_' || c == '>' ||
+		    c == '[' || c == '(' || rebound_is_space(c))
+			continue;
+		return (unsigned char)rebound_ascii_tolower(c);
+	}
+	return 0;
+}
+
 size_t rebound_textbounce_original_start(const char *text, size_t len)
 {
+	/* The bytes markers start with: most lines need no key. */
+	bool starts[256] = { false };
+	for (size_t i = 0; i < sizeof(original_markers) / sizeof(*original_markers); i++)
+		starts[(unsigned char)original_markers[i].text[0]] = true;
 	const char *p = text, *end = text + len;
 	bool prev_blank = true;
 	while (p < end) {
@@ -130,7 +147,8 @@ size_t rebound_textbounce_original_start(const char *text, size_t len)
 		const char *eol = nl != NULL ? nl : end;
 		size_t n = (size_t)(eol - p);
 		char key[96];
-		size_t kn = marker_key(p, n, key, sizeof(key));
+		size_t kn = starts[key_first(p, n)] ?
+			marker_key(p, n, key, sizeof(key)) : 0;
 		for (size_t i = 0;
 		     kn > 0 && i < sizeof(original_markers) / sizeof(*original_markers);
 		     i++) {
