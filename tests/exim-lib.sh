@@ -275,7 +275,19 @@ delivered() {
 # wait_delivered ID N: until N copies are in the mbox (60 s: a loaded
 # machine delivers slowly; the wait ends as soon as they are there).
 wait_delivered() {
-	wait_for 60 test "$(delivered "$1")" -ge "$2"
+	wait_for 60 delivered_at_least "$1" "$2"
+}
+
+# delivered_at_least ID N: are N copies of ID in the mbox?  (A function,
+# so that wait_for counts them again each time: an argument written as
+# "$(delivered ID)" would be counted once, before the wait.)
+delivered_at_least() {
+	[ "$(delivered "$1")" -ge "$2" ]
+}
+
+# ledger_is ADDRESS FIELD VALUE: does the ledger say so (see ledger())?
+ledger_is() {
+	[ "$(ledger "$1" "$2")" = "$3" ]
 }
 
 # headers_of ID: the header block of the delivered copy of ID.

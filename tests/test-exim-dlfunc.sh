@@ -111,7 +111,7 @@ wait_delivered soft-first 1 || fail "soft DSN for again@remote.test not delivere
 expect_ledger again@remote.test consecutive_soft 1
 f=$(make_plain delivered sender@rebound.test again@remote.test)
 send sender@rebound.test again@remote.test "$f" >/dev/null || fail "message to again@remote.test not accepted"
-wait_for 20 test "$(ledger again@remote.test delivered_count)" = 1 ||
+wait_for 20 ledger_is again@remote.test delivered_count 1 ||
 	fail "the delivery to again@remote.test was not recorded"
 expect_ledger again@remote.test delivered_count 1
 expect_ledger again@remote.test consecutive_soft 0

@@ -57,6 +57,12 @@ count_out() {
 	grep -c "^X-Test-Id: $1-" "$MBOX"
 }
 
+# out_at_least NAME N: are N of the batch delivered?  (Counted afresh on
+# each call of wait_for.)
+out_at_least() {
+	[ "$(count_out "$1")" -ge "$2" ]
+}
+
 # run_batch NAME LOG-PATTERN: send, then check count in = count out and
 # that the mainlog explains.
 run_batch() {
@@ -66,7 +72,7 @@ run_batch() {
 		fail "$name: $ACCEPTED of $SENT messages accepted"
 		printf '%s\n' "$LAST_SWAKS" | tail -n 5
 	fi
-	wait_for 30 test "$(count_out "$name")" -ge "$SENT"
+	wait_for 30 out_at_least "$name" "$SENT"
 	out=$(count_out "$name")
 	if [ "$out" = "$SENT" ] && [ "$ACCEPTED" = "$SENT" ]; then
 		ok "$name: $SENT in, $out out"

@@ -89,12 +89,18 @@ count_out() {
 	grep -Ec "^X-Test-Id: $1-(dsn|plain)[0-9]\$" "$MBOX"
 }
 
+# out_at_least NAME N: are N of the batch delivered?  (Counted afresh on
+# each call of wait_for.)
+out_at_least() {
+	[ "$(count_out "$1")" -ge "$2" ]
+}
+
 # delivered_all NAME: count in = count out, nothing crashed or timed out.
 delivered_all() {
 	local name=$1 acc out
 	wait_sends
 	acc=$(wc -l < "$S/accepted.$name")
-	wait_for 30 test "$(count_out "$name")" -ge "$SENT"
+	wait_for 30 out_at_least "$name" "$SENT"
 	out=$(count_out "$name")
 	if [ "$acc" = "$SENT" ] && [ "$out" = "$SENT" ]; then
 		ok "$name: $SENT sent, $acc accepted, $out delivered"
