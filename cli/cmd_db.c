@@ -78,8 +78,10 @@ static int db_exists(cli_env *env, const struct stat *st)
 	return 0;
 }
 
-/* Create the ledger: our own empty file first (O_EXCL, so that nothing
- * that appears meanwhile is overwritten), then the ledger in it. */
+/* Create the ledger.  The library builds it complete (the tdb file and
+ * its first commit) under a spare name and links it into place, so that
+ * nothing that appears meanwhile is overwritten and a create that is
+ * killed leaves no half-made ledger. */
 static int db_create(const global_opts *g)
 {
 	cli_env env;
@@ -95,40 +97,34 @@ static int db_create(const global_opts *g)
 			strerror(errno));
 		return 2;
 	}
-	mode_t old = umask(0007);
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0660);
-	umask(old);
-	if (fd < 0) {
-		if (errno == EEXIST && stat(path, &st) == 0)
-			return db_exists(&env, &st);
-		fprintf(stderr, "rebound db create: %s: %s%s\n", path,
-			strerror(errno),
-			errno == ENOENT ? " (create the directory first)" : "");
-		return 2;
+	char dir[1100];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (stat(dir, &st) != 0) {
+			fprintf(stderr, "rebound db create: %s: %s (create the "
+					"directory first)\n", path,
+				strerror(errno));
+			return 2;
+		}
 	}
-	/* The file's mode whatever the umask; its group is the setgid
-	   directory's, given by the kernel. */
-	if (fchmod(fd, 0660) != 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "rebound db create: %s: %s\n", path,
-			strerror(errno));
-		close(fd);
-		unlink(path);
-		return 2;
-	}
-	close(fd);
 	char err[1200];
 	env.ledger = rebound_ledger_open(path, REBOUND_LEDGER_CREATE, err,
 					 sizeof(err));
 	if (env.ledger == NULL) {
 		fprintf(stderr, "rebound db create: %s\n", err);
-		if (stat(path, &st) == 0 && st.st_size == 0)
-			unlink(path);
 		return 2;
 	}
 	cli_close(&env);
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "rebound db create: %s: %s\n", path,
+			strerror(errno));
+		return 2;
+	}
 	struct group *gr = getgrgid(st.st_gid);
-	printf("%s: created (mode 0660, group %s)\n", path,
-	       gr != NULL ? gr->gr_name : "?");
+	printf("%s: created (mode %04o, group %s)\n", path,
+	       (unsigned)(st.st_mode & 07777), gr != NULL ? gr->gr_name : "?");
 	return cli_flush("rebound db create");
 }
 
