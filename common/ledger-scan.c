@@ -40,6 +40,9 @@ typedef struct scan {
 	uint32_t recovery;
 	/* one bit per 4-byte slot */
 	unsigned char *used, *reached, *free, *listed;
+	/* where an area of fill ends: the space a commit grew the file by
+	   and never wrote starts before it (see leftovers()) */
+	unsigned char *after_fill;
 	rebound_tdb_key_fn key_live;
 	void *ctx;
 	rebound_tdb_scan *out;
@@ -207,6 +210,8 @@ static int walk_records(scan *s, size_t start)
 			s->out->unused_areas++;
 			s->out->unused_bytes += n;
 			off += n;
+			if (off < s->size)
+				set_bit(s->after_fill, off);
 			break;
 		default:
 			return damaged(s, "bad record magic 0x%08lx at offset %zu",
@@ -249,12 +254,26 @@ static int walk_chains(scan *s, uint32_t hash_size)
 	return 0;
 }
 
-/* Records no chain reaches hold keys tdb can no longer find; free
- * entries missing from the list are only space not reused. */
+/* Records no chain reaches hold keys tdb can no longer find, unless they
+ * are what a commit killed after it grew the file wrote at the end of the
+ * new space: tdb's recovery puts back what the commit changed in the old
+ * file (the chains, the free list), but not what it wrote past the old
+ * end.  Those records follow the grown space (fill, or the free entry tdb
+ * made of it, which is on no list), one after another, before any record
+ * a chain reaches.  Free entries missing
+ * from the list are only space not reused. */
 static int leftovers(scan *s)
 {
 	size_t first = 0;
+	bool grown = false;	/* in the records that follow fill */
 	for (size_t off = 0; off < s->size; off += 4) {
+		/* Grown space is fill, or one free entry tdb made of it that
+		   the killed commit never put on the free list. */
+		if (bit(s->after_fill, off) ||
+		    (bit(s->free, off) && !bit(s->listed, off)))
+			grown = true;
+		if (bit(s->used, off) && bit(s->reached, off))
+			grown = false;
 		if (bit(s->used, off) && !bit(s->reached, off)) {
 			rec_header h;
 			header_at(s, off, &h);
@@ -263,6 +282,13 @@ static int leftovers(scan *s)
 			    s->key_live(key, h.key_len, s->ctx)) {
 				/* an older copy of a record that is there */
 				s->out->stale_copies++;
+				s->out->unused_areas++;
+				s->out->unused_bytes += REC_HEADER + h.rec_len;
+				continue;
+			}
+			if (grown) {
+				/* written by a killed commit, never stored */
+				s->out->killed_commit++;
 				s->out->unused_areas++;
 				s->out->unused_bytes += REC_HEADER + h.rec_len;
 				continue;
@@ -315,7 +341,7 @@ int rebound_tdb_scan_layout(const unsigned char *file, size_t size,
 	}
 	size_t start = HEADER_SIZE + 4 * ((size_t)hash_size + 1);
 	size_t bytes = size / 32 + 1;
-	unsigned char *maps = calloc(4, bytes);
+	unsigned char *maps = calloc(5, bytes);
 	if (maps == NULL) {
 		snprintf(out->problem, sizeof(out->problem), "out of memory");
 		return -1;
@@ -324,6 +350,7 @@ int rebound_tdb_scan_layout(const unsigned char *file, size_t size,
 	s.reached = maps + bytes;
 	s.free = maps + 2 * bytes;
 	s.listed = maps + 3 * bytes;
+	s.after_fill = maps + 4 * bytes;
 	int rc = walk_records(&s, start);
 	if (rc == 0)
 		rc = walk_chains(&s, hash_size);

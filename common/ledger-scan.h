@@ -11,7 +11,9 @@
  * the way tdb lays it out, measures each unused area correctly, and tells
  * unused space (harmless; tdb_repack gives it back) from damage: a hash
  * chain or the free list pointing to something that is not a record, or
- * a stored record that no chain reaches.
+ * a stored record that no chain reaches (except the records a killed
+ * commit wrote at the end of the space it grew the file by, which follow
+ * that unused space: see leftovers() in ledger-scan.c).
  */
 #ifndef REBOUND_LEDGER_SCAN_H
 #define REBOUND_LEDGER_SCAN_H
@@ -25,7 +27,9 @@ typedef struct rebound_tdb_scan {
 	unsigned long unused_areas;	/* not referenced, not records */
 	unsigned long long unused_bytes;
 	unsigned long stale_copies;	/* unreached, the key is there */
-	unsigned long unreachable;	/* unreached, the key is not */
+	unsigned long killed_commit;	/* unreached, written past the old
+					   end of the file by a killed commit */
+	unsigned long unreachable;	/* unreached otherwise: damage */
 	char problem[160];		/* the first damage found */
 } rebound_tdb_scan;
 
@@ -35,7 +39,9 @@ typedef bool (*rebound_tdb_key_fn)(const unsigned char *key, size_t len,
 
 /* Scan the bytes of a whole tdb file (native byte order, as this host
  * writes it).  A record that no chain reaches is an older copy (unused
- * space) when key_live says its key is stored, else damage.  Returns 0
+ * space) when key_live says its key is stored, the leftover of a killed
+ * commit (unused space) when it follows the unused space that commit
+ * grew the file by, else damage.  Returns 0
  * when the layout is sound (unused areas allowed), 1 when damaged (see
  * problem), -1 when the file is not a tdb this scan understands (problem
  * says why; no verdict then). */

@@ -707,6 +707,40 @@ START_TEST(layout_scan_tells_damage)
 	ck_assert_uint_eq(sc.unused_bytes, 65536);
 	free(grown);
 
+	/* what a commit killed after growing the file leaves: the grown
+	   space as a free entry on no list, then a record it wrote there
+	   that no chain reaches.  Unused space; the same record without
+	   the grown space before it is damage. */
+	{
+		const uint32_t free_len = 4096, rec_len = 32;
+		size_t gsize = size + 24 + free_len + 24 + rec_len;
+		unsigned char *g = calloc(1, gsize);
+		ck_assert_ptr_nonnull(g);
+		memcpy(g, file, size);
+		uint32_t fh[6] = { 0, free_len, 0, 0, 0, 0xd9fee666u };
+		memcpy(g + size, fh, sizeof(fh));
+		memcpy(g + size + 24 + free_len - 4, &free_len, 4);
+		uint32_t rh[6] = { 0, rec_len, 6, 5, 0x1234, 0x26011999u };
+		size_t at = size + 24 + free_len;
+		memcpy(g + at, rh, sizeof(rh));
+		memcpy(g + at + 24, "orphanvalue", 11);
+		ck_assert_int_eq(rebound_tdb_scan_layout(g, gsize, NULL, NULL, &sc), 0);
+		ck_assert_uint_eq(sc.killed_commit, 1);
+		ck_assert_uint_eq(sc.unreachable, 0);
+
+		/* no grown space before it: a record tdb cannot find */
+		size_t dsize = size + 24 + rec_len;
+		unsigned char *d = calloc(1, dsize);
+		ck_assert_ptr_nonnull(d);
+		memcpy(d, file, size);
+		memcpy(d + size, rh, sizeof(rh));
+		memcpy(d + size + 24, "orphanvalue", 11);
+		ck_assert_int_eq(rebound_tdb_scan_layout(d, dsize, NULL, NULL, &sc), 1);
+		ck_assert_uint_eq(sc.unreachable, 1);
+		free(d);
+		free(g);
+	}
+
 	/* not a tdb at all */
 	ck_assert_int_eq(rebound_tdb_scan_layout((const unsigned char *)"garbage",
 						 7, NULL, NULL, &sc), -1);
