@@ -519,7 +519,8 @@ int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 		snprintf(err, errlen, "replay: out of memory");
 		goto out;
 	}
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 1)	/* (qsort of no names would be given NULL) */
+		qsort(names, n, sizeof(*names), by_name);
 	int64_t start = now_ms();
 	size_t i = 0;
 	for (; i < n; i++) {
