@@ -373,8 +373,8 @@ static bool take_stage(size_t id, void *ctx)
 	return false;		/* ids come in order: the first wins */
 }
 
-/* What the text says about the stage, from one scan: the matcher, or
- * one search per phrase when it could not be built. */
+/* What the text says about the stage, from one scan (nothing when the
+ * matcher could not be built, as for the phrase rules). */
 static void stage_words(const char *norm, size_t n, stage_hits *h)
 {
 	h->no_rcpt = h->transcript = false;
@@ -389,18 +389,8 @@ static void stage_words(const char *norm, size_t n, stage_hits *h)
 			list[STAGE_FIRST + i] = stage_phrases[i].phrase;
 		stage_matcher = rebound_matcher_build(list, STAGE_FIRST + N_STAGE, 0);
 	}
-	if (stage_matcher != NULL) {
+	if (stage_matcher != NULL)
 		rebound_matcher_each(stage_matcher, norm, n, take_stage, h);
-		return;
-	}
-	for (size_t i = 0; i < N_NO_RCPT && !h->no_rcpt; i++)
-		h->no_rcpt = rebound_memcasemem(norm, n, no_rcpt_left[i],
-						strlen(no_rcpt_left[i])) != NULL;
-	h->transcript = rebound_memcasemem(norm, n, "<<< ", 4) != NULL;
-	for (size_t i = 0; i < N_STAGE && h->phrase < 0; i++)
-		if (rebound_memcasemem(norm, n, stage_phrases[i].phrase,
-				       strlen(stage_phrases[i].phrase)) != NULL)
-			h->phrase = (long)i;
 }
 
 static smtp_stage find_stage(const char *norm, size_t n)
@@ -784,12 +774,6 @@ static int from_report(rebound_message *msg, const char *body, size_t blen,
 	return 0;
 }
 
-/* Is s[0..n) a line that starts with the field name f (with its colon)? */
-static bool field_line(const char *s, size_t n, const char *f)
-{
-	return rebound_ascii_istarts(s, n, f);
-}
-
 /* Delivery-status fields quoted in a notice's text: from the first
  * Reporting-MTA / Final-Recipient / Original-Recipient line, when a
  * Final-Recipient line and an Action or Status line follow.  NULL if
@@ -805,15 +789,15 @@ static const char *quoted_report(const char *text, size_t len, size_t *blen)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl != NULL ? nl : end) - p);
-		bool is_rcpt = field_line(p, n, "final-recipient:");
+		bool is_rcpt = rebound_ascii_istarts(p, n, "final-recipient:");
 		if (start == NULL &&
-		    (is_rcpt || field_line(p, n, "reporting-mta:") ||
-		     field_line(p, n, "original-recipient:")))
+		    (is_rcpt || rebound_ascii_istarts(p, n, "reporting-mta:") ||
+		     rebound_ascii_istarts(p, n, "original-recipient:")))
 			start = p;
 		if (start != NULL) {
 			rcpt = rcpt || is_rcpt;
-			state = state || field_line(p, n, "action:") ||
-				field_line(p, n, "status:");
+			state = state || rebound_ascii_istarts(p, n, "action:") ||
+				rebound_ascii_istarts(p, n, "status:");
 		}
 		p = nl != NULL ? nl + 1 : end;
 	}
@@ -1115,10 +1099,9 @@ static bool machine_sent(rebound_arena *arena, const rebound_header *h,
 		return true;
 	const char *rp = rebound_header_get(h, "Return-Path");
 	if (rp != NULL) {
-		size_t n = strlen(rp), i = 0;
-		while (i < n && rebound_is_space(rp[i]))
-			i++;
-		if (n - i >= 2 && rp[i] == '<' && rp[i + 1] == '>')
+		size_t n = strlen(rp);
+		rebound_trim(&rp, &n);
+		if (n >= 2 && rp[0] == '<' && rp[1] == '>')
 			return true;
 	}
 	const char *from = rebound_header_get(h, "From");
@@ -1126,6 +1109,14 @@ static bool machine_sent(rebound_arena *arena, const rebound_header *h,
 		return true;
 	const char *as = rebound_header_get(h, "Auto-Submitted");
 	return as != NULL && !rebound_ascii_istarts(as, strlen(as), "no");
+}
+
+/* Does s[0..n) carry an enhanced status code or an error reply code? */
+static bool has_code(const char *s, size_t n)
+{
+	char st[16], rc[4];
+	return rebound_find_status(s, n, st) ||
+	       rebound_find_reply(s, n, false, rc);
 }
 
 /* Does a single-part body start like a JSON object?  Headers-only cost. */
@@ -1434,19 +1425,11 @@ static int classify_at(rebound_message *msg,
 		}
 	}
 	bool coded = false;
-	for (size_t i = 0; i < ts.nrcpt && !coded; i++) {
-		char st[16], rc[4];
-		coded = rebound_find_status(ts.rcpt[i].block, ts.rcpt[i].block_len, st) ||
-			rebound_find_reply(ts.rcpt[i].block, ts.rcpt[i].block_len,
-					   false, rc);
-	}
+	for (size_t i = 0; i < ts.nrcpt && !coded; i++)
+		coded = has_code(ts.rcpt[i].block, ts.rcpt[i].block_len);
 	/* ... or the error stated once above the recipients. */
-	if (!coded && ts.nrcpt > 0 && ts.preamble_len > 0) {
-		char st[16], rc[4];
-		coded = rebound_find_status(ts.preamble, ts.preamble_len, st) ||
-			rebound_find_reply(ts.preamble, ts.preamble_len, false,
-					   rc);
-	}
+	if (!coded && ts.nrcpt > 0)
+		coded = has_code(ts.preamble, ts.preamble_len);
 	/* A recipient's own lines that name a reason outright ("mailbox
 	   exceeds allowed size") say it failed as clearly as a code. */
 	bool reasoned = false;

@@ -440,7 +440,7 @@ static void run(const rebound_matcher *m, const char *text, size_t len,
 		for (size_t i = 0; i < len; i++) {
 			s = step(m, s, (unsigned char)rebound_ascii_tolower(
 					       (char)t[i]));
-			if (m->st[s].key >= 0 || m->st[s].out_link != 0)
+			if (has_output(m, s))
 				outputs(m, s, i + 1, sc);
 		}
 		return;
@@ -516,29 +516,28 @@ char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
 		/* Capitals of the Latin-1 supplement (U+00C0-U+00DE but the
 		   sign U+00D7) and Cyrillic (U+0410-U+042F) fold too, in
 		   place: "Échec", "Пользователь" meet the lower-case tables. */
-		unsigned char u = (unsigned char)c;
-		if (u >= 0xc3 && u <= 0xd0 && i + 1 < len) {
+		if (a >= 0xc3 && a <= 0xd0 && i + 1 < len) {
 			unsigned char v = (unsigned char)text[i + 1];
-			if (u == 0xc3 && v >= 0x80 && v <= 0x9e && v != 0x97) {
-				out[o++] = (char)u;
+			if (a == 0xc3 && v >= 0x80 && v <= 0x9e && v != 0x97) {
+				out[o++] = (char)a;
 				out[o++] = (char)(v + 0x20);
 				i++;
 				continue;
 			}
-			if (u == 0xd0 && v >= 0x90 && v <= 0x9f) {
+			if (a == 0xd0 && v >= 0x90 && v <= 0x9f) {
 				out[o++] = (char)0xd0;	/* А-П -> а-п */
 				out[o++] = (char)(v + 0x20);
 				i++;
 				continue;
 			}
-			if (u == 0xd0 && v >= 0xa0 && v <= 0xaf) {
+			if (a == 0xd0 && v >= 0xa0 && v <= 0xaf) {
 				out[o++] = (char)0xd1;	/* Р-Я -> р-я */
 				out[o++] = (char)(v - 0x20);
 				i++;
 				continue;
 			}
 		}
-		out[o++] = rebound_ascii_tolower(c);
+		out[o++] = c;	/* no ASCII letter is left here */
 	}
 	if (o > 0 && out[o - 1] == ' ')
 		o--;

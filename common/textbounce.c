@@ -97,6 +97,14 @@ static bool copy_block_at(const char *p, const char *end)
 	return lines >= 3 || (lines == 2 && transport);
 }
 
+/* What a marker line may start with before its words: rules, quoting,
+ * brackets, white space. */
+static bool marker_lead(char c)
+{
+	return c == '-' || c == '=' || c == '*' || c == '_' || c == '>' ||
+	       c == '[' || c == '(' || rebound_is_space(c);
+}
+
 /* Normalise the start of a line for marker checks. */
 static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
 {
@@ -104,9 +112,7 @@ static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
 	bool space = true;
 	for (size_t i = 0; i < n && o + 1 < cap; i++) {
 		char c = s[i];
-		if (o == 0 && (c == '-' || c == '=' || c == '*' || c == '_' ||
-			       c == '>' || c == '[' || c == '(' ||
-			       rebound_is_space(c)))
+		if (o == 0 && marker_lead(c))
 			continue;
 		if (rebound_is_space(c)) {
 			if (!space)
@@ -124,13 +130,9 @@ static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
 /* The first byte of a line's key, as marker_key() would make it, or 0. */
 static unsigned char key_first(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '-' || c == '=' || c == '*' || c == '_' || c == '>' ||
-		    c == '[' || c == '(' || rebound_is_space(c))
-			continue;
-		return (unsigned char)rebound_ascii_tolower(c);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!marker_lead(s[i]))
+			return (unsigned char)rebound_ascii_tolower(s[i]);
 	return 0;
 }
 
@@ -397,11 +399,11 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	size_t first_at = stop;
 	bool after_heading = false;	/* the last line was a heading */
 	bool after_sender = false;	/* ... said "sent by:" */
-	/* Where the first address under a recipient heading is: when a
+	/* Has an address been named under a recipient heading?  When a
 	   notice lists its recipients under one, an address named only
 	   above it ("Your message To: x Subject: y did not reach the
 	   following recipients:") is the original's, not a failure. */
-	size_t listed_from = SIZE_MAX;
+	bool listing = false;
 	const char *prev = NULL;	/* the last line with text, trimmed */
 	size_t prev_len = 0;
 
@@ -478,9 +480,9 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 			close_segment(current, line_at);
 			current = NULL;
 		}
-		if (line_cand != NULL && after_heading && listed_from == SIZE_MAX)
-			listed_from = line_at;
-		if (line_cand != NULL && listed_from != SIZE_MAX)
+		if (line_cand != NULL && after_heading)
+			listing = true;
+		if (line_cand != NULL && listing)
 			line_cand->listed = true;
 		if (line_cand != NULL && line_cand != current) {
 			if (current != NULL)
@@ -517,7 +519,7 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	size_t kept = 0;
 	for (size_t i = 0; i < ncand; i++) {
 		if (excluded(cands[i].address, banned, nbanned) ||
-		    (listed_from != SIZE_MAX && !cands[i].listed))
+		    (listing && !cands[i].listed))
 			continue;
 		char *block = rebound_arena_alloc(arena, MAX_BLOCK + 1);
 		if (block == NULL)
