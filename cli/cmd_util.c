@@ -95,6 +95,22 @@ const char *cli_local_day(int64_t t, char *buf, size_t size)
 	return local_fmt(t, true, buf, size);
 }
 
+/* The current time: --now, else the clock.  Prints one line naming cmd
+ * and returns -1 when --now is not an RFC 3339 time. */
+static int cli_now(const global_opts *g, const char *cmd, int64_t *now)
+{
+	if (g->now == NULL) {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	if (rebound_time_parse(g->now, now) < 0) {
+		fprintf(stderr, "%s: --now: not an RFC 3339 time: '%s'\n", cmd,
+			g->now);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_since(const global_opts *g, const char *cmd, const char *s,
 	      int64_t *out)
 {
@@ -106,12 +122,9 @@ int cli_since(const global_opts *g, const char *cmd, const char *s,
 			{ 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
 			{ 'w', 7 * 86400 },
 		};
-		int64_t now = (int64_t)time(NULL);
-		if (g->now != NULL && rebound_time_parse(g->now, &now) < 0) {
-			fprintf(stderr, "%s: --now: not an RFC 3339 time: '%s'\n",
-				cmd, g->now);
+		int64_t now;
+		if (cli_now(g, cmd, &now) < 0)
 			return -1;
-		}
 		int64_t count = strtoll(s, NULL, 10);
 		for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
 			if (units[i].unit == s[n - 1])
@@ -153,16 +166,8 @@ int cli_setup(const global_opts *g, const char *cmd, cli_env *env)
 		fprintf(stderr, "%s: %s\n", cmd, err);
 		return 2;
 	}
-	if (g->now != NULL) {
-		if (rebound_time_parse(g->now, &env->now) < 0) {
-			fprintf(stderr,
-				"%s: --now: not an RFC 3339 time: '%s'\n", cmd,
-				g->now);
-			return 2;
-		}
-	} else {
-		env->now = (int64_t)time(NULL);
-	}
+	if (cli_now(g, cmd, &env->now) < 0)
+		return 2;
 	/* Which ledger: --db, the configuration file, the system ledger
 	   if it is there, else one in the user's state directory. */
 	if (g->db_path != NULL)
