@@ -285,6 +285,12 @@ delivered_at_least() {
 	[ "$(delivered "$1")" -ge "$2" ]
 }
 
+# out_at_least NAME N: are N of batch NAME delivered?  count_out is the
+# test's own way of counting a batch.
+out_at_least() {
+	[ "$(count_out "$1")" -ge "$2" ]
+}
+
 # ledger_is ADDRESS FIELD VALUE: does the ledger say so (see ledger())?
 ledger_is() {
 	[ "$(ledger "$1" "$2")" = "$3" ]

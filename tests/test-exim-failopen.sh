@@ -57,12 +57,6 @@ count_out() {
 	grep -c "^X-Test-Id: $1-" "$MBOX"
 }
 
-# out_at_least NAME N: are N of the batch delivered?  (Counted afresh on
-# each call of wait_for.)
-out_at_least() {
-	[ "$(count_out "$1")" -ge "$2" ]
-}
-
 # run_batch NAME LOG-PATTERN: send, then check count in = count out and
 # that the mainlog explains.
 run_batch() {

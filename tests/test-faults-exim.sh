@@ -89,12 +89,6 @@ count_out() {
 	grep -Ec "^X-Test-Id: $1-(dsn|plain)[0-9]\$" "$MBOX"
 }
 
-# out_at_least NAME N: are N of the batch delivered?  (Counted afresh on
-# each call of wait_for.)
-out_at_least() {
-	[ "$(count_out "$1")" -ge "$2" ]
-}
-
 # delivered_all NAME: count in = count out, nothing crashed or timed out.
 delivered_all() {
 	local name=$1 acc out
