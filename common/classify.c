@@ -1072,6 +1072,32 @@ static const char *sole_recipient(rebound_arena *arena,
 	return one;
 }
 
+/* Up to max addresses of a message's To and Cc, into v; returns how
+ * many. */
+#define MAX_ORIGINAL_RCPT 64
+static size_t original_recipients(rebound_arena *arena,
+				  const rebound_header *h, const char **v,
+				  size_t max)
+{
+	static const char *const fields[] = { "To", "Cc" };
+	size_t n = 0;
+	for (size_t f = 0; f < 2; f++) {
+		const char *val = rebound_header_get(h, fields[f]);
+		size_t len = val != NULL ? strlen(val) : 0, off = 0;
+		while (off < len && n < max) {
+			size_t at, span;
+			const char *a = rebound_address_find(arena, val + off,
+							     len - off, &at,
+							     &span);
+			if (a == NULL)
+				break;
+			v[n++] = a;
+			off += at + span;
+		}
+	}
+	return n;
+}
+
 /* Subject prefixes of a reply or a forward, in the languages mail
  * clients write them: a person answering or passing on a notice, never a
  * mail system reporting one. */
@@ -1407,6 +1433,18 @@ static int classify_at(rebound_message *msg,
 	if (named == NULL && ts.nrcpt == 0 && a.report != NULL &&
 	    a.original != NULL && notice_source)
 		named = sole_recipient(arena, a.original->headers);
+	/* A notice that names its recipients by user name alone
+	   ("carol.miller (user not found)"): the original's addresses with
+	   those local parts. */
+	if (named == NULL && ts.nrcpt == 0 && a.original != NULL &&
+	    notice_source && body_hit != NULL) {
+		const char *orig[MAX_ORIGINAL_RCPT];
+		size_t no = original_recipients(arena, a.original->headers,
+						orig, MAX_ORIGINAL_RCPT);
+		if (rebound_textbounce_local_parts(arena, text, ts.original_at,
+						   orig, no, &ts) < 0)
+			return -1;
+	}
 	if (named != NULL && ts.nrcpt == 0) {
 		const char *addr = first_address(arena, named);
 		if (addr != NULL) {

@@ -554,3 +554,67 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	out->nrcpt = kept;
 	return 0;
 }
+
+/* Local parts shorter than this are too likely to be a word. */
+#define MIN_LOCAL_PART 3
+
+/* The local part of addr (before its last '@'), as a length. */
+static size_t local_part_len(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at != NULL ? (size_t)(at - addr) : 0;
+}
+
+int rebound_textbounce_local_parts(rebound_arena *arena, const char *text,
+				   size_t len, const char *const *addrs,
+				   size_t naddr, rebound_text_scan *out)
+{
+	if (naddr == 0)
+		return 0;
+	rebound_text_rcpt *v = rebound_arena_calloc(arena, naddr, sizeof(*v));
+	bool *taken = rebound_arena_calloc(arena, naddr, sizeof(*taken));
+	if (v == NULL || taken == NULL)
+		return -1;
+	size_t nv = 0;
+	const char *p = text, *end = text + len;
+	while (p < end && nv < naddr) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end;
+		const char *w = p;
+		while (w < eol && (*w == ' ' || *w == '\t'))
+			w++;
+		const char *t = w;
+		while (t < eol && *t != ' ' && *t != '\t' && *t != '(')
+			t++;
+		/* what follows the name: nothing, or an explanation in
+		   parentheses */
+		const char *f = t;
+		while (f < eol && (*f == ' ' || *f == '\t'))
+			f++;
+		bool shape = f == eol || *f == '(';
+		size_t tl = (size_t)(t - w);
+		for (size_t i = 0; shape && i < naddr; i++) {
+			size_t ll = local_part_len(addrs[i]);
+			if (taken[i] || ll < MIN_LOCAL_PART || ll != tl ||
+			    !rebound_ascii_nieq(w, addrs[i], ll))
+				continue;
+			size_t bl = (size_t)(eol - w);
+			char *block = rebound_arena_strndup(arena, w, bl);
+			if (block == NULL)
+				return -1;
+			v[nv].address = addrs[i];
+			v[nv].block = block;
+			v[nv].block_len = bl;
+			v[nv].strength = 2;
+			nv++;
+			taken[i] = true;
+			break;
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	out->rcpt = v;
+	out->nrcpt = nv;
+	return 0;
+}

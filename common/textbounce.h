@@ -44,6 +44,17 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 			    size_t len, const char *const *exclude,
 			    size_t nexclude, rebound_text_scan *out);
 
+/* Notices that name a recipient by its user name alone (GroupWise:
+ * "carol.miller (user not found)"): a line of text[0..len) that starts
+ * with the local part of one of addrs[0..naddr) (the returned original's
+ * recipients), followed by the end of the line or by "(" after blanks,
+ * counts as that address, its line as its block.  Fills out->rcpt and
+ * out->nrcpt (at most one entry per address).  Returns 0, or -1 when the
+ * arena is spent. */
+int rebound_textbounce_local_parts(rebound_arena *arena, const char *text,
+				   size_t len, const char *const *addrs,
+				   size_t naddr, rebound_text_scan *out);
+
 /* Where a copy of the original message starts in text[0..len): a marker
  * line ("This is a copy of the message", "Below this line is a copy",
  * "Original message follows", ...) or a block of header lines.  Returns

@@ -3,6 +3,7 @@
 #include "rebound-config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "classify.h"
 #include "json.h"
 #include "result.h"
+#include "rules_fixture.h"
 
 static rebound_arena *arena;
 
@@ -450,6 +452,124 @@ static size_t check_lines(const char *out)
 	}
 	return lines;
 }
+
+/* --- formats: one notice per vendor format, expectations in a table ---------
+ *
+ * tests/fixtures/rules/formats.tsv names each fixture of
+ * tests/fixtures/classify/formats/ with what it must give: a line per
+ * bounced recipient ("failed userunknown hard"), or "-" and the action of
+ * a message that is not a bounce ("autoreply", "none").  The recipients
+ * listed must be exactly the ones found.  Every mismatch is printed, so one
+ * run shows all that a change broke. */
+
+static unsigned formats_check_file(const tsv_file *t, size_t first, size_t end)
+{
+	const char *name = t->lines[first].field[0];
+	char rel[512];
+	snprintf(rel, sizeof rel, "formats/%s", name);
+	rebound_result *res = classify(rel);
+	unsigned bad = 0;
+
+	if (strcmp(t->lines[first].field[1], "-") == 0) {
+		const char *want = t->lines[first].field[2];
+		const char *got = res->cls == REBOUND_CLASS_BOUNCE ? "bounce"
+			: res->nrcpt > 0 ? rebound_action_name(res->rcpt[0].action)
+			: rebound_class_name(res->cls);
+		if (res->cls == REBOUND_CLASS_BOUNCE || strcmp(got, want) != 0) {
+			fprintf(stderr, "%s: want %s, got %s\n", name, want, got);
+			bad++;
+		}
+		return bad;
+	}
+	if (res->cls != REBOUND_CLASS_BOUNCE) {
+		fprintf(stderr, "%s: not read as a bounce (%s)\n", name,
+			rebound_class_name(res->cls));
+		return 1;
+	}
+	for (size_t i = first; i < end; i++) {
+		const tsv_line *l = &t->lines[i];
+		const rebound_recipient *r = NULL;
+		for (size_t k = 0; k < res->nrcpt && r == NULL; k++)
+			if (strcasecmp(res->rcpt[k].address, l->field[1]) == 0)
+				r = &res->rcpt[k];
+		if (r == NULL) {
+			fprintf(stderr, "%s: recipient %s not found\n", name,
+				l->field[1]);
+			bad++;
+			continue;
+		}
+		char got[128];
+		snprintf(got, sizeof got, "%s %s %s",
+			 rebound_action_name(r->action),
+			 rebound_reason_name(r->reason),
+			 r->hard ? "hard" : "soft");
+		if (strcmp(got, l->field[2]) != 0) {
+			fprintf(stderr, "%s: %s: want \"%s\", got \"%s\" (%s)\n",
+				name, l->field[1], l->field[2], got,
+				r->rule != NULL ? r->rule : "no rule");
+			bad++;
+		}
+	}
+	if (res->nrcpt != end - first) {
+		for (size_t k = 0; k < res->nrcpt; k++)
+			fprintf(stderr, "%s: found %s\n", name,
+				res->rcpt[k].address);
+		fprintf(stderr, "%s: %zu recipients found, %zu expected\n",
+			name, res->nrcpt, end - first);
+		bad++;
+	}
+	return bad;
+}
+
+/* Whether the table names NAME. */
+static bool formats_listed(const tsv_file *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->lines[i].field[0], name) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(vendor_formats)
+{
+	tsv_file t;
+	tsv_load(&t, "formats.tsv");
+	unsigned bad = 0, files = 0;
+
+	for (size_t i = 0; i < t.n;) {
+		ck_assert_msg(t.lines[i].nfield == 3,
+			      "%s:%u: want 3 tab-separated fields", t.path,
+			      t.lines[i].lineno);
+		size_t end = i + 1;
+		while (end < t.n &&
+		       strcmp(t.lines[end].field[0], t.lines[i].field[0]) == 0)
+			end++;
+		bad += formats_check_file(&t, i, end);
+		files++;
+		i = end;
+	}
+
+	/* no fixture without an expectation */
+	const char *srcdir = getenv("srcdir");
+	char dirpath[4096];
+	snprintf(dirpath, sizeof dirpath, "%s/tests/fixtures/classify/formats",
+		 srcdir != NULL && *srcdir != '\0' ? srcdir : ".");
+	DIR *d = opendir(dirpath);
+	ck_assert_msg(d != NULL, "cannot open %s", dirpath);
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		size_t n = strlen(e->d_name);
+		if (n > 4 && strcmp(e->d_name + n - 4, ".eml") == 0 &&
+		    !formats_listed(&t, e->d_name)) {
+			fprintf(stderr, "%s: not in formats.tsv\n", e->d_name);
+			bad++;
+		}
+	}
+	closedir(d);
+	tsv_free(&t);
+	ck_assert_msg(bad == 0, "%u mismatches in %u format fixtures (above)",
+		      bad, files);
+}
+END_TEST
 
 START_TEST(json_self_check)
 {
@@ -1183,6 +1303,11 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, people_writing_about_bounces);
 	tcase_add_test(tc, report_without_recipients);
 	tcase_add_test(tc, error_above_message_details);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("formats");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, vendor_formats);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
