@@ -446,6 +446,16 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 				   const char *reply, rebound_action action)
 {
 	reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined" };
+	/* A recipient that was delivered, relayed or expanded did not
+	   bounce, whatever its reply says. */
+	if (action == REBOUND_ACTION_DELIVERED ||
+	    action == REBOUND_ACTION_RELAYED ||
+	    action == REBOUND_ACTION_EXPANDED) {
+		c.reason = REBOUND_REASON_DELIVERED;
+		c.rule = rebound_arena_printf(arena, "action %s",
+					      rebound_action_name(action));
+		return c;
+	}
 	char *norm = NULL;
 	size_t nl = 0;
 	long strong = -1, weak = -1;
