@@ -22,9 +22,9 @@ bool rebound_ascii_nieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-bool rebound_ascii_istarts(const char *s, size_t len, const char *prefix)
+bool rebound_ascii_istarts_rest(const char *s, size_t len, const char *prefix)
 {
-	/* One pass, no strlen: most calls fail on the first byte. */
+	/* One pass, no strlen. */
 	size_t i = 0;
 	for (; prefix[i] != '\0'; i++)
 		if (i == len || rebound_ascii_tolower(s[i]) !=

@@ -34,8 +34,20 @@ static inline bool rebound_is_digit(char c)
 bool rebound_ascii_ieq(const char *a, const char *b);
 /* Case-insensitive equality of a[0..n) and b[0..n). */
 bool rebound_ascii_nieq(const char *a, const char *b, size_t n);
-/* Does s[0..len) start with the NUL-terminated prefix (ignoring case)? */
-bool rebound_ascii_istarts(const char *s, size_t len, const char *prefix);
+/* Does s[0..len) start with the NUL-terminated prefix (ignoring case)?
+ * Most calls (a line tried against a list of words) fail on the first
+ * byte: that test is inline, the rest is rebound_ascii_istarts_rest(). */
+bool rebound_ascii_istarts_rest(const char *s, size_t len, const char *prefix);
+static inline bool rebound_ascii_istarts(const char *s, size_t len,
+					 const char *prefix)
+{
+	if (prefix[0] == '\0')
+		return true;
+	if (len == 0 ||
+	    rebound_ascii_tolower(s[0]) != rebound_ascii_tolower(prefix[0]))
+		return false;
+	return rebound_ascii_istarts_rest(s + 1, len - 1, prefix + 1);
+}
 /* First case-insensitive occurrence of needle in hay[0..hlen), or NULL. */
 const char *rebound_memcasemem(const char *hay, size_t hlen,
 			       const char *needle, size_t nlen);

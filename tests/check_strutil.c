@@ -196,6 +196,70 @@ START_TEST(ascii_istarts)
 }
 END_TEST
 
+/* The definition: prefix no longer than s[0..len) and equal to its start
+ * when both are lower-cased. */
+static bool naive_istarts(const char *s, size_t len, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	if (pl > len)
+		return false;
+	for (size_t i = 0; i < pl; i++)
+		if (rebound_ascii_tolower(s[i]) != rebound_ascii_tolower(prefix[i]))
+			return false;
+	return true;
+}
+
+START_TEST(ascii_istarts_all_short)
+{
+	/* Every s and prefix of up to 4 bytes over an alphabet with both
+	 * cases, a byte one bit away from a letter ('@' vs '`') and a NUL
+	 * inside s; s in a buffer of exactly len bytes (a read past it shows
+	 * under the sanitizers).  The first byte is tested inline, the rest
+	 * out of line: both halves have to be right. */
+	static const char alpha[] = { 'a', 'A', 'b', '`', '@', '\0' };
+	const size_t na = sizeof(alpha), np = 5;	/* no NUL in prefixes */
+	size_t checked = 0, matched = 0;
+	for (size_t sl = 0; sl <= 4; sl++) {
+		size_t scount = 1;
+		for (size_t k = 0; k < sl; k++)
+			scount *= na;
+		for (size_t si = 0; si < scount; si++) {
+			char *str = malloc(sl > 0 ? sl : 1);
+			ck_assert_ptr_nonnull(str);
+			for (size_t k = 0, x = si; k < sl; k++, x /= na)
+				str[k] = alpha[x % na];
+			for (size_t pl = 0; pl <= 4; pl++) {
+				size_t pcount = 1;
+				for (size_t k = 0; k < pl; k++)
+					pcount *= np;
+				for (size_t pi = 0; pi < pcount; pi++) {
+					char prefix[5];
+					for (size_t k = 0, x = pi; k < pl; k++, x /= np)
+						prefix[k] = alpha[x % np];
+					prefix[pl] = '\0';
+					bool want = naive_istarts(str, sl, prefix);
+					ck_assert_int_eq(rebound_ascii_istarts(str, sl, prefix),
+							 want);
+					/* Again with the prefix's bytes just past
+					   len: they must not be looked at. */
+					char tempt[9];
+					memcpy(tempt, str, sl);
+					memcpy(tempt + sl, prefix, pl);
+					ck_assert_int_eq(rebound_ascii_istarts(tempt, sl, prefix),
+							 want);
+					checked++;
+					matched += want;
+				}
+			}
+			free(str);
+		}
+	}
+	/* Both answers were given many times. */
+	ck_assert_uint_gt(matched, 1000);
+	ck_assert_uint_gt(checked - matched, 1000);
+}
+END_TEST
+
 /* --- in-place helpers --------------------------------------------------- */
 
 START_TEST(ascii_lower)
@@ -281,6 +345,7 @@ static Suite *strutil_suite(void)
 	tcase_add_test(tc, ascii_ieq);
 	tcase_add_test(tc, ascii_nieq);
 	tcase_add_test(tc, ascii_istarts);
+	tcase_add_test(tc, ascii_istarts_all_short);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("inplace");
