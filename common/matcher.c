@@ -489,6 +489,48 @@ void rebound_matcher_each(const rebound_matcher *m, const char *text,
 			return;
 }
 
+/* 16 bytes at a time (GCC vector extensions, as in strutil.c). */
+typedef unsigned char norm_v16 __attribute__((vector_size(16)));
+
+static inline norm_v16 splat16(unsigned char c)
+{
+	norm_v16 v;
+	for (int k = 0; k < 16; k++)
+		v[k] = c;
+	return v;
+}
+
+/* Normalise text[0..16) into out[0..16) when it is the common case: only
+ * printable ASCII and white space (or NUL), and no two white-space bytes
+ * in a row, nor one first when the output already ends in a space.  Then
+ * every byte maps to one: a capital to its lower case, white space to
+ * ' '.  Returns false (nothing written) for any other block. */
+static inline bool normalise_block(const char *text, char *out, bool space)
+{
+	norm_v16 v;
+	memcpy(&v, text, sizeof(v));
+	norm_v16 ws = (norm_v16)((v == splat16(' ')) | (v == splat16('\t')) |
+				 (v == splat16('\n')) | (v == splat16('\r')) |
+				 (v == splat16('\f')) | (v == splat16('\v')) |
+				 (v == splat16('\0')));
+	norm_v16 print = (norm_v16)((v > splat16(0x20)) & (v < splat16(0x7f)));
+	uint64_t w[2], bad[2];
+	norm_v16 other = ~(ws | print);
+	memcpy(bad, &other, sizeof(bad));
+	memcpy(w, &ws, sizeof(w));
+	/* Two white-space bytes side by side, in either half or across
+	   the middle (w & w >> 8 pairs neighbours whatever the byte
+	   order). */
+	if ((bad[0] | bad[1]) != 0 || (w[0] & (w[0] >> 8)) != 0 ||
+	    (w[1] & (w[1] >> 8)) != 0 || (ws[7] & ws[8]) != 0 ||
+	    (space && ws[0] != 0))
+		return false;
+	norm_v16 upper = (norm_v16)((v >= splat16('A')) & (v <= splat16('Z')));
+	norm_v16 r = ((v + (upper & splat16(0x20))) & ~ws) | (ws & splat16(' '));
+	memcpy(out, &r, sizeof(r));
+	return true;
+}
+
 char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
 				size_t len, size_t *out_len)
 {
@@ -497,47 +539,63 @@ char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
 		return NULL;
 	size_t o = 0;
 	bool space = true;	/* drops leading white space */
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		unsigned char a = (unsigned char)c;
-		/* Printable ASCII, most of every text: one test. */
-		if (a > 0x20 && a < 0x7f) {
-			out[o++] = (char)(a >= 'A' && a <= 'Z' ? a + 0x20 : a);
+	size_t i = 0;
+	while (i < len) {
+		/* Most of a text goes 16 bytes at a time; a block that
+		   cannot (a blank line, indentation, UTF-8) byte by byte. */
+		size_t stop = len;
+		if (len - i >= 16) {
+			if (normalise_block(text + i, out + o, space)) {
+				space = out[o + 15] == ' ';
+				i += 16;
+				o += 16;
+				continue;
+			}
+			stop = i + 16;
+		}
+		for (; i < stop; i++) {
+			char c = text[i];
+			unsigned char a = (unsigned char)c;
+			/* Printable ASCII, most of every text: one test. */
+			if (a > 0x20 && a < 0x7f) {
+				out[o++] = (char)(a >= 'A' && a <= 'Z' ? a + 0x20 : a);
+				space = false;
+				continue;
+			}
+			if (rebound_is_space(c) || c == '\0') {
+				if (!space)
+					out[o++] = ' ';
+				space = true;
+				continue;
+			}
 			space = false;
-			continue;
-		}
-		if (rebound_is_space(c) || c == '\0') {
-			if (!space)
-				out[o++] = ' ';
-			space = true;
-			continue;
-		}
-		space = false;
-		/* Capitals of the Latin-1 supplement (U+00C0-U+00DE but the
-		   sign U+00D7) and Cyrillic (U+0410-U+042F) fold too, in
-		   place: "Échec", "Пользователь" meet the lower-case tables. */
-		if (a >= 0xc3 && a <= 0xd0 && i + 1 < len) {
-			unsigned char v = (unsigned char)text[i + 1];
-			if (a == 0xc3 && v >= 0x80 && v <= 0x9e && v != 0x97) {
-				out[o++] = (char)a;
-				out[o++] = (char)(v + 0x20);
-				i++;
-				continue;
+			/* Capitals of the Latin-1 supplement (U+00C0-U+00DE but
+			   the sign U+00D7) and Cyrillic (U+0410-U+042F) fold
+			   too, in place: "Échec", "Пользователь" meet the
+			   lower-case tables. */
+			if (a >= 0xc3 && a <= 0xd0 && i + 1 < len) {
+				unsigned char v = (unsigned char)text[i + 1];
+				if (a == 0xc3 && v >= 0x80 && v <= 0x9e && v != 0x97) {
+					out[o++] = (char)a;
+					out[o++] = (char)(v + 0x20);
+					i++;
+					continue;
+				}
+				if (a == 0xd0 && v >= 0x90 && v <= 0x9f) {
+					out[o++] = (char)0xd0;	/* А-П -> а-п */
+					out[o++] = (char)(v + 0x20);
+					i++;
+					continue;
+				}
+				if (a == 0xd0 && v >= 0xa0 && v <= 0xaf) {
+					out[o++] = (char)0xd1;	/* Р-Я -> р-я */
+					out[o++] = (char)(v - 0x20);
+					i++;
+					continue;
+				}
 			}
-			if (a == 0xd0 && v >= 0x90 && v <= 0x9f) {
-				out[o++] = (char)0xd0;	/* А-П -> а-п */
-				out[o++] = (char)(v + 0x20);
-				i++;
-				continue;
-			}
-			if (a == 0xd0 && v >= 0xa0 && v <= 0xaf) {
-				out[o++] = (char)0xd1;	/* Р-Я -> р-я */
-				out[o++] = (char)(v - 0x20);
-				i++;
-				continue;
-			}
+			out[o++] = c;	/* no ASCII letter is left here */
 		}
-		out[o++] = c;	/* no ASCII letter is left here */
 	}
 	if (o > 0 && out[o - 1] == ' ')
 		o--;
