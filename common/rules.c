@@ -49,6 +49,27 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(FILTERED, "en", ": : user unknown"),
 
 	/* --- specific wordings that embed generic ones ------------------- */
+	/* sending services that drop mail to an address on their own
+	   suppression list (Amazon SES, Mailgun, Postmark) */
+	P(SUPPRESSED, "en", "suppressed sending to this address"),
+	P(SUPPRESSED, "en", "suppression list"),
+	P(SUPPRESSED, "en", "not delivering to"),
+	P(SUPPRESSED, "en", "marked as inactive"),
+	/* GMX/WEB.DE: the sender's domain has no MX or address record */
+	P(REJECTED, "en", "invalid dns mx or a/aaaa"),
+	/* Yahoo: the MAIL FROM domain does not resolve */
+	P(REJECTED, "en", "unresolvable rfc.5321 from"),
+	/* Exim: the callout to the sender's own domain failed, whatever it
+	   said about the address ("Unrouteable address") */
+	P(REJECTED, "en", "sender verify failed"),
+	P(POLICYVIOLATION, "en", "due to policy restrictions"),
+	/* WEB.DE: too many messages stored, i.e. full */
+	P(MAILBOXFULL, "en", "too many messages on the server"),
+	/* QQ: the recipient gets too much mail just now */
+	P(SPEEDING, "en", "mailbox unavailable or access denied"),
+	/* Mimecast: a user's own list of blocked senders */
+	P(FILTERED, "en", "envelope blocked - user"),
+	P(HOSTUNKNOWN, "ja", "ドメインが存在しません"),
 	P(SPAMDETECTED, "en", "scored as spam"),
 	P(SPAMDETECTED, "en", "spam classification"),
 	P(BADREPUTATION, "en", "user complaints"),
@@ -60,9 +81,13 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SECURITYERROR, "en", "unauthenticated senders not allowed"),
 	P(POLICYVIOLATION, "en", "content presents a potential"),
 	P(POLICYVIOLATION, "en", "protocol violation"),
+	/* QQ: the sender or its domain sends too often */
+	P(SPEEDING, "en", "sender frequency limited"),
+	P(SPEEDING, "en", "domain frequency limited"),
 	P(TOOMANYCONN, "en", "frequency limited"),
 	P(TOOMANYCONN, "en", "connection rate limit"),
 	P(SPEEDING, "en", "too many recipients this hour"),
+	P(SPEEDING, "en", "too many recipients received this hour"),
 	P(REQUIREPTR, "en", "mismatches client ip"),
 	/* the sending IP's DNS names do not confirm it */
 	P(REQUIREPTR, "en", "unverifyable sending ip"),
@@ -109,12 +134,35 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SYSTEMERROR, "en", "unable to contact ldap"),
 	P(NETWORKERROR, "en", "unable to establish an smtp connection"),
 	P(NETWORKERROR, "en", "wasn't able to establish an smtp connection"),
+	/* --- provider code tables ------------------------------------------ */
+	/* AOL: (DYN:T1) dynamic address, (RLY:B1..) complaint blocks,
+	   (CON:B1) connection limits */
+	P(BLOCKED, "en", "dyn:t1"),
+	P(BLOCKED, "en", "rly:b"),
+	P(TOOMANYCONN, "en", "con:b1"),
+	/* NetEase (163.com): HL: the sending address, RP/MI: the transaction */
+	P(TOOMANYCONN, "en", "hl:icc"),
+	P(SPEEDING, "en", "hl:ifc"),
+	P(BLOCKED, "en", "hl:rep"),
+	P(BLOCKED, "en", "hl:mep"),
+	P(TOOMANYCONN, "en", "rp:drc"),
+	P(SPEEDING, "en", "mi:sfq"),
+	/* Cox: CXBL, IPBL0001..IPBL1111 */
+	P(BLOCKED, "en", "cxbl"),
+	P(BLOCKED, "en", "ipbl0"),
+	P(BLOCKED, "en", "ipbl1"),
+
 	/* --- virus ------------------------------------------------------ */
 	P(VIRUSDETECTED, "en", "virus detected"),
 	P(VIRUSDETECTED, "en", "virus found"),
 	P(VIRUSDETECTED, "en", "contains a virus"),
 	P(VIRUSDETECTED, "en", "infected with"),
 	P(VIRUSDETECTED, "en", "malware detected"),
+	P(VIRUSDETECTED, "en", "contains malware"),
+	P(VIRUSDETECTED, "en", "contained a virus"),
+	P(VIRUSDETECTED, "en", "virus signature"),
+	P(VIRUSDETECTED, "zh", "病毒"),
+	P(VIRUSDETECTED, "pt", "vírus"),
 	P(VIRUSDETECTED, "ja", "ウイルス"),
 
 	/* --- authentication: SPF, DKIM, DMARC ------------------------------ */
@@ -135,6 +183,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(AUTHFAILURE, "en", "authentication failed"),
 	P(AUTHFAILURE, "en", "unauthenticated email"),
 	P(AUTHFAILURE, "en", "does not pass authentication"),
+	P(AUTHFAILURE, "en", "is unauthenticated"),
+	P(AUTHFAILURE, "en", "does not pass spf"),
+	P(AUTHFAILURE, "en", "spf policy"),
 
 	/* --- reverse DNS ------------------------------------------------- */
 	P(REQUIREPTR, "en", "no ptr record"),
@@ -143,6 +194,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(REQUIREPTR, "en", "reverse lookup"),
 	P(REQUIREPTR, "en", "rdns"),
 	P(REQUIREPTR, "en", "ptr record"),
+	P(REQUIREPTR, "en", "ptr resource record"),
 	P(REQUIREPTR, "en", "cannot resolve your address"),
 	P(REQUIREPTR, "en", "cannot find your hostname"),
 	P(REQUIREPTR, "en", "cannot find your reverse hostname"),
@@ -171,12 +223,22 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SPAMDETECTED, "en", "message content rejected"),
 	P(SPAMDETECTED, "en", "suspected spam"),
 	P(SPAMDETECTED, "en", "likely spam"),
+	P(SPAMDETECTED, "en", "suspicion of spam"),
+	P(SPAMDETECTED, "en", "spam content"),
+	P(SPAMDETECTED, "en", "spam filter"),
+	P(SPAMDETECTED, "en", "anti-spam engine"),
+	/* Mimecast: MCSpamSignature */
+	P(SPAMDETECTED, "en", "spamsignature"),
+	P(SPAMDETECTED, "en", "no spam please"),
+	/* QQ: content reported as spam by many users */
+	P(SPAMDETECTED, "en", "mail content denied"),
 	P(SPAMDETECTED, "de", "als spam"),
 	P(SPAMDETECTED, "fr", "comme spam"),
 	P(SPAMDETECTED, "ja", "迷惑メール"),
 	P(SPAMDETECTED, "it", "come spam"),
 	P(SPAMDETECTED, "es", "como spam"),
 	P(SPAMDETECTED, "sv", "som spam"),
+	P(SPAMDETECTED, "es", "considerado spam"),
 	P(SPAMDETECTED, "pl", "jako spam"),
 	P(SPAMDETECTED, "zh", "垃圾邮件"),
 
@@ -217,6 +279,30 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(BLOCKED, "en", "please use the smtp server of your isp"),
 	P(BLOCKED, "en", "use your provider"),
 	P(BLOCKED, "en", "not allowed to connect"),
+	P(BLOCKED, "en", "banned sender"),
+	P(BLOCKED, "en", "not accepted from this ip"),
+	P(BLOCKED, "en", "blocked from sending"),
+	P(BLOCKED, "en", "not in whitelist"),
+	P(BLOCKED, "en", "directly to our servers"),
+	P(BLOCKED, "en", "please contact your internet service provider"),
+	/* Outlook.com SC-002: mail to many invalid addresses */
+	P(BLOCKED, "en", "namespace mining"),
+	/* Yahoo TS03: deferred for good */
+	P(BLOCKED, "en", "permanently deferred"),
+	P(BLOCKED, "en", "block for spam"),
+	P(BLOCKED, "en", "black ip"),
+	P(BLOCKED, "en", "ip is rejected"),
+	P(BLOCKED, "en", "listed at"),
+	/* Trend Micro's reputation list, 4xx form of "blocked using" */
+	P(BLOCKED, "en", "deferred using"),
+	/* Proofpoint: "Blocked - see https://ipcheck..." */
+	P(BLOCKED, "en", "blocked - see"),
+	/* Naver and other Korean providers: the IP is filtered */
+	P(BLOCKED, "en", "is filtered and this connection"),
+	/* T-Online's block answer, "(BL)" */
+	P(BLOCKED, "en", "ask your postmaster for help or to contact"),
+	/* Mimecast: an administrator's blocked-senders policy */
+	P(BLOCKED, "en", "envelope blocked"),
 
 	/* --- too fast, too many ------------------------------------------ */
 	P(SPEEDING, "en", "rate limit"),
@@ -225,6 +311,13 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SPEEDING, "en", "sending rate"),
 	P(SPEEDING, "en", "too fast"),
 	P(SPEEDING, "en", "receiving mail at a rate"),
+	P(SPEEDING, "en", "too quickly"),
+	P(SPEEDING, "en", "relay limit exceeded"),
+	P(SPEEDING, "en", "receive limit"),
+	P(SPEEDING, "en", "how many messages can be sent"),
+	P(SPEEDING, "en", "excessive volume"),
+	P(SPEEDING, "en", "daily message quota"),
+	P(SPEEDING, "zh", "频率过高"),
 	P(TOOMANYCONN, "en", "too many connections"),
 	P(TOOMANYCONN, "en", "too many simultaneous"),
 	P(TOOMANYCONN, "en", "too many concurrent"),
@@ -246,6 +339,13 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NORELAYING, "en", "not a gateway"),
 	P(NORELAYING, "en", "no relaying"),
 	P(NORELAYING, "en", "insecure mail relay"),
+	P(NORELAYING, "en", "relaying disallowed"),
+	P(NORELAYING, "en", "denies relay"),
+	P(NORELAYING, "en", "open relay not allowed"),
+	P(NORELAYING, "en", "as a relay"),
+	/* qmail: the domain is not one it receives for */
+	P(NORELAYING, "en", "allowed rcpthosts"),
+	P(NORELAYING, "en", "list of allowed hosts"),
 
 	/* --- moved ------------------------------------------------------- */
 	P(HASMOVED, "en", "has moved"),
@@ -279,6 +379,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(MAILBOXFULL, "en", "is over its"),
 	P(MAILBOXFULL, "en", "user is over"),
 	P(MAILBOXFULL, "en", "too much mail"),
+	P(MAILBOXFULL, "en", "quota limit exceeded"),
 	P(MAILBOXFULL, "de", "postfach voll"),
 	P(MAILBOXFULL, "de", "postfach ist voll"),
 	P(MAILBOXFULL, "fr", "boîte aux lettres pleine"),
@@ -306,6 +407,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(MAILBOXFULL, "pl", "skrzynka odbiorcza jest pełna"),
 	P(MAILBOXFULL, "ru", "ящик переполнен"),
 	P(MAILBOXFULL, "zh", "邮箱已满"),
+	P(MAILBOXFULL, "zh", "空间不足"),
 	P(MAILBOXFULL, "ja", "メールボックスがいっぱい"),
 
 	/* --- limits on the message ---------------------------------------- */
@@ -319,6 +421,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(MESGTOOBIG, "nl", "bericht is te groot"),
 	P(MESGTOOBIG, "sv", "meddelandet är för stort"),
 	P(MESGTOOBIG, "en", "line limit exceeded"),
+	P(MESGTOOBIG, "en", "message size limit exceeded"),
+	P(MESGTOOBIG, "en", "mailsize"),
 	P(EXCEEDLIMIT, "en", "exceeds the limit"),
 	P(EXCEEDLIMIT, "en", "limit exceeded"),
 	P(EXCEEDLIMIT, "en", "administrative limit"),
@@ -354,6 +458,12 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SUSPEND, "en", "temporarily disabled"),
 	P(SUSPEND, "en", "is deactivated"),
 	P(SUSPEND, "en", "not accepting mail"),
+	P(SUSPEND, "en", "user is inactive"),
+	P(SUSPEND, "en", "user is locked"),
+	P(SUSPEND, "en", "user suspended"),
+	P(SUSPEND, "en", "suspended user"),
+	/* Orange OFR_418 */
+	P(SUSPEND, "en", "archived recipient"),
 
 	/* --- no such user -------------------------------------------------- */
 	P(USERUNKNOWN, "en", "no such mailbox"),
@@ -488,6 +598,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(EXPIRED, "en", "too long in the queue"),
 	P(EXPIRED, "en", "delivery expired"),
 	P(EXPIRED, "en", "all hosts have been failing for a long time"),
+	P(EXPIRED, "en", "have been failing for a long time"),
 
 	/* --- transport ----------------------------------------------------- */
 	P(FAILEDSTARTTLS, "en", "must issue a starttls"),
@@ -500,6 +611,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NETWORKERROR, "en", "mail loop"),
 	P(NETWORKERROR, "en", "loops back to myself"),
 	P(NETWORKERROR, "en", "routing loop"),
+	P(NETWORKERROR, "en", "forwarding loop"),
+	P(NETWORKERROR, "en", "looping message"),
+	P(NETWORKERROR, "en", "message is looping"),
 	P(NETWORKERROR, "en", "too many hops"),
 	P(NETWORKERROR, "en", "dns lookup"),
 	P(NETWORKERROR, "en", "lost connection"),
@@ -517,6 +631,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SYSTEMERROR, "en", "local error"),
 	P(SYSTEMERROR, "en", "configuration error"),
 	P(SYSTEMERROR, "en", "misconfigured"),
+	/* qmail: an MX for a domain it does not know as local */
+	P(SYSTEMERROR, "en", "best-preference mx"),
 	P(MAILERERROR, "en", "command output"),
 	P(MAILERERROR, "en", "command died"),
 	P(MAILERERROR, "en", "pipe to"),
@@ -532,6 +648,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NOTCOMPLIANTRFC, "en", "rfc2822"),
 	P(NOTCOMPLIANTRFC, "en", "duplicate header"),
 	P(NOTCOMPLIANTRFC, "en", "multiple addresses in"),
+	P(NOTCOMPLIANTRFC, "en", "valid address in from: header"),
+	P(NOTCOMPLIANTRFC, "en", "bare linefeed"),
 	P(CONTENTERROR, "en", "content rejected"),
 	P(CONTENTERROR, "en", "improper use of 8-bit data"),
 	P(POLICYVIOLATION, "en", "policy violation"),
@@ -541,9 +659,16 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(POLICYVIOLATION, "en", "local policy"),
 	P(POLICYVIOLATION, "en", "due to policy"),
 	P(POLICYVIOLATION, "en", "policy reasons"),
+	P(POLICYVIOLATION, "en", "violates * policy"),
+	P(POLICYVIOLATION, "en", "external forwarding"),
+	P(POLICYVIOLATION, "en", "anti-spoofing policy"),
+	/* Exim's default answer to an ACL "deny" */
+	P(POLICYVIOLATION, "en", "administrative prohibition"),
 	P(SECURITYERROR, "en", "authentication required"),
 	P(SECURITYERROR, "en", "must authenticate"),
 	P(SECURITYERROR, "en", "security policy"),
+	P(SECURITYERROR, "en", "password not accepted"),
+	P(SECURITYERROR, "en", "authentication unsuccessful"),
 
 	/* --- the sender ------------------------------------------------------ */
 	P(NOTACCEPT, "en", "does not accept mail"),
@@ -552,7 +677,6 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NOTACCEPT, "en", "accepts no mail"),
 	P(REJECTED, "en", "sender rejected"),
 	P(REJECTED, "en", "sender domain"),
-	P(REJECTED, "en", "sender verify failed"),
 	P(REJECTED, "en", "sender denied"),
 	P(REJECTED, "en", "invalid sender"),
 
@@ -561,6 +685,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(FILTERED, "en", "refused by the recipient"),
 	P(FILTERED, "en", "message refused"),
 	P(FILTERED, "en", "rejected by recipient"),
+	P(FILTERED, "en", "reject list"),
 	P(FILTERED, "ja", "受信拒否"),
 	P(ONHOLD, "en", "on hold"),
 
@@ -593,6 +718,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(MESGTOOBIG, "en", "message is too large"),
 	W(MESGTOOBIG, "en", "message too big"),
 	W(MESGTOOBIG, "en", "message too large"),
+	W(MESGTOOBIG, "en", "message is too long"),
 	W(MESGTOOBIG, "en", "message length exceeds"),
 	W(MESGTOOBIG, "en", "size exceeds"),
 	W(NOTACCEPT, "en", "no mx"),
@@ -615,6 +741,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(EXPIRED, "en", "could not be delivered for"),
 	/* a temporary failure that names no cause: the message waits */
 	W(ONHOLD, "en", "temporary failure"),
+	W(SYSTEMERROR, "en", "service unavailable"),
 	W(SPEEDING, "en", "try again later"),
 	W(EXPIRED, "en", "message will be retried"),
 	W(EXPIRED, "en", "giving up"),
@@ -700,8 +827,14 @@ const rebound_reply_rule rebound_reply_rules[] = {
 	{ "450", R(SYSTEMERROR) },
 	{ "451", R(SYSTEMERROR) },
 	{ "452", R(SYSTEMFULL) },
+	{ "500", R(SYNTAXERROR) },
+	{ "501", R(SYNTAXERROR) },
+	{ "502", R(SYNTAXERROR) },
 	{ "503", R(SYNTAXERROR) },
+	{ "504", R(SYNTAXERROR) },
 	{ "521", R(NOTACCEPT) },
+	{ "530", R(SECURITYERROR) },
+	{ "535", R(SECURITYERROR) },
 	{ "551", R(HASMOVED) },
 	{ "552", R(MAILBOXFULL) },
 	{ "553", R(USERUNKNOWN) },
