@@ -30,6 +30,31 @@ static inline bool rebound_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The lower-case form of the two-byte UTF-8 capital a,v of Latin-1
+ * (U+00C0-U+00DE but the sign U+00D7) or Cyrillic (U+0410-U+042F), into
+ * *oa,*ov; false (and nothing written) for any other pair. */
+static inline bool rebound_utf8_fold_capital(unsigned char a, unsigned char v,
+					     unsigned char *oa,
+					     unsigned char *ov)
+{
+	if (a == 0xc3 && v >= 0x80 && v <= 0x9e && v != 0x97) {
+		*oa = a;
+		*ov = (unsigned char)(v + 0x20);
+		return true;
+	}
+	if (a == 0xd0 && v >= 0x90 && v <= 0x9f) {	/* А-П -> а-п */
+		*oa = 0xd0;
+		*ov = (unsigned char)(v + 0x20);
+		return true;
+	}
+	if (a == 0xd0 && v >= 0xa0 && v <= 0xaf) {	/* Р-Я -> р-я */
+		*oa = 0xd1;
+		*ov = (unsigned char)(v - 0x20);
+		return true;
+	}
+	return false;
+}
+
 /* Case-insensitive (ASCII) equality of two NUL-terminated strings. */
 bool rebound_ascii_ieq(const char *a, const char *b);
 /* Case-insensitive equality of a[0..n) and b[0..n). */

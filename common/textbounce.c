@@ -25,7 +25,6 @@ static const struct {
 	M("original message follows"),
 	M("original message"),
 	M("the original message headers"),
-	M("original message headers"),
 	M("unsent message follows"),
 	M("unsent message below"),
 	M("returned message follows"),
@@ -40,8 +39,36 @@ static const struct {
 	M("start of returned message"),
 	M("begin original message"),
 	M("forwarded message"),
+	/* the same in the languages notices are written in */
+	M("ursprüngliche nachricht"),
+	M("original-nachricht"),
+	M("originalnachricht"),
+	M("kopie der nachricht"),
+	M("message d'origine"),
+	M("message original"),
+	M("en-têtes du message d'origine"),
+	M("copie du message"),
+	M("mensaje original"),
+	M("encabezados del mensaje original"),
+	M("copia del mensaje"),
+	M("messaggio originale"),
+	M("intestazioni del messaggio originale"),
+	M("mensagem original"),
+	M("cabeçalhos da mensagem original"),
+	M("oorspronkelijk bericht"),
+	M("oorspronkelijke berichtkoppen"),
+	M("origineel bericht"),
+	M("ursprungligt meddelande"),
+	M("oryginalna wiadomość"),
+	M("исходное сообщение"),
+	M("оригинальное сообщение"),
+	M("исходное письмо"),
+	M("原始邮件"),
+	M("原邮件"),
 	M("元のメッセージ"),
+	M("元のメール"),
 	M("送信したメール"),
+	M("送信されたメール"),
 };
 
 /* Header names that start a copy of a header block. */
@@ -49,14 +76,57 @@ static const char *const copy_headers[] = {
 	"received:", "return-path:", "message-id:", "date:", "from:",
 	"to:", "subject:", "mime-version:", "content-type:", "x-mailer:",
 	"dkim-signature:", "delivered-to:", "reply-to:", "cc:",
+	/* a mail client's summary of the original, in its language */
+	"von:", "an:", "betreff:", "gesendet:", "datum:", "kopie:",
+	"de :", "à :", "objet :", "envoyé :", "date :", "cc :",
+	"de:", "para:", "asunto:", "enviado:", "fecha:",
+	"da:", "oggetto:", "inviato:", "assunto:",
+	"van:", "aan:", "onderwerp:", "verzonden:",
+	"från:", "till:", "ämne:", "skickat:",
+	"od:", "do:", "temat:", "wysłano:",
+	"от:", "кому:", "тема:", "дата:",
+	"发件人:", "收件人:", "主题:", "差出人:", "宛先:", "件名:",
 };
+
+/* Does s[0..n) start with the lower-case prefix, ignoring the case of
+ * ASCII, Latin-1 and Cyrillic letters? */
+static bool folded_starts(const char *s, size_t n, const char *prefix)
+{
+	size_t i = 0;
+	for (size_t j = 0; prefix[j] != '\0';) {
+		if (i >= n)
+			return false;
+		unsigned char fa, fv;
+		if (i + 1 < n &&
+		    rebound_utf8_fold_capital((unsigned char)s[i],
+					      (unsigned char)s[i + 1], &fa, &fv)) {
+			if ((unsigned char)prefix[j] != fa ||
+			    (unsigned char)prefix[j + 1] != fv)
+				return false;
+			i += 2;
+			j += 2;
+			continue;
+		}
+		if (rebound_ascii_tolower(s[i]) != prefix[j])
+			return false;
+		i++;
+		j++;
+	}
+	return true;
+}
+
+/* The copied header name that s[0..n) starts with (an index), or -1. */
+static long copy_header_of(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof(copy_headers) / sizeof(*copy_headers); i++)
+		if (folded_starts(s, n, copy_headers[i]))
+			return (long)i;
+	return -1;
+}
 
 static bool starts_with_copy_header(const char *s, size_t n)
 {
-	for (size_t i = 0; i < sizeof(copy_headers) / sizeof(*copy_headers); i++)
-		if (rebound_ascii_istarts(s, n, copy_headers[i]))
-			return true;
-	return false;
+	return copy_header_of(s, n) >= 0;
 }
 
 /* Headers that only a copied header block carries. */
@@ -105,12 +175,13 @@ static bool marker_lead(char c)
 	       c == '[' || c == '(' || rebound_is_space(c);
 }
 
-/* Normalise the start of a line for marker checks. */
+/* Normalise the start of a line for marker checks (lower case, Latin-1
+ * and Cyrillic capitals too). */
 static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
 	bool space = true;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+	for (size_t i = 0; i < n && o + 2 < cap; i++) {
 		char c = s[i];
 		if (o == 0 && marker_lead(c))
 			continue;
@@ -120,8 +191,17 @@ static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
 			space = true;
 			continue;
 		}
-		out[o++] = rebound_ascii_tolower(c);
 		space = false;
+		unsigned char fa, fv;
+		if (i + 1 < n &&
+		    rebound_utf8_fold_capital((unsigned char)c,
+					      (unsigned char)s[i + 1], &fa, &fv)) {
+			out[o++] = (char)fa;
+			out[o++] = (char)fv;
+			i++;
+			continue;
+		}
+		out[o++] = rebound_ascii_tolower(c);
 	}
 	out[o] = '\0';
 	return o;
@@ -136,11 +216,48 @@ static unsigned char key_first(const char *s, size_t n)
 	return 0;
 }
 
+#define NMARKERS (sizeof(original_markers) / sizeof(*original_markers))
+
+/* The marker a line's key starts with, or -1. */
+static long marker_of_key(const char *key, size_t kn)
+{
+	for (size_t i = 0; kn > 0 && i < NMARKERS; i++) {
+		size_t ml = original_markers[i].len;
+		if (key[0] == original_markers[i].text[0] && kn >= ml &&
+		    memcmp(key, original_markers[i].text, ml) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+long rebound_textbounce_marker(const char *line, size_t n)
+{
+	char key[96];
+	return marker_of_key(key, marker_key(line, n, key, sizeof(key)));
+}
+
+const char *rebound_textbounce_marker_text(size_t i, size_t *n)
+{
+	*n = NMARKERS;
+	return i < NMARKERS ? original_markers[i].text : NULL;
+}
+
+long rebound_textbounce_copy_header(const char *line, size_t n)
+{
+	return copy_header_of(line, n);
+}
+
+const char *rebound_textbounce_copy_header_name(size_t i, size_t *n)
+{
+	*n = sizeof(copy_headers) / sizeof(*copy_headers);
+	return i < *n ? copy_headers[i] : NULL;
+}
+
 size_t rebound_textbounce_original_start(const char *text, size_t len)
 {
 	/* The bytes markers start with: most lines need no key. */
 	bool starts[256] = { false };
-	for (size_t i = 0; i < sizeof(original_markers) / sizeof(*original_markers); i++)
+	for (size_t i = 0; i < NMARKERS; i++)
 		starts[(unsigned char)original_markers[i].text[0]] = true;
 	const char *p = text, *end = text + len;
 	bool prev_blank = true;
@@ -151,14 +268,8 @@ size_t rebound_textbounce_original_start(const char *text, size_t len)
 		char key[96];
 		size_t kn = starts[key_first(p, n)] ?
 			marker_key(p, n, key, sizeof(key)) : 0;
-		for (size_t i = 0;
-		     kn > 0 && i < sizeof(original_markers) / sizeof(*original_markers);
-		     i++) {
-			size_t ml = original_markers[i].len;
-			if (key[0] == original_markers[i].text[0] && kn >= ml &&
-			    memcmp(key, original_markers[i].text, ml) == 0)
-				return (size_t)(p - text);
-		}
+		if (marker_of_key(key, kn) >= 0)
+			return (size_t)(p - text);
 		/* A header block after a blank line: a copy.  A notice's own
 		   summary ("Subject: x" and "Date: y") is two lines of it
 		   and nothing more, so two lines are enough only when one

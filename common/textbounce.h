@@ -11,6 +11,7 @@
 #ifndef REBOUND_TEXTBOUNCE_H
 #define REBOUND_TEXTBOUNCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -60,5 +61,14 @@ int rebound_textbounce_local_parts(rebound_arena *arena, const char *text,
  * "Original message follows", ...) or a block of header lines.  Returns
  * len when there is none. */
 size_t rebound_textbounce_original_start(const char *text, size_t len);
+
+/* The tables behind it, for the tests that cover each entry: the marker
+ * that line[0..n) starts with (an index), or -1; marker i's text (NULL
+ * past the end; *n = how many); the copied header name that a line
+ * starts with (an index), or -1; header name i. */
+long rebound_textbounce_marker(const char *line, size_t n);
+const char *rebound_textbounce_marker_text(size_t i, size_t *n);
+long rebound_textbounce_copy_header(const char *line, size_t n);
+const char *rebound_textbounce_copy_header_name(size_t i, size_t *n);
 
 #endif

@@ -1,0 +1,129 @@
+/* check_textbounce.c - the text-notice reader's tables: every line of
+ * tests/fixtures/rules/original-markers.tsv starts (or does not start) the
+ * returned copy as it says, the copy's addresses are not recipients, and
+ * every table entry is covered by a line. */
+#include "rebound-config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "rules_fixture.h"
+#include "textbounce.h"
+
+/* A notice for bob@example.org, then `copy` (the start of a copy naming
+ * carol@example.net and dave@example.net). */
+static const char intro[] =
+	"Your message could not be delivered to one or more recipients.\n"
+	"\n"
+	"<bob@example.org>: 550 5.1.1 user unknown\n"
+	"\n";
+
+static void check_copy_starts(rebound_arena *arena, const char *copy,
+			      const char *what, unsigned lineno)
+{
+	char text[1024];
+	int n = snprintf(text, sizeof text, "%s%s"
+			 "Cc: carol@example.net, dave@example.net\n\nHello\n",
+			 intro, copy);
+	ck_assert(n > 0 && (size_t)n < sizeof text);
+	rebound_text_scan ts;
+	ck_assert_int_eq(rebound_textbounce_scan(arena, text, (size_t)n, NULL,
+						 0, &ts), 0);
+	ck_assert_msg(ts.original_at == sizeof(intro) - 1,
+		      "line %u (%s): copy found at %zu, want %zu", lineno, what,
+		      ts.original_at, sizeof(intro) - 1);
+	ck_assert_msg(ts.nrcpt == 1 &&
+		      strcmp(ts.rcpt[0].address, "bob@example.org") == 0,
+		      "line %u (%s): %zu recipients", lineno, what, ts.nrcpt);
+}
+
+START_TEST(markers_and_headers)
+{
+	tsv_file t;
+	tsv_load(&t, "original-markers.tsv");
+	rebound_arena *arena = rebound_arena_new(0);
+	ck_assert_ptr_nonnull(arena);
+	size_t nmark, nhead;
+	rebound_textbounce_marker_text(0, &nmark);
+	rebound_textbounce_copy_header_name(0, &nhead);
+	bool *mark_hit = calloc(nmark, sizeof(bool));
+	bool *head_hit = calloc(nhead, sizeof(bool));
+	ck_assert(mark_hit != NULL && head_hit != NULL);
+
+	for (size_t i = 0; i < t.n; i++) {
+		const tsv_line *l = &t.lines[i];
+		ck_assert_msg(l->nfield == 2, "%s:%u: want 2 fields", t.path,
+			      l->lineno);
+		const char *kind = l->field[0], *line = l->field[1];
+		size_t len = strlen(line);
+		long m = rebound_textbounce_marker(line, len);
+		bool h = rebound_textbounce_copy_header(line, len) >= 0;
+		if (strcmp(kind, "marker") == 0) {
+			ck_assert_msg(m >= 0, "%s:%u: not a marker", t.path,
+				      l->lineno);
+			mark_hit[m] = true;
+			char copy[512];
+			snprintf(copy, sizeof copy, "%s\n", line);
+			check_copy_starts(arena, copy, "marker", l->lineno);
+		} else if (strcmp(kind, "header") == 0) {
+			ck_assert_msg(h && m < 0, "%s:%u: not a header line",
+				      t.path, l->lineno);
+			long k = rebound_textbounce_copy_header(line, len);
+			head_hit[k] = true;
+			/* three header lines after a blank line: a copy */
+			char copy[1024];
+			snprintf(copy, sizeof copy, "%s\n%s\n%s\n", line, line,
+				 line);
+			check_copy_starts(arena, copy, "header", l->lineno);
+		} else {
+			ck_assert_msg(strcmp(kind, "not") == 0,
+				      "%s:%u: unknown kind %s", t.path,
+				      l->lineno, kind);
+			ck_assert_msg(m < 0 && !h, "%s:%u: taken for a copy",
+				      t.path, l->lineno);
+		}
+	}
+	unsigned missing = 0;
+	for (size_t k = 0; k < nmark; k++)
+		if (!mark_hit[k]) {
+			size_t dummy;
+			fprintf(stderr, "marker \"%s\" has no line\n",
+				rebound_textbounce_marker_text(k, &dummy));
+			missing++;
+		}
+	for (size_t k = 0; k < nhead; k++)
+		if (!head_hit[k]) {
+			size_t dummy;
+			fprintf(stderr, "header \"%s\" has no line\n",
+				rebound_textbounce_copy_header_name(k, &dummy));
+			missing++;
+		}
+	ck_assert_msg(missing == 0, "%u table entries without a line",
+		      missing);
+	free(mark_hit);
+	free(head_hit);
+	rebound_arena_free(arena);
+	tsv_free(&t);
+}
+END_TEST
+
+static Suite *textbounce_suite(void)
+{
+	Suite *s = suite_create("textbounce");
+	TCase *tc = tcase_create("tables");
+	tcase_add_test(tc, markers_and_headers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(textbounce_suite());
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
