@@ -373,12 +373,74 @@ static void open_segment(cand *c, size_t from)
 	}
 }
 
-/* Is s[0..n) a transcript reply "<<< 4xx" / "<<< 5xx"? */
-static bool remote_error_line(const char *s, size_t n)
+/* Session transcripts mark the remote server's lines "<<< " (Sendmail)
+ * or "Received >>> " (gateways that write "Sent <<< " for their own
+ * commands, "Received >>> " for the replies).  The length of the mark
+ * that starts s[0..n) for a reply, or 0. */
+static size_t reply_mark(const char *s, size_t n)
 {
-	return n >= 7 && memcmp(s, "<<< ", 4) == 0 &&
-	       (s[4] == '4' || s[4] == '5') && rebound_is_digit(s[5]) &&
-	       rebound_is_digit(s[6]);
+	if (n >= 4 && memcmp(s, "<<< ", 4) == 0)
+		return 4;
+	if (rebound_ascii_istarts(s, n, "received >>> "))
+		return 13;
+	return 0;
+}
+
+/* ... and for a command of ours (">>> ", "Sent <<< "). */
+static size_t command_mark(const char *s, size_t n)
+{
+	if (n >= 4 && memcmp(s, ">>> ", 4) == 0)
+		return 4;
+	if (rebound_ascii_istarts(s, n, "sent <<< "))
+		return 9;
+	return 0;
+}
+
+/* Is s[0..n) a transcript reply with a 4xx or 5xx code?  *mark gets the
+ * length of its mark. */
+static bool remote_error_line(const char *s, size_t n, size_t *mark)
+{
+	size_t m = reply_mark(s, n);
+	*mark = m;
+	return m > 0 && n >= m + 3 && (s[m] == '4' || s[m] == '5') &&
+	       rebound_is_digit(s[m + 1]) && rebound_is_digit(s[m + 2]);
+}
+
+/* ... a reply with a 2xx code (the command was accepted)? */
+static bool remote_success_line(const char *s, size_t n)
+{
+	size_t m = reply_mark(s, n);
+	return m > 0 && n >= m + 3 && s[m] == '2' &&
+	       rebound_is_digit(s[m + 1]) && rebound_is_digit(s[m + 2]);
+}
+
+/* Lines a transcript's message data stage can take after the last
+ * recipient's. */
+#define MAX_DATA_LINES 16
+
+/* The error the server gave to the message data (its reply to DATA or
+ * to the final "."), in the transcript lines from p on: the recipient
+ * was accepted and the whole message refused after it.  A blank line or
+ * the next conversation ends the search. */
+static const char *data_stage_reply(rebound_arena *arena, const char *p,
+				    const char *end)
+{
+	bool data = false;
+	for (unsigned k = 0; k < MAX_DATA_LINES && p < end; k++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl != NULL ? nl : end) - p);
+		size_t m;
+		if (n == 0 || rebound_ascii_istarts(p, n, "while talking to"))
+			break;
+		if ((m = command_mark(p, n)) > 0)
+			data = rebound_ascii_istarts(p + m, n - m, "data") ||
+			       (n - m >= 1 && p[m] == '.');
+		else if (remote_error_line(p, n, &m))
+			return data ? rebound_arena_strndup(arena, p + m, n - m)
+				    : NULL;
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return NULL;
 }
 
 /* Headings under which every address is a recipient that failed. */
@@ -464,18 +526,25 @@ static size_t line_before(const char *text, size_t at)
  * host:" opens one; another recipient's line or a blank line ends the
  * search).  Looks back no more than a few lines. */
 static const char *transcript_reply(rebound_arena *arena, const char *text,
-				    size_t seg_from, size_t seg_to)
+				    size_t seg_from, size_t seg_to,
+				    size_t text_end)
 {
 	const char *p = text + seg_from, *end = text + seg_to;
+	bool accepted = false;
+	size_t m;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl != NULL ? nl : end) - p);
-		if (remote_error_line(p, n))
-			return rebound_arena_strndup(arena, p + 4, n - 4);
+		if (remote_error_line(p, n, &m))
+			return rebound_arena_strndup(arena, p + m, n - m);
 		if (rebound_ascii_istarts(p, n, "while talking to"))
 			break;		/* the next conversation */
+		accepted = accepted || remote_success_line(p, n);
 		p = nl != NULL ? nl + 1 : end;
 	}
+	/* Accepted at RCPT, then refused with the message (DATA). */
+	if (accepted && p == end)
+		return data_stage_reply(arena, end, text + text_end);
 	size_t at = seg_from;
 	for (unsigned k = 0; k < 4 && at > 0; k++) {
 		at = line_before(text, at);
@@ -484,8 +553,8 @@ static const char *transcript_reply(rebound_arena *arena, const char *text,
 		size_t n = (size_t)((nl != NULL ? nl : text + seg_from) - l);
 		if (n == 0 || rebound_ascii_istarts(l, n, "while talking to"))
 			break;
-		if (remote_error_line(l, n))
-			return rebound_arena_strndup(arena, l + 4, n - 4);
+		if (remote_error_line(l, n, &m))
+			return rebound_arena_strndup(arena, l + m, n - m);
 		if (memchr(l, '@', n) != NULL)
 			break;		/* another recipient's line */
 	}
@@ -654,11 +723,14 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 		out->rcpt[kept].block = block;
 		out->rcpt[kept].block_len = bl;
 		out->rcpt[kept].strength = cands[i].strength;
-		if (cands[i].nseg > 0) {
-			size_t to = cands[i].seg[0].to;
+		/* A listing names a recipient before the transcript does:
+		   each place it is named may hold its reply. */
+		for (size_t s = 0; s < cands[i].nseg &&
+				   out->rcpt[kept].remote_reply == NULL; s++) {
+			size_t to = cands[i].seg[s].to;
 			out->rcpt[kept].remote_reply = transcript_reply(
-				arena, text, cands[i].seg[0].from,
-				to > stop ? stop : to);
+				arena, text, cands[i].seg[s].from,
+				to > stop ? stop : to, stop);
 		}
 		kept++;
 	}
