@@ -86,6 +86,10 @@ static const char *const autoreply_subjects[] = {
 	"respuesta automática", "fuera de la oficina",
 	"resposta automática", "frånvaro", "autosvar", "自動応答",
 	"不在", "自動返信",
+	"automatisch antwoord", "afwezig", "automatyczna odpowiedź",
+	"automatická odpověď", "automaattinen vastaus", "otomatik yanıt",
+	"автоответ", "автоматический ответ", "自动回复", "自動回覆",
+	"자동 응답",
 };
 
 /* Display names and local parts of mail systems. */
