@@ -280,6 +280,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(BLOCKED, "en", "use your provider"),
 	P(BLOCKED, "en", "not allowed to connect"),
 	P(BLOCKED, "en", "banned sender"),
+	/* Exchange Online: the sending account was blocked for spam */
+	P(BLOCKED, "en", "bad outbound sender"),
 	P(BLOCKED, "en", "not accepted from this ip"),
 	P(BLOCKED, "en", "blocked from sending"),
 	P(BLOCKED, "en", "not in whitelist"),
@@ -346,6 +348,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	/* qmail: the domain is not one it receives for */
 	P(NORELAYING, "en", "allowed rcpthosts"),
 	P(NORELAYING, "en", "list of allowed hosts"),
+	/* hMailServer: an external address without authentication */
+	P(NORELAYING, "en", "delivery is not allowed to this address"),
 
 	/* --- moved ------------------------------------------------------- */
 	P(HASMOVED, "en", "has moved"),
@@ -546,6 +550,20 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "ru", "такого пользователя"),
 	P(USERUNKNOWN, "zh", "用户不存在"),
 	P(USERUNKNOWN, "zh", "收件人不存在"),
+	/* Exchange / Microsoft 365 notices: "the email address you entered
+	   couldn't be found", in the recipient's language */
+	P(USERUNKNOWN, "de", "adresse*wurde nicht gefunden"),
+	P(USERUNKNOWN, "fr", "adresse e-mail*introuvable"),
+	P(USERUNKNOWN, "es", "no se encontró la dirección"),
+	P(USERUNKNOWN, "pt", "endereço de email*não foi encontrado"),
+	P(USERUNKNOWN, "it", "impossibile trovare l'indirizzo"),
+	P(USERUNKNOWN, "nl", "e-mailadres*kan niet worden gevonden"),
+	P(USERUNKNOWN, "sv", "e-postadressen*kunde inte hittas"),
+	P(USERUNKNOWN, "pl", "nie można odnaleźć*adresu"),
+	P(USERUNKNOWN, "ru", "не удалось найти*адрес"),
+	P(USERUNKNOWN, "ja", "アドレスが見つかりません"),
+	P(USERUNKNOWN, "zh", "找不到*地址"),
+	P(USERUNKNOWN, "ko", "주소를 찾을 수 없습니다"),
 
 	/* --- no such domain ------------------------------------------------ */
 	P(HOSTUNKNOWN, "en", "host unknown"),
@@ -616,6 +634,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NETWORKERROR, "en", "message is looping"),
 	P(NETWORKERROR, "en", "too many hops"),
 	P(NETWORKERROR, "en", "dns lookup"),
+	P(NETWORKERROR, "en", "dns query failed"),
 	P(NETWORKERROR, "en", "lost connection"),
 	P(NETWORKERROR, "en", "connection reset"),
 	P(NETWORKERROR, "en", "connection dropped"),
@@ -686,6 +705,10 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(FILTERED, "en", "message refused"),
 	P(FILTERED, "en", "rejected by recipient"),
 	P(FILTERED, "en", "reject list"),
+	/* Sieve "reject" (Dovecot Pigeonhole) */
+	P(FILTERED, "en", "was automatically rejected"),
+	/* Exchange: the recipient accepts mail only from some senders */
+	P(FILTERED, "en", "delivery to this address is restricted"),
 	P(FILTERED, "ja", "受信拒否"),
 	P(ONHOLD, "en", "on hold"),
 
@@ -710,6 +733,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(MAILBOXFULL, "pt", "está cheia"),
 	W(MAILBOXFULL, "nl", "is vol"),
 	W(MAILBOXFULL, "sv", "är full"),
+	W(MAILBOXFULL, "pl", "jest pełna"),
+	W(MAILBOXFULL, "ru", "переполнен"),
+	W(MAILBOXFULL, "ko", "가득 찼"),
 	W(MESGTOOBIG, "en", "message size exceeds"),
 	W(MESGTOOBIG, "en", "exceeds size limit"),
 	W(MESGTOOBIG, "en", "message size limit"),
@@ -721,6 +747,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(MESGTOOBIG, "en", "message is too long"),
 	W(MESGTOOBIG, "en", "message length exceeds"),
 	W(MESGTOOBIG, "en", "size exceeds"),
+	W(MESGTOOBIG, "fr", "trop volumineux"),
+	W(MESGTOOBIG, "es", "demasiado grande"),
+	W(MESGTOOBIG, "ja", "大きすぎ"),
 	W(NOTACCEPT, "en", "no mx"),
 	W(HOSTUNKNOWN, "en", "recipient domain"),
 	W(HOSTUNKNOWN, "en", "domain is not"),
