@@ -122,6 +122,35 @@ static inline int hexval(unsigned char c)
 	return -1;
 }
 
+/* 16 bytes at a time (GCC vector extensions, as in strutil.c). */
+typedef unsigned char qp_v16 __attribute__((vector_size(16)));
+
+static inline qp_v16 qp_splat(unsigned char c)
+{
+	qp_v16 v;
+	for (int k = 0; k < 16; k++)
+		v[k] = c;
+	return v;
+}
+
+/* Do p[0..16) decode to themselves: no '=', and no blank that a blank
+ * or a line end follows (p[16] is read too)?  Most of a body does. */
+static inline bool qp_plain_block(const unsigned char *p)
+{
+	qp_v16 v, next;
+	memcpy(&v, p, sizeof(v));
+	memcpy(&next, p + 1, sizeof(next));
+	qp_v16 blank = (qp_v16)((v == qp_splat(' ')) | (v == qp_splat('\t')));
+	qp_v16 stop = (qp_v16)((next == qp_splat(' ')) |
+			       (next == qp_splat('\t')) |
+			       (next == qp_splat('\n')) |
+			       (next == qp_splat('\r')));
+	qp_v16 odd = (qp_v16)(v == qp_splat('=')) | (blank & stop);
+	uint64_t w[2];
+	memcpy(w, &odd, sizeof(w));
+	return (w[0] | w[1]) == 0;
+}
+
 size_t rebound_qp_decode(const char *in, size_t len, char *out, bool q_word,
 			 bool *bad)
 {
@@ -129,57 +158,72 @@ size_t rebound_qp_decode(const char *in, size_t len, char *out, bool q_word,
 	size_t i = 0, o = 0;
 
 	while (i < len) {
-		unsigned char c = p[i];
-		if (c == '=') {
-			if (i + 2 < len &&
-			    hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-				out[o++] = (char)(hexval(p[i + 1]) * 16 +
-						  hexval(p[i + 2]));
-				i += 3;
+		/* A block that decodes to itself is copied; any other is
+		   decoded byte by byte. */
+		size_t stop = len;
+		if (!q_word && len - i >= 17) {
+			if (qp_plain_block(p + i)) {
+				memcpy(out + o, in + i, 16);
+				i += 16;
+				o += 16;
 				continue;
 			}
-			if (!q_word) {
-				/* Soft line break, maybe with blanks. */
-				size_t j = i + 1;
-				while (j < len && (p[j] == ' ' || p[j] == '\t' ||
-						   p[j] == '\r'))
-					j++;
-				if (j == len) {
-					i = len;
+			stop = i + 16;
+		}
+		while (i < stop) {
+			unsigned char c = p[i];
+			if (c == '=') {
+				if (i + 2 < len && hexval(p[i + 1]) >= 0 &&
+				    hexval(p[i + 2]) >= 0) {
+					out[o++] = (char)(hexval(p[i + 1]) * 16 +
+							  hexval(p[i + 2]));
+					i += 3;
 					continue;
 				}
-				if (p[j] == '\n') {
-					i = j + 1;
-					continue;
+				if (!q_word) {
+					/* Soft line break, maybe with blanks. */
+					size_t j = i + 1;
+					while (j < len && (p[j] == ' ' || p[j] == '\t' ||
+							   p[j] == '\r'))
+						j++;
+					if (j == len) {
+						i = len;
+						continue;
+					}
+					if (p[j] == '\n') {
+						i = j + 1;
+						continue;
+					}
 				}
+				*bad = true;
+				out[o++] = '=';
+				i++;
+				continue;
 			}
-			*bad = true;
-			out[o++] = '=';
-			i++;
-			continue;
-		}
-		if (q_word) {
-			out[o++] = c == '_' ? ' ' : (char)c;
-			i++;
-			continue;
-		}
-		if (c == ' ' || c == '\t') {
-			/* Blanks at the end of a line were added in transit. */
-			size_t j = i;
-			while (j < len && (p[j] == ' ' || p[j] == '\t'))
-				j++;
-			if (j == len || p[j] == '\n' ||
-			    (p[j] == '\r' && j + 1 < len && p[j + 1] == '\n')) {
+			if (q_word) {
+				out[o++] = c == '_' ? ' ' : (char)c;
+				i++;
+				continue;
+			}
+			if (c == ' ' || c == '\t') {
+				/* Blanks at the end of a line were added in
+				   transit. */
+				size_t j = i;
+				while (j < len && (p[j] == ' ' || p[j] == '\t'))
+					j++;
+				if (j == len || p[j] == '\n' ||
+				    (p[j] == '\r' && j + 1 < len && p[j + 1] == '\n')) {
+					i = j;
+					continue;
+				}
+				memcpy(out + o, in + i, j - i);
+				o += j - i;
 				i = j;
 				continue;
 			}
-			memcpy(out + o, in + i, j - i);
-			o += j - i;
-			i = j;
-			continue;
+			out[o++] = (char)c;
+			i++;
 		}
-		out[o++] = (char)c;
-		i++;
 	}
 	return o;
 }
