@@ -51,6 +51,26 @@ static void fill_limits(rebound_limits *l, const rebound_limits *in)
 		l->max_text_bytes = DEF_TEXT_BYTES;
 }
 
+/* 16 bytes at a time (GCC vector extensions, as in strutil.c). */
+typedef unsigned char msg_v16 __attribute__((vector_size(16)));
+
+/* Does src[0..16) hold no CR?  Then it is copied to dst as it is: loaded
+ * before it is stored, so dst may overlap it from below. */
+static inline bool copy_block_without_cr(char *dst, const char *src)
+{
+	msg_v16 v, cr;
+	memcpy(&v, src, sizeof(v));
+	for (int k = 0; k < 16; k++)
+		cr[k] = '\r';
+	msg_v16 is_cr = (msg_v16)(v == cr);
+	uint64_t w[2];
+	memcpy(w, &is_cr, sizeof(w));
+	if ((w[0] | w[1]) != 0)
+		return false;
+	memcpy(dst, &v, sizeof(v));
+	return true;
+}
+
 /* Copy src[0..n) to dst with CRLF and bare CR turned into LF; dst may be
  * src (the result is never longer).  Returns the new length. */
 static size_t normalise(char *dst, const char *src, size_t n)
@@ -64,19 +84,32 @@ static size_t normalise(char *dst, const char *src, size_t n)
 			memcpy(dst, src, n);
 		return n;
 	}
-	/* From the first CR on, one byte at a time: a memchr and a memmove
-	   per line cost more than this for lines of mail length. */
+	/* From the first CR on: 16 bytes at a time up to the next CR, that
+	   block byte by byte (a memchr and a memmove per line cost more
+	   than this for lines of mail length). */
 	o = (size_t)(cr - src);
 	if (dst != src && o > 0)
 		memcpy(dst, src, o);
-	for (p = cr; p < end; p++) {
-		char c = *p;
-		if (c == '\r') {
-			c = '\n';
-			if (p + 1 < end && p[1] == '\n')
-				p++;
+	p = cr;
+	while (p < end) {
+		const char *stop = end;
+		if (end - p >= 16) {
+			if (copy_block_without_cr(dst + o, p)) {
+				p += 16;
+				o += 16;
+				continue;
+			}
+			stop = p + 16;
 		}
-		dst[o++] = c;
+		for (; p < stop; p++) {
+			char c = *p;
+			if (c == '\r') {
+				c = '\n';
+				if (p + 1 < end && p[1] == '\n')
+					p++;
+			}
+			dst[o++] = c;
+		}
 	}
 	return o;
 }

@@ -422,6 +422,79 @@ START_TEST(fixture_line_ends)
 }
 END_TEST
 
+/* CRLF and bare CR to LF, one byte at a time: the definition. */
+static size_t naive_lf(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+			continue;
+		out[o++] = s[i] == '\r' ? '\n' : s[i];
+	}
+	return o;
+}
+
+static void b64(const unsigned char *in, size_t n, char *out)
+{
+	static const char al[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = al[v >> 18];
+		out[o++] = al[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? al[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? al[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+START_TEST(line_ends_as_defined)
+{
+	/* Line ends at every offset of texts longer and shorter than the
+	 * 16-byte blocks the copy takes: in a whole message (a copy) and in
+	 * a decoded text part (converted in place). */
+	static const char alpha[] = { 'a', 'b', ' ', ':', '\r', '\n', '\r' };
+	unsigned x = 99;
+	for (int round = 0; round < 4000; round++) {
+		char in[96], want[96];
+		x = x * 1103515245u + 12345u;
+		size_t len = (x >> 16) % sizeof(in);
+		unsigned rare = 1 + (x >> 8) % 20;
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			unsigned r = x >> 16;
+			in[i] = r % rare == 0 ? alpha[(r / rare) % sizeof(alpha)] :
+						(char)('c' + r % 20);
+		}
+		size_t wl = naive_lf(in, len, want);
+		char *exact = malloc(len > 0 ? len : 1);
+		ck_assert_ptr_nonnull(exact);
+		memcpy(exact, in, len);
+		rebound_message *m = parse_buf(exact, len, NULL);
+		free(exact);
+		ck_assert_uint_eq(m->len, wl);
+		ck_assert_mem_eq(m->data, want, wl);
+		ck_assert_int_eq(m->data[wl], '\0');
+
+		char msg[256];
+		int hl = snprintf(msg, sizeof(msg), "Content-Transfer-Encoding: "
+				  "base64\n\n");
+		b64((const unsigned char *)in, len, msg + hl);
+		m = parse_buf(msg, strlen(msg), NULL);
+		size_t tl;
+		const char *t = rebound_part_text(m, m->root, &tl);
+		ck_assert_uint_eq(tl, wl);
+		ck_assert_mem_eq(t, want, wl);
+		rebound_arena_reset(A);
+	}
+}
+END_TEST
+
 /* --- damaged input -------------------------------------------------------- */
 
 START_TEST(damaged_boundaries)
@@ -933,6 +1006,7 @@ static Suite *message_suite(void)
 	tcase_add_test(tc, fixture_rfc822_base64);
 	tcase_add_test(tc, fixture_digest);
 	tcase_add_test(tc, fixture_line_ends);
+	tcase_add_test(tc, line_ends_as_defined);
 	tcase_add_test(tc, part_next_order);
 	tcase_add_test(tc, text_html_and_charset_inheritance);
 	tcase_add_test(tc, text_limit);
