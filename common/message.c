@@ -124,9 +124,10 @@ static inline bool name_char(unsigned char c)
 
 /* Copy the field value [vstart, fend) without its line breaks, at most
  * cap bytes, NULs as spaces, trimmed; returns the length.  `folded`: the
- * value spans more than one line (else there is no LF in it to drop). */
+ * value spans more than one line (else there is no LF in it to drop);
+ * `nul`: the text may hold NUL bytes (else none is looked for). */
 static size_t copy_value(char *dst, const char *vstart, const char *fend,
-			 size_t cap, bool folded)
+			 size_t cap, bool folded, bool nul)
 {
 	size_t o = 0;
 	const char *v = vstart;
@@ -147,7 +148,7 @@ static size_t copy_value(char *dst, const char *vstart, const char *fend,
 		o += seg;
 		v = nl != NULL ? nl + 1 : fend;
 	}
-	char *z = memchr(dst, '\0', o);
+	char *z = nul ? memchr(dst, '\0', o) : NULL;
 	while (z != NULL) {
 		*z = ' ';
 		z = memchr(z + 1, '\0', (size_t)(dst + o - (z + 1)));
@@ -175,10 +176,11 @@ static bool unindented_param(const char *vstart, const char *fend,
 	return q > line && q < end && *q == '=';
 }
 
-unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
-			       size_t len, const rebound_limits *limits,
-			       rebound_header **out, size_t *consumed,
-			       unsigned *flags)
+/* rebound_headers_parse(); `nul`: text may hold NUL bytes. */
+static unsigned parse_headers(rebound_arena *arena, const char *text,
+			      size_t len, const rebound_limits *limits,
+			      rebound_header **out, size_t *consumed,
+			      unsigned *flags, bool nul)
 {
 	rebound_limits lim;
 	const char *p = text, *end = text + len;
@@ -245,7 +247,7 @@ unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
 		name[nlen] = '\0';
 		h->name_len = nlen;
 		h->value_len = copy_value(value, vstart, fend, cap,
-					  fend != line_end);
+					  fend != line_end, nul);
 		value[h->value_len] = '\0';
 		h->name = name;
 		h->value = value;
@@ -261,6 +263,15 @@ unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
 	if (flags != NULL)
 		*flags |= fl;
 	return count;
+}
+
+unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
+			       size_t len, const rebound_limits *limits,
+			       rebound_header **out, size_t *consumed,
+			       unsigned *flags)
+{
+	return parse_headers(arena, text, len, limits, out, consumed, flags,
+			     true);
 }
 
 const rebound_header *rebound_header_find(const rebound_header *list,
@@ -606,9 +617,11 @@ static void process_part(struct ctx *c, rebound_part *p)
 	rebound_message *msg = c->msg;
 	const char *s = p->raw_body;
 	size_t n = p->raw_len, consumed = 0;
-	unsigned count = rebound_headers_parse(c->arena, s, n, &msg->limits,
-					       &p->headers, &consumed,
-					       &msg->flags);
+	/* A part's bytes lie in msg->data or in an embedded message's
+	   decoded body; both were looked at for NULs before (the flag). */
+	unsigned count = parse_headers(c->arena, s, n, &msg->limits,
+				       &p->headers, &consumed, &msg->flags,
+				       (msg->flags & REBOUND_MSG_NUL) != 0);
 	if (count == 0 && p->parent == NULL)
 		msg->flags |= REBOUND_MSG_NO_HEADERS;
 	p->raw_body = s + consumed;

@@ -495,6 +495,36 @@ START_TEST(line_ends_as_defined)
 }
 END_TEST
 
+START_TEST(nul_in_embedded_headers)
+{
+	/* NUL bytes turn into spaces in header values wherever the header
+	 * block is: in a part of the message itself, and in an embedded
+	 * message that had to be decoded first (the message's own bytes
+	 * hold no NUL there: only the decoded copy does). */
+	static const unsigned char inner[] = "Subject: a\0b\nX-Y: y\0\n\nbody\n";
+	char enc[128];
+	b64(inner, sizeof(inner) - 1, enc);
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+		 "--b\nContent-Type: message/rfc822\n"
+		 "Content-Transfer-Encoding: base64\n\n%s\n--b--\n", enc);
+	rebound_message *m = parse_buf(msg, strlen(msg), NULL);
+	ck_assert(m->flags & REBOUND_MSG_NUL);
+	rebound_part *emb = m->root->first_child->first_child;
+	ck_assert_ptr_nonnull(emb);
+	ck_assert_str_eq(rebound_header_get(emb->headers, "Subject"), "a b");
+	ck_assert_str_eq(rebound_header_get(emb->headers, "X-Y"), "y");
+
+	static const char direct[] = "Content-Type: multipart/mixed; boundary=b\n\n"
+				     "--b\nX-Z: c\0d\n\ntext\n--b--\n";
+	m = parse_buf(direct, sizeof(direct) - 1, NULL);
+	ck_assert(m->flags & REBOUND_MSG_NUL);
+	ck_assert_str_eq(rebound_header_get(m->root->first_child->headers,
+					    "X-Z"), "c d");
+}
+END_TEST
+
 /* --- damaged input -------------------------------------------------------- */
 
 START_TEST(damaged_boundaries)
@@ -1018,6 +1048,7 @@ static Suite *message_suite(void)
 	tcase_add_test(tc, damaged_headers);
 	tcase_add_test(tc, damaged_empty);
 	tcase_add_test(tc, damaged_nul_and_junk);
+	tcase_add_test(tc, nul_in_embedded_headers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
