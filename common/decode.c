@@ -444,14 +444,16 @@ const char *rebound_header_decode(rebound_arena *arena, const char *value,
 
 /* ---- parameters (RFC 2045 + RFC 2231) ------------------------------- */
 
-#define PARAM_SECTIONS 64
+#define PARAM_SECTIONS 64	/* at most 64: a bit each in a uint64_t */
+_Static_assert(PARAM_SECTIONS <= 64, "one bit per section");
 
+/* One section of a parameter; which are present is a bit mask, so that
+ * the array needs no clearing. */
 struct section {
 	const char *s;
 	size_t len;
 	bool quoted;
 	bool extended;
-	bool present;
 };
 
 /* Read a parameter value at *pp (after '='): quoted string or token.
@@ -532,12 +534,12 @@ const char *rebound_header_param(rebound_arena *arena, const char *value,
 	size_t plen = strlen(param);
 	const char *p = value, *end = value + strlen(value);
 	struct section sec[PARAM_SECTIONS];
+	uint64_t present = 0;	/* bit i: sec[i] */
 	bool have_sections = false;
 	const char *plain = NULL;
 	size_t plain_len = 0;
 	bool plain_quoted = false;
 
-	memset(sec, 0, sizeof(sec));
 	/* Skip the main value up to the first ';' outside quotes. */
 	while (p < end && *p != ';') {
 		if (*p == '"') {
@@ -615,20 +617,21 @@ const char *rebound_header_param(rebound_arena *arena, const char *value,
 			if (r != name_end)
 				continue;
 		}
-		if (idx >= PARAM_SECTIONS || sec[idx].present)
+		if (idx >= PARAM_SECTIONS || (present >> idx & 1))
 			continue;
 		sec[idx].s = vs;
 		sec[idx].len = vlen;
 		sec[idx].quoted = quoted;
 		sec[idx].extended = ext;
-		sec[idx].present = true;
+		present |= (uint64_t)1 << idx;
 		have_sections = true;
 	}
 
 	struct dbuf d = { arena, NULL, 0, 0, false };
-	if (have_sections && sec[0].present) {
+	if (have_sections && (present & 1)) {
 		char charset[EW_MAX_CHARSET + 1] = "";
-		for (unsigned i = 0; i < PARAM_SECTIONS && sec[i].present; i++) {
+		for (unsigned i = 0; i < PARAM_SECTIONS && (present >> i & 1);
+		     i++) {
 			const char *s = sec[i].s;
 			size_t len = sec[i].len;
 			if (i == 0 && sec[i].extended) {

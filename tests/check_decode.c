@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -464,6 +465,32 @@ START_TEST(param_basic)
 }
 END_TEST
 
+START_TEST(param_many_sections)
+{
+	/* Sections 0 to 63 are joined in order whatever order they come in;
+	 * 64 and up are past the limit and ignored; a repeated section
+	 * keeps its first value. */
+	char v[2048], expect[256];
+	size_t o = (size_t)snprintf(v, sizeof(v), "a/b; n*64=X; n*5=dup");
+	for (int i = 63; i >= 0; i--)
+		o += (size_t)snprintf(v + o, sizeof(v) - o, "; n*%d=%c", i,
+				      'A' + i % 26);
+	size_t e = 0;
+	for (int i = 0; i < 64; i++) {
+		if (i == 5) {
+			memcpy(expect + e, "dup", 3);
+			e += 3;
+		} else {
+			expect[e++] = (char)('A' + i % 26);
+		}
+	}
+	expect[e] = '\0';
+	ck_assert_str_eq(param(v, "n"), expect);
+	/* With section 0 missing there is no value from sections. */
+	ck_assert_ptr_null(param("a/b; n*1=a; n*2=b", "n"));
+}
+END_TEST
+
 START_TEST(param_rfc2231)
 {
 	ck_assert_str_eq(param("attachment; filename*=utf-8''caf%C3%A9.txt",
@@ -739,6 +766,7 @@ static Suite *decode_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, param_basic);
 	tcase_add_test(tc, param_rfc2231);
+	tcase_add_test(tc, param_many_sections);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("charset");
