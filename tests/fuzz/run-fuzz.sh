@@ -24,7 +24,7 @@ export UBSAN_OPTIONS
 
 # seed_messages DIR: every message the project wrote, one file each.
 seed_messages() {
-	for f in "$fixtures"/*/*.eml "$top_srcdir"/samples/*.eml; do
+	for f in "$fixtures"/*/*.eml "$fixtures"/*/*/*.eml "$top_srcdir"/samples/*.eml; do
 		[ -f "$f" ] && cp "$f" "$1/$(basename "$(dirname "$f")")-$(basename "$f")"
 	done
 }
@@ -32,7 +32,7 @@ seed_messages() {
 # seed_dsn DIR: the delivery-status blocks of those messages (from the
 # first per-message or per-recipient field to the next boundary line).
 seed_dsn() {
-	for f in "$fixtures"/*/*.eml "$top_srcdir"/samples/*.eml; do
+	for f in "$fixtures"/*/*.eml "$fixtures"/*/*/*.eml "$top_srcdir"/samples/*.eml; do
 		[ -f "$f" ] || continue
 		out="$1/$(basename "$(dirname "$f")")-$(basename "$f" .eml).txt"
 		awk 'tolower($0) ~ /^(reporting-mta|final-recipient|original-envelope-id|arrival-date):/ { on = 1 }
@@ -74,7 +74,7 @@ seed_records() {
 	db=$1/.ledger.tdb
 	"$top_builddir/cli/rebound" --db "$db" --now 2026-03-01T12:00:00Z \
 		record --quiet --campaign-header X-Campaign-ID \
-		"$fixtures"/*/*.eml "$top_srcdir"/samples/*.eml >/dev/null 2>&1
+		"$fixtures"/*/*.eml "$fixtures"/*/*/*.eml "$top_srcdir"/samples/*.eml >/dev/null 2>&1
 	"$top_builddir/cli/rebound" --db "$db" --now 2026-03-09T12:00:00Z \
 		record --quiet "$top_srcdir"/samples/*.eml >/dev/null 2>&1
 	tdbdump "$db" | python3 "$top_srcdir/tests/fuzz/tdbdump-values.py" "$1"
@@ -105,7 +105,7 @@ seed_verp() {
 # seed_json DIR: the bodies of the messages whose body is JSON (the SES
 # notices among the fixtures).
 seed_json() {
-	for f in "$fixtures"/*/*.eml "$top_srcdir"/samples/*.eml; do
+	for f in "$fixtures"/*/*.eml "$fixtures"/*/*/*.eml "$top_srcdir"/samples/*.eml; do
 		[ -f "$f" ] || continue
 		out="$1/$(basename "$(dirname "$f")")-$(basename "$f" .eml).json"
 		sed '1,/^\r*$/d' "$f" > "$out"
