@@ -441,6 +441,13 @@ static char *match_phrases(rebound_arena *arena, const char *text,
 	return norm;
 }
 
+/* Is status an X.7.x code (security or policy)? */
+static bool policy_status(const char *status)
+{
+	return status != NULL && status[0] != '\0' &&
+	       strncmp(status + 1, ".7.", 3) == 0;
+}
+
 static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 				   const char *context, const char *status,
 				   const char *reply, rebound_action action)
@@ -498,8 +505,7 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 	/* "User unknown" in a reply that itself carries a security/policy
 	   status (X.7.x) is a policy block worded as a missing user. */
 	if (c.reason == REBOUND_REASON_USERUNKNOWN && strong >= 0 &&
-	    status != NULL && status[0] != '\0' &&
-	    strncmp(status + 1, ".7.", 3) == 0 && diag != NULL &&
+	    policy_status(status) && diag != NULL &&
 	    strstr(diag, status) != NULL) {
 		c.reason = REBOUND_REASON_FILTERED;
 		c.rule = rebound_arena_printf(arena, "%s, then status %s",

@@ -713,6 +713,10 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(ONHOLD, "en", "on hold"),
 
 	/* === WEAK: generic wordings, outranked by a specific status === */
+	/* before Postfix's generic prefix: "Recipient address rejected:
+	   Delivery not authorized" is the recipient's restriction, not a
+	   missing address */
+	W(FILTERED, "en", "delivery not authorized"),
 	W(USERUNKNOWN, "en", "recipient address rejected"),
 	W(USERUNKNOWN, "en", "address rejected"),
 	W(USERUNKNOWN, "en", "does not exist"),
@@ -762,7 +766,6 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(BLOCKED, "en", "your ip"),
 	W(BLOCKED, "en", "rbl"),
 	W(FILTERED, "en", "message rejected"),
-	W(FILTERED, "en", "delivery not authorized"),
 	W(CONTENTERROR, "en", "attachment"),
 	W(POLICYVIOLATION, "en", "prohibited"),
 	W(REJECTED, "en", "mail from"),
