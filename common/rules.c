@@ -23,6 +23,74 @@
 #define W(reason, lang, phrase) { R(reason), lang, phrase, REBOUND_RULE_WEAK }
 
 const rebound_phrase_rule rebound_phrase_rules[] = {
+	/* --- providers' own codes: the code names the cause even where the
+	   sentence beside it is generic ("Mail rejected. OFR_506"), so the
+	   codes come first.  "ofr*_506" matches OFR_506 and OFR004_506. ---- */
+	/* Orange / Wanadoo (OFR), La Poste (LPN) */
+	P(TOOMANYCONN, "en", "ofr*_104"),
+	P(BLOCKED, "en", "ofr*_105"),
+	P(REQUIREPTR, "en", "ofr*_107"),
+	P(BLOCKED, "en", "ofr*_108"),
+	P(USERUNKNOWN, "en", "ofr*_416"),
+	P(MAILBOXFULL, "en", "ofr*_417"),
+	P(SUSPEND, "en", "ofr*_418"),
+	P(SPAMDETECTED, "en", "ofr*_506"),
+	P(AUTHFAILURE, "en", "ofr*_535"),
+	P(BLOCKED, "en", "ofr*_999"),
+	P(SPAMDETECTED, "en", "lpn007_510"),
+	/* Charter / Spectrum AUP numbers; Cox (and Charter) CX codes */
+	P(BLOCKED, "en", "aup#*1010"),
+	P(BLOCKED, "en", "aup#*1020"),
+	P(BLOCKED, "en", "aup#*1370"),
+	P(REJECTED, "en", "aup#*1310"),
+	P(TOOMANYCONN, "en", "cxcnct"),
+	P(SPEEDING, "en", "cxmxrt"),
+	P(REJECTED, "en", "cxsndr"),
+	P(REQUIREPTR, "en", "cxdns"),
+	P(SPAMDETECTED, "en", "urlbl"),
+	/* Comcast: BL000nnn block lists, ES0000nn dynamic space,
+	   RL0000nn rate limits */
+	P(BLOCKED, "en", "bl000"),
+	P(BLOCKED, "en", "es0000"),
+	P(SPEEDING, "en", "rl0000"),
+	/* Yahoo: TSS04/TS01/TS02 complaints, BL2n Spamhaus lists */
+	P(BADREPUTATION, "en", "[tss04]"),
+	P(BADREPUTATION, "en", "[ts01]"),
+	P(BADREPUTATION, "en", "[ts02]"),
+	P(BLOCKED, "en", "[bl21]"),
+	P(BLOCKED, "en", "[bl22]"),
+	P(BLOCKED, "en", "[bl23]"),
+	/* Outlook.com: (S3150)/(S3140) block list, SC- spam/policy blocks,
+	   DY- dynamic or compromised hosts, OU-001, RP- rate limits */
+	P(BLOCKED, "en", "(s3150)"),
+	P(BLOCKED, "en", "(s3140)"),
+	P(BLOCKED, "en", "sc-00"),
+	P(BLOCKED, "en", "dy-00"),
+	P(BLOCKED, "en", "ou-001"),
+	P(SPEEDING, "en", "rp-00"),
+	/* GoDaddy (secureserver.net) IBnnn */
+	P(SYSTEMERROR, "en", "ib101"),
+	P(SECURITYERROR, "en", "ib401"),
+	P(NOTCOMPLIANTRFC, "en", "ib501"),
+	P(NOTCOMPLIANTRFC, "en", "ib502"),
+	P(REJECTED, "en", "ib506"),
+	P(AUTHFAILURE, "en", "ib508"),
+	P(SPAMDETECTED, "en", "ib212"),
+	/* NetEase (163.com): DT content, MI message, RP recipients */
+	P(SPAMDETECTED, "en", "dt:spm"),
+	P(BLOCKED, "en", "dt:rbl"),
+	P(BLOCKED, "en", "mi:nhd"),
+	P(NOTCOMPLIANTRFC, "en", "mi:imf"),
+	P(AUTHFAILURE, "en", "mi:spf"),
+	P(AUTHFAILURE, "en", "mi:dma"),
+	P(SPEEDING, "en", "mi:stc"),
+	P(TOOMANYCONN, "en", "mi:dmc"),
+	P(NORELAYING, "en", "rp:frl"),
+	P(TOOMANYCONN, "en", "rp:rcl"),
+	P(SPEEDING, "en", "rp:qrc"),
+	/* T-Online: "(RL)" after its block sentence is a rate limit */
+	P(SPEEDING, "en", "clarify.) (rl)"),
+
 	/* --- a domain that publishes a null MX ----------------------- */
 	P(NOTACCEPT, "en", "doesn't receive email according to"),
 	P(NOTACCEPT, "en", "does not receive email according to"),
@@ -55,6 +123,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SUPPRESSED, "en", "suppression list"),
 	P(SUPPRESSED, "en", "not delivering to"),
 	P(SUPPRESSED, "en", "marked as inactive"),
+	/* Google 5.4.5: the sender's own daily quota, not a full mailbox */
+	P(SPEEDING, "en", "sending quota"),
 	/* GMX/WEB.DE: the sender's domain has no MX or address record */
 	P(REJECTED, "en", "invalid dns mx or a/aaaa"),
 	/* Yahoo: the MAIL FROM domain does not resolve */
@@ -135,9 +205,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NETWORKERROR, "en", "unable to establish an smtp connection"),
 	P(NETWORKERROR, "en", "wasn't able to establish an smtp connection"),
 	/* --- provider code tables ------------------------------------------ */
-	/* AOL: (DYN:T1) dynamic address, (RLY:B1..) complaint blocks,
+	/* AOL: (DYN:Tn) dynamic address, (RLY:B1..) complaint blocks,
 	   (CON:B1) connection limits */
-	P(BLOCKED, "en", "dyn:t1"),
+	P(BLOCKED, "en", "dyn:t"),
 	P(BLOCKED, "en", "rly:b"),
 	P(TOOMANYCONN, "en", "con:b1"),
 	/* NetEase (163.com): HL: the sending address, RP/MI: the transaction */
@@ -186,6 +256,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(AUTHFAILURE, "en", "is unauthenticated"),
 	P(AUTHFAILURE, "en", "does not pass spf"),
 	P(AUTHFAILURE, "en", "spf policy"),
+	P(AUTHFAILURE, "en", "spf or dkim"),
 
 	/* --- reverse DNS ------------------------------------------------- */
 	P(REQUIREPTR, "en", "no ptr record"),
@@ -203,6 +274,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(REQUIREPTR, "en", "hostname does not resolve"),
 	P(REQUIREPTR, "en", "does not have a reverse"),
 	P(REQUIREPTR, "en", "ip name lookup failed"),
+	/* AT&T */
+	P(REQUIREPTR, "en", "failure in dns look-up"),
 
 	/* --- spam content ------------------------------------------------ */
 	P(SPAMDETECTED, "en", "spam detected"),
@@ -227,6 +300,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SPAMDETECTED, "en", "spam content"),
 	P(SPAMDETECTED, "en", "spam filter"),
 	P(SPAMDETECTED, "en", "anti-spam engine"),
+	/* Google: a block for the content or its links */
+	P(SPAMDETECTED, "en", "nature of the content"),
 	/* Mimecast: MCSpamSignature */
 	P(SPAMDETECTED, "en", "spamsignature"),
 	P(SPAMDETECTED, "en", "no spam please"),
@@ -305,6 +380,12 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(BLOCKED, "en", "ask your postmaster for help or to contact"),
 	/* Mimecast: an administrator's blocked-senders policy */
 	P(BLOCKED, "en", "envelope blocked"),
+	/* Mimecast: a blocked-senders policy, at connection time */
+	P(BLOCKED, "en", "sender address blocked"),
+	/* AT&T: not a registered mail system */
+	P(BLOCKED, "en", "unauthorized interface for"),
+	/* IronPort: the host access table refuses the sender */
+	P(BLOCKED, "en", "your access to submit messages"),
 
 	/* --- too fast, too many ------------------------------------------ */
 	P(SPEEDING, "en", "rate limit"),
@@ -319,6 +400,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SPEEDING, "en", "how many messages can be sent"),
 	P(SPEEDING, "en", "excessive volume"),
 	P(SPEEDING, "en", "daily message quota"),
+	/* Barracuda */
+	P(SPEEDING, "en", "rate control"),
 	P(SPEEDING, "zh", "频率过高"),
 	P(TOOMANYCONN, "en", "too many connections"),
 	P(TOOMANYCONN, "en", "too many simultaneous"),
@@ -327,6 +410,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(TOOMANYCONN, "en", "too many messages"),
 	P(TOOMANYCONN, "en", "connection limit"),
 	P(TOOMANYCONN, "en", "too many sessions"),
+	P(TOOMANYCONN, "en", "max message per connection"),
 
 	/* --- relaying ---------------------------------------------------- */
 	P(NORELAYING, "en", "relaying denied"),
@@ -335,6 +419,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NORELAYING, "en", "relaying not permitted"),
 	P(NORELAYING, "en", "relay denied"),
 	P(NORELAYING, "en", "not permitted to relay"),
+	P(NORELAYING, "en", "not allowed to relay"),
 	P(NORELAYING, "en", "unable to relay"),
 	P(NORELAYING, "en", "we do not relay"),
 	P(NORELAYING, "en", "relaying to * denied"),
@@ -466,6 +551,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SUSPEND, "en", "user is locked"),
 	P(SUSPEND, "en", "user suspended"),
 	P(SUSPEND, "en", "suspended user"),
+	P(SUSPEND, "en", "currently suspended"),
 	/* Orange OFR_418 */
 	P(SUSPEND, "en", "archived recipient"),
 
@@ -669,6 +755,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NOTCOMPLIANTRFC, "en", "multiple addresses in"),
 	P(NOTCOMPLIANTRFC, "en", "valid address in from: header"),
 	P(NOTCOMPLIANTRFC, "en", "bare linefeed"),
+	P(NOTCOMPLIANTRFC, "en", "valid message-id"),
 	P(CONTENTERROR, "en", "content rejected"),
 	P(CONTENTERROR, "en", "improper use of 8-bit data"),
 	P(POLICYVIOLATION, "en", "policy violation"),
@@ -760,6 +847,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	/* a refusal that names no cause */
 	W(REJECTED, "en", "access denied"),
 	W(BLOCKED, "en", "has been blocked"),
+	W(BLOCKED, "en", "is blocked"),
 	W(BLOCKED, "en", "connection refused"),
 	W(BLOCKED, "en", "service not available"),
 	W(BLOCKED, "en", "temporarily deferred"),
