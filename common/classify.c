@@ -1358,6 +1358,17 @@ static int classify_at(rebound_message *msg,
 		link_original(msg, &a, opts, res);
 		return 0;
 	}
+	/* A request to leave a list, sent by a mail client's unsubscribe
+	   button (Apple Mail marks it X-Apple-Unsubscribe) or by a person
+	   whose subject says only that: the recipient's feedback. */
+	if (rebound_header_get(top, "X-Apple-Unsubscribe") != NULL ||
+	    (subj != NULL && sl == 11 && memcmp(subj, "unsubscribe", 11) == 0)) {
+		res->cls = REBOUND_CLASS_FEEDBACK;
+		res->format = "unsubscribe";
+		res->evidence = "unsubscribe request";
+		link_original(msg, &a, opts, res);
+		return 0;
+	}
 	const char *from = header_norm(arena, top, "From", &fl);
 	const char *subj_hit = subj != NULL ?
 		rebound_detect_bounce_subject(subj, sl) : NULL;
