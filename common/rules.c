@@ -222,6 +222,13 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(BLOCKED, "en", "ipbl0"),
 	P(BLOCKED, "en", "ipbl1"),
 
+	/* --- amavisd-new's verdicts: "554 5.7.0 Reject, id=12345-01 -
+	   SPAM" (also INFECTED, BANNED, BAD-HEADER) ------------------------ */
+	P(SPAMDETECTED, "en", "reject, id=* - spam"),
+	P(VIRUSDETECTED, "en", "reject, id=* - infected"),
+	P(POLICYVIOLATION, "en", "reject, id=* - banned"),
+	P(NOTCOMPLIANTRFC, "en", "reject, id=* - bad-header"),
+
 	/* --- virus ------------------------------------------------------ */
 	P(VIRUSDETECTED, "en", "virus detected"),
 	P(VIRUSDETECTED, "en", "virus found"),
