@@ -1463,6 +1463,7 @@ static int classify_at(rebound_message *msg,
 	/* A notice that names its recipients by user name alone
 	   ("carol.miller (user not found)"): the original's addresses with
 	   those local parts. */
+	bool by_user_name = false;
 	if (named == NULL && ts.nrcpt == 0 && a.original != NULL &&
 	    notice_source && body_hit != NULL) {
 		const char *orig[MAX_ORIGINAL_RCPT];
@@ -1471,6 +1472,7 @@ static int classify_at(rebound_message *msg,
 		if (rebound_textbounce_local_parts(arena, text, ts.original_at,
 						   orig, no, &ts) < 0)
 			return -1;
+		by_user_name = ts.nrcpt > 0;
 	}
 	if (named != NULL && ts.nrcpt == 0) {
 		const char *addr = first_address(arena, named);
@@ -1513,11 +1515,13 @@ static int classify_at(rebound_message *msg,
 		res->cls = REBOUND_CLASS_BOUNCE;
 		res->format = "text";
 		res->evidence = rebound_arena_printf(
-			arena, "text notice: sender \"%s\", subject \"%s\", body \"%s\"",
+			arena, "text notice: sender \"%s\", subject \"%s\", body \"%s\"%s",
 			from_hit != NULL ? from_hit : "-",
 			subj_hit != NULL ? subj_hit : "-",
 			body_hit != NULL ? body_hit : coded ? "(reply code)" :
-							      "(X-Failed-Recipients)");
+							      "(X-Failed-Recipients)",
+			by_user_name ? "; recipients named by user name, "
+				       "addresses from the original" : "");
 		res->rcpt = l.v;
 		res->nrcpt = l.n;
 		mark_suspects(msg, res, ev.gateway);
