@@ -34,6 +34,30 @@ typedef struct key {
 	int32_t next_same;	/* another key with the same bytes, or -1 */
 } key;
 
+#define ROW_OUT 0x8000u	/* on a sparse row: keys end there */
+#define ROW_MAX 0x7fffu
+#define DENSE_ALL (256 * 1024)	/* full rows for all when they fit this */
+#define DENSE_DEPTH 2	/* else states this near the root get full rows ... */
+#define SPARSE_EDGES 4	/* ... and so do those with more children */
+
+/* A state with few children: its first child inline, the others in
+ * sparse_edge[more..more + nmore).  A leaf has first_class 0 and first
+ * row 0: class 0 (bytes in no phrase) leads back to the root from
+ * everywhere, so that stays right. */
+struct sparse_node {
+	uint16_t fail;		/* row, without ROW_OUT */
+	uint16_t first;		/* next row */
+	uint8_t first_class;
+	uint8_t nmore;
+	uint16_t more;
+};
+
+struct sparse_edge {
+	uint16_t next;
+	uint8_t cls;
+	uint8_t pad;
+};
+
 struct rebound_matcher {
 	state *st;
 	size_t nstates;
@@ -44,19 +68,28 @@ struct rebound_matcher {
 	size_t nphrases;
 	size_t max_gap;
 	uint32_t root_next[256];
-	/* The automaton as a table over renumbered states ("rows"): next
-	   row = dfa[(row << shift) + byte_class[byte]].  Bytes that occur
-	   in no phrase share class 0; upper-case ASCII shares the class of
-	   its lower case.  Rows are numbered breadth first (the states a
-	   scan spends its time in sit together), those that end a key last:
-	   a row >= first_out means "look at the keys", with no other load
-	   per byte; row_state maps those back.  NULL when the rows do not
-	   fit 16 bits (then the edges are walked). */
-	uint16_t *dfa;
-	uint32_t nclasses;
-	uint32_t shift;		/* 1 << shift >= nclasses */
+	/* The automaton over renumbered states ("rows") and byte classes
+	   (bytes that occur in no phrase share class 0, upper-case ASCII
+	   the class of its lower case).  Rows [0, ndense) are the shallow
+	   states (and the few with many children), breadth first, those
+	   where keys end from first_out on: each has a full row, next =
+	   dense[(row << shift) + class].  Rows from ndense on, most of the
+	   states of a large automaton but rarely visited, are `sparse`
+	   nodes of 8 bytes (children and failure row), depth first so that
+	   a phrase's states sit together, and carry ROW_OUT where keys end.
+	   A scan in the shallow states costs one load and one compare a
+	   byte ("row >= first_out": keys, or a sparse row), as with a full
+	   table, and touches far fewer cache lines and pages.  A small
+	   automaton is all dense rows.  row_state maps rows back to
+	   states.  No tables (NULL) when the rows do not fit 15 bits: then
+	   the edges are walked. */
+	uint16_t *dense;
+	uint32_t ndense;
 	uint32_t first_out;
-	uint32_t *row_state;	/* [row - first_out] -> state */
+	uint32_t shift;		/* 1 << shift >= classes */
+	struct sparse_node *sparse;	/* [row - ndense] */
+	struct sparse_edge *sparse_edge;
+	uint32_t *row_state;	/* [row] -> state */
 	uint8_t byte_class[256];
 };
 
@@ -159,12 +192,27 @@ static bool has_output(const rebound_matcher *m, uint32_t s)
 	return m->st[s].key >= 0 || m->st[s].out_link != 0;
 }
 
-/* Fill the table from the edges.  `order` holds every state but the root
- * in breadth-first order, so that a state's failure target is done before
- * it.  Without memory for it the matcher works from the edges. */
-static void build_dfa(rebound_matcher *m, const uint32_t *order)
+/* The next state from s on byte c, failure links followed. */
+static uint32_t next_state(const rebound_matcher *m, uint32_t s,
+			   unsigned char c)
 {
-	if (m->nstates > UINT16_MAX)
+	for (;;) {
+		uint32_t t = goto_state(m, s, c);
+		if (t != UINT32_MAX)
+			return t;
+		if (s == 0)
+			return 0;
+		s = m->st[s].fail;
+	}
+}
+
+/* Build the rows (see struct rebound_matcher).  `order` holds every state
+ * but the root breadth first.  Without memory for them the matcher works
+ * from the edges. */
+static void build_rows(rebound_matcher *m, const uint32_t *order)
+{
+	size_t ns = m->nstates;
+	if (ns > ROW_MAX + 1)
 		return;
 	uint8_t seen[256] = { 0 };
 	for (size_t e = 0; e < m->nedges; e++)
@@ -183,46 +231,122 @@ static void build_dfa(rebound_matcher *m, const uint32_t *order)
 	uint32_t shift = 0;
 	while ((1u << shift) < n)
 		shift++;
-	/* Rows: the root, the states without keys, then those with. */
-	size_t ns = m->nstates;
+
 	uint32_t *row = malloc(ns * sizeof(*row));
+	uint8_t *depth = malloc(ns);
+	uint32_t *stack = malloc(ns * sizeof(*stack));
 	uint32_t *row_state = malloc(ns * sizeof(*row_state));
-	uint16_t *dfa = calloc(ns << shift, sizeof(*dfa));
-	if (row == NULL || row_state == NULL || dfa == NULL)
+	uint16_t *dense = NULL;
+	struct sparse_node *sparse = NULL;
+	struct sparse_edge *sedge = NULL;
+	if (row == NULL || depth == NULL || stack == NULL || row_state == NULL)
 		goto out;
-	uint32_t r = 0;
-	row[0] = r++;
-	for (size_t i = 0; i + 1 < ns; i++)
-		if (!has_output(m, order[i]))
-			row[order[i]] = r++;
-	uint32_t first_out = r;
-	for (size_t i = 0; i + 1 < ns; i++)
-		if (has_output(m, order[i])) {
-			row_state[r - first_out] = order[i];
-			row[order[i]] = r++;
-		}
-	for (uint32_t k = 1; k < n; k++)
-		dfa[k] = (uint16_t)row[m->root_next[rep[k]]];
-	for (size_t i = 0; i + 1 < ns; i++) {
-		uint32_t s = order[i];
-		uint16_t *to = dfa + ((size_t)row[s] << shift);
-		const uint16_t *fto = dfa + ((size_t)row[m->st[s].fail] << shift);
-		for (uint32_t k = 1; k < n; k++) {
-			uint32_t t = goto_state(m, s, rep[k]);
-			to[k] = t != UINT32_MAX ? (uint16_t)row[t] : fto[k];
+	/* Depths (capped: only "near the root" matters), breadth first:
+	   the root, then its children and theirs as `order` goes. */
+	depth[0] = 0;
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t s = i == 0 ? 0 : order[i - 1];
+		const state *st = &m->st[s];
+		for (uint32_t k = 0; k < st->nedges; k++) {
+			uint32_t t = m->edge[st->edges + k].target;
+			depth[t] = depth[s] < 255 ? (uint8_t)(depth[s] + 1) : 255;
 		}
 	}
-	m->dfa = dfa;
-	m->nclasses = n;
-	m->shift = shift;
+	bool all_dense = ((size_t)ns << shift) * sizeof(uint16_t) <= DENSE_ALL;
+#define IS_DENSE(s) (all_dense || depth[s] <= DENSE_DEPTH || \
+		     m->st[s].nedges > SPARSE_EDGES)
+	/* Rows: the root, the dense states without keys, those with keys
+	   (breadth first), then the sparse ones depth first (children in
+	   byte order: a phrase's states one after another). */
+	uint32_t r = 0;
+	row[0] = r;
+	row_state[r++] = 0;
+	for (size_t i = 0; i + 1 < ns; i++)
+		if (IS_DENSE(order[i]) && !has_output(m, order[i])) {
+			row[order[i]] = r;
+			row_state[r++] = order[i];
+		}
+	uint32_t first_out = r;
+	for (size_t i = 0; i + 1 < ns; i++)
+		if (IS_DENSE(order[i]) && has_output(m, order[i])) {
+			row[order[i]] = r;
+			row_state[r++] = order[i];
+		}
+	uint32_t ndense = r;
+	size_t top = 0, nmore = 0;
+	stack[top++] = 0;
+	while (top > 0) {
+		uint32_t s = stack[--top];
+		const state *st = &m->st[s];
+		if (s != 0 && !IS_DENSE(s)) {
+			row[s] = r;
+			row_state[r++] = s;
+			if (st->nedges > 1)
+				nmore += st->nedges - 1;
+		}
+		/* Pushed last to first: the first child comes out first. */
+		for (uint32_t k = st->nedges; k > 0; k--)
+			stack[top++] = m->edge[st->edges + k - 1].target;
+	}
+#undef IS_DENSE
+	dense = calloc((size_t)ndense << shift, sizeof(*dense));
+	sparse = malloc((ns > ndense ? ns - ndense : 1) * sizeof(*sparse));
+	sedge = malloc((nmore > 0 ? nmore : 1) * sizeof(*sedge));
+	if (dense == NULL || sparse == NULL || sedge == NULL)
+		goto out;
+	/* What a transition stores: the row, with ROW_OUT on a sparse one
+	   where keys end (dense ones say it by their place). */
+#define NEXT_ROW(t) ((uint16_t)(row[t] | (row[t] >= ndense && \
+					  has_output(m, t) ? ROW_OUT : 0)))
+	for (uint32_t d = 0; d < ndense; d++) {
+		uint32_t s = row_state[d];
+		uint16_t *to = dense + ((size_t)d << shift);
+		for (uint32_t k = 1; k < n; k++)
+			to[k] = NEXT_ROW(next_state(m, s, rep[k]));
+	}
+	size_t more = 0;
+	for (uint32_t x = ndense; x < ns; x++) {
+		const state *st = &m->st[row_state[x]];
+		struct sparse_node *sn = &sparse[x - ndense];
+		sn->fail = (uint16_t)row[st->fail];
+		sn->first = 0;
+		sn->first_class = 0;
+		sn->nmore = 0;
+		sn->more = (uint16_t)more;
+		for (uint32_t k = 0; k < st->nedges; k++) {
+			const edge *e = &m->edge[st->edges + k];
+			if (k == 0) {
+				sn->first = NEXT_ROW(e->target);
+				sn->first_class = m->byte_class[e->byte];
+				continue;
+			}
+			sedge[more].next = NEXT_ROW(e->target);
+			sedge[more].cls = m->byte_class[e->byte];
+			sedge[more].pad = 0;
+			more++;
+			sn->nmore++;
+		}
+	}
+#undef NEXT_ROW
+	m->dense = dense;
+	m->ndense = ndense;
 	m->first_out = first_out;
+	m->shift = shift;
+	m->sparse = sparse;
+	m->sparse_edge = sedge;
 	m->row_state = row_state;
-	dfa = NULL;
+	dense = NULL;
+	sparse = NULL;
+	sedge = NULL;
 	row_state = NULL;
 out:
 	free(row);
+	free(depth);
+	free(stack);
 	free(row_state);
-	free(dfa);
+	free(dense);
+	free(sparse);
+	free(sedge);
 }
 
 static int add_key(rebound_matcher *m, bnode **nodes, size_t *count,
@@ -331,7 +455,7 @@ rebound_matcher *rebound_matcher_build(const char *const *phrases,
 			queue[tail++] = t;
 		}
 	}
-	build_dfa(m, queue);
+	build_rows(m, queue);
 	free(queue);
 	return m;
 fail:
@@ -349,7 +473,9 @@ void rebound_matcher_free(rebound_matcher *m)
 	free(m->st);
 	free(m->edge);
 	free(m->keys);
-	free(m->dfa);
+	free(m->dense);
+	free(m->sparse);
+	free(m->sparse_edge);
 	free(m->row_state);
 	free(m);
 }
@@ -429,13 +555,30 @@ static void outputs(const rebound_matcher *m, uint32_t s, size_t end,
 			record(sc, &m->keys[k], end);
 }
 
+/* The next row from sparse row r on class c: a child, else the same from
+ * the failure row, down to a dense row's table. */
+static uint32_t sparse_next(const rebound_matcher *m, uint32_t r, uint32_t c)
+{
+	while (r >= m->ndense) {
+		const struct sparse_node *sn = &m->sparse[r - m->ndense];
+		if (sn->first_class == c)
+			return sn->first;
+		const struct sparse_edge *e = m->sparse_edge + sn->more;
+		for (uint32_t k = 0; k < sn->nmore; k++)
+			if (e[k].cls == c)
+				return e[k].next;
+		r = sn->fail;
+	}
+	return m->dense[(r << m->shift) + c];
+}
+
 static void run(const rebound_matcher *m, const char *text, size_t len,
 		scan *sc)
 {
 	sc->m = m;
 	sc->nhits = 0;
 	const unsigned char *t = (const unsigned char *)text;
-	if (m->dfa == NULL) {
+	if (m->dense == NULL) {
 		uint32_t s = 0;
 		for (size_t i = 0; i < len; i++) {
 			s = step(m, s, (unsigned char)rebound_ascii_tolower(
@@ -445,15 +588,35 @@ static void run(const rebound_matcher *m, const char *text, size_t len,
 		}
 		return;
 	}
-	/* The hot loop: one table load per byte on the dependency chain. */
-	const uint16_t *dfa = m->dfa;
+	/* The hot loop: in the dense rows without keys, one table load and
+	   one compare a byte. */
+	const uint16_t *dense = m->dense;
 	const uint8_t *cls = m->byte_class;
 	const uint32_t shift = m->shift, first_out = m->first_out;
+	const uint32_t ndense = m->ndense;
 	uint32_t r = 0;
-	for (size_t i = 0; i < len; i++) {
-		r = dfa[(r << shift) + cls[t[i]]];
-		if (r >= first_out)
-			outputs(m, m->row_state[r - first_out], i + 1, sc);
+	size_t i = 0;
+	while (i < len) {
+		r = dense[(r << shift) + cls[t[i++]]];
+		if (r < first_out)
+			continue;
+		/* Keys end at a dense row; or a sparse row, where the scan
+		   stays until a byte leads back to a dense one. */
+		for (;;) {
+			if (r < ndense) {
+				outputs(m, m->row_state[r], i, sc);
+				break;
+			}
+			if (r & ROW_OUT) {
+				r &= ROW_MAX;
+				outputs(m, m->row_state[r], i, sc);
+			}
+			if (i == len)
+				return;
+			r = sparse_next(m, r, cls[t[i++]]);
+			if (r < first_out)
+				break;
+		}
 	}
 }
 

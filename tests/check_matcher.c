@@ -25,8 +25,10 @@ static long first(const rebound_matcher *m, const char *text)
 }
 
 /* Collects every id rebound_matcher_each reports. */
+#define MAX_IDS REBOUND_MATCHER_MAX_HITS
+
 typedef struct ids {
-	size_t v[64];
+	size_t v[MAX_IDS];
 	size_t n;
 	size_t stop_after;	/* 0: never stop */
 } ids;
@@ -345,6 +347,112 @@ START_TEST(large_text)
 }
 END_TEST
 
+/* Does phrase p (lower case) occur in text[0..len), ASCII letters of
+ * the text folded?  The definition, position by position. */
+static bool naive_occurs(const char *p, const char *text, size_t len)
+{
+	size_t pl = strlen(p);
+	for (size_t at = 0; at + pl <= len; at++) {
+		size_t k = 0;
+		while (k < pl) {
+			char c = text[at + k];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != p[k])
+				break;
+			k++;
+		}
+		if (k == pl)
+			return true;
+	}
+	return false;
+}
+
+/* So many states that the automaton keeps full rows only for those near
+ * the root and the rest as small nodes with failure links: the same
+ * answers as the definition, on texts made of pieces of the phrases (deep
+ * partial matches, failures from deep states, phrases that end in a
+ * leaf and go on), capitals, and bytes that are in no phrase. */
+START_TEST(large_automaton_as_defined)
+{
+	enum { NP = 3000, NT = 300 };
+	static const char *const pieces[] = {
+		"a", "b", "c", "d", "e", "o", "r", "s", "t", "u", " ", "-",
+		"\xc3\xa9", "f", "g", "h", "i", "k", "l", "m", "n", "p", "0",
+		"5", "x", "y", "z", "w", "v", "j", "q",
+	};
+	char **ph = malloc(NP * sizeof(*ph));
+	ck_assert_ptr_nonnull(ph);
+	unsigned x = 4242;
+	for (int i = 0; i < NP; i++) {
+		char buf[64];
+		size_t o = 0;
+		x = x * 1103515245u + 12345u;
+		/* Short ones over few letters share prefixes and occur
+		   often; long ones make deep states. */
+		unsigned len = 2 + (x >> 16) % 14;
+		unsigned span = len < 5 ? 6 : sizeof(pieces) / sizeof(*pieces);
+		for (unsigned k = 0; k < len; k++) {
+			x = x * 1103515245u + 12345u;
+			const char *pc = pieces[(x >> 16) % span];
+			memcpy(buf + o, pc, strlen(pc));
+			o += strlen(pc);
+		}
+		buf[o] = '\0';
+		ph[i] = strdup(buf);
+		ck_assert_ptr_nonnull(ph[i]);
+	}
+	rebound_matcher *m = rebound_matcher_build((const char *const *)ph,
+						   NP, 0);
+	ck_assert_ptr_nonnull(m);
+	size_t nonzero = 0;
+	for (int t = 0; t < NT; t++) {
+		char text[400];
+		size_t len = 0;
+		x = x * 1103515245u + 12345u;
+		size_t want_len = 1 + (x >> 16) % 300;
+		while (len < want_len) {
+			x = x * 1103515245u + 12345u;
+			unsigned r = x >> 16;
+			if (r % 7 == 0) {	/* a byte in no phrase */
+				static const char odd[] = { '!', '@', '\0', (char)0xff };
+				text[len++] = odd[(r / 7) % 4];
+				continue;
+			}
+			const char *p = ph[r % NP];
+			size_t pl = strlen(p);
+			size_t from = (r / NP) % 3 == 0 ? 0 : (r / 3) % pl;
+			size_t take = pl - from;
+			if (len + take > sizeof(text))
+				break;
+			for (size_t k = 0; k < take; k++) {
+				char c = p[from + k];
+				text[len++] = (r & 64) && c >= 'a' && c <= 'z' ?
+					(char)(c - 'a' + 'A') : c;
+			}
+		}
+		size_t want[MAX_IDS], nwant = 0;
+		for (int i = 0; i < NP && nwant < MAX_IDS; i++)
+			if (naive_occurs(ph[i], text, len))
+				want[nwant++] = (size_t)i;
+		ids got = { .n = 0, .stop_after = 0 };
+		rebound_matcher_each(m, text, len, collect, &got);
+		ck_assert_uint_eq(got.n, nwant);
+		for (size_t k = 0; k < nwant; k++)
+			ck_assert_uint_eq(got.v[k], want[k]);
+		ck_assert_int_eq(rebound_matcher_first(m, text, len),
+				 nwant > 0 ? (long)want[0] : -1);
+		nonzero += nwant > 0;
+	}
+	/* The texts did match, most of them. */
+	ck_assert_uint_gt(nonzero, NT / 2);
+	rebound_matcher_free(m);
+	for (int i = 0; i < NP; i++)
+		free(ph[i]);
+	free(ph);
+}
+END_TEST
+
 /* --- rebound_matcher_normalise ------------------------------------------ */
 
 /* More states than the 16-bit table holds: the matcher walks its edges
@@ -621,6 +729,7 @@ static Suite *matcher_suite(void)
 	tcase_add_test(tc, empty_text);
 	tcase_add_test(tc, text_with_nul_bytes);
 	tcase_add_test(tc, large_text);
+	tcase_add_test(tc, large_automaton_as_defined);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("normalise");
