@@ -28,6 +28,10 @@ static const char *const bounce_subjects[] = {
 	"échec de la remise", "non recapitabile", "no se puede entregar",
 	"não entregue", "kunde inte levereras", "onbestelbaar",
 	"配信エラー", "送信エラー", "配送エラー", "不達",
+	"발송 실패", "반송", "mancata consegna", "non recapitato",
+	"nie została dostarczona", "niedostarczona",
+	"недоставленное сообщение", "не доставлено", "退信",
+	"nedoručitelná",
 };
 
 /* Sentences of a notice body that say delivery failed. */
@@ -60,6 +64,12 @@ static const char *const bounce_bodies[] = {
 	"não foi possível entregar", "kunde inte levereras",
 	"送信できません", "届きませんでした", "配信できません",
 	"送信できませんでした", "配送できませんでした",
+	"전달되지 못했습니다", "전송되지 못했습니다",
+	"não pôde ser entregue", "non è stato consegnato",
+	"non è stato recapitato", "nie mogła zostać dostarczona",
+	"nie udało się dostarczyć", "не может быть доставлено",
+	"не было доставлено", "邮件被退回", "无法投递",
+	"nebylo možné doručit", "nepodařilo doručit",
 };
 
 /* Warnings that delivery is only delayed. */

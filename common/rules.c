@@ -505,6 +505,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(MAILBOXFULL, "zh", "邮箱已满"),
 	P(MAILBOXFULL, "zh", "空间不足"),
 	P(MAILBOXFULL, "ja", "メールボックスがいっぱい"),
+	P(MAILBOXFULL, "pl", "skrzynka*przepełniona"),
+	P(MAILBOXFULL, "it", "superato la quota"),
+	P(MAILBOXFULL, "ko", "용량이 초과"),
 
 	/* --- limits on the message ---------------------------------------- */
 	P(MESGTOOBIG, "en", "mail size"),
@@ -643,6 +646,10 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "ru", "такого пользователя"),
 	P(USERUNKNOWN, "zh", "用户不存在"),
 	P(USERUNKNOWN, "zh", "收件人不存在"),
+	P(USERUNKNOWN, "zh", "地址不存在"),
+	P(USERUNKNOWN, "ru", "адресата не существует"),
+	P(USERUNKNOWN, "ko", "주소가 존재하지 않"),
+	P(USERUNKNOWN, "cs", "adresát neexistuje"),
 	/* Exchange / Microsoft 365 notices: "the email address you entered
 	   couldn't be found", in the recipient's language */
 	P(USERUNKNOWN, "de", "adresse*wurde nicht gefunden"),
@@ -823,6 +830,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(USERUNKNOWN, "it", "non esiste"),
 	W(USERUNKNOWN, "es", "no existe"),
 	W(USERUNKNOWN, "sv", "finns inte"),
+	W(USERUNKNOWN, "pl", "nie istnieje"),
+	W(USERUNKNOWN, "ru", "не существует"),
+	W(USERUNKNOWN, "cs", "neexistuje"),
 	/* "<the recipient's mailbox> is full", said in many ways */
 	W(MAILBOXFULL, "de", "ist voll"),
 	W(MAILBOXFULL, "fr", "est pleine"),
