@@ -218,6 +218,29 @@ static unsigned char key_first(const char *s, size_t n)
 
 #define NMARKERS (sizeof(original_markers) / sizeof(*original_markers))
 
+/* Words after a marker that make the line the heading of a summary of
+ * the original ("Original message details:", "原邮件信息："), which a
+ * notice writes among its own lines, not the start of a copy. */
+static const char *const summary_words[] = {
+	"details", "detail", "info", "summary", "détails", "informationen",
+	"信息", "详情", "情報", "詳細", "概要",
+};
+
+static bool summary_follows(const char *rest, size_t n)
+{
+	while (n > 0 && (*rest == ' ' || *rest == ':' || *rest == '-' ||
+			  *rest == '(')) {
+		rest++;
+		n--;
+	}
+	for (size_t i = 0; i < sizeof(summary_words) / sizeof(*summary_words); i++) {
+		size_t wl = strlen(summary_words[i]);
+		if (n >= wl && memcmp(rest, summary_words[i], wl) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The marker a line's key starts with, or -1. */
 static long marker_of_key(const char *key, size_t kn)
 {
@@ -225,7 +248,7 @@ static long marker_of_key(const char *key, size_t kn)
 		size_t ml = original_markers[i].len;
 		if (key[0] == original_markers[i].text[0] && kn >= ml &&
 		    memcmp(key, original_markers[i].text, ml) == 0)
-			return (long)i;
+			return summary_follows(key + ml, kn - ml) ? -1 : (long)i;
 	}
 	return -1;
 }
