@@ -122,6 +122,34 @@ static inline bool name_char(unsigned char c)
 	return c > 32 && c < 127 && c != ':';
 }
 
+/* The end of the run of name bytes at q (before end).  Eight bytes at a
+ * time where the byte order lets the first odd byte be found from the
+ * word (a field name is a dozen bytes or so), else one at a time. */
+static const char *skip_name(const char *q, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t highs = 0x8080808080808080ull;
+	const uint64_t lows = 0x7f7f7f7f7f7f7f7full;
+	while (end - q >= 8) {
+		uint64_t w;
+		memcpy(&w, q, 8);
+		uint64_t l = w & lows;		/* no carry leaves a byte */
+		uint64_t y = l ^ (ones * ':');
+		uint64_t odd = (w & highs) |		/* >= 127: ... */
+			       ((l + ones) & highs) |	/* ... 127 */
+			       (~(l + ones * (0x80 - 0x21)) & highs) | /* <= 32 */
+			       (~(y + lows) & highs);	/* ':' */
+		if (odd != 0)
+			return q + (__builtin_ctzll(odd) >> 3);
+		q += 8;
+	}
+#endif
+	while (q < end && name_char((unsigned char)*q))
+		q++;
+	return q;
+}
+
 /* Copy the field value [vstart, fend) without its line breaks, at most
  * cap bytes, NULs as spaces, trimmed; returns the length.  `folded`: the
  * value spans more than one line (else there is no LF in it to drop);
@@ -201,9 +229,7 @@ static unsigned parse_headers(rebound_arena *arena, const char *text,
 			p = next;
 			break;
 		}
-		const char *q = line;
-		while (q < line_end && name_char((unsigned char)*q))
-			q++;
+		const char *q = skip_name(line, line_end);
 		const char *name_end = q;
 		while (q < line_end && rebound_is_wsp(*q))
 			q++;

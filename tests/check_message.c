@@ -138,6 +138,62 @@ START_TEST(headers_unfold)
 }
 END_TEST
 
+/* The field name as defined: the run of bytes 0x21-0x7E but ':' at the
+ * line's start, then optional blanks and a ':' (else no field). */
+static bool naive_field(const char *l, size_t n, size_t *name_len)
+{
+	size_t k = 0;
+	while (k < n && (unsigned char)l[k] > 32 && (unsigned char)l[k] < 127 &&
+	       l[k] != ':')
+		k++;
+	size_t c = k;
+	while (c < n && (l[c] == ' ' || l[c] == '\t'))
+		c++;
+	*name_len = k;
+	return k > 0 && c < n && l[c] == ':';
+}
+
+START_TEST(headers_name_bytes)
+{
+	/* Names of every length up to 40, then each byte that ends a name
+	 * (or does not) right after it, so that it falls at every place of
+	 * the 8-byte words the name is scanned in; the line in a buffer of
+	 * exactly its size. */
+	static const unsigned char after[] = {
+		':', ' ', '\t', 0x7f, 0x80, 0xff, 0x01, 0x1f, '!', '~', 'a',
+		'\0', '\n',
+	};
+	for (size_t k = 0; k <= 40; k++)
+		for (size_t a = 0; a < sizeof(after); a++) {
+			char line[96];
+			size_t n = 0;
+			for (size_t i = 0; i < k; i++)
+				line[n++] = "Ab-_9xZ~!"[i % 9];
+			line[n++] = (char)after[a];
+			memcpy(line + n, "rest: v\n", 8);
+			n += 8;
+			char *t = malloc(n);
+			ck_assert_ptr_nonnull(t);
+			memcpy(t, line, n);
+			rebound_header *h = NULL;
+			size_t used = 0, nl;
+			unsigned flags = 0;
+			unsigned got = rebound_headers_parse(A, t, n, NULL, &h,
+							     &used, &flags);
+			const char *eol = memchr(line, '\n', n);
+			bool field = naive_field(line, (size_t)(eol - line), &nl);
+			ck_assert_uint_eq(got, field ? 1 : 0);
+			if (field) {
+				ck_assert_uint_eq(h->name_len, nl);
+				ck_assert_mem_eq(h->name, line, nl);
+				ck_assert_int_eq(h->name[nl], '\0');
+			}
+			free(t);
+			rebound_arena_reset(A);
+		}
+}
+END_TEST
+
 START_TEST(headers_find)
 {
 	rebound_message *m = parse_str("Received: a\nreceived: b\n"
@@ -1022,6 +1078,7 @@ static Suite *message_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, headers_unfold);
 	tcase_add_test(tc, headers_find);
+	tcase_add_test(tc, headers_name_bytes);
 	tcase_add_test(tc, headers_limits);
 	suite_add_tcase(s, tc);
 
