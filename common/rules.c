@@ -585,6 +585,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "en", "user not found"),
 	P(USERUNKNOWN, "en", "recipient rejected"),
 	P(USERUNKNOWN, "en", "not listed in"),
+	P(USERUNKNOWN, "de", "nicht im domino-verzeichnis"),
 	P(USERUNKNOWN, "en", "no such user"),
 	P(USERUNKNOWN, "en", "unknown user"),
 	P(USERUNKNOWN, "en", "user unknown"),
@@ -696,6 +697,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(HOSTUNKNOWN, "en", "all relevant mx records point to non-existent hosts"),
 	P(HOSTUNKNOWN, "en", "unrouteable mail domain"),
 	P(HOSTUNKNOWN, "en", "illegal host/domain name"),
+	P(HOSTUNKNOWN, "en", "unable to resolve the domain"),
 
 	/* --- malformed commands --------------------------------------------- */
 	P(SYNTAXERROR, "en", "syntax error"),
