@@ -204,6 +204,19 @@ static bool unindented_param(const char *vstart, const char *fend,
 	return q > line && q < end && *q == '=';
 }
 
+/* The lookup word of a name of len > 0 bytes (see rebound_header). */
+static inline uint32_t name_key(const char *name, size_t len)
+{
+	return (uint32_t)(len & 0xffff) |
+	       (uint32_t)((unsigned char)name[0] | 0x20) << 16 |
+	       (uint32_t)((unsigned char)name[len - 1] | 0x20) << 24;
+}
+
+static inline uint64_t key_bit(uint32_t key)
+{
+	return (uint64_t)1 << ((key * 0x9E3779B1u) >> 26);
+}
+
 /* rebound_headers_parse(); `nul`: text may hold NUL bytes. */
 static unsigned parse_headers(rebound_arena *arena, const char *text,
 			      size_t len, const rebound_limits *limits,
@@ -215,6 +228,7 @@ static unsigned parse_headers(rebound_arena *arena, const char *text,
 	rebound_header *head = NULL, **tail = &head;
 	unsigned count = 0;
 	unsigned fl = 0;
+	uint64_t keys = 0;
 
 	fill_limits(&lim, limits);
 	if (text == NULL)
@@ -272,6 +286,8 @@ static unsigned parse_headers(rebound_arena *arena, const char *text,
 		memcpy(name, line, nlen);
 		name[nlen] = '\0';
 		h->name_len = nlen;
+		h->key = name_key(line, nlen);
+		keys |= key_bit(h->key);
 		h->value_len = copy_value(value, vstart, fend, cap,
 					  fend != line_end, nul);
 		value[h->value_len] = '\0';
@@ -282,6 +298,8 @@ static unsigned parse_headers(rebound_arena *arena, const char *text,
 		tail = &h->next;
 		count++;
 	}
+	for (rebound_header *h = head; h != NULL; h = h->next)
+		h->block_keys = keys;
 	if (out != NULL)
 		*out = head;
 	if (consumed != NULL)
@@ -303,13 +321,14 @@ unsigned rebound_headers_parse(rebound_arena *arena, const char *text,
 const rebound_header *rebound_header_find(const rebound_header *list,
 					  const char *name)
 {
-	if (name == NULL)
+	if (name == NULL || list == NULL || name[0] == '\0')
 		return NULL;
 	size_t len = strlen(name);
-	char first = rebound_ascii_tolower(name[0]);
+	uint32_t key = name_key(name, len);
+	if (!(list->block_keys & key_bit(key)))
+		return NULL;
 	for (; list != NULL; list = list->next)
-		if (list->name_len == len &&
-		    rebound_ascii_tolower(list->name[0]) == first &&
+		if (list->key == key && list->name_len == len &&
 		    rebound_ascii_nieq(list->name, name, len))
 			return list;
 	return NULL;

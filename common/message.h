@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 
@@ -50,7 +51,13 @@ typedef struct rebound_header {
 	const char *value;	/* unfolded, trimmed, raw bytes, NUL-terminated */
 	size_t value_len;
 	struct rebound_header *next;
-	size_t name_len;	/* strlen(name): lookups compare it first */
+	size_t name_len;	/* strlen(name) */
+	/* For lookups: the name's length and its first and last bytes
+	   (with bit 0x20 set, which folds letters) in one word, and one bit
+	   per such word of every field in the block: a lookup of a name the
+	   block lacks (most lookups) ends without walking it. */
+	uint32_t key;
+	uint64_t block_keys;
 } rebound_header;
 
 typedef struct rebound_part {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "arena.h"
@@ -212,6 +213,96 @@ START_TEST(headers_find)
 	ck_assert_ptr_null(rebound_header_get(m->root->headers, "To"));
 	ck_assert_ptr_null(rebound_header_get(NULL, "To"));
 	ck_assert_str_eq(text(m, 0), "body\n");
+}
+END_TEST
+
+/* The first field named `name` (ASCII case folded) from h on: the
+ * definition, field by field. */
+static const rebound_header *naive_find(const rebound_header *h,
+					const char *name)
+{
+	for (; h != NULL; h = h->next)
+		if (strlen(h->name) == strlen(name) &&
+		    strcasecmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+START_TEST(headers_find_as_defined)
+{
+	/* Names that share length, first and last byte and differ inside;
+	 * that differ only in a bit that folds letters but not '@' '`' '['
+	 * '{'; repeated names; one-byte names.  Every name (and its other
+	 * case, and names of no field) looked up from every field on, as
+	 * the definition says. */
+	static const char *const names[] = {
+		"X-Ab", "x-aB", "X-Cb", "Xyzb", "@a", "`a", "[x", "{x", "T",
+		"t", "Received", "Reveived", "Received", "a-b-c-d-e-f-g",
+		"A-B-C-D-E-F-G", "Z", "Content-Type", "Content-Typo",
+	};
+	static const char *const asked[] = {
+		"x-ab", "X-CB", "xyzB", "x-zb", "@A", "`a", "[X", "{x", "t",
+		"received", "REVEIVED", "Recieved", "a-b-c-d-e-f-G", "z", "y",
+		"content-type", "Content-Typ", "Content-Typeo", "Subject",
+	};
+	char block[1024];
+	size_t o = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		o += (size_t)snprintf(block + o, sizeof(block) - o, "%s: v%zu\n",
+				      names[i], i);
+	rebound_message *m = parse_str(block);
+	size_t checked = 0, found = 0;
+	for (const rebound_header *from = m->root->headers; from != NULL;
+	     from = from->next)
+		for (size_t a = 0; a < sizeof(asked) / sizeof(*asked); a++) {
+			const rebound_header *want = naive_find(from, asked[a]);
+			ck_assert_ptr_eq(rebound_header_find(from, asked[a]), want);
+			checked++;
+			found += want != NULL;
+		}
+	ck_assert_uint_gt(found, 50);
+	ck_assert_uint_gt(checked - found, 50);
+	ck_assert_ptr_null(rebound_header_find(m->root->headers, ""));
+	ck_assert_ptr_null(rebound_header_find(m->root->headers, NULL));
+
+	/* Blocks of random names (so that every bit of the block's word
+	 * is some name's), each looked up in another case, and names of
+	 * the same lengths that no field has. */
+	unsigned x = 31337;
+	static const char alpha[] = "abcXYZ-_09@`[{~!";
+	for (int round = 0; round < 300; round++) {
+		char nm[24][24];
+		o = 0;
+		for (int f = 0; f < 24; f++) {
+			x = x * 1103515245u + 12345u;
+			size_t nl = 1 + (x >> 16) % 20;
+			for (size_t k = 0; k < nl; k++) {
+				x = x * 1103515245u + 12345u;
+				nm[f][k] = alpha[(x >> 16) % (sizeof(alpha) - 1)];
+			}
+			nm[f][nl] = '\0';
+			o += (size_t)snprintf(block + o, sizeof(block) - o,
+					      "%s: %d\n", nm[f], f);
+		}
+		m = parse_str(block);
+		for (int f = 0; f < 24; f++) {
+			char q[24];
+			for (size_t k = 0; nm[f][k] != '\0'; k++) {
+				char c = nm[f][k];
+				q[k] = (char)(c >= 'a' && c <= 'z' ? c - 32 :
+					      c >= 'A' && c <= 'Z' ? c + 32 : c);
+				q[k + 1] = '\0';
+			}
+			ck_assert_ptr_eq(rebound_header_find(m->root->headers, q),
+					 naive_find(m->root->headers, q));
+			ck_assert_ptr_nonnull(rebound_header_find(m->root->headers,
+								  q));
+			q[0] = q[0] == '~' ? '!' : '~';
+			ck_assert_ptr_eq(rebound_header_find(m->root->headers, q),
+					 naive_find(m->root->headers, q));
+		}
+		rebound_arena_reset(A);
+	}
 }
 END_TEST
 
@@ -1079,6 +1170,7 @@ static Suite *message_suite(void)
 	tcase_add_test(tc, headers_unfold);
 	tcase_add_test(tc, headers_find);
 	tcase_add_test(tc, headers_name_bytes);
+	tcase_add_test(tc, headers_find_as_defined);
 	tcase_add_test(tc, headers_limits);
 	suite_add_tcase(s, tc);
 
