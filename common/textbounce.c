@@ -591,8 +591,10 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 	memset(out, 0, sizeof(*out));
 	size_t stop = rebound_textbounce_original_start(text, len);
 	out->original_at = stop;
-	cand *cands = rebound_arena_calloc(arena, REBOUND_TEXT_MAX_RCPT,
-					   sizeof(*cands));
+	/* Cleared one by one as they are taken: clearing all 200 (30 KB)
+	   cost more than the scan of most notices, and emptied the cache. */
+	cand *cands = rebound_arena_alloc(arena, REBOUND_TEXT_MAX_RCPT *
+						 sizeof(*cands));
 	if (cands == NULL)
 		return -1;
 	size_t ncand = 0;
@@ -664,6 +666,7 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 					if (ncand == REBOUND_TEXT_MAX_RCPT)
 						continue;
 					c = &cands[ncand++];
+					memset(c, 0, sizeof(*c));
 					c->address = addr;
 					c->strength = 1;
 				}
