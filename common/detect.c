@@ -31,7 +31,8 @@ static const char *const bounce_subjects[] = {
 	"발송 실패", "반송", "mancata consegna", "non recapitato",
 	"nie została dostarczona", "niedostarczona",
 	"недоставленное сообщение", "не доставлено", "退信",
-	"nedoručitelná",
+	"nedoručitelná", "không gửi được", "teslim edilemedi",
+	"無法傳遞",
 };
 
 /* Sentences of a notice body that say delivery failed. */
@@ -70,6 +71,8 @@ static const char *const bounce_bodies[] = {
 	"nie udało się dostarczyć", "не может быть доставлено",
 	"не было доставлено", "邮件被退回", "无法投递",
 	"nebylo možné doručit", "nepodařilo doručit",
+	"ist fehlgeschlagen", "không thể gửi", "iletilemedi",
+	"teslim edilemedi", "無法傳遞",
 };
 
 /* Warnings that delivery is only delayed. */
@@ -81,6 +84,7 @@ static const char *const delay_bodies[] = {
 	"warning: message", "temporary error", "delivery attempts will continue",
 	"no action is required on your part",
 	"message is delayed", "temporary failure report",
+	"n'a pas encore pu être remis", "continuera d'essayer",
 };
 
 /* Subjects of auto-replies.  The text has to start with one of these
@@ -99,7 +103,7 @@ static const char *const autoreply_subjects[] = {
 	"automatisch antwoord", "afwezig", "automatyczna odpowiedź",
 	"automatická odpověď", "automaattinen vastaus", "otomatik yanıt",
 	"автоответ", "автоматический ответ", "自动回复", "自動回覆",
-	"자동 응답",
+	"자동 응답", "trả lời tự động",
 };
 
 /* Display names and local parts of mail systems. */

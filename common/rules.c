@@ -508,6 +508,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(MAILBOXFULL, "pl", "skrzynka*przepełniona"),
 	P(MAILBOXFULL, "it", "superato la quota"),
 	P(MAILBOXFULL, "ko", "용량이 초과"),
+	P(MAILBOXFULL, "tr", "posta kutusu dolu"),
 
 	/* --- limits on the message ---------------------------------------- */
 	P(MESGTOOBIG, "en", "mail size"),
@@ -651,6 +652,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "ru", "адресата не существует"),
 	P(USERUNKNOWN, "ko", "주소가 존재하지 않"),
 	P(USERUNKNOWN, "cs", "adresát neexistuje"),
+	P(USERUNKNOWN, "zh", "使用者不存在"),
 	/* Exchange / Microsoft 365 notices: "the email address you entered
 	   couldn't be found", in the recipient's language */
 	P(USERUNKNOWN, "de", "adresse*wurde nicht gefunden"),
@@ -835,6 +837,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(USERUNKNOWN, "pl", "nie istnieje"),
 	W(USERUNKNOWN, "ru", "не существует"),
 	W(USERUNKNOWN, "cs", "neexistuje"),
+	W(USERUNKNOWN, "vi", "không tồn tại"),
 	/* "<the recipient's mailbox> is full", said in many ways */
 	W(MAILBOXFULL, "de", "ist voll"),
 	W(MAILBOXFULL, "fr", "est pleine"),
