@@ -16,7 +16,21 @@ bool rebound_ascii_ieq(const char *a, const char *b)
 
 bool rebound_ascii_nieq(const char *a, const char *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	/* Most pairs are written alike (a header name as the code spells
+	   it): 8 bytes are compared as they are, folded only if they
+	   differ. */
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x == y)
+			continue;
+		for (size_t k = i; k < i + 8; k++)
+			if (rebound_ascii_tolower(a[k]) != rebound_ascii_tolower(b[k]))
+				return false;
+	}
+	for (; i < n; i++)
 		if (rebound_ascii_tolower(a[i]) != rebound_ascii_tolower(b[i]))
 			return false;
 	return true;

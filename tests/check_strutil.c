@@ -183,6 +183,54 @@ START_TEST(ascii_nieq)
 }
 END_TEST
 
+START_TEST(ascii_nieq_as_defined)
+{
+	/* Pairs of every length up to 40, equal or differing at one place
+	 * (in the other case: still equal for a letter; in bit 0x20 of a
+	 * byte that is no letter, or in another bit: not equal), so that
+	 * the difference falls at every place of the 8-byte words the
+	 * compare takes; each string in a buffer of exactly its size. */
+	static const char alpha[] = "aZq@`[{09-\xc4\xe4";
+	unsigned x = 7;
+	size_t equal = 0, differ = 0;
+	for (size_t n = 0; n <= 40; n++)
+		for (size_t at = 0; at <= n; at++)
+			for (int how = 0; how < 4; how++) {
+				char *a = malloc(n > 0 ? n : 1);
+				char *b = malloc(n > 0 ? n : 1);
+				ck_assert_ptr_nonnull(a);
+				ck_assert_ptr_nonnull(b);
+				for (size_t i = 0; i < n; i++) {
+					x = x * 1103515245u + 12345u;
+					a[i] = alpha[(x >> 16) % (sizeof(alpha) - 1)];
+				}
+				memcpy(b, a, n);
+				if (at < n && how == 1)
+					b[at] = (char)(b[at] ^ 0x20);
+				if (at < n && how == 2)
+					b[at] = (char)(b[at] ^ 0x01);
+				if (at < n && how == 3)
+					b[at] = rebound_ascii_tolower(b[at]) == b[at] ?
+						(char)(b[at] >= 'a' && b[at] <= 'z' ?
+						       b[at] - 32 : b[at]) :
+						rebound_ascii_tolower(b[at]);
+				bool want = true;
+				for (size_t i = 0; i < n; i++)
+					if (rebound_ascii_tolower(a[i]) !=
+					    rebound_ascii_tolower(b[i]))
+						want = false;
+				ck_assert_int_eq(rebound_ascii_nieq(a, b, n), want);
+				ck_assert_int_eq(rebound_ascii_nieq(b, a, n), want);
+				equal += want;
+				differ += !want;
+				free(a);
+				free(b);
+			}
+	ck_assert_uint_gt(equal, 1000);
+	ck_assert_uint_gt(differ, 1000);
+}
+END_TEST
+
 START_TEST(ascii_istarts)
 {
 	ck_assert(rebound_ascii_istarts("Final-Recipient: rfc822; a@b", 28,
@@ -344,6 +392,7 @@ static Suite *strutil_suite(void)
 	tc = tcase_create("compare");
 	tcase_add_test(tc, ascii_ieq);
 	tcase_add_test(tc, ascii_nieq);
+	tcase_add_test(tc, ascii_nieq_as_defined);
 	tcase_add_test(tc, ascii_istarts);
 	tcase_add_test(tc, ascii_istarts_all_short);
 	suite_add_tcase(s, tc);
