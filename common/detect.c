@@ -32,7 +32,7 @@ static const char *const bounce_subjects[] = {
 	"nie została dostarczona", "niedostarczona",
 	"недоставленное сообщение", "не доставлено", "退信",
 	"nedoručitelná", "không gửi được", "teslim edilemedi",
-	"無法傳遞",
+	"無法傳遞", "배달 못함", "niedostarczalne",
 };
 
 /* Sentences of a notice body that say delivery failed. */
@@ -72,7 +72,8 @@ static const char *const bounce_bodies[] = {
 	"не было доставлено", "邮件被退回", "无法投递",
 	"nebylo možné doručit", "nepodařilo doručit",
 	"ist fehlgeschlagen", "không thể gửi", "iletilemedi",
-	"teslim edilemedi", "無法傳遞",
+	"teslim edilemedi", "無法傳遞", "배달하지 못했습니다",
+	"nie powiodło się",
 };
 
 /* Warnings that delivery is only delayed. */
