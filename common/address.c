@@ -18,6 +18,27 @@ static bool is_local_char(char c)
 	return strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL && c != '\0';
 }
 
+/* Is b[0..3) the UTF-8 form of CJK punctuation that ends a word: the
+ * ideographic space and punctuation (U+3000-U+303F: "、", "。", "「",
+ * "【") or a fullwidth sign (U+FF01-U+FF0F, U+FF1A-U+FF20, U+FF3B-U+FF40,
+ * U+FF5B-U+FF65: "：", "，", "（", "＜")?  Chinese and Japanese notices
+ * write "收件人：a@b". */
+static bool is_cjk_separator(const char *b)
+{
+	unsigned char c0 = (unsigned char)b[0], c1 = (unsigned char)b[1],
+		      c2 = (unsigned char)b[2];
+	if (c0 == 0xe3 && c1 == 0x80)
+		return c2 >= 0x80 && c2 <= 0xbf;
+	if (c0 != 0xef)
+		return false;
+	if (c1 == 0xbc)		/* U+FF00-U+FF3F */
+		return (c2 >= 0x81 && c2 <= 0x8f) ||
+		       (c2 >= 0x9a && c2 <= 0xa0) || c2 >= 0xbb;
+	if (c1 == 0xbd)		/* U+FF40-U+FF7F */
+		return c2 == 0x80 || (c2 >= 0x9b && c2 <= 0xa5);
+	return false;
+}
+
 static bool is_domain_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -70,7 +91,8 @@ char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
 			continue;
 		/* Walk left over the local part, right over the domain. */
 		size_t l = i;
-		while (l > 0 && i - l < MAX_LOCAL && is_local_char(s[l - 1]))
+		while (l > 0 && i - l < MAX_LOCAL && is_local_char(s[l - 1]) &&
+		       !(l >= 3 && is_cjk_separator(s + l - 3)))
 			l--;
 		/* Longer than RFC 5321 allows: not an address, and not its
 		   tail either. */
@@ -91,7 +113,8 @@ char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
 			if (r < len)
 				r++;
 		} else {
-			while (r < len && r - i < 255 && is_domain_char(s[r]))
+			while (r < len && r - i < 255 && is_domain_char(s[r]) &&
+			       !(r + 3 <= len && is_cjk_separator(s + r)))
 				r++;
 		}
 		/* Trailing dots and dashes are sentence punctuation, and so
@@ -106,11 +129,8 @@ char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
 				r -= 2;	/* U+060C */
 				continue;
 			}
-			if (r > i + 3 && (unsigned char)s[r - 3] == 0xe3 &&
-			    (unsigned char)s[r - 2] == 0x80 &&
-			    ((unsigned char)s[r - 1] == 0x81 ||
-			     (unsigned char)s[r - 1] == 0x82)) {
-				r -= 3;	/* U+3001, U+3002 */
+			if (r > i + 3 && is_cjk_separator(s + r - 3)) {
+				r -= 3;	/* "、", "。", "：", "）", ... */
 				continue;
 			}
 			break;

@@ -1114,6 +1114,18 @@ static size_t original_recipients(rebound_arena *arena,
 	return n;
 }
 
+/* Is the attached message itself a notice (from a mail system, or a
+ * report)?  Then a notice around it passes it on (below), and its To is
+ * the sender of the bounced mail, not a recipient. */
+static bool attached_notice(rebound_arena *arena, const rebound_header *h)
+{
+	size_t fl;
+	const char *from = header_norm(arena, h, "From", &fl);
+	const char *ct = rebound_header_get(h, "Content-Type");
+	return (from != NULL && rebound_detect_system_sender(from, fl) != NULL) ||
+	       (ct != NULL && rebound_memcasemem(ct, strlen(ct), "report", 6) != NULL);
+}
+
 /* Subject prefixes of a reply or a forward, in the languages mail
  * clients write them: a person answering or passing on a notice, never a
  * mail system reporting one. */
@@ -1454,11 +1466,15 @@ static int classify_at(rebound_message *msg,
 	   of a failure, and at least one recipient. */
 	/* X-Failed-Recipients (Exim, Google) names them outright; else a
 	   delivery report without recipient fields ("Delivery report
-	   unavailable") that returns an original sent to one address alone
-	   failed for that one. */
+	   unavailable"), or a mail system's notice that says delivery
+	   failed but names no one, returning an original sent to one
+	   address alone: it failed for that one. */
 	const char *named = xfr;
-	if (named == NULL && ts.nrcpt == 0 && a.report != NULL &&
-	    a.original != NULL && notice_source)
+	if (named == NULL && ts.nrcpt == 0 && a.original != NULL &&
+	    notice_source &&
+	    (a.report != NULL ||
+	     (from_hit != NULL && body_hit != NULL &&
+	      !attached_notice(arena, a.original->headers))))
 		named = sole_recipient(arena, a.original->headers);
 	/* A notice that names its recipients by user name alone
 	   ("carol.miller (user not found)"): the original's addresses with

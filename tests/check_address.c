@@ -83,6 +83,26 @@ START_TEST(find_shapes)
 }
 END_TEST
 
+START_TEST(find_cjk_punctuation)
+{
+	/* Chinese and Japanese notices label a field with a fullwidth
+	   colon and close a sentence with an ideographic full stop: neither
+	   is part of the address, nor is the label before it. */
+	ck_assert_str_eq(find("收件人：chen.jing@example.com.cn"),
+			 "chen.jing@example.com.cn");
+	ck_assert_str_eq(find("宛先：taro@example.jp。"), "taro@example.jp");
+	ck_assert_str_eq(find("地址 li@example.cn（用户不存在）"),
+			 "li@example.cn");
+	ck_assert_str_eq(find("【ming@example.cn】"), "ming@example.cn");
+	ck_assert_str_eq(find("＜hana@example.jp＞、"), "hana@example.jp");
+	ck_assert_str_eq(find("收件人\xe3\x80\x80wei@example.cn"), "wei@example.cn");
+	/* A UTF-8 local part of letters stays whole (RFC 6531). */
+	ck_assert_str_eq(find("用户@example.cn"), "用户@example.cn");
+	ck_assert_str_eq(find("jürgen@beispiel.example"),
+			 "jürgen@beispiel.example");
+}
+END_TEST
+
 START_TEST(find_mailto_position)
 {
 	const char *s = "see mailto:frank@example.com now";
@@ -238,6 +258,7 @@ static Suite *address_suite(void)
 	tcase_add_test(tc, find_angle_brackets);
 	tcase_add_test(tc, find_display_name);
 	tcase_add_test(tc, find_shapes);
+	tcase_add_test(tc, find_cjk_punctuation);
 	tcase_add_test(tc, find_mailto_position);
 	tcase_add_test(tc, find_nothing);
 	tcase_add_test(tc, find_skips_bad_then_finds_good);
