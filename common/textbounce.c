@@ -118,8 +118,17 @@ static bool folded_starts(const char *s, size_t n, const char *prefix)
 /* The copied header name that s[0..n) starts with (an index), or -1. */
 static long copy_header_of(const char *s, size_t n)
 {
+	if (n == 0)
+		return -1;
+	/* The first byte as folding leaves it: most names are ruled out
+	   by it alone. */
+	unsigned char first = (unsigned char)rebound_ascii_tolower(s[0]), fv;
+	if (n >= 2)
+		(void)rebound_utf8_fold_capital(first, (unsigned char)s[1],
+						&first, &fv);
 	for (size_t i = 0; i < sizeof(copy_headers) / sizeof(*copy_headers); i++)
-		if (folded_starts(s, n, copy_headers[i]))
+		if ((unsigned char)copy_headers[i][0] == first &&
+		    folded_starts(s, n, copy_headers[i]))
 			return (long)i;
 	return -1;
 }
