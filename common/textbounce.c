@@ -1,4 +1,5 @@
 /* textbounce.c - recipients and their errors in a human-readable bounce. */
+#define _GNU_SOURCE 1	/* memmem (glibc, musl and the BSDs have it) */
 #include "textbounce.h"
 
 #include <stdint.h>
@@ -343,12 +344,15 @@ static const char *const not_recipient_before[] = {
 static bool sender_context(const char *line, size_t at)
 {
 	size_t from = at > 32 ? at - 32 : 0;
-	const char *s = line + from;
 	size_t n = at - from;
+	/* The window lower-cased once, then each word looked for in it. */
+	char low[32];
+	for (size_t k = 0; k < n; k++)
+		low[k] = rebound_ascii_tolower(line[from + k]);
 	for (size_t i = 0; i < sizeof(not_recipient_before) /
 				       sizeof(*not_recipient_before); i++) {
 		const char *w = not_recipient_before[i];
-		if (rebound_memcasemem(s, n, w, strlen(w)) != NULL)
+		if (memmem(low, n, w, strlen(w)) != NULL)
 			return true;
 	}
 	return false;
