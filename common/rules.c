@@ -550,6 +550,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SUSPEND, "en", "mailbox disabled"),
 	P(SUSPEND, "en", "mailbox is disabled"),
 	P(SUSPEND, "en", "mailbox has been disabled"),
+	P(SUSPEND, "en", "administratively disabled"),
 	P(SUSPEND, "en", "mailbox is inactive"),
 	P(SUSPEND, "en", "account is inactive"),
 	P(SUSPEND, "en", "account inactive"),
