@@ -1,5 +1,4 @@
 /* textbounce.c - recipients and their errors in a human-readable bounce. */
-#define _GNU_SOURCE 1	/* memmem (glibc, musl and the BSDs have it) */
 #include "textbounce.h"
 
 #include <stdint.h>
@@ -185,6 +184,11 @@ static bool marker_lead(char c)
 	       c == '[' || c == '(' || rebound_is_space(c);
 }
 
+/* A line's key is as long as the longest marker (43 bytes), a few
+ * separators and the longest summary word need: the rest of a line is
+ * never looked at. */
+#define MARKER_KEY_MAX 64
+
 /* Normalise the start of a line for marker checks (lower case, Latin-1
  * and Cyrillic capitals too). */
 static size_t marker_key(const char *s, size_t n, char *out, size_t cap)
@@ -263,9 +267,26 @@ static long marker_of_key(const char *key, size_t kn)
 	return -1;
 }
 
+/* Bytes of a key compared before the whole key is made. */
+#define MARKER_PREFIX 8
+
+/* Could key[0..kn), at most MARKER_PREFIX bytes of a line's key, start
+ * a marker? */
+static bool marker_prefix(const char *key, size_t kn)
+{
+	for (size_t i = 0; i < NMARKERS; i++) {
+		size_t ml = original_markers[i].len;
+		size_t c = kn < ml ? kn : ml;
+		if (key[0] == original_markers[i].text[0] &&
+		    memcmp(key, original_markers[i].text, c) == 0)
+			return true;
+	}
+	return false;
+}
+
 long rebound_textbounce_marker(const char *line, size_t n)
 {
-	char key[96];
+	char key[MARKER_KEY_MAX];
 	return marker_of_key(key, marker_key(line, n, key, sizeof(key)));
 }
 
@@ -298,9 +319,15 @@ size_t rebound_textbounce_original_start(const char *text, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl != NULL ? nl : end;
 		size_t n = (size_t)(eol - p);
-		char key[96];
+		char key[MARKER_KEY_MAX];
+		/* A short key first: the whole one only for a line that
+		   starts like a marker. */
 		size_t kn = starts[key_first(p, n)] ?
-			marker_key(p, n, key, sizeof(key)) : 0;
+			marker_key(p, n, key, MARKER_PREFIX + 2) : 0;
+		if (kn > 0 && marker_prefix(key, kn))
+			kn = marker_key(p, n, key, sizeof(key));
+		else
+			kn = 0;
 		if (marker_of_key(key, kn) >= 0)
 			return (size_t)(p - text);
 		/* A header block after a blank line: a copy.  A notice's own
@@ -349,11 +376,14 @@ static bool sender_context(const char *line, size_t at)
 	char low[32];
 	for (size_t k = 0; k < n; k++)
 		low[k] = rebound_ascii_tolower(line[from + k]);
+	/* A plain search: the window is short, the words shorter. */
 	for (size_t i = 0; i < sizeof(not_recipient_before) /
 				       sizeof(*not_recipient_before); i++) {
 		const char *w = not_recipient_before[i];
-		if (memmem(low, n, w, strlen(w)) != NULL)
-			return true;
+		size_t wl = strlen(w);
+		for (size_t k = 0; k + wl <= n; k++)
+			if (low[k] == w[0] && memcmp(low + k, w, wl) == 0)
+				return true;
 	}
 	return false;
 }

@@ -86,6 +86,16 @@ START_TEST(markers_and_headers)
 				      t.path, l->lineno);
 		}
 	}
+	/* Every marker read far enough to see a summary word after it
+	   ("<marker> (informationen)": a summary, not the copy). */
+	for (size_t k = 0; k < nmark; k++) {
+		size_t dummy;
+		char line[256];
+		snprintf(line, sizeof line, "-- %s (informationen) --",
+			 rebound_textbounce_marker_text(k, &dummy));
+		ck_assert_msg(rebound_textbounce_marker(line, strlen(line)) < 0,
+			      "\"%s\" taken for a copy", line);
+	}
 	unsigned missing = 0;
 	for (size_t k = 0; k < nmark; k++)
 		if (!mark_hit[k]) {
