@@ -73,7 +73,7 @@ static const char *const bounce_bodies[] = {
 	"nebylo možné doručit", "nepodařilo doručit",
 	"ist fehlgeschlagen", "không thể gửi", "iletilemedi",
 	"teslim edilemedi", "無法傳遞", "배달하지 못했습니다",
-	"nie powiodło się",
+	"nie powiodło się", "message not delivered",
 };
 
 /* Warnings that delivery is only delayed. */

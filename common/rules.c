@@ -588,6 +588,10 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "en", "recipient rejected"),
 	P(USERUNKNOWN, "en", "not listed in"),
 	P(USERUNKNOWN, "de", "nicht im domino-verzeichnis"),
+	P(USERUNKNOWN, "ja", "ディレクトリに登録されていません"),
+	/* X.400: the O/R address names no one */
+	P(USERUNKNOWN, "en", "unrecognized o/r name"),
+	P(USERUNKNOWN, "en", "unrecognised o/r name"),
 	P(USERUNKNOWN, "en", "no such user"),
 	P(USERUNKNOWN, "en", "unknown user"),
 	P(USERUNKNOWN, "en", "user unknown"),
