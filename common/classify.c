@@ -1470,21 +1470,33 @@ static int classify_at(rebound_message *msg,
 	   failed but names no one, returning an original sent to one
 	   address alone: it failed for that one. */
 	const char *named = xfr;
-	if (named == NULL && ts.nrcpt == 0 && a.original != NULL &&
-	    notice_source &&
+	/* The returned original's recipients: its To and Cc, attached or
+	   copied inline below the notice. */
+	const char *orig[MAX_ORIGINAL_RCPT];
+	size_t no = 0;
+	bool inline_cc = false;
+	bool want_orig = named == NULL && ts.nrcpt == 0 && notice_source;
+	if (want_orig && a.original != NULL)
+		no = original_recipients(arena, a.original->headers, orig,
+					 MAX_ORIGINAL_RCPT);
+	else if (want_orig && ts.original_at < tlen)
+		no = rebound_textbounce_copy_recipients(arena, text, tlen,
+							ts.original_at, orig,
+							MAX_ORIGINAL_RCPT,
+							&inline_cc);
+	if (want_orig && a.original != NULL &&
 	    (a.report != NULL ||
 	     (from_hit != NULL && body_hit != NULL &&
 	      !attached_notice(arena, a.original->headers))))
 		named = sole_recipient(arena, a.original->headers);
+	else if (want_orig && a.original == NULL && from_hit != NULL &&
+		 body_hit != NULL && no == 1 && !inline_cc)
+		named = orig[0];
 	/* A notice that names its recipients by user name alone
 	   ("carol.miller (user not found)"): the original's addresses with
 	   those local parts. */
 	bool by_user_name = false;
-	if (named == NULL && ts.nrcpt == 0 && a.original != NULL &&
-	    notice_source && body_hit != NULL) {
-		const char *orig[MAX_ORIGINAL_RCPT];
-		size_t no = original_recipients(arena, a.original->headers,
-						orig, MAX_ORIGINAL_RCPT);
+	if (named == NULL && want_orig && body_hit != NULL && no > 0) {
 		if (rebound_textbounce_local_parts(arena, text, ts.original_at,
 						   orig, no, &ts) < 0)
 			return -1;

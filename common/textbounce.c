@@ -86,6 +86,8 @@ static const char *const copy_headers[] = {
 	"od:", "do:", "temat:", "wysłano:",
 	"от:", "кому:", "тема:", "дата:",
 	"发件人:", "收件人:", "主题:", "差出人:", "宛先:", "件名:",
+	/* ... and with the fullwidth colon they are usually written with */
+	"发件人：", "收件人：", "主题：", "差出人：", "宛先：", "件名：",
 };
 
 /* Does s[0..n) start with the lower-case prefix, ignoring the case of
@@ -869,4 +871,83 @@ int rebound_textbounce_local_parts(rebound_arena *arena, const char *text,
 	out->rcpt = v;
 	out->nrcpt = nv;
 	return 0;
+}
+
+/* Header names of a copy's recipient lines (matched like copy_headers);
+ * the Cc ones from "cc:" on. */
+static const char *const copy_recipient_headers[] = {
+	"to:", "an:", "à :", "para:", "aan:", "till:", "do:", "кому:",
+	"收件人:", "宛先:", "收件人：", "宛先：",
+	"cc:", "cc :", "kopie:",
+};
+#define FIRST_CC 12
+
+#define NRCPT_HEADERS \
+	(sizeof(copy_recipient_headers) / sizeof(*copy_recipient_headers))
+
+/* The recipient header that line[0..n) starts with (an index), or -1. */
+static long copy_recipient_header_of(const char *line, size_t n)
+{
+	for (size_t i = 0; i < NRCPT_HEADERS; i++)
+		if (folded_starts(line, n, copy_recipient_headers[i]))
+			return (long)i;
+	return -1;
+}
+
+long rebound_textbounce_copy_recipient_header(const char *line, size_t n)
+{
+	return copy_recipient_header_of(line, n);
+}
+
+const char *rebound_textbounce_copy_recipient_header_name(size_t i,
+							  size_t *n)
+{
+	*n = NRCPT_HEADERS;
+	return i < NRCPT_HEADERS ? copy_recipient_headers[i] : NULL;
+}
+
+/* Lines of a copy's header block looked at. */
+#define MAX_COPY_HEADER_LINES 60
+
+size_t rebound_textbounce_copy_recipients(rebound_arena *arena,
+					  const char *text, size_t len,
+					  size_t at, const char **v,
+					  size_t max, bool *cc_seen)
+{
+	*cc_seen = false;
+	size_t nv = 0;
+	const char *p = text + (at < len ? at : len), *end = text + len;
+	bool in_block = false;	/* past the blank lines after the marker */
+	int field = -1;		/* the recipient header being continued */
+	for (unsigned k = 0; k < MAX_COPY_HEADER_LINES && p < end; k++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl != NULL ? nl : end) - p);
+		const char *t = p;
+		size_t tn = n;
+		rebound_trim(&t, &tn);
+		if (tn == 0) {
+			if (in_block)
+				break;	/* the end of the header block */
+		} else if (k > 0 || rebound_textbounce_marker(p, n) < 0) {
+			bool cont = in_block && rebound_is_wsp(p[0]);
+			in_block = true;
+			if (!cont)
+				field = (int)copy_recipient_header_of(p, n);
+			for (size_t off = 0; field >= 0 && off < n && nv < max;) {
+				size_t a, span;
+				const char *addr = rebound_address_find(
+					arena, p + off, n - off, &a, &span);
+				if (addr == NULL)
+					break;
+				v[nv++] = addr;
+				if (field >= FIRST_CC)
+					*cc_seen = true;
+				off += a + span;
+			}
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return nv;
 }

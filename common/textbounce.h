@@ -56,6 +56,16 @@ int rebound_textbounce_local_parts(rebound_arena *arena, const char *text,
 				   size_t len, const char *const *addrs,
 				   size_t naddr, rebound_text_scan *out);
 
+/* The recipients of a copy of the original returned inline: the
+ * addresses of the To and Cc lines (also as mail clients name them in
+ * their language: An, À, Para, Кому, 收件人, ...) of the header block at
+ * text[at..len), after its marker line.  At most max, into v; *cc_seen
+ * says whether a Cc line held any.  Returns how many. */
+size_t rebound_textbounce_copy_recipients(rebound_arena *arena,
+					  const char *text, size_t len,
+					  size_t at, const char **v,
+					  size_t max, bool *cc_seen);
+
 /* Where a copy of the original message starts in text[0..len): a marker
  * line ("This is a copy of the message", "Below this line is a copy",
  * "Original message follows", ...) or a block of header lines.  Returns
@@ -65,8 +75,12 @@ size_t rebound_textbounce_original_start(const char *text, size_t len);
 /* The tables behind it, for the tests that cover each entry: the marker
  * that line[0..n) starts with (an index), or -1; marker i's text (NULL
  * past the end; *n = how many); the copied header name that a line
- * starts with (an index), or -1; header name i. */
+ * starts with (an index), or -1; header name i; the same for the names
+ * of a copy's recipient lines (To, An, Кому, ...). */
 long rebound_textbounce_marker(const char *line, size_t n);
+long rebound_textbounce_copy_recipient_header(const char *line, size_t n);
+const char *rebound_textbounce_copy_recipient_header_name(size_t i,
+							  size_t *n);
 const char *rebound_textbounce_marker_text(size_t i, size_t *n);
 long rebound_textbounce_copy_header(const char *line, size_t n);
 const char *rebound_textbounce_copy_header_name(size_t i, size_t *n);

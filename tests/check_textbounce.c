@@ -51,7 +51,10 @@ START_TEST(markers_and_headers)
 	rebound_textbounce_copy_header_name(0, &nhead);
 	bool *mark_hit = calloc(nmark, sizeof(bool));
 	bool *head_hit = calloc(nhead, sizeof(bool));
-	ck_assert(mark_hit != NULL && head_hit != NULL);
+	size_t nrh;
+	rebound_textbounce_copy_recipient_header_name(0, &nrh);
+	bool *rcpt_hit = calloc(nrh, sizeof(bool));
+	ck_assert(mark_hit != NULL && head_hit != NULL && rcpt_hit != NULL);
 
 	for (size_t i = 0; i < t.n; i++) {
 		const tsv_line *l = &t.lines[i];
@@ -78,6 +81,24 @@ START_TEST(markers_and_headers)
 			snprintf(copy, sizeof copy, "%s\n%s\n%s\n", line, line,
 				 line);
 			check_copy_starts(arena, copy, "header", l->lineno);
+		} else if (strcmp(kind, "rcpt") == 0) {
+			/* a recipient line of an inline copy: its address
+			   is read, its header name covered */
+			long k = rebound_textbounce_copy_recipient_header(line, len);
+			ck_assert_msg(k >= 0, "%s:%u: not a recipient line",
+				      t.path, l->lineno);
+			rcpt_hit[k] = true;
+			char copy[512];
+			int cl = snprintf(copy, sizeof copy,
+					  "----- Original message -----\n"
+					  "Subject: x\n%s\n\nbody\n", line);
+			const char *v[4];
+			bool cc;
+			size_t nv = rebound_textbounce_copy_recipients(
+				arena, copy, (size_t)cl, 0, v, 4, &cc);
+			ck_assert_msg(nv == 1 && strstr(line, v[0]) != NULL,
+				      "%s:%u: %zu addresses read", t.path,
+				      l->lineno, nv);
 		} else {
 			ck_assert_msg(strcmp(kind, "not") == 0,
 				      "%s:%u: unknown kind %s", t.path,
@@ -111,8 +132,16 @@ START_TEST(markers_and_headers)
 				rebound_textbounce_copy_header_name(k, &dummy));
 			missing++;
 		}
+	for (size_t k = 0; k < nrh; k++)
+		if (!rcpt_hit[k]) {
+			size_t dummy;
+			fprintf(stderr, "recipient header \"%s\" has no line\n",
+				rebound_textbounce_copy_recipient_header_name(k, &dummy));
+			missing++;
+		}
 	ck_assert_msg(missing == 0, "%u table entries without a line",
 		      missing);
+	free(rcpt_hit);
 	free(mark_hit);
 	free(head_hit);
 	rebound_arena_free(arena);
