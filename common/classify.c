@@ -24,8 +24,14 @@
 #define MAX_DIAGNOSTIC 1024
 
 /* The parts of a message that matter for classification. */
+/* Delivery-status parts read from one message (a report may hold one per
+ * reporting MTA). */
+#define MAX_REPORTS 4
+
 typedef struct anatomy {
-	rebound_part *report;		/* message/delivery-status */
+	rebound_part *report;		/* message/delivery-status (the first) */
+	rebound_part *more_reports[MAX_REPORTS - 1];	/* the others */
+	size_t nmore;
 	rebound_part *feedback;		/* message/feedback-report */
 	rebound_part *original;		/* embedded original (its root) */
 	rebound_part *text;		/* first human-readable part */
@@ -67,11 +73,14 @@ static void dissect(rebound_message *msg, anatomy *a)
 	for (rebound_part *p = msg->root; p != NULL; p = rebound_part_next(p)) {
 		if (inside_embedded(p))
 			continue;
-		if (a->report == NULL &&
-		    (type_is(p, "message/delivery-status") ||
-		     type_is(p, "message/global-delivery-status")))
+		bool dsn = type_is(p, "message/delivery-status") ||
+			   type_is(p, "message/global-delivery-status");
+		if (dsn && a->report == NULL)
 			a->report = p;
-		else if (a->feedback == NULL &&
+		else if (dsn) {
+			if (a->nmore < MAX_REPORTS - 1)
+				a->more_reports[a->nmore++] = p;
+		} else if (a->feedback == NULL &&
 			 type_is(p, "message/feedback-report"))
 			a->feedback = p;
 		else if (a->original == NULL && is_embedded_type(p))
@@ -723,8 +732,11 @@ static int from_report(rebound_message *msg, const char *body, size_t blen,
 	rebound_dsn dsn;
 	if (rebound_dsn_parse(arena, body, blen, &dsn) < 0)
 		return -1;
-	res->reporting_mta = dsn.reporting_mta;
-	res->envelope_id = dsn.envelope_id;
+	/* The first report's, when there are several. */
+	if (res->reporting_mta == NULL)
+		res->reporting_mta = dsn.reporting_mta;
+	if (res->envelope_id == NULL)
+		res->envelope_id = dsn.envelope_id;
 	for (size_t i = 0; i < dsn.nrcpt; i++) {
 		const rebound_dsn_rcpt *d = &dsn.rcpt[i];
 		const char *addr = first_address(arena, d->final_rcpt);
@@ -1445,6 +1457,15 @@ static int classify_at(rebound_message *msg,
 	if (body != NULL) {
 		if (from_report(msg, body, blen, res, &l, &ts) < 0)
 			return -1;
+		for (size_t k = 0; k < a.nmore; k++) {
+			size_t mlen = 0;
+			const char *more = rebound_part_body(msg,
+							     a.more_reports[k],
+							     &mlen);
+			if (more != NULL &&
+			    from_report(msg, more, mlen, res, &l, &ts) < 0)
+				return -1;
+		}
 		if (l.n > 0 && (a.report != NULL || any_failed_or_delayed(&l))) {
 			res->format = "rfc3464";
 			res->rcpt = l.v;
