@@ -479,9 +479,21 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 		norm = match_phrases(arena, diag, &nl, &strong, &weak);
 	long sid = rebound_rules_match_status(status);
 	long rid = rebound_rules_match_reply(reply);
-	if (strong >= 0)
+	if (strong >= 0) {
 		c = phrase_choice(arena, strong);
-	else if (sid >= 0) {
+		/* Exim's own "Unrouteable address", with no remote server's
+		   reply: no router could take the domain (it does not resolve);
+		   a remote Exim answers "550 Unrouteable address" to RCPT for
+		   an address it does not know. */
+		if (strcmp(rebound_phrase_rules[strong].phrase,
+			   "unrouteable address") == 0 &&
+		    (reply == NULL || reply[0] == '\0') &&
+		    (status == NULL || status[0] == '\0')) {
+			c.reason = REBOUND_REASON_HOSTUNKNOWN;
+			c.rule = rebound_arena_printf(
+				arena, "%s, no remote reply", c.rule);
+		}
+	} else if (sid >= 0) {
 		c.reason = rebound_status_rules[sid].reason;
 		c.rule = rebound_arena_printf(arena, "status %s",
 					      rebound_status_rules[sid].code);
