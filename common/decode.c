@@ -7,6 +7,7 @@
 #include "charset.h"
 #include "message.h"
 #include "strutil.h"
+#include "vec16.h"
 
 /* ---- base64 --------------------------------------------------------- */
 
@@ -122,33 +123,20 @@ static inline int hexval(unsigned char c)
 	return -1;
 }
 
-/* 16 bytes at a time (GCC vector extensions, as in strutil.c). */
-typedef unsigned char qp_v16 __attribute__((vector_size(16)));
-
-static inline qp_v16 qp_splat(unsigned char c)
-{
-	qp_v16 v;
-	for (int k = 0; k < 16; k++)
-		v[k] = c;
-	return v;
-}
-
 /* Do p[0..16) decode to themselves: no '=', and no blank that a blank
  * or a line end follows (p[16] is read too)?  Most of a body does. */
 static inline bool qp_plain_block(const unsigned char *p)
 {
-	qp_v16 v, next;
-	memcpy(&v, p, sizeof(v));
-	memcpy(&next, p + 1, sizeof(next));
-	qp_v16 blank = (qp_v16)((v == qp_splat(' ')) | (v == qp_splat('\t')));
-	qp_v16 stop = (qp_v16)((next == qp_splat(' ')) |
-			       (next == qp_splat('\t')) |
-			       (next == qp_splat('\n')) |
-			       (next == qp_splat('\r')));
-	qp_v16 odd = (qp_v16)(v == qp_splat('=')) | (blank & stop);
-	uint64_t w[2];
-	memcpy(w, &odd, sizeof(w));
-	return (w[0] | w[1]) == 0;
+	rebound_v16 v = rebound_v16_load(p), next = rebound_v16_load(p + 1);
+	rebound_v16 blank = (rebound_v16)((v == rebound_v16_splat(' ')) |
+					  (v == rebound_v16_splat('\t')));
+	rebound_v16 stop = (rebound_v16)((next == rebound_v16_splat(' ')) |
+					 (next == rebound_v16_splat('\t')) |
+					 (next == rebound_v16_splat('\n')) |
+					 (next == rebound_v16_splat('\r')));
+	rebound_v16 odd = (rebound_v16)(v == rebound_v16_splat('=')) |
+			  (blank & stop);
+	return !rebound_v16_any(odd);
 }
 
 size_t rebound_qp_decode(const char *in, size_t len, char *out, bool q_word,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "strutil.h"
+#include "vec16.h"
 
 typedef struct edge {
 	unsigned char byte;
@@ -652,17 +653,6 @@ void rebound_matcher_each(const rebound_matcher *m, const char *text,
 			return;
 }
 
-/* 16 bytes at a time (GCC vector extensions, as in strutil.c). */
-typedef unsigned char norm_v16 __attribute__((vector_size(16)));
-
-static inline norm_v16 splat16(unsigned char c)
-{
-	norm_v16 v;
-	for (int k = 0; k < 16; k++)
-		v[k] = c;
-	return v;
-}
-
 /* Normalise text[0..16) into out[0..16) when it is the common case: only
  * printable ASCII and white space (or NUL), and no two white-space bytes
  * in a row, nor one first when the output already ends in a space.  Then
@@ -670,15 +660,14 @@ static inline norm_v16 splat16(unsigned char c)
  * ' '.  Returns false (nothing written) for any other block. */
 static inline bool normalise_block(const char *text, char *out, bool space)
 {
-	norm_v16 v;
-	memcpy(&v, text, sizeof(v));
-	norm_v16 ws = (norm_v16)((v == splat16(' ')) | (v == splat16('\t')) |
-				 (v == splat16('\n')) | (v == splat16('\r')) |
-				 (v == splat16('\f')) | (v == splat16('\v')) |
-				 (v == splat16('\0')));
-	norm_v16 print = (norm_v16)((v > splat16(0x20)) & (v < splat16(0x7f)));
+	rebound_v16 v = rebound_v16_load(text);
+	rebound_v16 ws = (rebound_v16)((v == rebound_v16_splat(' ')) | (v == rebound_v16_splat('\t')) |
+				 (v == rebound_v16_splat('\n')) | (v == rebound_v16_splat('\r')) |
+				 (v == rebound_v16_splat('\f')) | (v == rebound_v16_splat('\v')) |
+				 (v == rebound_v16_splat('\0')));
+	rebound_v16 print = (rebound_v16)((v > rebound_v16_splat(0x20)) & (v < rebound_v16_splat(0x7f)));
 	uint64_t w[2], bad[2];
-	norm_v16 other = ~(ws | print);
+	rebound_v16 other = ~(ws | print);
 	memcpy(bad, &other, sizeof(bad));
 	memcpy(w, &ws, sizeof(w));
 	/* Two white-space bytes side by side, in either half or across
@@ -688,8 +677,8 @@ static inline bool normalise_block(const char *text, char *out, bool space)
 	    (w[1] & (w[1] >> 8)) != 0 || (ws[7] & ws[8]) != 0 ||
 	    (space && ws[0] != 0))
 		return false;
-	norm_v16 upper = (norm_v16)((v >= splat16('A')) & (v <= splat16('Z')));
-	norm_v16 r = ((v + (upper & splat16(0x20))) & ~ws) | (ws & splat16(' '));
+	rebound_v16 upper = (rebound_v16)((v >= rebound_v16_splat('A')) & (v <= rebound_v16_splat('Z')));
+	rebound_v16 r = ((v + (upper & rebound_v16_splat(0x20))) & ~ws) | (ws & rebound_v16_splat(' '));
 	memcpy(out, &r, sizeof(r));
 	return true;
 }

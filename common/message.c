@@ -17,6 +17,7 @@
 #include "decode.h"
 #include "html.h"
 #include "strutil.h"
+#include "vec16.h"
 
 #define DEF_MESSAGE_BYTES	((size_t)16 * 1024 * 1024)
 #define DEF_HEADER_BYTES	((size_t)64 * 1024)
@@ -51,21 +52,12 @@ static void fill_limits(rebound_limits *l, const rebound_limits *in)
 		l->max_text_bytes = DEF_TEXT_BYTES;
 }
 
-/* 16 bytes at a time (GCC vector extensions, as in strutil.c). */
-typedef unsigned char msg_v16 __attribute__((vector_size(16)));
-
 /* Does src[0..16) hold no CR?  Then it is copied to dst as it is: loaded
  * before it is stored, so dst may overlap it from below. */
 static inline bool copy_block_without_cr(char *dst, const char *src)
 {
-	msg_v16 v, cr;
-	memcpy(&v, src, sizeof(v));
-	for (int k = 0; k < 16; k++)
-		cr[k] = '\r';
-	msg_v16 is_cr = (msg_v16)(v == cr);
-	uint64_t w[2];
-	memcpy(w, &is_cr, sizeof(w));
-	if ((w[0] | w[1]) != 0)
+	rebound_v16 v = rebound_v16_load(src);
+	if (rebound_v16_any((rebound_v16)(v == rebound_v16_splat('\r'))))
 		return false;
 	memcpy(dst, &v, sizeof(v));
 	return true;

@@ -1,5 +1,6 @@
 /* strutil.c - small ASCII string helpers shared by the core. */
 #include "strutil.h"
+#include "vec16.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -47,17 +48,6 @@ bool rebound_ascii_istarts_rest(const char *s, size_t len, const char *prefix)
 	return true;
 }
 
-/* 16 bytes at a time (GCC vector extensions: SSE2 on x86-64, whatever
- * the target has elsewhere, plain code at worst). */
-typedef unsigned char rebound_v16 __attribute__((vector_size(16)));
-
-static inline rebound_v16 load16(const char *p)
-{
-	rebound_v16 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /* The bytes that fold: a letter matches either case, so the text's byte
  * is OR-ed with 0x20 before the compare (which also folds a few
  * punctuation bytes together: only a filter, every candidate is checked). */
@@ -90,11 +80,9 @@ const char *rebound_memcasemem(const char *hay, size_t hlen,
 			c1[k] = (unsigned char)last;
 		}
 		for (; i <= hlen - nlen - 15; i += 16) {
-			rebound_v16 eq = ((load16(hay + i) | m0) == c0) &
-					 ((load16(hay + i + nlen - 1) | m1) == c1);
-			uint64_t w[2];
-			memcpy(w, &eq, sizeof(w));
-			if ((w[0] | w[1]) == 0)
+			rebound_v16 eq = ((rebound_v16_load(hay + i) | m0) == c0) &
+					 ((rebound_v16_load(hay + i + nlen - 1) | m1) == c1);
+			if (!rebound_v16_any(eq))
 				continue;
 			for (size_t k = 0; k < 16; k++)
 				if (eq[k] != 0 &&
