@@ -117,6 +117,10 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(FILTERED, "en", ": : user unknown"),
 
 	/* --- specific wordings that embed generic ones ------------------- */
+	/* the sending IP blocked (because of spam it sent): a block of the
+	   sender, not a verdict on this message */
+	P(BLOCKED, "en", "client host blocked"),
+	P(BLOCKED, "fr", "adresse ip source bloquee"),
 	/* sending services that drop mail to an address on their own
 	   suppression list (Amazon SES, Mailgun, Postmark) */
 	P(SUPPRESSED, "en", "suppressed sending to this address"),
