@@ -1403,6 +1403,22 @@ static int classify_at(rebound_message *msg,
 		res->format = "unsubscribe";
 		res->evidence = "unsubscribe request";
 		link_original(msg, &a, opts, res);
+		/* The subscriber is who asks: the ledger records it for that
+		   address (feedback never suppresses by itself). */
+		const char *who = first_address(arena,
+						rebound_header_get(top, "From"));
+		if (who != NULL) {
+			rebound_recipient *r = rebound_arena_calloc(arena, 1,
+								    sizeof(*r));
+			if (r == NULL)
+				return -1;
+			r->address = who;
+			r->action = REBOUND_ACTION_FEEDBACK;
+			r->reason = REBOUND_REASON_FEEDBACK;
+			r->rule = "unsubscribe request from the sender";
+			res->rcpt = r;
+			res->nrcpt = 1;
+		}
 		return 0;
 	}
 	const char *from = header_norm(arena, top, "From", &fl);

@@ -569,6 +569,17 @@ START_TEST(vendor_formats)
 }
 END_TEST
 
+START_TEST(unsubscribe_names_the_subscriber)
+{
+	rebound_result *res = classify("formats/unsubscribe-person.eml");
+	ck_assert_int_eq(res->cls, REBOUND_CLASS_FEEDBACK);
+	ck_assert_uint_eq(res->nrcpt, 1);
+	ck_assert_str_eq(res->rcpt[0].address, "rosa@example.org");
+	ck_assert_int_eq(res->rcpt[0].action, REBOUND_ACTION_FEEDBACK);
+	ck_assert(!res->rcpt[0].hard);
+}
+END_TEST
+
 START_TEST(json_self_check)
 {
 	/* The checker itself rejects broken lines. */
@@ -1306,6 +1317,7 @@ static Suite *classify_suite(void)
 	tc = tcase_create("formats");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, vendor_formats);
+	tcase_add_test(tc, unsubscribe_names_the_subscriber);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
