@@ -725,26 +725,14 @@ char *rebound_matcher_normalise(rebound_arena *arena, const char *text,
 			   the sign U+00D7) and Cyrillic (U+0410-U+042F) fold
 			   too, in place: "Échec", "Пользователь" meet the
 			   lower-case tables. */
-			if (a >= 0xc3 && a <= 0xd0 && i + 1 < len) {
-				unsigned char v = (unsigned char)text[i + 1];
-				if (a == 0xc3 && v >= 0x80 && v <= 0x9e && v != 0x97) {
-					out[o++] = (char)a;
-					out[o++] = (char)(v + 0x20);
-					i++;
-					continue;
-				}
-				if (a == 0xd0 && v >= 0x90 && v <= 0x9f) {
-					out[o++] = (char)0xd0;	/* А-П -> а-п */
-					out[o++] = (char)(v + 0x20);
-					i++;
-					continue;
-				}
-				if (a == 0xd0 && v >= 0xa0 && v <= 0xaf) {
-					out[o++] = (char)0xd1;	/* Р-Я -> р-я */
-					out[o++] = (char)(v - 0x20);
-					i++;
-					continue;
-				}
+			unsigned char fa, fv;
+			if (i + 1 < len &&
+			    rebound_utf8_fold_capital(a, (unsigned char)text[i + 1],
+						      &fa, &fv)) {
+				out[o++] = (char)fa;
+				out[o++] = (char)fv;
+				i++;
+				continue;
 			}
 			out[o++] = c;	/* no ASCII letter is left here */
 		}

@@ -117,8 +117,10 @@ static bool folded_starts(const char *s, size_t n, const char *prefix)
 	return true;
 }
 
-/* The copied header name that s[0..n) starts with (an index), or -1. */
-static long copy_header_of(const char *s, size_t n)
+/* The first entry of names[0..count) (lower case) that s[0..n) starts
+ * with, folded, as an index; or -1. */
+static long folded_name_of(const char *const *names, size_t count,
+			   const char *s, size_t n)
 {
 	if (n == 0)
 		return -1;
@@ -128,11 +130,18 @@ static long copy_header_of(const char *s, size_t n)
 	if (n >= 2)
 		(void)rebound_utf8_fold_capital(first, (unsigned char)s[1],
 						&first, &fv);
-	for (size_t i = 0; i < sizeof(copy_headers) / sizeof(*copy_headers); i++)
-		if ((unsigned char)copy_headers[i][0] == first &&
-		    folded_starts(s, n, copy_headers[i]))
+	for (size_t i = 0; i < count; i++)
+		if ((unsigned char)names[i][0] == first &&
+		    folded_starts(s, n, names[i]))
 			return (long)i;
 	return -1;
+}
+
+/* The copied header name that s[0..n) starts with (an index), or -1. */
+static long copy_header_of(const char *s, size_t n)
+{
+	return folded_name_of(copy_headers,
+			      sizeof(copy_headers) / sizeof(*copy_headers), s, n);
 }
 
 static bool starts_with_copy_header(const char *s, size_t n)
@@ -888,10 +897,7 @@ static const char *const copy_recipient_headers[] = {
 /* The recipient header that line[0..n) starts with (an index), or -1. */
 static long copy_recipient_header_of(const char *line, size_t n)
 {
-	for (size_t i = 0; i < NRCPT_HEADERS; i++)
-		if (folded_starts(line, n, copy_recipient_headers[i]))
-			return (long)i;
-	return -1;
+	return folded_name_of(copy_recipient_headers, NRCPT_HEADERS, line, n);
 }
 
 long rebound_textbounce_copy_recipient_header(const char *line, size_t n)
