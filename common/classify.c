@@ -481,15 +481,13 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 	long rid = rebound_rules_match_reply(reply);
 	if (strong >= 0) {
 		c = phrase_choice(arena, strong);
-		/* Exim's own "Unrouteable address", with no remote server's
-		   reply: no router could take the domain (it does not resolve);
-		   a remote Exim answers "550 Unrouteable address" to RCPT for
-		   an address it does not know. */
-		if (strcmp(rebound_phrase_rules[strong].phrase,
-			   "unrouteable address") == 0 &&
+		/* Some words mean another reason when they are the reporting
+		   MTA's own, with no reply or status code (rules.c: PB). */
+		rebound_reason bare = rebound_phrase_rules[strong].bare;
+		if (bare != REBOUND_REASON_UNDEFINED &&
 		    (reply == NULL || reply[0] == '\0') &&
 		    (status == NULL || status[0] == '\0')) {
-			c.reason = REBOUND_REASON_HOSTUNKNOWN;
+			c.reason = bare;
 			c.rule = rebound_arena_printf(
 				arena, "%s, no remote reply", c.rule);
 		}
@@ -1094,33 +1092,16 @@ static int classify_at(rebound_message *msg,
 		       const rebound_classify_options *opts,
 		       rebound_result **out, unsigned level);
 
-/* The address of a message sent to one recipient only (one address in
- * To, none in Cc), or NULL. */
-static const char *sole_recipient(rebound_arena *arena,
-				  const rebound_header *h)
-{
-	const char *to = rebound_header_get(h, "To");
-	const char *cc = rebound_header_get(h, "Cc");
-	if (to == NULL || (cc != NULL && first_address(arena, cc) != NULL))
-		return NULL;
-	size_t at, span, n = strlen(to);
-	const char *one = rebound_address_find(arena, to, n, &at, &span);
-	if (one == NULL ||
-	    rebound_address_find(arena, to + at + span, n - at - span, NULL,
-				 NULL) != NULL)
-		return NULL;
-	return one;
-}
-
-/* Up to max addresses of a message's To and Cc, into v; returns how
- * many. */
+/* Up to max addresses of a message's To and Cc, into v; *cc_seen says
+ * whether Cc held any.  Returns how many. */
 #define MAX_ORIGINAL_RCPT 64
 static size_t original_recipients(rebound_arena *arena,
 				  const rebound_header *h, const char **v,
-				  size_t max)
+				  size_t max, bool *cc_seen)
 {
 	static const char *const fields[] = { "To", "Cc" };
 	size_t n = 0;
+	*cc_seen = false;
 	for (size_t f = 0; f < 2; f++) {
 		const char *val = rebound_header_get(h, fields[f]);
 		size_t len = val != NULL ? strlen(val) : 0, off = 0;
@@ -1132,6 +1113,7 @@ static size_t original_recipients(rebound_arena *arena,
 			if (a == NULL)
 				break;
 			v[n++] = a;
+			*cc_seen = *cc_seen || f == 1;
 			off += at + span;
 		}
 	}
@@ -1408,16 +1390,16 @@ static int classify_at(rebound_message *msg,
 		const char *who = first_address(arena,
 						rebound_header_get(top, "From"));
 		if (who != NULL) {
-			rebound_recipient *r = rebound_arena_calloc(arena, 1,
-								    sizeof(*r));
+			rcpt_list one = { NULL, 0, 0 };
+			rebound_recipient *r = add_rcpt(arena, &one);
 			if (r == NULL)
 				return -1;
 			r->address = who;
 			r->action = REBOUND_ACTION_FEEDBACK;
 			r->reason = REBOUND_REASON_FEEDBACK;
 			r->rule = "unsubscribe request from the sender";
-			res->rcpt = r;
-			res->nrcpt = 1;
+			res->rcpt = one.v;
+			res->nrcpt = one.n;
 		}
 		return 0;
 	}
@@ -1523,23 +1505,23 @@ static int classify_at(rebound_message *msg,
 	   copied inline below the notice. */
 	const char *orig[MAX_ORIGINAL_RCPT];
 	size_t no = 0;
-	bool inline_cc = false;
+	bool cc = false;
 	bool want_orig = named == NULL && ts.nrcpt == 0 && notice_source;
 	if (want_orig && a.original != NULL)
 		no = original_recipients(arena, a.original->headers, orig,
-					 MAX_ORIGINAL_RCPT);
+					 MAX_ORIGINAL_RCPT, &cc);
 	else if (want_orig && ts.original_at < tlen)
 		no = rebound_textbounce_copy_recipients(arena, text, tlen,
 							ts.original_at, orig,
-							MAX_ORIGINAL_RCPT,
-							&inline_cc);
-	if (want_orig && a.original != NULL &&
-	    (a.report != NULL ||
-	     (from_hit != NULL && body_hit != NULL &&
-	      !attached_notice(arena, a.original->headers))))
-		named = sole_recipient(arena, a.original->headers);
-	else if (want_orig && a.original == NULL && from_hit != NULL &&
-		 body_hit != NULL && no == 1 && !inline_cc)
+							MAX_ORIGINAL_RCPT, &cc);
+	/* Sent to one address alone (in To, none in Cc). */
+	bool says_failed = from_hit != NULL && body_hit != NULL;
+	if (no == 1 && !cc &&
+	    (a.original != NULL ?
+		     a.report != NULL ||
+			     (says_failed &&
+			      !attached_notice(arena, a.original->headers)) :
+		     says_failed))
 		named = orig[0];
 	/* A notice that names its recipients by user name alone
 	   ("carol.miller (user not found)"): the original's addresses with

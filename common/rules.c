@@ -19,8 +19,12 @@
 
 #define R(reason) REBOUND_REASON_##reason
 /* P: a strong phrase rule, W: a weak one (see above). */
-#define P(reason, lang, phrase) { R(reason), lang, phrase, 0 }
-#define W(reason, lang, phrase) { R(reason), lang, phrase, REBOUND_RULE_WEAK }
+#define P(reason, lang, phrase) { R(reason), lang, phrase, 0, R(UNDEFINED) }
+#define W(reason, lang, phrase) \
+	{ R(reason), lang, phrase, REBOUND_RULE_WEAK, R(UNDEFINED) }
+/* PB: a strong phrase whose reason is `bare` when no reply or status
+ * code stands beside it (the MTA's own words). */
+#define PB(reason, lang, phrase, bare) { R(reason), lang, phrase, 0, R(bare) }
 
 const rebound_phrase_rule rebound_phrase_rules[] = {
 	/* --- providers' own codes: the code names the cause even where the
@@ -610,7 +614,10 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(USERUNKNOWN, "en", "invalid user"),
 	P(USERUNKNOWN, "en", "not a valid mailbox"),
 	P(USERUNKNOWN, "en", "recipient not found"),
-	P(USERUNKNOWN, "en", "unrouteable address"),
+	/* Exim: a remote Exim's "550 Unrouteable address" to RCPT is an
+	   address it does not know; the local Exim's own, with no reply,
+	   says no router could take the domain */
+	PB(USERUNKNOWN, "en", "unrouteable address", HOSTUNKNOWN),
 	P(USERUNKNOWN, "en", "unroutable address"),
 	P(USERUNKNOWN, "en", "no mailbox here"),
 	P(USERUNKNOWN, "en", "no mailbox"),

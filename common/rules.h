@@ -22,6 +22,10 @@ typedef struct rebound_phrase_rule {
 	const char *phrase;	/* lower case; one '*' gap allowed */
 	int weak;		/* REBOUND_RULE_WEAK: a specific status code
 				   outranks it (see rules.c) */
+	rebound_reason bare;	/* the reason instead when the text has no
+				   reply or status code (the reporting MTA's
+				   own words, not a remote server's), or
+				   UNDEFINED: the same */
 } rebound_phrase_rule;
 
 #define REBOUND_RULE_WEAK 1
