@@ -473,22 +473,22 @@ static size_t command_mark(const char *s, size_t n)
 	return 0;
 }
 
-/* Is s[0..n) a transcript reply with a 4xx or 5xx code?  *mark gets the
- * length of its mark. */
-static bool remote_error_line(const char *s, size_t n, size_t *mark)
+/* The class digit of a transcript reply s[0..n) ('2', '4', '5', ...),
+ * or 0 when the line is none; *mark gets the length of its mark. */
+static char reply_class(const char *s, size_t n, size_t *mark)
 {
 	size_t m = reply_mark(s, n);
 	*mark = m;
-	return m > 0 && n >= m + 3 && (s[m] == '4' || s[m] == '5') &&
-	       rebound_is_digit(s[m + 1]) && rebound_is_digit(s[m + 2]);
+	return m > 0 && n >= m + 3 && rebound_is_digit(s[m]) &&
+	       rebound_is_digit(s[m + 1]) && rebound_is_digit(s[m + 2]) ?
+		       s[m] : 0;
 }
 
-/* ... a reply with a 2xx code (the command was accepted)? */
-static bool remote_success_line(const char *s, size_t n)
+/* Is s[0..n) a transcript reply with a 4xx or 5xx code? */
+static bool remote_error_line(const char *s, size_t n, size_t *mark)
 {
-	size_t m = reply_mark(s, n);
-	return m > 0 && n >= m + 3 && s[m] == '2' &&
-	       rebound_is_digit(s[m + 1]) && rebound_is_digit(s[m + 2]);
+	char c = reply_class(s, n, mark);
+	return c == '4' || c == '5';
 }
 
 /* Lines a transcript's message data stage can take after the last
@@ -616,7 +616,8 @@ static const char *transcript_reply(rebound_arena *arena, const char *text,
 			return rebound_arena_strndup(arena, p + m, n - m);
 		if (rebound_ascii_istarts(p, n, "while talking to"))
 			break;		/* the next conversation */
-		accepted = accepted || remote_success_line(p, n);
+		/* a 2xx: the command was accepted */
+		accepted = accepted || reply_class(p, n, &m) == '2';
 		p = nl != NULL ? nl + 1 : end;
 	}
 	/* Accepted at RCPT, then refused with the message (DATA). */
