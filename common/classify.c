@@ -308,6 +308,8 @@ static const struct {
 	{ "after data", STAGE_DATA },
 	{ "our final data", STAGE_DATA },
 	{ "after rcpt to", STAGE_RCPT },
+	{ "after rcpt command", STAGE_RCPT },
+	{ "does not like recipient", STAGE_RCPT },
 	{ "our rcpt to", STAGE_RCPT },
 	{ "after mail from", STAGE_MAIL },
 	{ "our mail from", STAGE_MAIL },
@@ -457,6 +459,13 @@ static bool policy_status(const char *status)
 	       strncmp(status + 1, ".7.", 3) == 0;
 }
 
+/* Is status X.2.1 (mailbox disabled, not accepting messages)? */
+static bool mailbox_disabled_status(const char *status)
+{
+	return status != NULL && status[0] != '\0' &&
+	       strcmp(status + 1, ".2.1") == 0;
+}
+
 static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 				   const char *context, const char *status,
 				   const char *reply, rebound_action action)
@@ -529,6 +538,18 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 		c.reason = REBOUND_REASON_FILTERED;
 		c.rule = rebound_arena_printf(arena, "%s, then status %s",
 					      c.rule, status);
+		before = c.reason;
+	}
+	/* "User unknown" beside X.2.1 ("mailbox disabled": the mailbox
+	   exists) contradicts itself; only a refusal at RCPT shows that the
+	   address itself was checked.  Otherwise it is not proof enough for
+	   a hard bounce: a filter refused the message. */
+	if (c.reason == REBOUND_REASON_USERUNKNOWN && stage != STAGE_RCPT &&
+	    mailbox_disabled_status(status)) {
+		c.reason = REBOUND_REASON_FILTERED;
+		c.rule = rebound_arena_printf(
+			arena, "%s, then status %s without RCPT", c.rule,
+			status);
 		before = c.reason;
 	}
 	if (stage == STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN)

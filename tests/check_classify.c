@@ -794,6 +794,30 @@ START_TEST(policy_status_user_unknown)
 }
 END_TEST
 
+/* "User unknown" with X.2.1 (mailbox disabled) is a hard bounce only
+ * when the notice shows the refusal came at RCPT; else it is filtered. */
+START_TEST(disabled_status_user_unknown)
+{
+	rebound_result *res = dsn_with("5.2.1",
+		"550 5.2.1 <sam@example.org>... User unknown");
+	ck_assert_reason(&res->rcpt[0], "filtered");
+	ck_assert(!res->rcpt[0].hard);
+	res = dsn_with("5.2.1", "550 5.2.1 <sam@example.org>... User unknown "
+				"(in reply to RCPT TO command)");
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	ck_assert(res->rcpt[0].hard);
+	res = dsn_with("5.2.1", "host mx.example.org said: 550 5.2.1 User "
+				"unknown (after RCPT command)");
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	res = dsn_with("5.2.1", "192.0.2.9 does not like recipient. Remote "
+				"host said: 550 5.2.1 User unknown");
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	/* Without a user-unknown wording, X.2.1 keeps its own reason. */
+	res = dsn_with("5.2.1", "550 5.2.1 Mailbox disabled");
+	ck_assert_reason(&res->rcpt[0], "suspend");
+}
+END_TEST
+
 /* A domain that accepts no mail is a hard bounce unless the report says
  * the failure is temporary. */
 START_TEST(notaccept_hardness)
@@ -1275,6 +1299,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, dmarc_multiline_reply);
 	tcase_add_test(tc, user_unknown_after_data);
 	tcase_add_test(tc, policy_status_user_unknown);
+	tcase_add_test(tc, disabled_status_user_unknown);
 	tcase_add_test(tc, notaccept_hardness);
 	tcase_add_test(tc, policy_worded_user_unknown);
 	suite_add_tcase(s, tc);
