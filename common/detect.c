@@ -116,6 +116,9 @@ static const char *const system_senders[] = {
 	"postmaster@", "post_master", "bounce@", "bounces@", "nobody@", "system administrator",
 	"internet mail delivery", "messaging system", "no-reply@",
 	"courier mail server",
+	/* an empty From ("<>", the null address of RFC 5321): no person
+	   writes from it, only a gateway that signs its notice so */
+	"<>",
 };
 
 /* Security gateways whose "user unknown" may be a policy block. */

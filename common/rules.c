@@ -314,6 +314,8 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(SPAMDETECTED, "en", "suspicion of spam"),
 	P(SPAMDETECTED, "en", "spam content"),
 	P(SPAMDETECTED, "en", "spam filter"),
+	/* Barracuda: "blocked by our Spam & Virus Firewall" */
+	P(SPAMDETECTED, "en", "blocked by our spam"),
 	P(SPAMDETECTED, "en", "anti-spam engine"),
 	/* Google: a block for the content or its links */
 	P(SPAMDETECTED, "en", "nature of the content"),
@@ -477,6 +479,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(MAILBOXFULL, "en", "exceeded the quota"),
 	P(MAILBOXFULL, "en", "disk quota"),
 	P(MAILBOXFULL, "en", "insufficient disk space"),
+	P(MAILBOXFULL, "en", "not enough disk space"),
 	P(MAILBOXFULL, "en", "out of storage"),
 	P(MAILBOXFULL, "en", "storage space"),
 	P(MAILBOXFULL, "en", "inbox is full"),
@@ -844,6 +847,7 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	W(USERUNKNOWN, "en", "doesn't exist"),
 	W(USERUNKNOWN, "en", "no longer available"),
 	W(USERUNKNOWN, "en", "does not like recipient"),
+	W(USERUNKNOWN, "en", "email address not valid"),
 	W(USERUNKNOWN, "de", "unbekannt"),
 	W(USERUNKNOWN, "de", "existiert nicht"),
 	W(USERUNKNOWN, "fr", "n'existe pas"),

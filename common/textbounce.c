@@ -399,6 +399,21 @@ static bool sender_context(const char *line, size_t at)
 	return false;
 }
 
+/* The same for an address that opens a folded line ("<a@b> (expanded
+ * from\n    <c@d>): error", as Postfix wraps it): the words end the line
+ * before.  line[0..at) is what precedes the address on its own line. */
+static bool folded_sender_context(const char *prev, size_t prev_len,
+				  const char *line, size_t at)
+{
+	if (prev == NULL || at == 0 || !rebound_is_space(line[0]))
+		return false;
+	for (size_t k = 0; k < at; k++)
+		if (!rebound_is_space(line[k]) && line[k] != '<' &&
+		    line[k] != '(')
+			return false;
+	return sender_context(prev, prev_len);
+}
+
 /* Lines that only ever carry the sender or a message identifier. */
 static bool skip_line(const char *s, size_t n)
 {
@@ -698,6 +713,8 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 				if (rest_is_text)
 					continue;
 				if (sender_context(p, abs_at) ||
+				    folded_sender_context(prev, prev_len, p,
+							  abs_at) ||
 				    (after_sender && line_cand == NULL)) {
 					/* A contact address stays one
 					   wherever else it is named. */

@@ -149,11 +149,40 @@ START_TEST(markers_and_headers)
 }
 END_TEST
 
+/* Postfix wraps a long line after "(expanded from": the alias on the
+ * folded line is how the recipient was reached, not a second recipient,
+ * and the error after it is the recipient's. */
+START_TEST(folded_alias_is_not_a_recipient)
+{
+	static const char text[] =
+		"This is the mail system at host mx.example.com.\n"
+		"\n"
+		"<carol.jones@mx.example.org> (expanded from\n"
+		"    <carol@example.org>): temporary failure. Command output:\n"
+		"    Quota exceeded\n"
+		"\n"
+		"<dave@example.net>: host mx.example.net[192.0.2.8] said:\n"
+		"    550 5.1.1 <dave@example.net>: Recipient address\n"
+		"    rejected: User unknown (in reply to RCPT TO command)\n";
+	rebound_arena *arena = rebound_arena_new(0);
+	ck_assert_ptr_nonnull(arena);
+	rebound_text_scan ts;
+	ck_assert_int_eq(rebound_textbounce_scan(arena, text, sizeof text - 1,
+						 NULL, 0, &ts), 0);
+	ck_assert_uint_eq(ts.nrcpt, 2);
+	ck_assert_str_eq(ts.rcpt[0].address, "carol.jones@mx.example.org");
+	ck_assert_ptr_nonnull(strstr(ts.rcpt[0].block, "Quota exceeded"));
+	ck_assert_str_eq(ts.rcpt[1].address, "dave@example.net");
+	rebound_arena_free(arena);
+}
+END_TEST
+
 static Suite *textbounce_suite(void)
 {
 	Suite *s = suite_create("textbounce");
 	TCase *tc = tcase_create("tables");
 	tcase_add_test(tc, markers_and_headers);
+	tcase_add_test(tc, folded_alias_is_not_a_recipient);
 	suite_add_tcase(s, tc);
 	return s;
 }
