@@ -425,7 +425,8 @@ static reason_choice phrase_choice(rebound_arena *arena, long id)
 	c.reason = r->reason;
 	c.rule = rebound_arena_printf(arena, "phrase %s/%s%s \"%s\"",
 				      rebound_reason_name(r->reason), r->lang,
-				      r->weak ? "/weak" : "", r->phrase);
+				      (r->flags & REBOUND_RULE_WEAK) ? "/weak" : "",
+				      r->phrase);
 	return c;
 }
 
@@ -552,7 +553,10 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 			status);
 		before = c.reason;
 	}
-	if (stage == STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN)
+	bool account_words = strong >= 0 && (rebound_phrase_rules[strong].flags &
+					     REBOUND_RULE_AT_DATA);
+	if (stage == STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN &&
+	    !account_words)
 		c.reason = REBOUND_REASON_FILTERED;
 	else if (stage == STAGE_MAIL &&
 		 (c.reason == REBOUND_REASON_USERUNKNOWN ||

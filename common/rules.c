@@ -25,6 +25,10 @@
 /* PB: a strong phrase whose reason is `bare` when no reply or status
  * code stands beside it (the MTA's own words). */
 #define PB(reason, lang, phrase, bare) { R(reason), lang, phrase, 0, R(bare) }
+/* PD: a strong phrase for a missing account that holds even after DATA
+ * (REBOUND_RULE_AT_DATA in rules.h). */
+#define PD(reason, lang, phrase) \
+	{ R(reason), lang, phrase, REBOUND_RULE_AT_DATA, R(UNDEFINED) }
 
 const rebound_phrase_rule rebound_phrase_rules[] = {
 	/* --- providers' own codes: the code names the cause even where the
@@ -204,7 +208,9 @@ const rebound_phrase_rule rebound_phrase_rules[] = {
 	P(NOTACCEPT, "en", "couldn't find a mail exchanger"),
 	P(NOTACCEPT, "en", "could not find a mail exchanger"),
 	P(USERUNKNOWN, "en", "address couldn't be found"),
-	P(USERUNKNOWN, "en", "doesn't have a * account"),
+	/* Yahoo checks accounts after DATA: "554 delivery error: dd This
+	   user doesn't have a yahoo.com account" */
+	PD(USERUNKNOWN, "en", "doesn't have a * account"),
 	P(USERUNKNOWN, "en", "check if address is correct"),
 	P(SYNTAXERROR, "en", "command parameter not implemented"),
 	P(SYSTEMERROR, "en", "transaction failed"),
@@ -1014,7 +1020,7 @@ typedef struct tiers {
 static bool take_tiers(size_t id, void *ctx)
 {
 	tiers *t = ctx;
-	if (rebound_phrase_rules[id].weak) {
+	if (rebound_phrase_rules[id].flags & REBOUND_RULE_WEAK) {
 		if (t->weak < 0)
 			t->weak = (long)id;
 		return false;	/* weak ids come last: both are known */

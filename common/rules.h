@@ -20,15 +20,21 @@ typedef struct rebound_phrase_rule {
 	rebound_reason reason;
 	const char *lang;	/* "en", "ja", "de", ... */
 	const char *phrase;	/* lower case; one '*' gap allowed */
-	int weak;		/* REBOUND_RULE_WEAK: a specific status code
-				   outranks it (see rules.c) */
+	unsigned flags;		/* REBOUND_RULE_WEAK: a specific status code
+				   outranks it (see rules.c);
+				   REBOUND_RULE_AT_DATA: a missing account
+				   even when refused after DATA */
 	rebound_reason bare;	/* the reason instead when the text has no
 				   reply or status code (the reporting MTA's
 				   own words, not a remote server's), or
 				   UNDEFINED: the same */
 } rebound_phrase_rule;
 
-#define REBOUND_RULE_WEAK 1
+#define REBOUND_RULE_WEAK 1u
+/* Some providers accept every RCPT and check the account after DATA:
+ * their words for a missing account stay "userunknown" there, where a
+ * generic "user unknown" after DATA is a filter's (classify.c). */
+#define REBOUND_RULE_AT_DATA 2u
 
 typedef struct rebound_status_rule {
 	const char *code;	/* "X.1.1": class-free subject.detail, or a

@@ -818,6 +818,23 @@ START_TEST(disabled_status_user_unknown)
 }
 END_TEST
 
+/* After DATA a generic "user unknown" is a filter's; a provider's own
+ * words for a missing account (Yahoo checks accounts after DATA) stay a
+ * hard unknown user. */
+START_TEST(missing_account_after_data)
+{
+	rebound_result *res = dsn_with("5.0.0", "550 5.1.1 User unknown "
+				"(in reply to end of DATA command)");
+	ck_assert_reason(&res->rcpt[0], "filtered");
+	ck_assert(!res->rcpt[0].hard);
+	res = dsn_with("5.0.0", "554 delivery error: dd This user doesn't "
+				"have a example.org account (sam@example.org) "
+				"[0] (in reply to end of DATA command)");
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	ck_assert(res->rcpt[0].hard);
+}
+END_TEST
+
 /* A domain that accepts no mail is a hard bounce unless the report says
  * the failure is temporary. */
 START_TEST(notaccept_hardness)
@@ -1300,6 +1317,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, user_unknown_after_data);
 	tcase_add_test(tc, policy_status_user_unknown);
 	tcase_add_test(tc, disabled_status_user_unknown);
+	tcase_add_test(tc, missing_account_after_data);
 	tcase_add_test(tc, notaccept_hardness);
 	tcase_add_test(tc, policy_worded_user_unknown);
 	suite_add_tcase(s, tc);

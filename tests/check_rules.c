@@ -151,7 +151,7 @@ START_TEST(phrase_coverage)
 		}
 		fprintf(stderr, "phrases.tsv: no line decided by entry %zu %s/%s%s "
 			"\"%s\"\n", j, rebound_reason_name(r->reason), r->lang,
-			r->weak ? "/weak" : "", r->phrase);
+			(r->flags & REBOUND_RULE_WEAK) ? "/weak" : "", r->phrase);
 		missing++;
 	}
 	tsv_free(&f);
@@ -174,7 +174,7 @@ START_TEST(phrase_tiers)
 
 	rebound_rules_match_phrase(norm, n, &strong, &weak);
 	ck_assert_int_ge(strong, 0);
-	ck_assert(!rebound_phrase_rules[strong].weak);
+	ck_assert(!(rebound_phrase_rules[strong].flags & REBOUND_RULE_WEAK));
 	ck_assert_int_eq(rebound_phrase_rules[strong].reason,
 			 REBOUND_REASON_MAILBOXFULL);
 
@@ -184,7 +184,7 @@ START_TEST(phrase_tiers)
 	rebound_rules_match_phrase(norm, n, &strong, &weak);
 	ck_assert_int_eq(strong, -1);
 	ck_assert_int_ge(weak, 0);
-	ck_assert(rebound_phrase_rules[weak].weak);
+	ck_assert(rebound_phrase_rules[weak].flags & REBOUND_RULE_WEAK);
 	ck_assert_int_eq(rebound_phrase_rules[weak].reason,
 			 REBOUND_REASON_USERUNKNOWN);
 

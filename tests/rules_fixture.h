@@ -104,7 +104,9 @@ static inline long rule_shadowed_by(size_t j)
 		const rebound_phrase_rule *ri = &rebound_phrase_rules[i];
 		if (i == j || strchr(ri->phrase, '*') != NULL)
 			continue;
-		bool first = ri->weak == rj->weak ? i < j : !ri->weak;
+		bool wi = ri->flags & REBOUND_RULE_WEAK;
+		bool wj = rj->flags & REBOUND_RULE_WEAK;
+		bool first = wi == wj ? i < j : !wi;
 		if (first && strstr(rj->phrase, ri->phrase) != NULL)
 			return (long)i;
 	}
