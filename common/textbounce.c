@@ -401,7 +401,9 @@ static bool sender_context(const char *line, size_t at)
 
 /* The same for an address that opens a folded line ("<a@b> (expanded
  * from\n    <c@d>): error", as Postfix wraps it): the words end the line
- * before.  line[0..at) is what precedes the address on its own line. */
+ * before (not merely stand in it: "Mail from x failed for:" does not make
+ * the next line's address a sender).  line[0..at) is what precedes the
+ * address on its own line. */
 static bool folded_sender_context(const char *prev, size_t prev_len,
 				  const char *line, size_t at)
 {
@@ -411,7 +413,20 @@ static bool folded_sender_context(const char *prev, size_t prev_len,
 		if (!rebound_is_space(line[k]) && line[k] != '<' &&
 		    line[k] != '(')
 			return false;
-	return sender_context(prev, prev_len);
+	size_t n = prev_len;
+	while (n > 0 && (rebound_is_space(prev[n - 1]) || prev[n - 1] == '(' ||
+			 prev[n - 1] == '<'))
+		n--;
+	for (size_t i = 0; i < sizeof(not_recipient_before) /
+				       sizeof(*not_recipient_before); i++) {
+		size_t wl = strlen(not_recipient_before[i]);
+		if (n >= wl && (n == wl || prev[n - wl - 1] == ' ' ||
+				prev[n - wl - 1] == '(') &&
+		    rebound_ascii_istarts(prev + n - wl, wl,
+					  not_recipient_before[i]))
+			return true;
+	}
+	return false;
 }
 
 /* Lines that only ever carry the sender or a message identifier. */

@@ -173,6 +173,16 @@ START_TEST(folded_alias_is_not_a_recipient)
 	ck_assert_str_eq(ts.rcpt[0].address, "carol.jones@mx.example.org");
 	ck_assert_ptr_nonnull(strstr(ts.rcpt[0].block, "Quota exceeded"));
 	ck_assert_str_eq(ts.rcpt[1].address, "dave@example.net");
+	/* Only words that END the line before count: a sender named
+	   earlier on it leaves the folded address a recipient. */
+	static const char named_before[] =
+		"Mail of sender e@example.com failed for:\n"
+		"    <frank@example.org>: 550 5.1.1 user unknown\n";
+	ck_assert_int_eq(rebound_textbounce_scan(arena, named_before,
+						 sizeof named_before - 1,
+						 NULL, 0, &ts), 0);
+	ck_assert_uint_eq(ts.nrcpt, 1);
+	ck_assert_str_eq(ts.rcpt[0].address, "frank@example.org");
 	rebound_arena_free(arena);
 }
 END_TEST
