@@ -530,29 +530,25 @@ static reason_choice decide_reason(rebound_arena *arena, const char *diag,
 		if (cn != NULL)
 			stage = find_stage(cn, cl);
 	}
+	/* "User unknown" beside a status that says otherwise is a filter's
+	   refusal worded as a missing user: a security/policy status
+	   (X.7.x) in the reply itself, or X.2.1 ("mailbox disabled": the
+	   mailbox exists) unless the refusal came at RCPT, where the address
+	   itself was checked. */
+	const char *against = NULL;
+	if (c.reason == REBOUND_REASON_USERUNKNOWN) {
+		if (strong >= 0 && policy_status(status) && diag != NULL &&
+		    strstr(diag, status) != NULL)
+			against = "";
+		else if (stage != STAGE_RCPT && mailbox_disabled_status(status))
+			against = " without RCPT";
+	}
+	if (against != NULL) {
+		c.reason = REBOUND_REASON_FILTERED;
+		c.rule = rebound_arena_printf(arena, "%s, then status %s%s",
+					      c.rule, status, against);
+	}
 	rebound_reason before = c.reason;
-	/* "User unknown" in a reply that itself carries a security/policy
-	   status (X.7.x) is a policy block worded as a missing user. */
-	if (c.reason == REBOUND_REASON_USERUNKNOWN && strong >= 0 &&
-	    policy_status(status) && diag != NULL &&
-	    strstr(diag, status) != NULL) {
-		c.reason = REBOUND_REASON_FILTERED;
-		c.rule = rebound_arena_printf(arena, "%s, then status %s",
-					      c.rule, status);
-		before = c.reason;
-	}
-	/* "User unknown" beside X.2.1 ("mailbox disabled": the mailbox
-	   exists) contradicts itself; only a refusal at RCPT shows that the
-	   address itself was checked.  Otherwise it is not proof enough for
-	   a hard bounce: a filter refused the message. */
-	if (c.reason == REBOUND_REASON_USERUNKNOWN && stage != STAGE_RCPT &&
-	    mailbox_disabled_status(status)) {
-		c.reason = REBOUND_REASON_FILTERED;
-		c.rule = rebound_arena_printf(
-			arena, "%s, then status %s without RCPT", c.rule,
-			status);
-		before = c.reason;
-	}
 	bool account_words = strong >= 0 && (rebound_phrase_rules[strong].flags &
 					     REBOUND_RULE_AT_DATA);
 	if (stage == STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN &&
