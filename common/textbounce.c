@@ -379,6 +379,22 @@ static const char *const not_recipient_before[] = {
 	"generated from", "expanded from",
 };
 
+/* Does s[0..n) end with one of words[0..count) (lower case) as a whole
+ * word: at the start of s, after a space, or after '(' when paren? */
+static bool ends_with_word(const char *s, size_t n, const char *const *words,
+			   size_t count, bool paren)
+{
+	for (size_t i = 0; i < count; i++) {
+		size_t wl = strlen(words[i]);
+		if (n < wl || !rebound_ascii_istarts(s + n - wl, wl, words[i]))
+			continue;
+		if (n == wl || s[n - wl - 1] == ' ' ||
+		    (paren && s[n - wl - 1] == '('))
+			return true;
+	}
+	return false;
+}
+
 static bool sender_context(const char *line, size_t at)
 {
 	size_t from = at > 32 ? at - 32 : 0;
@@ -417,16 +433,9 @@ static bool folded_sender_context(const char *prev, size_t prev_len,
 	while (n > 0 && (rebound_is_space(prev[n - 1]) || prev[n - 1] == '(' ||
 			 prev[n - 1] == '<'))
 		n--;
-	for (size_t i = 0; i < sizeof(not_recipient_before) /
-				       sizeof(*not_recipient_before); i++) {
-		size_t wl = strlen(not_recipient_before[i]);
-		if (n >= wl && (n == wl || prev[n - wl - 1] == ' ' ||
-				prev[n - wl - 1] == '(') &&
-		    rebound_ascii_istarts(prev + n - wl, wl,
-					  not_recipient_before[i]))
-			return true;
-	}
-	return false;
+	return ends_with_word(prev, n, not_recipient_before,
+			      sizeof(not_recipient_before) /
+				      sizeof(*not_recipient_before), true);
 }
 
 /* Lines that only ever carry the sender or a message identifier. */
@@ -593,13 +602,8 @@ static bool sender_heading(const char *s, size_t n)
 		"sent by", "sent by:", "sent from", "sent from:", "sender:",
 		"from:",
 	};
-	for (size_t i = 0; i < sizeof(tails) / sizeof(*tails); i++) {
-		size_t tl = strlen(tails[i]);
-		if (n >= tl && rebound_ascii_istarts(s + n - tl, tl, tails[i]) &&
-		    (n == tl || s[n - tl - 1] == ' '))
-			return true;
-	}
-	return false;
+	return ends_with_word(s, n, tails, sizeof(tails) / sizeof(*tails),
+			      false);
 }
 
 /* sendmail's per-host line: "550 example.org (smtp)... text". */
