@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "json.h"
-#include "ledger-admin.h"
-#include "policy.h"
+#include "classify/json.h"
+#include "ledger/ledger-admin.h"
+#include "ledger/policy.h"
 #include "term.h"
 
 static double rate(const rebound_campaign *c)

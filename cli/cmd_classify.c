@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
 #include "commands.h"
 #include "inputs.h"
-#include "json.h"
-#include "message.h"
+#include "classify/json.h"
+#include "mail/message.h"
 #include "term.h"
 
 typedef enum { OUT_TABLE, OUT_JSON, OUT_EXPLAIN } out_mode;

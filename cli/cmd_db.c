@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "json.h"
-#include "ledger-admin.h"
-#include "ledger-spool.h"
+#include "classify/json.h"
+#include "ledger/ledger-admin.h"
+#include "ledger/ledger-spool.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

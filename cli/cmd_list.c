@@ -10,10 +10,10 @@
 #include <strings.h>
 
 #include "cmd_util.h"
-#include "json.h"
-#include "ledger-admin.h"
-#include "ledger-time.h"
-#include "policy.h"
+#include "classify/json.h"
+#include "ledger/ledger-admin.h"
+#include "ledger/ledger-time.h"
+#include "ledger/policy.h"
 #include "term.h"
 
 /* --- filters shared by list and export ---------------------------------- */

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
 #include "cmd_util.h"
 #include "inputs.h"
-#include "json.h"
+#include "classify/json.h"
 #include "term.h"
 
 typedef struct run {

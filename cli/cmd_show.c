@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "ledger-admin.h"
-#include "policy.h"
+#include "ledger/ledger-admin.h"
+#include "ledger/policy.h"
 
 static void usage(FILE *out, const char *cmd)
 {

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "ledger-time.h"
-#include "policy.h"
+#include "classify/json.h"
+#include "ledger/ledger-time.h"
+#include "ledger/policy.h"
 #include "rebound-config.h"
 
 bool cli_is_help(const char *a)

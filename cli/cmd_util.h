@@ -8,9 +8,9 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "config.h"
-#include "ledger.h"
-#include "ledger-record.h"
+#include "ledger/config.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger-record.h"
 
 typedef struct cli_env {
 	const char *cmd;		/* for messages: "rebound show" */

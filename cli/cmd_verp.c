@@ -1,6 +1,6 @@
 /* cmd_verp.c - `rebound verp sign|verify`: signed VERP return paths for
  * senders other than Exim, and a check of the addresses bounces came
- * back to (see common/verp.h and doc/verp.md). */
+ * back to (see common/ledger/verp.h and doc/verp.md). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include "cmd_util.h"
 #include "commands.h"
-#include "verp.h"
+#include "ledger/verp.h"
 
 static void usage(FILE *out)
 {

@@ -6,16 +6,16 @@
  *                    copy of the result (result-copy.c) waits for the commit
  * rebound-commit.c   writing the kept results to the ledger
  *
- * Include after Dovecot's lib.h.  Core headers are named "common/x.h" so
- * that no core header can shadow a Dovecot one.
+ * Include after Dovecot's lib.h.  Core headers are named "common/PART/x.h"
+ * (PART: mail, classify, ledger), so none can be mistaken for a Dovecot one.
  */
 #ifndef REBOUND_PLUGIN_H
 #define REBOUND_PLUGIN_H
 
-#include "common/arena.h"
-#include "common/classify.h"
-#include "common/config.h"
-#include "common/ledger.h"
+#include "common/mail/arena.h"
+#include "common/classify/classify.h"
+#include "common/ledger/config.h"
+#include "common/ledger/ledger.h"
 #include "dovecot/result-copy.h"
 
 struct mail;

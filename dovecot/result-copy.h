@@ -8,8 +8,8 @@
 #ifndef REBOUND_RESULT_COPY_H
 #define REBOUND_RESULT_COPY_H
 
-#include "common/arena.h"
-#include "common/result.h"
+#include "common/mail/arena.h"
+#include "common/classify/result.h"
 
 /* A deep copy of res in `arena`, or NULL when the arena is spent. */
 rebound_result *rebound_result_copy(rebound_arena *arena,

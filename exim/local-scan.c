@@ -19,10 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/arena.h"
-#include "common/classify.h"
-#include "common/message.h"
-#include "common/strutil.h"
+#include "common/mail/arena.h"
+#include "common/classify/classify.h"
+#include "common/mail/message.h"
+#include "common/mail/strutil.h"
 
 REBOUND_EXPORT int local_scan_version_major(void);
 REBOUND_EXPORT int local_scan_version_minor(void);

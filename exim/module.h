@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/config.h"
-#include "common/ledger.h"
+#include "common/ledger/config.h"
+#include "common/ledger/ledger.h"
 
 /* The module is built with -fvisibility=hidden; entry points Exim looks
  * up by name are marked with this. */

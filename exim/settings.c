@@ -6,7 +6,7 @@
  *
  *   acl_m_rebound_db      the ledger file
  *   acl_m_rebound_config  the key = value file (else REBOUND_CONFIG_FILE)
- *   acl_m_rebound_<key>   any key of that file (common/config.h)
+ *   acl_m_rebound_<key>   any key of that file (common/ledger/config.h)
  *
  * Order: compiled-in defaults, then the file, then the variables.  The
  * parsed file is kept per process and read again only when it changes,

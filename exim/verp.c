@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/verp.h"
+#include "common/ledger/verp.h"
 
 REBOUND_EXPORT int rebound_return_path(uschar **yield, int argc, uschar *argv[]);
 

@@ -19,8 +19,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "arena.h"
-#include "classify.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
 
 typedef struct blob {
 	char *data;

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "ledger.h"
+#include "ledger/config.h"
+#include "ledger/ledger.h"
 
 static double now_s(void)
 {

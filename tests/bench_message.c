@@ -1,8 +1,8 @@
 /* bench_message.c - message model throughput: parse + text of all text parts.
  *
  * Not run by "make check".  Build by hand, e.g.
- *   gcc -std=gnu11 -O2 -I. -Icommon common/arena.c common/message.c \
- *       common/decode.c common/charset.c common/html.c common/strutil.c \
+ *   gcc -std=gnu11 -O2 -I. -Icommon common/mail/arena.c common/mail/message.c \
+ *       common/mail/decode.c common/mail/charset.c common/mail/html.c common/mail/strutil.c \
  *       tests/bench_message.c -o /tmp/bench_message
  *   /tmp/bench_message [-s SECONDS] FILE...
  * Loads every file into memory, then parses them in a loop with one arena
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "arena.h"
-#include "message.h"
+#include "mail/arena.h"
+#include "mail/message.h"
 
 struct file {
 	char *data;

@@ -1,12 +1,12 @@
-/* check_address.c - unit tests for common/address.c. */
+/* check_address.c - unit tests for common/mail/address.c. */
 #include "rebound-config.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "address.h"
-#include "arena.h"
+#include "mail/address.h"
+#include "mail/arena.h"
 
 static rebound_arena *arena;
 

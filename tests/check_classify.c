@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "json.h"
-#include "result.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
+#include "classify/json.h"
+#include "classify/result.h"
 #include "rules_fixture.h"
 
 static rebound_arena *arena;

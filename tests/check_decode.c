@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "arena.h"
-#include "charset.h"
-#include "decode.h"
-#include "html.h"
-#include "message.h"
+#include "mail/arena.h"
+#include "mail/charset.h"
+#include "mail/decode.h"
+#include "mail/html.h"
+#include "mail/message.h"
 
 static rebound_arena *A;
 

@@ -1,4 +1,4 @@
-/* check_detect.c - the phrase tables of common/detect.c against
+/* check_detect.c - the phrase tables of common/classify/detect.c against
  * tests/fixtures/rules/detect.tsv: every entry of every table is matched
  * by at least one realistic line of its table (a subject, a sentence of
  * a notice, a From header, a diagnostic), and the ordinary-mail lines
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "detect.h"
-#include "matcher.h"
+#include "mail/arena.h"
+#include "classify/detect.h"
+#include "classify/matcher.h"
 #include "rules_fixture.h"
 
 #define FIXTURE "detect.tsv"
@@ -229,7 +229,7 @@ START_TEST(entry_coverage)
 		for (size_t j = 0; j < count; j++)
 			if (!covered[j]) {
 				fprintf(stderr, "%s: no %s line matches "
-					"common/detect.c entry %zu \"%s\"\n",
+					"common/classify/detect.c entry %zu \"%s\"\n",
 					f.path, name, j, e[j]);
 				missing++;
 			}

@@ -1,4 +1,4 @@
-/* check_dsn.c - unit tests for common/dsn.c (RFC 3464 fields). */
+/* check_dsn.c - unit tests for common/classify/dsn.c (RFC 3464 fields). */
 #include "rebound-config.h"
 
 #include <check.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "dsn.h"
+#include "mail/arena.h"
+#include "classify/dsn.h"
 
 static rebound_arena *arena;
 

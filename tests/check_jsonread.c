@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonread.h"
+#include "classify/jsonread.h"
 
 static rebound_arena *arena;
 

@@ -15,13 +15,13 @@
 
 #include <tdb.h>
 
-#include "config.h"
-#include "ledger.h"
-#include "ledger-admin.h"
-#include "ledger-record.h"
-#include "ledger-scan.h"
-#include "ledger-spool.h"
-#include "ledger-time.h"
+#include "ledger/config.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger-admin.h"
+#include "ledger/ledger-record.h"
+#include "ledger/ledger-scan.h"
+#include "ledger/ledger-spool.h"
+#include "ledger/ledger-time.h"
 
 static const int64_t T0 = INT64_C(1767225600);	/* 2026-01-01 */
 

@@ -1,4 +1,4 @@
-/* check_matcher.c - unit tests for common/matcher.c (Aho-Corasick). */
+/* check_matcher.c - unit tests for common/classify/matcher.c (Aho-Corasick). */
 #include "rebound-config.h"
 
 #include <check.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "matcher.h"
+#include "mail/arena.h"
+#include "classify/matcher.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,4 +1,4 @@
-/* check_message.c - unit tests for common/message.c: header blocks, the
+/* check_message.c - unit tests for common/mail/message.c: header blocks, the
  * MIME tree, lazy bodies and texts, limits and flags, the builder. */
 #include "rebound-config.h"
 
@@ -9,8 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "arena.h"
-#include "message.h"
+#include "mail/arena.h"
+#include "mail/message.h"
 
 static rebound_arena *A;
 

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "ledger.h"
-#include "ledger-admin.h"
+#include "ledger/config.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger-admin.h"
 
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)

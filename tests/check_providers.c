@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "result.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
+#include "classify/result.h"
 #include "rules_fixture.h"
 
 /* The action an MTA reports for a reply: its first digit says whether the

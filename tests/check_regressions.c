@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "config.h"
-#include "jsonread.h"
-#include "ledger-record.h"
-#include "policy.h"
-#include "result.h"
-#include "rules.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
+#include "ledger/config.h"
+#include "classify/jsonread.h"
+#include "ledger/ledger-record.h"
+#include "ledger/policy.h"
+#include "classify/result.h"
+#include "classify/rules.h"
 #include "rules_fixture.h"
 
 /* rules.h: rebound_rules_match_phrase "sets *strong to the first strong

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "result.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
+#include "classify/result.h"
 #include "dovecot/result-copy.h"
 
 static char *slurp(const char *rel, size_t *len)

@@ -1,4 +1,4 @@
-/* check_rules.c - the reason tables of common/rules.c against fixtures:
+/* check_rules.c - the reason tables of common/classify/rules.c against fixtures:
  * every phrase rule decides at least one realistic server answer in
  * tests/fixtures/rules/phrases.tsv, with the reason that line expects;
  * every status and reply rule gives the reason the RFCs give
@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "matcher.h"
-#include "result.h"
-#include "rules.h"
+#include "mail/arena.h"
+#include "classify/matcher.h"
+#include "classify/result.h"
+#include "classify/rules.h"
 #include "rules_fixture.h"
 
 /* The rule that decides normalised text the way the classifier ranks

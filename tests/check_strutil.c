@@ -1,11 +1,11 @@
-/* check_strutil.c - unit tests for common/strutil.c (ASCII helpers). */
+/* check_strutil.c - unit tests for common/mail/strutil.c (ASCII helpers). */
 #include "rebound-config.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "strutil.h"
+#include "mail/strutil.h"
 
 /* Offset of a match in hay, or -1 for NULL. */
 static long find(const char *hay, size_t hlen, const char *needle)

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "mail/arena.h"
 #include "rules_fixture.h"
-#include "textbounce.h"
+#include "classify/textbounce.h"
 
 /* A notice for bob@example.org, then `copy` (the start of a copy naming
  * carol@example.net and dave@example.net). */

@@ -1,4 +1,4 @@
-/* check_textscan.c - unit tests for common/textscan.c: enhanced status
+/* check_textscan.c - unit tests for common/classify/textscan.c: enhanced status
  * codes and SMTP reply codes in free text. */
 #include "rebound-config.h"
 
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "textscan.h"
+#include "classify/textscan.h"
 
 /* The status found in s, or "" when none. */
 static const char *status_in(const char *s)

@@ -1,4 +1,4 @@
-/* check_verp.c - signed VERP return paths (common/verp.h): a signature
+/* check_verp.c - signed VERP return paths (common/ledger/verp.h): a signature
  * verifies for the recipient and time it was made for, and for nothing
  * else: not with another key, not after a change, not after max_age. */
 #include "rebound-config.h"
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "verp.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
+#include "ledger/verp.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
 #define T0 1700000000		/* 2023-11-14T22:13:20Z */

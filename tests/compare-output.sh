@@ -13,8 +13,10 @@
 # exits 1 when anything differs.  Keeps its files in $TMPDIR.
 
 set -u
-old=$1
-new=$2
+# Absolute paths: the corpus runs change directory.
+abspath() { (cd "$(dirname "$1")" && echo "$PWD/$(basename "$1")"); }
+old=$(abspath "$1")
+new=$(abspath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 corpus=${REBOUND_CORPUS:-$top/../shared/corpus}

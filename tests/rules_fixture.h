@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
+#include "classify/rules.h"
 
 /* One line of a fixture, split at tabs (at most 3 fields). */
 typedef struct tsv_line {

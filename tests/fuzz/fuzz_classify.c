@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "json.h"
-#include "result.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
+#include "classify/json.h"
+#include "classify/result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,9 +17,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "ledger-record.h"
-#include "policy.h"
+#include "ledger/config.h"
+#include "ledger/ledger-record.h"
+#include "ledger/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
-#include "dsn.h"
+#include "mail/arena.h"
+#include "classify/dsn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

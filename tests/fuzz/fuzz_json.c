@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
-#include "jsonread.h"
-#include "sesjson.h"
+#include "mail/arena.h"
+#include "classify/jsonread.h"
+#include "classify/sesjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

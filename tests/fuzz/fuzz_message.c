@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
-#include "message.h"
+#include "mail/arena.h"
+#include "mail/message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

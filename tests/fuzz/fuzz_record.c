@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "ledger-record.h"
-#include "policy.h"
+#include "ledger/config.h"
+#include "ledger/ledger-record.h"
+#include "ledger/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "result.h"
+#include "mail/arena.h"
+#include "classify/classify.h"
+#include "classify/result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

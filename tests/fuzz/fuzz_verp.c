@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "verp.h"
+#include "ledger/verp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

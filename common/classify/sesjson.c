@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "jsonread.h"
-#include "strutil.h"
+#include "mail/strutil.h"
 
 /* Only bodies this small are parsed: SES notifications are a few KiB. */
 #define MAX_SES_BYTES	((size_t)256 * 1024)

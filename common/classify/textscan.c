@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "strutil.h"
+#include "mail/strutil.h"
 
 /* Length of the enhanced status code at s (class.subject.detail with
  * 1-3 digit parts), or 0. */

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
+#include "mail/arena.h"
 
 typedef struct rebound_matcher rebound_matcher;
 

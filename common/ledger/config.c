@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "rebound-config.h"
-#include "strutil.h"
+#include "mail/strutil.h"
 
 /* One preset per row.  The numbers model what each tool is documented to
  * do, as far as rebound's states can express it (doc/rebound.conf.example

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "strutil.h"
+#include "mail/strutil.h"
 
 #define MAX_FIELD 8192
 

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "arena.h"
+#include "mail/arena.h"
 
 typedef enum rebound_jtype {
 	REBOUND_J_NULL = 0,

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
+#include "mail/arena.h"
 
 #define REBOUND_TEXT_MAX_RCPT 200
 

@@ -15,7 +15,7 @@
 
 #include "config.h"
 #include "ledger-record.h"
-#include "result.h"
+#include "classify/result.h"
 
 /* One thing learnt about one recipient. */
 typedef struct rebound_observation {

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "address.h"
-#include "strutil.h"
+#include "mail/address.h"
+#include "mail/strutil.h"
 
 #define MAX_BLOCK 4096
 #define MAX_SEGMENTS 8

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "matcher.h"
-#include "strutil.h"
+#include "mail/strutil.h"
 
 #define R(reason) REBOUND_REASON_##reason
 /* P: a strong phrase rule, W: a weak one (see above). */

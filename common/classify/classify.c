@@ -10,14 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "address.h"
-#include "charset.h"
+#include "mail/address.h"
+#include "mail/charset.h"
 #include "detect.h"
 #include "dsn.h"
 #include "matcher.h"
 #include "rules.h"
 #include "sesjson.h"
-#include "strutil.h"
+#include "mail/strutil.h"
 #include "textbounce.h"
 #include "textscan.h"
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "result.h"
+#include "classify/result.h"
 
 typedef struct rebound_ledger rebound_ledger;
 

@@ -13,8 +13,8 @@
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
 
-#include "address.h"
-#include "strutil.h"
+#include "mail/address.h"
+#include "mail/strutil.h"
 
 #define TAG_PREFIX "rb="
 #define TIME_DIGITS 8

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "ledger.h"
-#include "result.h"
+#include "classify/result.h"
 
 /* Format version written (high nibble: major, readers refuse another
  * major; low nibble: minor, only adds fields). */

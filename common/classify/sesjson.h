@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
+#include "mail/arena.h"
 
 typedef enum rebound_ses_kind {
 	REBOUND_SES_NONE = 0,

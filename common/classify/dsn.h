@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "arena.h"
+#include "mail/arena.h"
 
 #define REBOUND_DSN_MAX_RCPT 1000
 

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
-#include "message.h"
+#include "mail/arena.h"
+#include "mail/message.h"
 #include "result.h"
 
 typedef struct rebound_classify_options {

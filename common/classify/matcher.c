@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strutil.h"
-#include "vec16.h"
+#include "mail/strutil.h"
+#include "mail/vec16.h"
 
 typedef struct edge {
 	unsigned char byte;
