@@ -2,7 +2,8 @@
  *
  * Not run by "make check".  Build by hand, e.g.
  *   gcc -std=gnu11 -O2 -I. -Icommon common/mail/arena.c common/mail/message.c \
- *       common/mail/decode.c common/mail/charset.c common/mail/html.c common/mail/strutil.c \
+ *       common/mail/decode.c common/mail/header-decode.c common/mail/charset.c \
+ *       common/mail/html.c common/mail/strutil.c \
  *       tests/bench_message.c -o /tmp/bench_message
  *   /tmp/bench_message [-s SECONDS] FILE...
  * Loads every file into memory, then parses them in a loop with one arena
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "mail/arena.h"
+#include "mail/header-decode.h"
 #include "mail/message.h"
 
 struct file {

@@ -12,6 +12,7 @@
 #include "mail/arena.h"
 #include "mail/charset.h"
 #include "mail/decode.h"
+#include "mail/header-decode.h"
 #include "mail/html.h"
 #include "mail/message.h"
 

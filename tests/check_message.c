@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "mail/arena.h"
+#include "mail/header-decode.h"
 #include "mail/message.h"
 
 static rebound_arena *A;

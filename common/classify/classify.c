@@ -12,6 +12,7 @@
 
 #include "mail/address.h"
 #include "mail/charset.h"
+#include "mail/header-decode.h"
 #include "detect.h"
 #include "dsn.h"
 #include "matcher.h"

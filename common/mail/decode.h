@@ -3,9 +3,8 @@
  * Both decoders are tolerant: they never fail, skip what they cannot use,
  * and report damage through *bad.  They write into a caller's buffer whose
  * size the comments give, and take input that need not be NUL-terminated.
- * RFC 2047 encoded words and RFC 2231 parameters are decoded by
- * rebound_header_decode() and rebound_header_param() (message.h), which
- * live in decode.c too.
+ * Header values (RFC 2047 encoded words, RFC 2231 parameters) are
+ * decoded by header-decode.h.
  */
 #ifndef REBOUND_DECODE_H
 #define REBOUND_DECODE_H

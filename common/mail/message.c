@@ -15,6 +15,7 @@
 
 #include "charset.h"
 #include "decode.h"
+#include "header-decode.h"
 #include "html.h"
 #include "strutil.h"
 #include "vec16.h"

@@ -126,14 +126,7 @@ const rebound_header *rebound_header_find(const rebound_header *list,
 					  const char *name);
 /* Its raw value, or NULL. */
 const char *rebound_header_get(const rebound_header *list, const char *name);
-/* A value with RFC 2047 encoded words decoded to UTF-8 (invalid bytes
- * replaced), NUL-terminated, never NULL. */
-const char *rebound_header_decode(rebound_arena *arena, const char *value,
-				  size_t len);
-/* A parameter of a structured value such as Content-Type (quoted strings,
- * RFC 2231 continuations and charsets), or NULL. */
-const char *rebound_header_param(rebound_arena *arena, const char *value,
-				 const char *param);
+/* Decoding a header's value (RFC 2047 words, parameters): header-decode.h. */
 
 /* Parse one header block from text[0..len) (LF line ends): stops after the
  * blank line that ends it, at the end of text, or before the first line

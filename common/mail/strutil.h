@@ -30,6 +30,17 @@ static inline bool rebound_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The value of one hexadecimal digit (either case), or -1. */
+static inline int rebound_hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 /* The lower-case form of the two-byte UTF-8 capital a,v of Latin-1
  * (U+00C0-U+00DE but the sign U+00D7) or Cyrillic (U+0410-U+042F), into
  * *oa,*ov; false (and nothing written) for any other pair. */

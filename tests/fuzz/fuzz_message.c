@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mail/arena.h"
+#include "mail/header-decode.h"
 #include "mail/message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
