@@ -1,10 +1,12 @@
 /* cmd_util.c - configuration, ledger and time for the ledger commands,
- * and the one way a recipient is printed. */
+ * the recipient filters of list and export, and the one way a recipient
+ * is printed. */
 #include "cmd_util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,6 +152,48 @@ int cli_since(const global_opts *g, const char *cmd, const char *s,
 		"%s: --since: not a time (2026-03-01T12:00:00Z), a date "
 		"(2026-03-01) or an age (90m, 36h, 7d, 2w): '%s'\n", cmd, s);
 	return -1;
+}
+
+static bool domain_matches(const char *address, const char *want)
+{
+	const char *at = strrchr(address, '@');
+	if (at == NULL)
+		return false;
+	const char *d = at + 1;
+	size_t dl = strlen(d), wl = strlen(want);
+	if (dl == wl)
+		return strcasecmp(d, want) == 0;
+	return dl > wl && d[dl - wl - 1] == '.' &&
+	       strcasecmp(d + dl - wl, want) == 0;
+}
+
+bool cli_filter_keep(const cli_filter *f, const rebound_entry *e)
+{
+	if (f->state >= 0 && (int)e->state != f->state)
+		return false;
+	if (f->domain != NULL && !domain_matches(e->address, f->domain))
+		return false;
+	if (f->since != 0 && e->last_seen < f->since)
+		return false;
+	return true;
+}
+
+int cli_filter_parse(const global_opts *g, const char *cmd,
+		     const char *state, const char *domain,
+		     const char *since, cli_filter *f)
+{
+	f->state = -1;
+	f->domain = domain;
+	f->since = 0;
+	if (state != NULL && (f->state = rebound_state_from_name(state)) < 0) {
+		fprintf(stderr,
+			"%s: --state: one of active, pending, soft, suspended, "
+			"suppressed, global (not '%s')\n", cmd, state);
+		return -1;
+	}
+	if (since != NULL && cli_since(g, cmd, since, &f->since) < 0)
+		return -1;
+	return 0;
 }
 
 int cli_setup(const global_opts *g, const char *cmd, cli_env *env)

@@ -1,5 +1,6 @@
 /* cmd_util.h - what the ledger commands share: finding the configuration
- * and the ledger, the time (--now), and printing one recipient. */
+ * and the ledger, the time (--now, --since), filtering recipients, and
+ * printing one recipient. */
 #ifndef REBOUND_CLI_CMD_UTIL_H
 #define REBOUND_CLI_CMD_UTIL_H
 
@@ -69,6 +70,22 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now);
  * naming cmd and returns -1 when s is none of these. */
 int cli_since(const global_opts *g, const char *cmd, const char *s,
 	      int64_t *out);
+
+/* The recipients `rebound list` and `rebound export` keep: --state,
+ * --domain and --since. */
+typedef struct cli_filter {
+	int state;			/* -1: any */
+	const char *domain;		/* NULL: any; matches subdomains too */
+	int64_t since;			/* 0: any; last_seen >= since */
+} cli_filter;
+
+/* Fill f from the option values (each NULL when not given).  Prints one
+ * line naming cmd and returns -1 when a value is wrong, else 0. */
+int cli_filter_parse(const global_opts *g, const char *cmd,
+		     const char *state, const char *domain,
+		     const char *since, cli_filter *f);
+/* Does e pass the filter? */
+bool cli_filter_keep(const cli_filter *f, const rebound_entry *e);
 
 /* Flush stdout; 0, or 2 with a message. */
 int cli_flush(const char *cmd);

@@ -11,10 +11,10 @@ typedef struct global_opts {
 	const char *now;
 } global_opts;
 
-/* Each returns the process exit status. */
+/* Each returns the process exit status; cmd_NAME is in cmd_NAME.c. */
 int cmd_classify(const global_opts *g, int argc, char **argv);
 int cmd_explain(const global_opts *g, int argc, char **argv);
-/* the ledger (cmd_record.c, cmd_show.c, ...) */
+/* the ledger */
 int cmd_record(const global_opts *g, int argc, char **argv);
 int cmd_show(const global_opts *g, int argc, char **argv);
 int cmd_check(const global_opts *g, int argc, char **argv);

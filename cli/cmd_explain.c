@@ -1,0 +1,82 @@
+/* cmd_explain.c - `rebound explain`: for each message the evidence, the
+ * parsed fields and, for each recipient, the rule that decided the
+ * reason; for people finding out why a message was classified so. */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "classify_run.h"
+#include "commands.h"
+
+static void flag_names(unsigned flags)
+{
+	static const char *const names[] = {
+		"truncated", "long-header", "many-headers", "too-deep",
+		"many-parts", "no-end-boundary", "no-boundary", "bad-encoding",
+		"nul", "bad-charset", "no-headers", "out-of-memory",
+	};
+	bool any = false;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (flags & (1u << i)) {
+			printf("%s%s", any ? ", " : "", names[i]);
+			any = true;
+		}
+	if (!any)
+		printf("none");
+}
+
+static void print_explain(const char *file, const rebound_result *res)
+{
+	printf("%s\n", file);
+	printf("  class:          %s\n", rebound_class_name(res->cls));
+	printf("  evidence:       %s\n", res->evidence ? res->evidence : "-");
+	printf("  format:         %s\n", res->format ? res->format : "-");
+	printf("  parser flags:   ");
+	flag_names(res->msg_flags);
+	printf("\n");
+#define SHOW(label, v) \
+	if ((v) != NULL) \
+		printf("  %-15s %s\n", label ":", v)
+	SHOW("reporting MTA", res->reporting_mta);
+	SHOW("gateway", res->gateway);
+	SHOW("message-id", res->orig_message_id);
+	SHOW("envelope id", res->envelope_id);
+	SHOW("campaign", res->campaign);
+	SHOW("sender domain", res->sender_domain);
+	SHOW("VERP recipient", res->verp_recipient);
+	for (size_t i = 0; i < res->nrcpt; i++) {
+		const rebound_recipient *r = &res->rcpt[i];
+		printf("  recipient %s\n", r->address);
+		printf("    action:       %s\n", rebound_action_name(r->action));
+		printf("    status:       %s\n", r->status[0] ? r->status : "-");
+		printf("    reply code:   %s\n",
+		       r->reply_code[0] ? r->reply_code : "-");
+		SHOW("  remote MTA", r->remote_mta);
+		SHOW("  diagnostic", r->diagnostic);
+		printf("    reason:       %s (rule: %s)\n",
+		       rebound_reason_name(r->reason), r->rule ? r->rule : "-");
+		printf("    hard:         %s%s\n", r->hard ? "yes" : "no",
+		       r->suspect ? " (suspect: reported by a security gateway)" : "");
+		printf("    category:     %d (%s)\n",
+		       rebound_reason_category(r->reason),
+		       rebound_reason_hubspot(r->reason));
+	}
+#undef SHOW
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rebound explain [--campaign-header NAME] PATH...\n"
+		"Show for each message the evidence, the parsed fields and, for\n"
+		"each recipient, the rule that decided the reason.\n");
+}
+
+int cmd_explain(const global_opts *g, int argc, char **argv)
+{
+	(void)g;
+	static const classify_printer explain = { NULL, print_explain, NULL };
+	static const classify_command command = {
+		"rebound explain", usage, &explain, NULL
+	};
+	return classify_run(&command, argc, argv);
+}
