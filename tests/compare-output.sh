@@ -17,6 +17,9 @@ set -u
 abspath() { (cd "$(dirname "$1")" && echo "$PWD/$(basename "$1")"); }
 old=$(abspath "$1")
 new=$(abspath "$2")
+for b in "$old" "$new"; do
+	[ -x "$b" ] || { echo "compare-output: $b: not an executable"; exit 2; }
+done
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 corpus=${REBOUND_CORPUS:-$top/../shared/corpus}
@@ -30,7 +33,7 @@ same() {
 		echo "$1: same ($(wc -l < "$tmp/$1.old") lines)"
 	else
 		echo "$1: DIFFERS"
-		diff "$tmp/$1.old" "$tmp/$1.new" | head -n 20
+		diff "$tmp/$1.old" "$tmp/$1.new" | head -n 8 | cut -c 1-300
 		bad=1
 	fi
 }

@@ -4,7 +4,10 @@
 #include "detect.h"
 
 #include <assert.h>
+#include <string.h>
 
+#include "mail/address.h"
+#include "mail/strutil.h"
 #include "matcher.h"
 
 /* Subjects of non-delivery notices. */
@@ -310,4 +313,86 @@ const char *const *rebound_detect_entries(rebound_detect_table t, size_t *n,
 	if (name != NULL)
 		*name = all[t].name;
 	return all[t].phrases;
+}
+
+/* --- signs in the headers ------------------------------------------- */
+
+/* Mailing-list mail: List-Id or List-Unsubscribe (RFC 2369, 2919).
+ * Precedence: bulk is no sign: mail systems put it on their notices. */
+bool rebound_detect_list_mail(const rebound_header *h)
+{
+	return rebound_header_get(h, "List-Id") != NULL ||
+	       rebound_header_get(h, "List-Unsubscribe") != NULL;
+}
+
+/* subj: the normalised Subject (or NULL), sl its length. */
+bool rebound_detect_autoreply(const rebound_header *h, const char *subj,
+			 size_t sl, const char **why)
+{
+	const char *as = rebound_header_get(h, "Auto-Submitted");
+	if (as != NULL && rebound_ascii_istarts(as, strlen(as), "auto-replied")) {
+		*why = "Auto-Submitted: auto-replied";
+		return true;
+	}
+	if (rebound_header_get(h, "X-Autoreply") != NULL ||
+	    rebound_header_get(h, "X-Autorespond") != NULL ||
+	    rebound_header_get(h, "X-Autoresponder") != NULL) {
+		*why = "X-Autoreply header";
+		return true;
+	}
+	const char *prec = rebound_header_get(h, "Precedence");
+	if (prec != NULL && rebound_ascii_istarts(prec, strlen(prec), "auto_reply")) {
+		*why = "Precedence: auto_reply";
+		return true;
+	}
+	if (subj != NULL) {
+		const char *hit = rebound_detect_autoreply_subject(subj, sl);
+		/* Only at the start of the subject: "Re: vacation plans" is
+		   ordinary mail. */
+		if (hit != NULL && strncmp(subj, hit, strlen(hit)) == 0) {
+			*why = "auto-reply subject";
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Subject prefixes of a reply or a forward, in the languages mail
+ * clients write them: a person answering or passing on a notice, never a
+ * mail system reporting one. */
+static const char *const reply_prefixes[] = {
+	"re:", "re :", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:",
+	"vs:", "antw:", "rif:", "r:", "i:", "enc:", "odp:", "res:", "doorst:",
+	"回复:", "转发:", "答复:", "返信:", "転送:",
+};
+
+bool rebound_detect_reply_subject(const char *subj, size_t sl)
+{
+	for (size_t i = 0; i < sizeof(reply_prefixes) / sizeof(*reply_prefixes); i++)
+		if (rebound_ascii_istarts(subj, sl, reply_prefixes[i]))
+			return true;
+	return false;
+}
+
+/* Signs that a message was written by a program, not a person: a null
+ * return path (header, or as the MTA says), a From without an address,
+ * Auto-Submitted other than "no". */
+bool rebound_detect_machine_sent(rebound_arena *arena, const rebound_header *h,
+				 bool null_sender)
+{
+	if (null_sender)
+		return true;
+	const char *rp = rebound_header_get(h, "Return-Path");
+	if (rp != NULL) {
+		size_t n = strlen(rp);
+		rebound_trim(&rp, &n);
+		if (n >= 2 && rp[0] == '<' && rp[1] == '>')
+			return true;
+	}
+	const char *from = rebound_header_get(h, "From");
+	if (from == NULL ||
+	    rebound_address_find(arena, from, strlen(from), NULL, NULL) == NULL)
+		return true;
+	const char *as = rebound_header_get(h, "Auto-Submitted");
+	return as != NULL && !rebound_ascii_istarts(as, strlen(as), "no");
 }

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mail/arena.h"
+#include "mail/message.h"
+
 /* Each takes normalised text (see rebound_matcher_normalise) and returns
  * the matching table entry, or NULL. */
 const char *rebound_detect_bounce_subject(const char *norm, size_t len);
@@ -33,6 +36,21 @@ typedef struct rebound_body_evidence {
 } rebound_body_evidence;
 void rebound_detect_body(const char *norm, size_t len,
 			 rebound_body_evidence *out);
+
+/* Signs in the headers (raw values; subj: the normalised Subject or NULL,
+ * sl its length). */
+/* Mailing-list mail: List-Id or List-Unsubscribe (RFC 2369, 2919). */
+bool rebound_detect_list_mail(const rebound_header *h);
+/* An auto-reply (RFC 3834 Auto-Submitted: auto-replied, X-Autoreply,
+ * Precedence: auto_reply, a vacation subject); *why says which. */
+bool rebound_detect_autoreply(const rebound_header *h, const char *subj,
+			      size_t sl, const char **why);
+/* A subject that starts like a reply or a forward ("Re:", "AW:", ...). */
+bool rebound_detect_reply_subject(const char *subj, size_t sl);
+/* Written by a program: a null return path (the header, or null_sender:
+ * the MTA says so), a From without an address, Auto-Submitted not "no". */
+bool rebound_detect_machine_sent(rebound_arena *arena, const rebound_header *h,
+				 bool null_sender);
 
 void rebound_detect_release(void);
 

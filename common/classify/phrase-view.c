@@ -1,0 +1,203 @@
+/* phrase-view.c - a diagnostic as the phrase rules read it
+ * (phrase-view.h). */
+#include "phrase-view.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "mail/strutil.h"
+#include "matcher.h"
+#include "rules.h"
+#include "textscan.h"
+
+/* Length of a reply prefix "550-5.7.1 " / "550 5.7.1 " / "550-" at s. */
+static size_t reply_prefix(const char *s, size_t n)
+{
+	if (n < 4 || !rebound_is_digit(s[0]) || !rebound_is_digit(s[1]) ||
+	    !rebound_is_digit(s[2]) || (s[3] != '-' && s[3] != ' '))
+		return 0;
+	size_t i = 4;
+	char st[16];
+	if (rebound_find_status(s + i, n - i < 12 ? n - i : 12, st) &&
+	    strncmp(s + i, st, strlen(st)) == 0)
+		i += strlen(st);
+	while (i < n && s[i] == ' ')
+		i++;
+	return i;
+}
+
+/* A multi-line SMTP reply repeats its code on every line ("550-5.7.26
+ * Unauthenticated email ... domain's\n550-5.7.26 DMARC policy"); drop the
+ * repeats so that phrases read across the line breaks. */
+static const char *join_reply_lines(rebound_arena *arena, const char *text)
+{
+	size_t n = strlen(text);
+	if (memchr(text, '\n', n) == NULL)
+		return text;
+	char *out = rebound_arena_alloc(arena, n + 1);
+	if (out == NULL)
+		return text;
+	size_t o = 0;
+	bool continued = false;	/* the previous line was "NNN-..." */
+	const char *p = text, *end = text + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end;
+		const char *l = p;
+		while (l < eol && rebound_is_wsp(*l))
+			l++;
+		size_t len = (size_t)(eol - l);
+		bool dash = len >= 4 && rebound_is_digit(l[0]) && l[3] == '-';
+		size_t skip = continued ? reply_prefix(l, len) : 0;
+		memcpy(out + o, l + skip, len - skip);
+		o += len - skip;
+		out[o++] = nl != NULL ? '\n' : '\0';
+		continued = dash;
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (o > 0 && out[o - 1] == '\0')
+		o--;
+	out[o] = '\0';
+	return out;
+}
+
+/* The same repeats inside one unfolded line ("... multiple 550 5.7.1
+ * addresses in From: header"): drop "NNN-X.Y.Z " / "NNN X.Y.Z " tokens
+ * that follow the start of the text.  Returns the new length. */
+static size_t drop_inner_prefixes(char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		if (i > 0 && s[i - 1] == ' ') {
+			size_t k = reply_prefix(s + i, n - i);
+			char st[16];
+			if (k > 4 && rebound_find_status(s + i + 4, k - 4, st)) {
+				i += k;
+				continue;
+			}
+		}
+		s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return o;
+}
+
+/* Replace every address in norm (in place) by "@" so that a mailbox
+ * called "filtered@..." does not read as a reason. */
+static void blank_addresses(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '@')
+			continue;
+		size_t l = i, r = i + 1;
+		while (l > 0 && s[l - 1] != ' ' && s[l - 1] != '<' &&
+		       s[l - 1] != '(' && s[l - 1] != ':' && s[l - 1] != '"')
+			l--;
+		while (r < n && s[r] != ' ' && s[r] != '>' && s[r] != ')' &&
+		       s[r] != '"')
+			r++;
+		for (size_t k = l; k < r; k++)
+			s[k] = k == i ? '@' : '_';
+	}
+}
+
+/* Lower-case letters and digits (normalised text is lower case). */
+static bool is_lower_alpha(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static bool is_lower_alnum(char c)
+{
+	return is_lower_alpha(c) || rebound_is_digit(c);
+}
+
+/* Is s[0..n) a host name: dot-separated labels of letters, digits and
+ * '-', ending in a country code or a common generic top-level domain
+ * (the list keeps "too long.Please" from reading as one)? */
+static bool is_hostname(const char *s, size_t n)
+{
+	static const char *const generic[] = {
+		"com", "net", "org", "edu", "gov", "mil", "int", "info",
+		"biz", "name", "mobi", "asia", "aero", "coop", "museum",
+		"local", "localdomain", "arpa", "email", "online",
+	};
+	size_t last = n, labels = 0, label = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			labels++;
+			label = 0;
+			last = i + 1;
+		} else if (is_lower_alnum(c) || c == '-')
+			label++;
+		else
+			return false;
+	}
+	if (labels == 0 || label == 0)
+		return false;
+	size_t tl = n - last;
+	for (size_t i = last; i < n; i++)
+		if (!is_lower_alpha(s[i]))
+			return false;
+	if (tl == 2)
+		return true;
+	for (size_t i = 0; i < sizeof(generic) / sizeof(*generic); i++)
+		if (strlen(generic[i]) == tl && memcmp(generic[i], s + last, tl) == 0)
+			return true;
+	return false;
+}
+
+/* Write every host name in norm as the word "host" (in place; returns the
+ * new length), so that "553 mx.example.org does not exist" meets the
+ * rule for a host that does not exist. */
+static size_t mask_hostnames(char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		bool starts = i == 0 || s[i - 1] == ' ' || s[i - 1] == '(' ||
+			      s[i - 1] == '[' || s[i - 1] == '<' ||
+			      s[i - 1] == '\'' || s[i - 1] == '"';
+		size_t e = i;
+		while (starts && e < n &&
+		       (is_lower_alnum(s[e]) || s[e] == '.' || s[e] == '-'))
+			e++;
+		size_t end = e;
+		while (end > i && s[end - 1] == '.')
+			end--;		/* a sentence's full stop */
+		if (end > i && end - i >= 4 && is_hostname(s + i, end - i)) {
+			memcpy(s + o, "host", 4);
+			o += 4;
+			i = end;
+			continue;
+		}
+		/* Copy the token (or one byte) as it is. */
+		size_t stop = e > i ? e : i + 1;
+		while (i < stop)
+			s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return o;
+}
+
+/* The text as the phrase rules see it (multi-line reply prefixes joined
+ * and dropped, addresses blanked, normalised) and the first strong and
+ * weak rule that match it.  Returns that view (NULL when out of memory,
+ * with no match). */
+char *rebound_phrase_view(rebound_arena *arena, const char *text,
+			   size_t *len, long *strong, long *weak)
+{
+	*strong = *weak = -1;
+	*len = 0;
+	text = join_reply_lines(arena, text);
+	char *norm = rebound_matcher_normalise(arena, text, strlen(text), len);
+	if (norm == NULL)
+		return NULL;
+	blank_addresses(norm, *len);
+	*len = drop_inner_prefixes(norm, *len);
+	*len = mask_hostnames(norm, *len);
+	rebound_rules_match_phrase(norm, *len, strong, weak);
+	return norm;
+}

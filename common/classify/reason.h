@@ -1,0 +1,36 @@
+/* reason.h - the reason for one recipient's failure, and whether it is
+ * hard.
+ *
+ * The order: a strong phrase of the rule tables (rules.c), a specific
+ * enhanced status code, a weak phrase, the reply code; then what the
+ * SMTP stage (smtp-stage.c) and the status beside the words refine.
+ * The rule that decided is returned with the reason, for explain.
+ */
+#ifndef REBOUND_REASON_H
+#define REBOUND_REASON_H
+
+#include <stdbool.h>
+
+#include "mail/arena.h"
+#include "result.h"
+
+typedef struct rebound_reason_choice {
+	rebound_reason reason;
+	const char *rule;		/* "phrase ...", "status X.1.1", ... */
+} rebound_reason_choice;
+
+/* The reason of diag (the remote server's words, or the notice's), with
+ * context (the recipient's whole block, or NULL) for the SMTP stage. */
+rebound_reason_choice rebound_reason_decide(rebound_arena *arena,
+					    const char *diag,
+					    const char *context,
+					    const char *status,
+					    const char *reply,
+					    rebound_action action);
+
+/* Hard: the address or domain does not exist or has moved, or the domain
+ * takes no mail and the report does not say it is temporary. */
+bool rebound_reason_is_hard(rebound_reason r, const char *status,
+			    const char *reply);
+
+#endif
