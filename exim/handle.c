@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/mail/error.h"
+
 static struct {
 	rebound_ledger *ledger;
 	pid_t pid;
@@ -35,11 +37,11 @@ rebound_ledger *rbx_ledger(const char *path, bool create,
 	pid_t pid = getpid();
 
 	if (path == NULL || *path == '\0') {
-		snprintf(err, errlen, "no ledger path set");
+		rebound_error(err, errlen, "no ledger path set");
 		return NULL;
 	}
 	if (strlen(path) >= sizeof handle.path) {
-		snprintf(err, errlen, "ledger path too long");
+		rebound_error(err, errlen, "ledger path too long");
 		return NULL;
 	}
 	if (handle.ledger != NULL &&

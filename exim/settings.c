@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "rebound-config.h"
+#include "common/mail/error.h"
 
 /* The keys an acl_m_rebound_<key> variable may set, in the order they
  * are applied: a policy preset first, so that numbers set next to it
@@ -67,8 +68,8 @@ static int load_file(rebound_config *c, const char *path, bool missing_ok,
 	if (stat(path, &st) != 0) {
 		if (errno == ENOENT && missing_ok)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return rebound_error(err, errlen, "%s: %s", path,
+				     strerror(errno));
 	}
 	if (file_cache.valid && strcmp(file_cache.path, path) == 0 &&
 	    file_cache.dev == st.st_dev && file_cache.ino == st.st_ino &&
@@ -79,7 +80,7 @@ static int load_file(rebound_config *c, const char *path, bool missing_ok,
 	    file_cache.ctime.tv_nsec == st.st_ctim.tv_nsec) {
 		*c = file_cache.conf;
 		if (file_cache.rc != 0)
-			snprintf(err, errlen, "%s", file_cache.err);
+			rebound_error(err, errlen, "%s", file_cache.err);
 		return file_cache.rc;
 	}
 
@@ -89,7 +90,7 @@ static int load_file(rebound_config *c, const char *path, bool missing_ok,
 					    file_cache.err,
 					    sizeof file_cache.err);
 	if (file_cache.rc != 0)
-		snprintf(err, errlen, "%s", file_cache.err);
+		rebound_error(err, errlen, "%s", file_cache.err);
 	if (strlen(path) < sizeof file_cache.path) {
 		snprintf(file_cache.path, sizeof file_cache.path, "%s", path);
 		file_cache.dev = st.st_dev;

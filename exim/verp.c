@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "common/ledger/verp.h"
+#include "common/mail/error.h"
 
 REBOUND_EXPORT int rebound_return_path(uschar **yield, int argc, uschar *argv[]);
 
@@ -40,11 +41,11 @@ static const rebound_verp_key *get_key(const char *path, char *err,
 	struct stat st;
 
 	if (path[0] == '\0') {
-		snprintf(err, errlen, "no verp_secret_file configured");
+		rebound_error(err, errlen, "no verp_secret_file configured");
 		return NULL;
 	}
 	if (stat(path, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rebound_error(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (key_cache.loaded && strcmp(key_cache.path, path) == 0 &&

@@ -9,13 +9,13 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rebound-config.h"
+#include "mail/error.h"
 #include "mail/strutil.h"
 
 /* One preset per row.  The numbers model what each tool is documented to
@@ -72,18 +72,6 @@ void rebound_config_defaults(rebound_config *c)
 		 "LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN");
 	c->time_budget_ms = 2000;
 	rebound_policy_preset(&c->policy, "default");
-}
-
-__attribute__((format(printf, 3, 4)))
-static int set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err != NULL && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }
 
 static int parse_uint(const char *v, unsigned max, unsigned *out)
@@ -173,16 +161,18 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 {
 	if (strcmp(key, "policy") == 0) {
 		if (rebound_policy_preset(&c->policy, value) < 0)
-			return set_err(err, errlen,
-				       "unknown policy '%s' (default, zoho, "
-				       "marketo, hubspot, mailman, strict)",
-				       value);
+			return rebound_error(
+				err, errlen,
+				"unknown policy '%s' (default, zoho, "
+				"marketo, hubspot, mailman, strict)",
+				value);
 		return 0;
 	}
 	if (strcmp(key, "db_path") == 0 || strcmp(key, "db") == 0) {
 		if (value[0] == '\0' || copy_str(c->db_path, sizeof(c->db_path),
 						 value) < 0)
-			return set_err(err, errlen, "%s: empty or too long", key);
+			return rebound_error(err, errlen,
+					     "%s: empty or too long", key);
 		return 0;
 	}
 	if (strcmp(key, "campaign_header") == 0) {
@@ -190,24 +180,25 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 		    copy_str(c->campaign_header, sizeof(c->campaign_header),
 			     value) < 0 ||
 		    strchr(value, ':') != NULL || strchr(value, ' ') != NULL)
-			return set_err(err, errlen,
-				       "%s: not a header name: '%s'", key,
-				       value);
+			return rebound_error(err, errlen,
+					     "%s: not a header name: '%s'", key,
+					     value);
 		return 0;
 	}
 	if (strcmp(key, "verp_format") == 0) {
 		if (copy_str(c->verp_format, sizeof(c->verp_format), value) < 0 ||
 		    strstr(value, "RCPTLOCAL") == NULL ||
 		    strstr(value, "RCPTDOMAIN") == NULL)
-			return set_err(err, errlen,
-				       "%s: needs RCPTLOCAL and RCPTDOMAIN: '%s'",
-				       key, value);
+			return rebound_error(
+				err, errlen,
+				"%s: needs RCPTLOCAL and RCPTDOMAIN: '%s'", key,
+				value);
 		return 0;
 	}
 	if (strcmp(key, "verp_secret_file") == 0) {
 		if (copy_str(c->verp_secret_file, sizeof(c->verp_secret_file),
 			     value) < 0)
-			return set_err(err, errlen, "%s: too long", key);
+			return rebound_error(err, errlen, "%s: too long", key);
 		return 0;
 	}
 	if (strcmp(key, "require_signed_verp") == 0 ||
@@ -215,23 +206,26 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 		bool *b = key[0] == 'r' ? &c->require_signed_verp :
 					  &c->discard_bounces;
 		if (parse_bool(value, b) < 0)
-			return set_err(err, errlen,
-				       "%s: expected yes or no, not '%s'", key,
-				       value);
+			return rebound_error(err, errlen,
+					     "%s: expected yes or no, not '%s'",
+					     key, value);
 		return 0;
 	}
 	if (strcmp(key, "time_budget_ms") == 0) {
 		if (parse_uint(value, 600000, &c->time_budget_ms) < 0)
-			return set_err(err, errlen,
-				       "%s: expected milliseconds, not '%s'", key,
-				       value);
+			return rebound_error(
+				err, errlen,
+				"%s: expected milliseconds, not '%s'", key,
+				value);
 		return 0;
 	}
 	if (strcmp(key, "campaign_max_rate") == 0) {
 		if (parse_rate(value, &c->policy.campaign_max_rate) < 0)
-			return set_err(err, errlen,
-				       "%s: expected a rate like 0.05 or 5%%, "
-				       "not '%s'", key, value);
+			return rebound_error(
+				err, errlen,
+				"%s: expected a rate like 0.05 or 5%%, "
+				"not '%s'",
+				key, value);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(*uint_keys); i++) {
@@ -240,12 +234,14 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 		unsigned *slot = (unsigned *)(void *)((char *)&c->policy +
 						      uint_keys[i].offset);
 		if (parse_uint(value, uint_keys[i].max, slot) < 0)
-			return set_err(err, errlen,
-				       "%s: expected a whole number in range, "
-				       "not '%s'", key, value);
+			return rebound_error(
+				err, errlen,
+				"%s: expected a whole number in range, "
+				"not '%s'",
+				key, value);
 		return 0;
 	}
-	return set_err(err, errlen, "unknown setting '%s'", key);
+	return rebound_error(err, errlen, "unknown setting '%s'", key);
 }
 
 /* Cut s at a comment: '#' at the start or after white space. */
@@ -277,9 +273,8 @@ int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 	if (f == NULL) {
 		if (missing_ok && errno == ENOENT)
 			return 0;
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return rebound_error(err, errlen, "%s: %s", path,
+				     strerror(errno));
 	}
 	char line[CONFIG_LINE_MAX + 2];
 	unsigned lineno = 0;
@@ -288,10 +283,8 @@ int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 		lineno++;
 		size_t n = strlen(line);
 		if (n > 0 && line[n - 1] != '\n' && !feof(f)) {
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "%s:%u: line too long",
-					 path, lineno);
-			rc = -1;
+			rc = rebound_error(err, errlen, "%s:%u: line too long",
+					   path, lineno);
 			break;
 		}
 		strip_comment(line);
@@ -300,11 +293,9 @@ int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 			continue;
 		char *eq = strchr(s, '=');
 		if (eq == NULL) {
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen,
-					 "%s:%u: expected 'key = value'", path,
-					 lineno);
-			rc = -1;
+			rc = rebound_error(err, errlen,
+					   "%s:%u: expected 'key = value'",
+					   path, lineno);
 			break;
 		}
 		*eq = '\0';
@@ -317,17 +308,13 @@ int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 		}
 		char why[256];
 		if (rebound_config_set(c, key, value, why, sizeof(why)) < 0) {
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "%s:%u: %s", path, lineno,
-					 why);
-			rc = -1;
+			rc = rebound_error(err, errlen, "%s:%u: %s", path,
+					   lineno, why);
 			break;
 		}
 	}
 	if (rc == 0 && ferror(f)) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: read error", path);
-		rc = -1;
+		rc = rebound_error(err, errlen, "%s: read error", path);
 	}
 	fclose(f);
 	return rc;

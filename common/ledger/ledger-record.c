@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/error.h"
+
 enum { MAGIC0 = 'r', MAGIC1 = 'b', HEADER_LEN = 4 };
 
 /* Bounds for decoding untrusted bytes: a varint has at most 10 bytes. */
@@ -251,13 +253,6 @@ static void encode_extra(rebound_buf *b, const rebound_extra *x)
 	buf_put(b, x->bytes, x->len);
 }
 
-static int fail(char *err, size_t errlen, const char *why)
-{
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s", why);
-	return -1;
-}
-
 /* Store one known field.  Returns 0, or -1 when its value is invalid. */
 static int set_field(void *rec, const field *f, const unsigned char *val,
 		     size_t len)
@@ -308,25 +303,28 @@ static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
 {
 	memset(rec, 0, recsize);
 	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1)
-		return fail(err, errlen, "not a rebound record");
+		return rebound_error(err, errlen, "not a rebound record");
 	if ((data[2] & 0xf0) != (REBOUND_RECORD_VERSION & 0xf0))
-		return fail(err, errlen, "record of another format version");
+		return rebound_error(err, errlen,
+				     "record of another format version");
 	if (data[3] != kind)
-		return fail(err, errlen, "record of another kind");
+		return rebound_error(err, errlen, "record of another kind");
 	size_t pos = HEADER_LEN;
 	while (pos < len) {
 		size_t start = pos;
 		uint64_t tag, flen;
 		size_t n = read_varint(data + pos, len - pos, &tag);
 		if (n == 0)
-			return fail(err, errlen, "truncated field tag");
+			return rebound_error(err, errlen,
+					     "truncated field tag");
 		pos += n;
 		n = read_varint(data + pos, len - pos, &flen);
 		if (n == 0)
-			return fail(err, errlen, "truncated field length");
+			return rebound_error(err, errlen,
+					     "truncated field length");
 		pos += n;
 		if (flen > len - pos)
-			return fail(err, errlen, "truncated field");
+			return rebound_error(err, errlen, "truncated field");
 		const unsigned char *val = data + pos;
 		pos += (size_t)flen;
 		const field *f = NULL;
@@ -351,7 +349,8 @@ static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
 			rc = 0;
 		}
 		if (rc < 0)
-			return fail(err, errlen, "invalid field value");
+			return rebound_error(err, errlen,
+					     "invalid field value");
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ledger-spool.h"
+#include "mail/error.h"
 
 enum {
 	/* context */
@@ -362,8 +363,7 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 	static unsigned seq;
 	char dir[1100], tmp[1200], final[1200];
 	if (rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0) {
-		snprintf(err, errlen, "spool path too long");
-		return -1;
+		return rebound_error(err, errlen, "spool path too long");
 	}
 	/* Group-writable whatever the umask (Exim 000, Dovecot 077); the
 	   group comes from the ledger's setgid directory. */
@@ -371,23 +371,21 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 	if (mkdir(dir, 02770) < 0 && errno != EEXIST) {
 		int e = errno;
 		umask(old);
-		snprintf(err, errlen, "%s: %s", dir, strerror(e));
-		return -1;
+		return rebound_error(err, errlen, "%s: %s", dir, strerror(e));
 	}
 	umask(old);
 	unsigned long waiting = 0;
 	if (rebound_spool_count(ledger_path, &waiting, NULL) == 0 &&
 	    waiting >= REBOUND_SPOOL_MAX_FILES) {
-		snprintf(err, errlen, "%s: spool full (%lu notices wait)", dir,
-			 waiting);
-		return -1;
+		return rebound_error(err, errlen,
+				     "%s: spool full (%lu notices wait)", dir,
+				     waiting);
 	}
 	rebound_buf b = { 0 };
 	rebound_spool_encode(&b, res, ctx);
 	if (b.failed) {
 		rebound_buf_free(&b);
-		snprintf(err, errlen, "spool: out of memory");
-		return -1;
+		return rebound_error(err, errlen, "spool: out of memory");
 	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -410,7 +408,8 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 	if (rc < 0) {
 		int e = errno;
 		unlink(tmp);
-		snprintf(err, errlen, "%s: cannot spool: %s", dir, strerror(e));
+		rebound_error(err, errlen, "%s: cannot spool: %s", dir,
+			      strerror(e));
 	} else if (name != NULL && namelen > 0) {
 		snprintf(name, namelen, "%s", final);
 	}
@@ -481,15 +480,14 @@ int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 	const char *ledger_path = rebound_ledger_path(l);
 	if (ledger_path == NULL || policy == NULL ||
 	    rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0) {
-		snprintf(err, errlen, "replay: no ledger");
-		return -1;
+		return rebound_error(err, errlen, "replay: no ledger");
 	}
 	DIR *d = opendir(dir);
 	if (d == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
+		return rebound_error(err, errlen, "%s: %s", dir,
+				     strerror(errno));
 	}
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -516,7 +514,7 @@ int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 	}
 	closedir(d);
 	if (rc < 0) {
-		snprintf(err, errlen, "replay: out of memory");
+		rebound_error(err, errlen, "replay: out of memory");
 		goto out;
 	}
 	if (n > 1)	/* (qsort of no names would be given NULL) */

@@ -28,6 +28,7 @@
 #include "ledger-scan.h"
 #include "ledger-spool.h"
 #include "policy.h"
+#include "mail/error.h"
 
 /* Buckets of the hash table, fixed at creation: about one per ten
  * records of a ledger with 100,000 recipients and their events. */
@@ -75,28 +76,17 @@ static void ledger_log(struct tdb_context *tdb, enum tdb_debug_level level,
 		tdb_last_log[--n] = '\0';
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err != NULL && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* tdb's error codes are coarse (a full disk is "IO Error"); its log line
  * of this operation, when it wrote one, names the cause. */
 static int db_fail(rebound_ledger *l, const char *what, char *err,
 		   size_t errlen)
 {
 	bool logged = l->tdb != NULL && tdb_last_log[0] != '\0';
-	return fail(err, errlen, "%s: cannot %s: %s%s%s%s", l->path, what,
-		    l->tdb != NULL ? tdb_errorstr(l->tdb) : "ledger closed",
-		    logged ? " (" : "", logged ? tdb_last_log : "",
-		    logged ? ")" : "");
+	return rebound_error(
+		err, errlen, "%s: cannot %s: %s%s%s%s", l->path, what,
+		l->tdb != NULL ? tdb_errorstr(l->tdb) : "ledger closed",
+		logged ? " (" : "", logged ? tdb_last_log : "",
+		logged ? ")" : "");
 }
 
 /* --- opening ---------------------------------------------------------- */
@@ -194,21 +184,22 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 				    char *err, size_t errlen)
 {
 	if (path == NULL || path[0] == '\0') {
-		fail(err, errlen, "no ledger path configured");
+		rebound_error(err, errlen, "no ledger path configured");
 		return NULL;
 	}
 	if (strlen(path) >= sizeof(((rebound_ledger *)0)->path)) {
-		fail(err, errlen, "ledger path too long");
+		rebound_error(err, errlen, "ledger path too long");
 		return NULL;
 	}
 	struct stat st;
 	bool exists = stat(path, &st) == 0;
 	if (!exists && errno != ENOENT) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		rebound_error(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (exists && S_ISDIR(st.st_mode)) {
-		fail(err, errlen, "%s: is a directory, not a ledger", path);
+		rebound_error(err, errlen, "%s: is a directory, not a ledger",
+			      path);
 		return NULL;
 	}
 	if (exists)
@@ -219,8 +210,8 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 				return l;
 			}
 	if (!exists && !(flags & REBOUND_LEDGER_CREATE)) {
-		fail(err, errlen, "%s: no ledger there (%s)", path,
-		     strerror(ENOENT));
+		rebound_error(err, errlen, "%s: no ledger there (%s)", path,
+			      strerror(ENOENT));
 		return NULL;
 	}
 	/* O_CREAT only for a missing or empty file: tdb would overwrite a
@@ -244,22 +235,25 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 	if (tdb == NULL) {
 		if (e == ENOENT || e == EACCES || e == EPERM || e == EISDIR ||
 		    e == ENOTDIR || e == EROFS)
-			fail(err, errlen, "%s: cannot open ledger: %s", path,
-			     strerror(e));
+			rebound_error(err, errlen, "%s: cannot open ledger: %s",
+				      path, strerror(e));
 		else if (e == EBUSY)
-			fail(err, errlen,
-			     "%s: already open in this process under another name",
-			     path);
+			rebound_error(err, errlen,
+				      "%s: already open in this process under "
+				      "another name",
+				      path);
 		else
-			fail(err, errlen,
-			     "%s: not a rebound ledger, or damaged%s%s", path,
-			     tdb_last_log[0] ? ": " : "", tdb_last_log);
+			rebound_error(
+				err, errlen,
+				"%s: not a rebound ledger, or damaged%s%s",
+				path, tdb_last_log[0] ? ": " : "",
+				tdb_last_log);
 		return NULL;
 	}
 	rebound_ledger *l = calloc(1, sizeof(*l));
 	if (l == NULL) {
 		tdb_close(tdb);
-		fail(err, errlen, "%s: out of memory", path);
+		rebound_error(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	l->tdb = tdb;
@@ -304,14 +298,15 @@ void rebound_ledger_close(rebound_ledger *l)
 static int usable(rebound_ledger *l, char *err, size_t errlen)
 {
 	if (l == NULL)
-		return fail(err, errlen, "no ledger");
+		return rebound_error(err, errlen, "no ledger");
 	if (l->pid != getpid() && l->tdb != NULL) {
 		if (tdb_reopen(l->tdb) != 0)
 			l->tdb = NULL;	/* tdb_reopen closed it */
 		l->pid = getpid();
 	}
 	if (l->tdb == NULL)
-		return fail(err, errlen, "%s: ledger handle lost", l->path);
+		return rebound_error(err, errlen, "%s: ledger handle lost",
+				     l->path);
 	tdb_last_log[0] = '\0';	/* what db_fail reports is this use's */
 	return 0;
 }
@@ -374,7 +369,7 @@ static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
 		 int flag, char *err, size_t errlen)
 {
 	if (b->failed)
-		return fail(err, errlen, "%s: out of memory", l->path);
+		return rebound_error(err, errlen, "%s: out of memory", l->path);
 	TDB_DATA v = { b->p, b->len };
 	if (tdb_store(l->tdb, key_of(k), v, flag) != 0)
 		return db_fail(l, "write", err, errlen);
@@ -392,7 +387,8 @@ static int get_entry(rebound_ledger *l, const char *k, rebound_entry *e,
 	rc = rebound_entry_decode(e, v.dptr, v.dsize, why, sizeof(why));
 	free(v.dptr);
 	if (rc < 0)
-		return fail(err, errlen, "%s: record %s: %s", l->path, k, why);
+		return rebound_error(err, errlen, "%s: record %s: %s", l->path,
+				     k, why);
 	return 1;
 }
 
@@ -417,7 +413,8 @@ static int get_campaign(rebound_ledger *l, const char *k, rebound_campaign *c,
 	rc = rebound_campaign_decode(c, v.dptr, v.dsize, why, sizeof(why));
 	free(v.dptr);
 	if (rc < 0)
-		return fail(err, errlen, "%s: record %s: %s", l->path, k, why);
+		return rebound_error(err, errlen, "%s: record %s: %s", l->path,
+				     k, why);
 	return 1;
 }
 
@@ -465,9 +462,10 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 			return db_fail(l, "start a transaction", err, errlen);
 		if (monotonic_ms() >= deadline) {
 			lock_wait_spent = true;
-			return fail(err, errlen, "%s: locked by another process "
-				    "for more than %u ms", l->path,
-				    lock_wait_ms);
+			return rebound_error(err, errlen,
+					     "%s: locked by another process "
+					     "for more than %u ms",
+					     l->path, lock_wait_ms);
 		}
 		struct timespec ts = { 0, pause_us * 1000 };
 		nanosleep(&ts, NULL);
@@ -518,9 +516,11 @@ static int check_meta(rebound_ledger *l, int64_t now, char *err,
 		rc = rebound_meta_decode(&m, v.dptr, v.dsize, why, sizeof(why));
 		free(v.dptr);
 		if (rc < 0)
-			return fail(err, errlen,
-				    "%s: not a ledger this rebound can write "
-				    "(%s)", l->path, why);
+			return rebound_error(
+				err, errlen,
+				"%s: not a ledger this rebound can write "
+				"(%s)",
+				l->path, why);
 		return 0;
 	}
 	rebound_meta m = { .schema = REBOUND_RECORD_VERSION, .created = now };
@@ -673,7 +673,7 @@ static int put_event(rebound_ledger *l, const rebound_event *ev, char *err,
 		break;
 	}
 	if (rc < 0 && (err == NULL || err[0] == '\0'))
-		fail(err, errlen, "%s: no free event key", l->path);
+		rebound_error(err, errlen, "%s: no free event key", l->path);
 	rebound_buf_free(&b);
 	return rc;
 }
@@ -796,7 +796,7 @@ static bool valid_args(const rebound_ledger *l, const rebound_policy *p,
 		       char *err, size_t errlen)
 {
 	if (l == NULL || p == NULL || what == NULL || ctx == NULL) {
-		fail(err, errlen, "ledger: missing argument");
+		rebound_error(err, errlen, "ledger: missing argument");
 		return false;
 	}
 	return true;
@@ -982,9 +982,10 @@ int rebound_ledger_record_recipient(rebound_ledger *l,
 		cls = REBOUND_CLASS_DELIVERED;
 		break;
 	default:
-		return fail(err, errlen,
-			    "ledger: in-band action must be failed, delayed "
-			    "or delivered");
+		return rebound_error(
+			err, errlen,
+			"ledger: in-band action must be failed, delayed "
+			"or delivered");
 	}
 	rebound_observation o;
 	observation_of(&o, cls, rcpt, NULL, ctx);
@@ -1034,7 +1035,8 @@ int rebound_ledger_campaign_send(rebound_ledger *l,
 {
 	char k[160];
 	if (policy == NULL || campaign_key(campaign, k, sizeof(k)) < 0)
-		return fail(err, errlen, "ledger: not a campaign name");
+		return rebound_error(err, errlen,
+				     "ledger: not a campaign name");
 	if (begin(l, err, errlen) < 0)
 		return -1;
 	if (check_meta(l, now, err, errlen) < 0)
@@ -1102,7 +1104,8 @@ int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
 		return -1;
 	char k[340];
 	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0)
-		return fail(err, errlen, "not an address: '%s'", address);
+		return rebound_error(err, errlen, "not an address: '%s'",
+				     address);
 	int rc = get_entry(l, k, out, err, errlen);
 	if (rc == 1)
 		rebound_entry_refresh(out, now);
@@ -1218,7 +1221,8 @@ int rebound_ledger_unbounce(rebound_ledger *l, const char *address,
 {
 	char k[340];
 	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0)
-		return fail(err, errlen, "not an address: '%s'", address);
+		return rebound_error(err, errlen, "not an address: '%s'",
+				     address);
 	if (begin(l, err, errlen) < 0)
 		return -1;
 	rebound_entry e;
@@ -1244,7 +1248,8 @@ int rebound_ledger_campaign_get(rebound_ledger *l, const char *campaign,
 		return -1;
 	char k[160];
 	if (campaign_key(campaign, k, sizeof(k)) < 0)
-		return fail(err, errlen, "not a campaign name: '%s'", campaign);
+		return rebound_error(err, errlen, "not a campaign name: '%s'",
+				     campaign);
 	int rc = get_campaign(l, k, out, err, errlen);
 	if (rc == 1)
 		rebound_campaign_refresh(out, now);
@@ -1258,7 +1263,8 @@ int rebound_ledger_campaign_set(rebound_ledger *l, const char *campaign,
 {
 	char k[160];
 	if (campaign_key(campaign, k, sizeof(k)) < 0)
-		return fail(err, errlen, "not a campaign name: '%s'", campaign);
+		return rebound_error(err, errlen, "not a campaign name: '%s'",
+				     campaign);
 	if (begin(l, err, errlen) < 0)
 		return -1;
 	rebound_campaign c;
@@ -1371,7 +1377,7 @@ int rebound_ledger_prune(rebound_ledger *l, int64_t before,
 	}
 	if (kl.oom) {
 		key_list_free(&kl);
-		return fail(err, errlen, "prune: out of memory");
+		return rebound_error(err, errlen, "prune: out of memory");
 	}
 	/* Small transactions, so that writers never wait long. */
 	int rc = 0;
@@ -1563,15 +1569,16 @@ int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
 	int fd = open(dest, O_RDWR | O_CREAT | O_EXCL, 0660);
 	umask(old);
 	if (fd < 0)
-		return fail(err, errlen, "%s: %s", dest, strerror(errno));
+		return rebound_error(err, errlen, "%s: %s", dest,
+				     strerror(errno));
 	close(fd);
 	const struct tdb_logging_context log_ctx = { ledger_log, NULL };
 	struct tdb_context *dst = tdb_open_ex(dest, tdb_hash_size(l->tdb),
 					      TDB_DEFAULT, O_RDWR | O_CREAT,
 					      0660, &log_ctx, NULL);
 	if (dst == NULL) {
-		fail(err, errlen, "%s: cannot create: %s", dest,
-		     strerror(errno));
+		rebound_error(err, errlen, "%s: cannot create: %s", dest,
+			      strerror(errno));
 		unlink(dest);
 		return -1;
 	}
@@ -1582,20 +1589,21 @@ int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
 		goto out;
 	}
 	if (tdb_transaction_start(dst) != 0) {
-		fail(err, errlen, "%s: cannot start a transaction", dest);
+		rebound_error(err, errlen, "%s: cannot start a transaction",
+			      dest);
 		tdb_transaction_cancel(l->tdb);
 		goto out;
 	}
 	if (tdb_traverse(l->tdb, copy_record, dst) < 0) {
-		fail(err, errlen, "%s: copy failed: %s", dest,
-		     tdb_errorstr(dst));
+		rebound_error(err, errlen, "%s: copy failed: %s", dest,
+			      tdb_errorstr(dst));
 		tdb_transaction_cancel(dst);
 		tdb_transaction_cancel(l->tdb);
 		goto out;
 	}
 	if (tdb_transaction_commit(dst) != 0) {
-		fail(err, errlen, "%s: cannot commit: %s", dest,
-		     tdb_errorstr(dst));
+		rebound_error(err, errlen, "%s: cannot commit: %s", dest,
+			      tdb_errorstr(dst));
 		tdb_transaction_cancel(l->tdb);
 		goto out;
 	}

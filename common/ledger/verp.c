@@ -14,6 +14,7 @@
 #include <nettle/memops.h>
 
 #include "mail/address.h"
+#include "mail/error.h"
 #include "mail/strutil.h"
 
 #define TAG_PREFIX "rb="
@@ -30,10 +31,11 @@ int rebound_verp_key_set(rebound_verp_key *key, const void *secret,
 {
 	memset(key, 0, sizeof(*key));
 	if (len < REBOUND_VERP_KEY_MIN || len > REBOUND_VERP_KEY_MAX) {
-		snprintf(err, errlen,
-			 "the VERP secret has %zu bytes; it needs %d to %d",
-			 len, REBOUND_VERP_KEY_MIN, REBOUND_VERP_KEY_MAX);
-		return -1;
+		return rebound_error(err, errlen,
+				     "the VERP secret has %zu "
+				     "bytes; it needs %d to %d",
+				     len, REBOUND_VERP_KEY_MIN,
+				     REBOUND_VERP_KEY_MAX);
 	}
 	memcpy(key->secret, secret, len);
 	key->len = len;
@@ -55,24 +57,24 @@ int rebound_verp_key_load(rebound_verp_key *key, const char *path,
 	memset(key, 0, sizeof(*key));
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return rebound_error(err, errlen, "%s: %s", path,
+				     strerror(errno));
 	}
 	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rebound_error(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		rebound_error(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
 	/* Group read is how Exim and Dovecot share it; anything more lets
 	   others read the secret or sign with their own. */
 	if (st.st_mode & (S_IWGRP | S_IRWXO)) {
-		snprintf(err, errlen,
-			 "%s: mode %04o lets others read or change the secret "
-			 "(use 0640 or 0600)", path,
-			 (unsigned)(st.st_mode & 07777));
+		rebound_error(err, errlen,
+			      "%s: mode %04o lets others read or change the "
+			      "secret (use 0640 or 0600)",
+			      path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	size_t len = 0;
@@ -81,16 +83,18 @@ int rebound_verp_key_load(rebound_verp_key *key, const char *path,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rebound_error(err, errlen, "%s: %s", path,
+				      strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == sizeof(buf)) {
-			snprintf(err, errlen,
-				 "%s: the VERP secret is longer than %d bytes",
-				 path, REBOUND_VERP_KEY_MAX);
+			rebound_error(err, errlen,
+				      "%s: the VERP secret is "
+				      "longer than %d bytes",
+				      path, REBOUND_VERP_KEY_MAX);
 			goto out;
 		}
 	}
@@ -101,7 +105,7 @@ int rebound_verp_key_load(rebound_verp_key *key, const char *path,
 	}
 	char why[128];
 	if (rebound_verp_key_set(key, buf, len, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, why);
+		rebound_error(err, errlen, "%s: %s", path, why);
 		goto out;
 	}
 	rc = 0;
@@ -266,16 +270,17 @@ int rebound_verp_sign(const rebound_verp_key *key, const char *format,
 	char tag[REBOUND_VERP_TAG_LEN + 1];
 
 	if (!parse_format(format, &l)) {
-		snprintf(err, errlen, "VERP format '%s' is not LOCAL%cRCPTLOCAL"
-			 "%cRCPTDOMAIN@DOMAIN with two separators other than "
-			 "'@' (and '=' after LOCAL)", format != NULL ? format : "",
-			 '+', '=');
-		return -1;
+		return rebound_error(err, errlen,
+				     "VERP format '%s' is not "
+				     "LOCAL%cRCPTLOCAL%cRCPTDOMAIN@DOMAIN with "
+				     "two separators other than '@' (and '=' "
+				     "after LOCAL)",
+				     format != NULL ? format : "", '+', '=');
 	}
 	if (!recipient_ok(recipient)) {
-		snprintf(err, errlen, "'%s' is not a recipient address",
-			 recipient != NULL ? recipient : "");
-		return -1;
+		return rebound_error(err, errlen,
+				     "'%s' is not a recipient address",
+				     recipient != NULL ? recipient : "");
 	}
 	const char *rp = return_path != NULL ? return_path : "";
 	/* Sign afresh: drop an old tag and an old VERP part. */
@@ -284,37 +289,37 @@ int rebound_verp_sign(const rebound_verp_key *key, const char *format,
 		rp += REBOUND_VERP_TAG_LEN;
 	const char *at = strrchr(rp, '@');
 	if (at == NULL || at == rp || at[1] == '\0') {
-		snprintf(err, errlen, "'%s' is not a return path (LOCAL@DOMAIN)",
-			 return_path != NULL ? return_path : "");
-		return -1;
+		return rebound_error(err, errlen,
+				     "'%s' is not a return path (LOCAL@DOMAIN)",
+				     return_path != NULL ? return_path : "");
 	}
 	size_t local = (size_t)(at - rp);
 	const char *s1 = memchr(rp, l.sep1, local);
 	if (s1 != NULL)
 		local = (size_t)(s1 - rp);
 	if (local == 0) {
-		snprintf(err, errlen, "'%s' has no local part before '%c'",
-			 return_path, l.sep1);
-		return -1;
+		return rebound_error(err, errlen,
+				     "'%s' has no local part before '%c'",
+				     return_path, l.sep1);
 	}
 	if (rebound_verp_tag(key, recipient, now, tag, sizeof(tag)) != 0) {
-		snprintf(err, errlen, "cannot sign at time %lld",
-			 (long long)now);
-		return -1;
+		return rebound_error(err, errlen, "cannot sign at time %lld",
+				     (long long)now);
 	}
 	/* The reader takes the last sep2 before the '@': one in the domain
 	   (a domain literal may hold anything) would move the split. */
 	const char *ra = strrchr(recipient, '@');
 	if (strchr(ra + 1, l.sep2) != NULL) {
-		snprintf(err, errlen, "cannot sign for '%s': '%c' in its domain",
-			 recipient, l.sep2);
-		return -1;
+		return rebound_error(err, errlen,
+				     "cannot sign for '%s': '%c' in its domain",
+				     recipient, l.sep2);
 	}
 	int n = snprintf(out, outlen, "%s%.*s%c%.*s%c%s@%s", tag, (int)local,
 			 rp, l.sep1, (int)(ra - recipient), recipient, l.sep2,
 			 ra + 1, at + 1);
 	if (n < 0 || (size_t)n >= outlen) {
-		snprintf(err, errlen, "the signed return path is too long");
+		rebound_error(err, errlen,
+			      "the signed return path is too long");
 		if (outlen > 0)
 			out[0] = '\0';
 		return -1;
