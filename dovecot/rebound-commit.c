@@ -90,8 +90,8 @@ void rebound_commit_kept(struct rebound_txn *txn)
 	/* The mail is stored, but the client has no answer yet: a writer
 	   that holds its transaction must not hold the delivery until the
 	   MTA gives up and sends the message again. */
-	rebound_ledger_set_lock_wait(txn->cfg.time_budget_ms ?
-				     txn->cfg.time_budget_ms : 2000u);
+	rebound_ledger_set_lock_wait(
+		rebound_config_time_budget_ms(&txn->cfg));
 	ledger = rebound_ledger_open(txn->cfg.db_path, 0, err, sizeof(err));
 	if (ledger == NULL) {
 		i_error(REBOUND_LOG "%u bounce(s) in %s not recorded: %s",

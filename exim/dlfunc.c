@@ -70,7 +70,7 @@ int rebound_suppressed(uschar **yield, int argc, uschar *argv[])
 		return answer(yield, "no");
 
 	const char *path = db_path(argc, argv, 1, &conf);
-	rebound_ledger_set_lock_wait(rbx_budget_ms(&conf));
+	rebound_ledger_set_lock_wait(rebound_config_time_budget_ms(&conf));
 	rebound_ledger *l = rbx_ledger(path, false, err, sizeof err);
 	int rc = -1;
 	if (l != NULL) {
@@ -185,7 +185,7 @@ static int record_event(const char *event, const char *address,
 	if (path == NULL || *path == '\0')
 		path = conf.db_path;
 
-	rebound_ledger_set_lock_wait(rbx_budget_ms(&conf));
+	rebound_ledger_set_lock_wait(rebound_config_time_budget_ms(&conf));
 	rebound_ledger *l = rbx_ledger(path, false, err, sizeof err);
 	rc = l != NULL ? rebound_ledger_record_recipient(l, &conf.policy, &rcpt,
 							 &ctx, &o, err, sizeof err)

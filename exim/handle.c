@@ -59,8 +59,3 @@ rebound_ledger *rbx_ledger(const char *path, bool create,
 	snprintf(handle.path, sizeof handle.path, "%s", path);
 	return handle.ledger;
 }
-
-unsigned rbx_budget_ms(const rebound_config *c)
-{
-	return c->time_budget_ms ? c->time_budget_ms : 2000u;
-}

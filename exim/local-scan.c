@@ -225,7 +225,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 static int scan_bounce(int fd, const rebound_config *c, uschar **return_text)
 {
 	int64_t started = rbx_now_ms();
-	unsigned budget = rbx_budget_ms(c);
+	unsigned budget = rebound_config_time_budget_ms(c);
 	rebound_arena *arena = rebound_arena_new(ARENA_BUDGET);
 	rebound_message *msg = NULL;
 	rebound_result *res = NULL;

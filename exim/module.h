@@ -56,9 +56,6 @@ rebound_ledger *rbx_ledger(const char *path, bool create,
  * the file afresh (a replaced or repaired file, a released lock). */
 void rbx_ledger_drop(void);
 
-/* The time budget of one call (time_budget_ms, or 2 s when 0). */
-unsigned rbx_budget_ms(const rebound_config *c);
-
 /* --- log.c --------------------------------------------------------------- */
 
 /* One main-log line starting "rebound: ".  No newlines reach the log. */

@@ -62,6 +62,10 @@ int rebound_policy_preset(rebound_policy *p, const char *name)
 	return -1;
 }
 
+/* A message a server holds longer than this risks the client's timeout
+ * and a second copy. */
+#define DEFAULT_TIME_BUDGET_MS 2000u
+
 void rebound_config_defaults(rebound_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -70,8 +74,13 @@ void rebound_config_defaults(rebound_config *c)
 		 "X-Campaign-ID");
 	snprintf(c->verp_format, sizeof(c->verp_format), "%s",
 		 "LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN");
-	c->time_budget_ms = 2000;
+	c->time_budget_ms = DEFAULT_TIME_BUDGET_MS;
 	rebound_policy_preset(&c->policy, "default");
+}
+
+unsigned rebound_config_time_budget_ms(const rebound_config *c)
+{
+	return c->time_budget_ms ? c->time_budget_ms : DEFAULT_TIME_BUDGET_MS;
 }
 
 static int parse_uint(const char *v, unsigned max, unsigned *out)

@@ -45,13 +45,19 @@ typedef struct rebound_config {
 	char verp_secret_file[1024];	/* "" when unset */
 	bool require_signed_verp;
 	bool discard_bounces;		/* Exim: drop recorded bounces */
-	unsigned time_budget_ms;	/* Exim local_scan budget */
+	unsigned time_budget_ms;	/* time one call may take; 0 means
+					   the default (see below) */
 	rebound_policy policy;
 } rebound_config;
 
 /* Fill *c with the compiled-in defaults (policy preset "default", db_path
  * REBOUND_DB_FILE). */
 void rebound_config_defaults(rebound_config *c);
+
+/* The time one call of a server module may spend (Exim's local_scan and
+ * dlfuncs, the Dovecot plugin's commit, waiting for the ledger's lock
+ * included): time_budget_ms, or 2000 ms when it is 0. */
+unsigned rebound_config_time_budget_ms(const rebound_config *c);
 
 /* Fill *p with a named preset.  Returns 0, or -1 for an unknown name. */
 int rebound_policy_preset(rebound_policy *p, const char *name);
