@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mail/address.h"
+#include "mail/header-decode.h"
 #include "mail/strutil.h"
 #include "matcher.h"
 
