@@ -11,7 +11,6 @@
 
 #include "mail/address.h"
 #include "mail/charset.h"
-#include "mail/header-decode.h"
 #include "detect.h"
 #include "rules.h"
 #include "smtp-stage.h"
