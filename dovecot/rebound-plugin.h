@@ -2,8 +2,9 @@
  *
  * rebound-plugin.c   registration and the notify callbacks
  * rebound-settings.c per-user settings, which mailboxes are monitored
- * rebound-keep.c     reading and classifying one saved mail; a compact
- *                    copy of the result (result-copy.c) waits for the commit
+ * rebound-keep.c     reading and classifying one saved mail; a copy of the
+ *                    result (rebound_result_copy(), common/classify/result.h)
+ *                    waits for the commit
  * rebound-commit.c   writing the kept results to the ledger
  *
  * Include after Dovecot's lib.h.  Core headers are named "common/PART/x.h"
@@ -16,7 +17,6 @@
 #include "common/classify/classify.h"
 #include "common/ledger/config.h"
 #include "common/ledger/ledger.h"
-#include "dovecot/result-copy.h"
 
 struct mail;
 struct mailbox;

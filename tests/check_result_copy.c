@@ -1,4 +1,4 @@
-/* check_result_copy.c - rebound_result_copy() (dovecot/result-copy.c):
+/* check_result_copy.c - rebound_result_copy() (common/classify/result.c):
  * the copy the Dovecot plugin keeps from the save to the commit must equal
  * the classifier's result and must not depend on the arena it came from. */
 #include "rebound-config.h"
@@ -11,7 +11,6 @@
 #include "mail/arena.h"
 #include "classify/classify.h"
 #include "classify/result.h"
-#include "dovecot/result-copy.h"
 
 static char *slurp(const char *rel, size_t *len)
 {
@@ -102,15 +101,19 @@ START_TEST(copies_equal_the_result)
 END_TEST
 
 /* The copy is field by field; a field added to result.h must be added
- * there too (or deliberately left out).  The sizes are those of LP64. */
+ * there too (or deliberately left out), and to the spool's encoding
+ * (common/ledger/ledger-spool.c) when recording reads it.  The sizes are
+ * those of LP64. */
 START_TEST(result_layout_unchanged)
 {
 	if (sizeof(void *) != 8)
 		return;
 	ck_assert_msg(sizeof(rebound_result) == 112 &&
 		      sizeof(rebound_recipient) == 64,
-		      "result.h changed (%zu, %zu): update dovecot/result-copy.c "
-		      "and these sizes", sizeof(rebound_result),
+		      "result.h changed (%zu, %zu): update rebound_result_copy() "
+		      "in common/classify/result.c (and the spool's fields in "
+		      "common/ledger/ledger-spool.c if recording reads it) and "
+		      "these sizes", sizeof(rebound_result),
 		      sizeof(rebound_recipient));
 }
 END_TEST

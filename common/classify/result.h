@@ -2,13 +2,16 @@
  *
  * The vocabulary (classes, actions, reasons) and the result structure that
  * rebound_classify() fills.  All strings in a result belong to the arena the
- * message was classified in.
+ * message was classified in; rebound_result_copy() moves one to another.
+ * Defined in result.c.
  */
 #ifndef REBOUND_RESULT_H
 #define REBOUND_RESULT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "mail/arena.h"
 
 typedef enum rebound_class {
 	REBOUND_CLASS_NOT_BOUNCE = 0,
@@ -118,5 +121,12 @@ typedef struct rebound_result {
 	const char *verp_recipient;
 	unsigned msg_flags;		/* REBOUND_MSG_* from the parser */
 } rebound_result;
+
+/* A deep copy of res in `arena`, or NULL when the arena is spent: what a
+ * caller keeps after the classification arena is reset for the next
+ * message (the Dovecot plugin keeps results from the save to the commit).
+ * Every field is copied, strings included. */
+rebound_result *rebound_result_copy(rebound_arena *arena,
+				    const rebound_result *res);
 
 #endif
