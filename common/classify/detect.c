@@ -9,6 +9,7 @@
 #include "mail/address.h"
 #include "mail/strutil.h"
 #include "matcher.h"
+#include "wordlists.h"
 
 /* Subjects of non-delivery notices. */
 static const char *const bounce_subjects[] = {
@@ -396,3 +397,16 @@ bool rebound_detect_machine_sent(rebound_arena *arena, const rebound_header *h,
 	const char *as = rebound_header_get(h, "Auto-Submitted");
 	return as != NULL && !rebound_ascii_istarts(as, strlen(as), "no");
 }
+
+/* --- the word list as data (wordlists.h) ----------------------------------- */
+
+/* A Subject header (raw) that starts like a reply or a forward. */
+static bool wl_reply_subject(rebound_arena *arena, const char *s, size_t n)
+{
+	size_t nl;
+	char *norm = rebound_matcher_normalise(arena, s, n, &nl);
+	return norm != NULL && rebound_detect_reply_subject(norm, nl);
+}
+
+const rebound_wordlist rebound_wordlist_reply_prefixes = REBOUND_WORDLIST(
+	"reply_prefixes", reply_prefixes, wl_reply_subject);

@@ -9,6 +9,7 @@
 #include "matcher.h"
 #include "rules.h"
 #include "textscan.h"
+#include "wordlists.h"
 
 /* Length of a reply prefix "550-5.7.1 " / "550 5.7.1 " / "550-" at s. */
 static size_t reply_prefix(const char *s, size_t n)
@@ -112,16 +113,19 @@ static bool is_lower_alnum(char c)
 	return is_lower_alpha(c) || rebound_is_digit(c);
 }
 
+/* Generic top-level domains a host name in a diagnostic may end in
+ * (besides two-letter country codes); the list keeps "too long.Please"
+ * from reading as a host. */
+static const char *const generic_tlds[] = {
+	"com", "net", "org", "edu", "gov", "mil", "int", "info",
+	"biz", "name", "mobi", "asia", "aero", "coop", "museum",
+	"local", "localdomain", "arpa", "email", "online",
+};
+
 /* Is s[0..n) a host name: dot-separated labels of letters, digits and
- * '-', ending in a country code or a common generic top-level domain
- * (the list keeps "too long.Please" from reading as one)? */
+ * '-', ending in a country code or one of generic_tlds? */
 static bool is_hostname(const char *s, size_t n)
 {
-	static const char *const generic[] = {
-		"com", "net", "org", "edu", "gov", "mil", "int", "info",
-		"biz", "name", "mobi", "asia", "aero", "coop", "museum",
-		"local", "localdomain", "arpa", "email", "online",
-	};
 	size_t last = n, labels = 0, label = 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -144,8 +148,9 @@ static bool is_hostname(const char *s, size_t n)
 			return false;
 	if (tl == 2)
 		return true;
-	for (size_t i = 0; i < sizeof(generic) / sizeof(*generic); i++)
-		if (strlen(generic[i]) == tl && memcmp(generic[i], s + last, tl) == 0)
+	for (size_t i = 0; i < sizeof(generic_tlds) / sizeof(*generic_tlds); i++)
+		if (strlen(generic_tlds[i]) == tl &&
+		    memcmp(generic_tlds[i], s + last, tl) == 0)
 			return true;
 	return false;
 }
@@ -201,3 +206,15 @@ char *rebound_phrase_view(rebound_arena *arena, const char *text,
 	rebound_rules_match_phrase(norm, *len, strong, weak);
 	return norm;
 }
+
+/* --- the word list as data (wordlists.h) ----------------------------------- */
+
+/* A lower-case line that is one host name. */
+static bool wl_hostname(rebound_arena *arena, const char *s, size_t n)
+{
+	(void)arena;
+	return is_hostname(s, n);
+}
+
+const rebound_wordlist rebound_wordlist_generic_tlds = REBOUND_WORDLIST(
+	"generic_tlds", generic_tlds, wl_hostname);

@@ -7,6 +7,7 @@
 
 #include "mail/strutil.h"
 #include "matcher.h"
+#include "wordlists.h"
 
 static const struct {
 	const char *phrase;
@@ -135,3 +136,32 @@ void rebound_smtp_stage_release(void)
 	rebound_matcher_free(stage_matcher);
 	stage_matcher = NULL;
 }
+
+/* --- the word lists as data (wordlists.h) ---------------------------------- */
+
+static void stage_words_of(rebound_arena *arena, const char *s, size_t n,
+			   stage_hits *h)
+{
+	size_t nl;
+	char *norm = rebound_matcher_normalise(arena, s, n, &nl);
+	stage_words(norm != NULL ? norm : "", norm != NULL ? nl : 0, h);
+}
+
+static bool wl_stage_phrase(rebound_arena *arena, const char *s, size_t n)
+{
+	stage_hits h;
+	stage_words_of(arena, s, n, &h);
+	return h.phrase >= 0;
+}
+
+static bool wl_no_rcpt_left(rebound_arena *arena, const char *s, size_t n)
+{
+	stage_hits h;
+	stage_words_of(arena, s, n, &h);
+	return h.no_rcpt;
+}
+
+const rebound_wordlist rebound_wordlist_stage_phrases = REBOUND_WORDLIST(
+	"stage_phrases", stage_phrases, wl_stage_phrase);
+const rebound_wordlist rebound_wordlist_no_rcpt_left = REBOUND_WORDLIST(
+	"no_rcpt_left", no_rcpt_left, wl_no_rcpt_left);

@@ -1,5 +1,6 @@
 /* textbounce.c - recipients and their errors in a human-readable bounce. */
 #include "textbounce.h"
+#include "wordlists.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -438,21 +439,24 @@ static bool folded_sender_context(const char *prev, size_t prev_len,
 				      sizeof(*not_recipient_before), true);
 }
 
-/* Lines that only ever carry the sender or a message identifier. */
+/* Starts of lines that only ever carry the sender or a message
+ * identifier. */
+static const char *const skip_line_heads[] = {
+	"from:", "reply-to:", "return-path:", "message-id:",
+	"in-reply-to:", "references:", "sender:", "x-", "dkim",
+	"list-", "received:", "by ", "id ", "(envelope-from",
+	"envelope-from", "mail from", ">>> mail from",
+};
+
 static bool skip_line(const char *s, size_t n)
 {
-	static const char *const heads[] = {
-		"from:", "reply-to:", "return-path:", "message-id:",
-		"in-reply-to:", "references:", "sender:", "x-", "dkim",
-		"list-", "received:", "by ", "id ", "(envelope-from",
-		"envelope-from", "mail from", ">>> mail from",
-	};
 	while (n > 0 && rebound_is_space(*s)) {
 		s++;
 		n--;
 	}
-	for (size_t i = 0; i < sizeof(heads) / sizeof(*heads); i++)
-		if (rebound_ascii_istarts(s, n, heads[i]))
+	for (size_t i = 0;
+	     i < sizeof(skip_line_heads) / sizeof(*skip_line_heads); i++)
+		if (rebound_ascii_istarts(s, n, skip_line_heads[i]))
 			return true;
 	return false;
 }
@@ -594,15 +598,17 @@ static bool heading_across(const char *prev, size_t prev_len,
 	return recipient_heading(joined, take + 1 + n);
 }
 
-/* A line that ends by announcing the sender on the next one ("A message
+/* Ends of a line that announce the sender on the next one ("A message
  * sent by" / "<addr>"). */
+static const char *const sender_heading_tails[] = {
+	"sent by", "sent by:", "sent from", "sent from:", "sender:", "from:",
+};
+
 static bool sender_heading(const char *s, size_t n)
 {
-	static const char *const tails[] = {
-		"sent by", "sent by:", "sent from", "sent from:", "sender:",
-		"from:",
-	};
-	return ends_with_word(s, n, tails, sizeof(tails) / sizeof(*tails),
+	return ends_with_word(s, n, sender_heading_tails,
+			      sizeof(sender_heading_tails) /
+				      sizeof(*sender_heading_tails),
 			      false);
 }
 
@@ -994,3 +1000,66 @@ size_t rebound_textbounce_copy_recipients(rebound_arena *arena,
 	}
 	return nv;
 }
+
+/* --- the word lists as data (wordlists.h) ---------------------------------- */
+
+static bool wl_transport_header(rebound_arena *arena, const char *s, size_t n)
+{
+	(void)arena;
+	return is_transport_header(s, n);
+}
+
+/* A marker followed by a summary word: the heading of a summary of the
+ * original, not the start of a copy. */
+static bool wl_summary_heading(rebound_arena *arena, const char *s, size_t n)
+{
+	(void)arena;
+	char key[MARKER_KEY_MAX];
+	size_t kn = marker_key(s, n, key, sizeof(key));
+	for (size_t i = 0; i < NMARKERS; i++) {
+		size_t ml = original_markers[i].len;
+		if (kn >= ml && memcmp(key, original_markers[i].text, ml) == 0)
+			return summary_follows(key + ml, kn - ml);
+	}
+	return false;
+}
+
+/* The words before the first address of the line make it a sender's. */
+static bool wl_sender_words(rebound_arena *arena, const char *s, size_t n)
+{
+	size_t at, span;
+	return rebound_address_find(arena, s, n, &at, &span) != NULL &&
+	       sender_context(s, at);
+}
+
+static bool wl_skip_line(rebound_arena *arena, const char *s, size_t n)
+{
+	(void)arena;
+	return skip_line(s, n);
+}
+
+static bool wl_recipient_heading(rebound_arena *arena, const char *s,
+				 size_t n)
+{
+	(void)arena;
+	return recipient_heading(s, n);
+}
+
+static bool wl_sender_heading(rebound_arena *arena, const char *s, size_t n)
+{
+	(void)arena;
+	return sender_heading(s, n);
+}
+
+const rebound_wordlist rebound_wordlist_transport_headers = REBOUND_WORDLIST(
+	"transport_headers", transport_headers, wl_transport_header);
+const rebound_wordlist rebound_wordlist_summary_words = REBOUND_WORDLIST(
+	"summary_words", summary_words, wl_summary_heading);
+const rebound_wordlist rebound_wordlist_not_recipient_before = REBOUND_WORDLIST(
+	"not_recipient_before", not_recipient_before, wl_sender_words);
+const rebound_wordlist rebound_wordlist_skip_line_heads = REBOUND_WORDLIST(
+	"skip_line_heads", skip_line_heads, wl_skip_line);
+const rebound_wordlist rebound_wordlist_recipient_headings = REBOUND_WORDLIST(
+	"recipient_headings", recipient_headings, wl_recipient_heading);
+const rebound_wordlist rebound_wordlist_sender_heading_tails = REBOUND_WORDLIST(
+	"sender_heading_tails", sender_heading_tails, wl_sender_heading);
