@@ -13,7 +13,7 @@
  *
  * Fail open: any problem gives OK with "no" (or ""), never an expansion
  * failure, because a failure defers the RCPT or the routing and a forced
- * failure makes an ACL condition true (platform.md 1.8).  Neither entry
+ * failure makes an ACL condition true (doc/platform.md §1.5).  Neither entry
  * point creates the ledger: at router time they run as root.
  */
 #include "module.h"

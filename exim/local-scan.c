@@ -1,7 +1,7 @@
 /* local-scan.c - Exim's local_scan(): classify incoming bounces, record
  * them in the ledger, and brake campaigns.
  *
- * What local_scan sees (platform.md 1.4): headers only in header_list,
+ * What local_scan sees (doc/platform.md §1.2): headers only in header_list,
  * the body in the spool -D file (fd, data from SPOOL_DATA_START_OFFSET),
  * the envelope in sender_address / recipients_list.  It runs for every
  * message Exim receives, so mail that is not a bounce leaves after a look

@@ -286,7 +286,7 @@ START_TEST(gateway_notice)
 	ck_assert_str_eq(r->address, "heidi@example.com");
 	ck_assert_reason(r, "userunknown");
 	ck_assert(r->hard);
-	/* A gateway's "user unknown" may be a block (design.md). */
+	/* A gateway's "user unknown" may be a block (doc/design.md §4). */
 	ck_assert_ptr_nonnull(res->gateway);
 	ck_assert_str_eq(res->gateway, "mimecast");
 	ck_assert(r->suspect);

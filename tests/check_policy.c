@@ -1,4 +1,4 @@
-/* check_policy.c - every row of the policy table (design.md, Policy),
+/* check_policy.c - every row of the policy table (doc/design.md §6, §7),
  * through the ledger API on a real tdb file, with injected time. */
 #include <sys/types.h>
 #include <sys/stat.h>

@@ -86,8 +86,8 @@ START_TEST(rules_disputed_status_codes)
 }
 END_TEST
 
-/* design.md: "a false positive suppresses a good address, so precision
- * comes first".  A newsletter (List-Id, Precedence: list, an ordinary
+/* doc/design.md §1: precision comes first, since a message wrongly taken
+ * for a bounce suppresses a good address.  A newsletter (List-Id, Precedence: list, an ordinary
  * sender) whose subject asks "Delivery failed?" and whose text says
  * "could not be delivered" and names a contact address is taken for a
  * bounce of that contact address (stories@example.org). */

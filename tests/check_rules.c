@@ -140,7 +140,7 @@ START_TEST(phrase_coverage)
 		if (covered[j])
 			continue;
 		/* Rules that cannot decide any text are reported by
-		 * check_known_bugs; no fixture line could cover them. */
+		 * check_regressions; no fixture line could cover them. */
 		long by = rule_shadowed_by(j);
 		if (by >= 0) {
 			fprintf(stderr, "rules.c entry %zu %s/%s \"%s\" can never "

@@ -18,7 +18,7 @@
 #   quietuser   rebound_mailboxes empty from userdb: plugin idle
 #   dboxuser    sdbox instead of Maildir (keywords, see doc/dovecot.md)
 # Every directory on the way must be reachable by uid 5000
-# (platform.md 3.2, 7); the state lives under /tmp.
+# (doc/platform.md §2.4); the state lives under /tmp.
 
 DH_LDA=/usr/lib/dovecot/dovecot-lda
 DH_NOTIFY=/usr/lib/dovecot/modules/lib15_notify_plugin.so
@@ -152,7 +152,7 @@ dh_start() {
 	local n=100
 	dovecot -F -c "$S/dovecot.conf" &
 	dh_pid=$!
-	# Probe the socket files, not the ports (platform.md 7).
+	# Probe the socket files, not the ports (doc/platform.md §2.4).
 	while [ $n -gt 0 ]; do
 		[ -S "$D/run/lmtp" ] && [ -S "$D/run/auth-userdb" ] && return 0
 		sleep 0.1

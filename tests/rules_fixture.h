@@ -1,4 +1,5 @@
-/* rules_fixture.h - helpers shared by check_rules.c and check_known_bugs.c:
+/* rules_fixture.h - helpers shared by the tests of the rule tables
+ * (check_rules.c, check_regressions.c, check_classify.c, ...):
  * reading the TSV fixtures under tests/fixtures/rules/ and finding phrase
  * rules that no text can ever make decide. */
 #ifndef REBOUND_TESTS_RULES_FIXTURE_H

@@ -13,7 +13,7 @@
 # otherwise.  No TCP ports: Exim runs without a daemon, Dovecot listens on
 # unix sockets only, so parallel runs do not collide.  State lives in a
 # temporary directory under /tmp that Debian-exim and uid 5000 can reach
-# (platform.md 1.2, 1.3, 3.2, 7).  REBOUND_KEEP_TMP=1 keeps it.
+# (doc/platform.md §1.6, §2.4).  REBOUND_KEEP_TMP=1 keeps it.
 
 set -u
 

@@ -32,8 +32,8 @@ typedef enum rebound_action {
 	REBOUND_ACTION_FEEDBACK,
 } rebound_action;
 
-/* The reason vocabulary of design.md (Sisimai's), in alphabetical order
- * after UNDEFINED. */
+/* The reason vocabulary (Sisimai's; doc/design.md §3), in alphabetical
+ * order after UNDEFINED. */
 #define REBOUND_REASONS(X) \
 	X(UNDEFINED, "undefined") \
 	X(AUTHFAILURE, "authfailure") \

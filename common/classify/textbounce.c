@@ -755,9 +755,6 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 				     excluded(addr, exclude, nexclude)) &&
 				    !after_heading)
 					continue;
-				/* Message-ID-like: "<digits.x@host>" next to
-				   "id" words are rare in error text; skip
-				   tokens with '$' or very long locals. */
 				cand *c = find_cand(cands, ncand, addr);
 				if (c == NULL) {
 					if (ncand == REBOUND_TEXT_MAX_RCPT)

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* What each kind of bounce does to a recipient (design.md, Policy).
+/* What each kind of bounce does to a recipient (doc/design.md §6, §7).
  * Every number is a setting; a preset fills them all. */
 typedef struct rebound_policy {
 	char preset[16];		/* "default", "zoho", "marketo", ... */

@@ -2,7 +2,7 @@
  * processes, recording classified messages through the policy, campaign
  * counts, and the read side and edits of ledger-admin.h.
  *
- * tdb facts this relies on (../shared/docs/platform.md §4-§5): read-only
+ * tdb facts this relies on (doc/platform.md §3): read-only
  * opens fail while others commit, so every open is O_RDWR; one process
  * cannot open the same file twice, so handles are shared by device and
  * inode; Exim runs with umask 000 and Dovecot with 077, so a new file gets

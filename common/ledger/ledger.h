@@ -5,7 +5,7 @@
  * O_RDWR (read-only tdb opens fail while others commit), one handle per
  * process, every change inside a transaction.  Records are versioned and
  * byte-order independent; keys are namespaced (r:, e:, d:, c:, meta) as
- * design.md describes.
+ * doc/design.md §5 describes.
  *
  * This header is the contract the Exim module and the Dovecot plugin use.
  * Every function returns an error (never aborts); err/errlen receive one

@@ -1,4 +1,5 @@
-/* policy.c - the policy table of design.md as functions on records. */
+/* policy.c - the policy tables of doc/design.md (§6 recipients, §7
+ * campaigns) as functions on records. */
 #include "policy.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* policy.h - what one observation does to a recipient's state, and what a
- * bounce does to its campaign (design.md, Policy).
+ * bounce does to its campaign (doc/design.md §6, §7).
  *
  * Pure functions on the records of ledger-record.h: no tdb, no clock.
  * Time is always a parameter, so every rule can be tested with injected
