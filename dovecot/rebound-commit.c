@@ -22,14 +22,14 @@
 
 /* Record up to this many outcomes per message for the debug line; the
  * ledger records every recipient anyway. */
-#define REBOUND_OUTCOMES 4
+#define RBD_OUTCOMES 4
 
 /* What to record as the sender domain.  An out-of-band notice (a
  * gateway's plain-text message, not a DSN on the return path) went to the
  * person who sent the original: the mailbox owner.  A DSN names the
  * original's sender itself; the owner only fills a gap. */
 static const char *
-sender_domain(const struct rebound_txn *txn, const rebound_result *res)
+sender_domain(const struct rbd_txn *txn, const rebound_result *res)
 {
 	bool dsn = res->format != NULL && strcmp(res->format, "rfc3464") == 0;
 
@@ -40,7 +40,7 @@ sender_domain(const struct rebound_txn *txn, const rebound_result *res)
 	return txn->set.owner_domain;
 }
 
-static void record_one(struct rebound_txn *txn, rebound_ledger *ledger,
+static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 		       const rebound_result *res, int64_t now)
 {
 	rebound_record_context ctx = {
@@ -48,7 +48,7 @@ static void record_one(struct rebound_txn *txn, rebound_ledger *ledger,
 		.source = "dovecot",
 		.sender_domain = sender_domain(txn, res),
 	};
-	rebound_outcome out[REBOUND_OUTCOMES];
+	rebound_outcome out[RBD_OUTCOMES];
 	char err[512];
 	int n;
 
@@ -56,18 +56,18 @@ static void record_one(struct rebound_txn *txn, rebound_ledger *ledger,
 				  out, N_ELEMENTS(out), err, sizeof(err));
 	if (n == REBOUND_LEDGER_SPOOLED) {
 		/* the ledger was locked; a later writer records it */
-		i_warning(REBOUND_LOG "%s: spooled: %s", txn->set.mailbox, err);
+		i_warning(RBD_LOG "%s: spooled: %s", txn->set.mailbox, err);
 		return;
 	}
 	if (n < 0) {
-		i_error(REBOUND_LOG "%s: not recorded: %s", txn->set.mailbox,
+		i_error(RBD_LOG "%s: not recorded: %s", txn->set.mailbox,
 			err);
 		return;
 	}
 	if (!txn->set.debug)
 		return;
 	for (int i = 0; i < n; i++) {
-		i_debug(REBOUND_LOG "%s: recorded %s: %s%s%s",
+		i_debug(RBD_LOG "%s: recorded %s: %s%s%s",
 			txn->set.mailbox, out[i].address,
 			rebound_state_name(out[i].state),
 			out[i].suspect ? ", suspect" : "",
@@ -75,14 +75,14 @@ static void record_one(struct rebound_txn *txn, rebound_ledger *ledger,
 	}
 }
 
-void rebound_commit_kept(struct rebound_txn *txn)
+void rbd_commit_kept(struct rbd_txn *txn)
 {
 	rebound_ledger *ledger;
 	char err[512];
 	int64_t now;
 
 	if (txn->set.debug && txn->messages > 0) {
-		i_debug(REBOUND_LOG "%s: %u message(s), %u to record",
+		i_debug(RBD_LOG "%s: %u message(s), %u to record",
 			txn->set.mailbox, txn->messages, txn->bounces);
 	}
 	if (txn->kept == NULL || txn->cfg.db_path[0] == '\0')
@@ -94,12 +94,12 @@ void rebound_commit_kept(struct rebound_txn *txn)
 		rebound_config_time_budget_ms(&txn->cfg));
 	ledger = rebound_ledger_open(txn->cfg.db_path, 0, err, sizeof(err));
 	if (ledger == NULL) {
-		i_error(REBOUND_LOG "%u bounce(s) in %s not recorded: %s",
+		i_error(RBD_LOG "%u bounce(s) in %s not recorded: %s",
 			txn->bounces, txn->set.mailbox, err);
 		return;
 	}
 	now = (int64_t)time(NULL);
-	for (const struct rebound_kept *k = txn->kept; k != NULL; k = k->next)
+	for (const struct rbd_kept *k = txn->kept; k != NULL; k = k->next)
 		record_one(txn, ledger, k->res, now);
 	rebound_ledger_close(ledger);
 }

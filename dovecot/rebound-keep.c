@@ -4,7 +4,7 @@
  * The mail can only be read before the commit (after it, Dovecot has
  * freed the transaction), so the whole work happens in the save/copy
  * callback and only a compact copy of the result waits for the commit.
- * Reading is bounded (REBOUND_READ_MAX); memory for the parse is a
+ * Reading is bounded (RBD_READ_MAX); memory for the parse is a
  * scratch arena reset for every message.
  */
 #include "lib.h"
@@ -14,7 +14,7 @@
 
 #include "rebound-plugin.h"
 
-/* Append at most REBOUND_READ_MAX bytes of the mail to buf.  FALSE (and a
+/* Append at most RBD_READ_MAX bytes of the mail to buf.  FALSE (and a
  * logged line) when the mail cannot be read. */
 static bool read_mail(struct mail *mail, buffer_t *buf)
 {
@@ -24,16 +24,16 @@ static bool read_mail(struct mail *mail, buffer_t *buf)
 
 	if (mail_get_stream_because(mail, NULL, NULL, "rebound classify",
 				    &input) < 0) {
-		i_warning(REBOUND_LOG "cannot read the saved mail: %s",
+		i_warning(RBD_LOG "cannot read the saved mail: %s",
 			  mailbox_get_last_internal_error(mail->box, NULL));
 		return FALSE;
 	}
 	i_stream_seek(input, 0);
 	/* Mail streams block, so 0 ("wait") does not happen; it would end
 	   the loop with what was read. */
-	while (buf->used < REBOUND_READ_MAX &&
+	while (buf->used < RBD_READ_MAX &&
 	       i_stream_read_more(input, &data, &size) > 0) {
-		size_t room = REBOUND_READ_MAX - buf->used;
+		size_t room = RBD_READ_MAX - buf->used;
 
 		if (size > room)
 			size = room;
@@ -41,7 +41,7 @@ static bool read_mail(struct mail *mail, buffer_t *buf)
 		i_stream_skip(input, size);
 	}
 	if (input->stream_errno != 0) {
-		i_warning(REBOUND_LOG "cannot read the saved mail: %s",
+		i_warning(RBD_LOG "cannot read the saved mail: %s",
 			  i_stream_get_error(input));
 		return FALSE;
 	}
@@ -50,19 +50,19 @@ static bool read_mail(struct mail *mail, buffer_t *buf)
 
 /* Keep a copy of res for the commit.  FALSE when the keep arena is
  * spent (a huge COPY): logged once per transaction. */
-static bool keep_result(struct rebound_txn *txn, const rebound_result *res)
+static bool keep_result(struct rbd_txn *txn, const rebound_result *res)
 {
-	struct rebound_kept *k;
+	struct rbd_kept *k;
 
 	if (txn->keep == NULL &&
-	    (txn->keep = rebound_arena_new(REBOUND_KEEP_BUDGET)) == NULL)
+	    (txn->keep = rebound_arena_new(RBD_KEEP_BUDGET)) == NULL)
 		return FALSE;
 	k = rebound_arena_calloc(txn->keep, 1, sizeof(*k));
 	if (k != NULL)
 		k->res = rebound_result_copy(txn->keep, res);
 	if (k == NULL || k->res == NULL) {
 		if (!txn->keep_full_logged)
-			i_warning(REBOUND_LOG "too many bounces in one "
+			i_warning(RBD_LOG "too many bounces in one "
 				  "transaction on %s, the rest is not recorded",
 				  txn->set.mailbox);
 		txn->keep_full_logged = TRUE;
@@ -74,9 +74,9 @@ static bool keep_result(struct rebound_txn *txn, const rebound_result *res)
 	return TRUE;
 }
 
-static bool classify_and_keep(struct rebound_txn *txn, const buffer_t *buf)
+static bool classify_and_keep(struct rbd_txn *txn, const buffer_t *buf)
 {
-	const rebound_limits limits = { .max_message_bytes = REBOUND_READ_MAX };
+	const rebound_limits limits = { .max_message_bytes = RBD_READ_MAX };
 	rebound_classify_options opts = { .limits = &limits };
 	rebound_result *res;
 
@@ -85,19 +85,19 @@ static bool classify_and_keep(struct rebound_txn *txn, const buffer_t *buf)
 	if (txn->cfg.verp_format[0] != '\0')
 		opts.verp_format = txn->cfg.verp_format;
 	if (txn->scratch == NULL &&
-	    (txn->scratch = rebound_arena_new(REBOUND_SCRATCH_BUDGET)) == NULL) {
-		i_error(REBOUND_LOG "out of memory, message not classified");
+	    (txn->scratch = rebound_arena_new(RBD_SCRATCH_BUDGET)) == NULL) {
+		i_error(RBD_LOG "out of memory, message not classified");
 		return FALSE;
 	}
 	rebound_arena_reset(txn->scratch);
 	if (rebound_classify(txn->scratch, buf->data, buf->used, &opts,
 			     &res) < 0 || res == NULL) {
-		i_warning(REBOUND_LOG "message in %s too large to classify",
+		i_warning(RBD_LOG "message in %s too large to classify",
 			  txn->set.mailbox);
 		return FALSE;
 	}
 	if (txn->set.debug) {
-		i_debug(REBOUND_LOG "%s: %s, %zu recipient(s) (%s)",
+		i_debug(RBD_LOG "%s: %s, %zu recipient(s) (%s)",
 			txn->set.mailbox, rebound_class_name(res->cls),
 			res->nrcpt, res->evidence != NULL ? res->evidence : "");
 	}
@@ -107,12 +107,12 @@ static bool classify_and_keep(struct rebound_txn *txn, const buffer_t *buf)
 	return keep_result(txn, res);
 }
 
-bool rebound_keep_mail(struct rebound_txn *txn, struct mail *mail)
+bool rbd_keep_mail(struct rbd_txn *txn, struct mail *mail)
 {
 	bool kept = FALSE;
 
 	txn->messages++;
-	rebound_txn_load_config(txn);
+	rbd_txn_load_config(txn);
 	T_BEGIN {
 		buffer_t *buf = t_buffer_create(64 * 1024);
 

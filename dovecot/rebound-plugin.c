@@ -32,15 +32,15 @@ REBOUND_EXPORT void rebound_plugin_deinit(void);
 const char *rebound_plugin_version = DOVECOT_ABI_VERSION;
 const char *rebound_plugin_dependencies[] = { "notify", NULL };
 
-static struct notify_context *rebound_notify_ctx;
+static struct notify_context *rbd_notify_ctx;
 
-static void *rebound_txn_begin(struct mailbox_transaction_context *t)
+static void *rbd_txn_begin(struct mailbox_transaction_context *t)
 {
-	return rebound_txn_new(mailbox_transaction_get_mailbox(t));
+	return rbd_txn_new(mailbox_transaction_get_mailbox(t));
 }
 
 /* Tag a kept message with rebound_keyword, when one is set. */
-static void set_keyword(struct rebound_txn *txn, struct mail *mail)
+static void set_keyword(struct rbd_txn *txn, struct mail *mail)
 {
 	const char *names[] = { txn->set.keyword, NULL };
 	struct mail_keywords *kw;
@@ -49,7 +49,7 @@ static void set_keyword(struct rebound_txn *txn, struct mail *mail)
 	if (txn->set.keyword == NULL)
 		return;
 	if (!mailbox_keyword_is_valid(mail->box, txn->set.keyword, &error)) {
-		i_warning(REBOUND_LOG "rebound_keyword %s: %s",
+		i_warning(RBD_LOG "rebound_keyword %s: %s",
 			  txn->set.keyword, error);
 		return;
 	}
@@ -58,71 +58,71 @@ static void set_keyword(struct rebound_txn *txn, struct mail *mail)
 	mailbox_keywords_unref(&kw);
 }
 
-static void rebound_mail_save(void *_txn, struct mail *mail)
+static void rbd_mail_save(void *_txn, struct mail *mail)
 {
-	struct rebound_txn *txn = _txn;
+	struct rbd_txn *txn = _txn;
 
 	if (txn == NULL)
 		return;
-	if (rebound_keep_mail(txn, mail))
+	if (rbd_keep_mail(txn, mail))
 		set_keyword(txn, mail);
 }
 
 /* The source is read: it is a committed mail in any storage, while the
  * copy may still be a link or a reference inside this transaction. */
-static void rebound_mail_copy(void *_txn, struct mail *src, struct mail *dst)
+static void rbd_mail_copy(void *_txn, struct mail *src, struct mail *dst)
 {
-	struct rebound_txn *txn = _txn;
+	struct rbd_txn *txn = _txn;
 
 	if (txn == NULL)
 		return;
-	if (rebound_keep_mail(txn, src))
+	if (rbd_keep_mail(txn, src))
 		set_keyword(txn, dst);
 }
 
 static void
-rebound_txn_commit(void *_txn,
-		   struct mail_transaction_commit_changes *changes ATTR_UNUSED)
+rbd_txn_commit(void *_txn,
+	       struct mail_transaction_commit_changes *changes ATTR_UNUSED)
 {
-	struct rebound_txn *txn = _txn;
+	struct rbd_txn *txn = _txn;
 
 	if (txn == NULL)
 		return;
-	rebound_commit_kept(txn);
-	rebound_txn_free(&txn);
+	rbd_commit_kept(txn);
+	rbd_txn_free(&txn);
 }
 
-static void rebound_txn_rollback(void *_txn)
+static void rbd_txn_rollback(void *_txn)
 {
-	struct rebound_txn *txn = _txn;
+	struct rbd_txn *txn = _txn;
 
 	if (txn == NULL)
 		return;
 	if (txn->set.debug && txn->bounces > 0) {
-		i_debug(REBOUND_LOG "%s: rolled back, %u bounce(s) not recorded",
+		i_debug(RBD_LOG "%s: rolled back, %u bounce(s) not recorded",
 			txn->set.mailbox, txn->bounces);
 	}
-	rebound_txn_free(&txn);
+	rbd_txn_free(&txn);
 }
 
-static const struct notify_vfuncs rebound_notify_vfuncs = {
-	.mail_transaction_begin = rebound_txn_begin,
-	.mail_save = rebound_mail_save,
-	.mail_copy = rebound_mail_copy,
-	.mail_transaction_commit = rebound_txn_commit,
-	.mail_transaction_rollback = rebound_txn_rollback,
+static const struct notify_vfuncs rbd_notify_vfuncs = {
+	.mail_transaction_begin = rbd_txn_begin,
+	.mail_save = rbd_mail_save,
+	.mail_copy = rbd_mail_copy,
+	.mail_transaction_commit = rbd_txn_commit,
+	.mail_transaction_rollback = rbd_txn_rollback,
 };
 
 void rebound_plugin_init(struct module *module ATTR_UNUSED)
 {
-	rebound_notify_ctx = notify_register(&rebound_notify_vfuncs);
+	rbd_notify_ctx = notify_register(&rbd_notify_vfuncs);
 }
 
 void rebound_plugin_deinit(void)
 {
-	if (rebound_notify_ctx != NULL)
-		notify_unregister(rebound_notify_ctx);
-	rebound_notify_ctx = NULL;
+	if (rbd_notify_ctx != NULL)
+		notify_unregister(rbd_notify_ctx);
+	rbd_notify_ctx = NULL;
 	/* The compiled rule tables are per process; leak checkers want them
 	   gone. */
 	rebound_classify_release();

@@ -9,6 +9,10 @@
  *
  * Include after Dovecot's lib.h.  Core headers are named "common/PART/x.h"
  * (PART: mail, classify, ledger), so none can be mistaken for a Dovecot one.
+ * The plugin's own names start with rbd_ (RBD_ for macros), as the Exim
+ * module's start with rbx_, so that none is taken for the core's rebound_
+ * API; only the entry points Dovecot looks up keep rebound_ (the loader
+ * derives rebound_plugin_init etc. from lib90_rebound_plugin.so).
  */
 #ifndef REBOUND_PLUGIN_H
 #define REBOUND_PLUGIN_H
@@ -22,21 +26,21 @@ struct mail;
 struct mailbox;
 
 /* Prefix of every line the plugin logs. */
-#define REBOUND_LOG "rebound: "
+#define RBD_LOG "rebound: "
 
 /* Bytes of one message read for classification: the notice and the
  * returned headers are at the top; a large returned original is cut. */
-#define REBOUND_READ_MAX ((size_t)1024 * 1024)
+#define RBD_READ_MAX ((size_t)1024 * 1024)
 /* Scratch memory for classifying one message. */
-#define REBOUND_SCRATCH_BUDGET ((size_t)16 * 1024 * 1024)
+#define RBD_SCRATCH_BUDGET ((size_t)16 * 1024 * 1024)
 /* Memory for the results one transaction keeps until its commit (a COPY
  * of thousands of bounces keeps about 1 KiB each). */
-#define REBOUND_KEEP_BUDGET ((size_t)16 * 1024 * 1024)
+#define RBD_KEEP_BUDGET ((size_t)16 * 1024 * 1024)
 
 /* What a monitored mailbox's user asked for, copied out of the user's
  * settings when the transaction starts (the commit runs after the
  * transaction is gone). */
-struct rebound_settings {
+struct rbd_settings {
 	const char *db;			/* rebound_db, or NULL */
 	const char *config;		/* rebound_config, or NULL */
 	const char *keyword;		/* rebound_keyword, or NULL */
@@ -47,21 +51,21 @@ struct rebound_settings {
 };
 
 /* One bounce waiting for the commit. */
-struct rebound_kept {
-	struct rebound_kept *next;
+struct rbd_kept {
+	struct rbd_kept *next;
 	rebound_result *res;		/* in the transaction's keep arena */
 };
 
 /* The plugin's state for one transaction on a monitored mailbox. */
-struct rebound_txn {
+struct rbd_txn {
 	pool_t pool;
-	struct rebound_settings set;
+	struct rbd_settings set;
 	bool config_loaded;
 	bool keep_full_logged;
 	rebound_config cfg;
 	rebound_arena *scratch;		/* reset for every message */
 	rebound_arena *keep;		/* the kept results */
-	struct rebound_kept *kept, **kept_tail;
+	struct rbd_kept *kept, **kept_tail;
 	unsigned int messages;		/* saved or copied in this txn */
 	unsigned int bounces;		/* kept for the commit */
 };
@@ -71,27 +75,27 @@ struct rebound_txn {
 /* Is the mailbox named vname one of the space-separated names or
  * wildcard patterns ('*', '?') in `patterns`?  INBOX matches in any
  * case, as IMAP has it. */
-bool rebound_mailbox_monitored(const char *patterns, const char *vname);
+bool rbd_mailbox_monitored(const char *patterns, const char *vname);
 
 /* The transaction state for a transaction on `box`, or NULL when the box
  * is not monitored for its user. */
-struct rebound_txn *rebound_txn_new(struct mailbox *box);
-void rebound_txn_free(struct rebound_txn **txn);
+struct rbd_txn *rbd_txn_new(struct mailbox *box);
+void rbd_txn_free(struct rbd_txn **txn);
 
 /* Load rebound_config (or the default file) and apply rebound_db, once
  * per transaction.  Problems are logged; defaults are used then. */
-void rebound_txn_load_config(struct rebound_txn *txn);
+void rbd_txn_load_config(struct rbd_txn *txn);
 
 /* rebound-keep.c */
 
 /* Read and classify `mail`; keep a bounce (or any other non-ordinary
  * result) for the commit.  Returns TRUE when something was kept.  Never
  * fails the save: problems are logged. */
-bool rebound_keep_mail(struct rebound_txn *txn, struct mail *mail);
+bool rbd_keep_mail(struct rbd_txn *txn, struct mail *mail);
 
 /* rebound-commit.c */
 
 /* Record every kept result in the ledger.  Logs problems; never fails. */
-void rebound_commit_kept(struct rebound_txn *txn);
+void rbd_commit_kept(struct rbd_txn *txn);
 
 #endif

@@ -29,7 +29,7 @@ static bool pattern_matches(const char *pattern, const char *vname)
 	return wildcard_match(vname, pattern);
 }
 
-bool rebound_mailbox_monitored(const char *patterns, const char *vname)
+bool rbd_mailbox_monitored(const char *patterns, const char *vname)
 {
 	bool found = FALSE;
 
@@ -64,22 +64,22 @@ static const char *owner_domain(pool_t pool, const char *username)
 	return p_strdup(pool, at + 1);
 }
 
-struct rebound_txn *rebound_txn_new(struct mailbox *box)
+struct rbd_txn *rbd_txn_new(struct mailbox *box)
 {
 	struct mail_namespace *ns = mailbox_get_namespace(box);
 	struct mail_user *user = ns->user;
 	/* In a shared namespace the owner sent the mail, not the reader. */
 	struct mail_user *owner = ns->owner != NULL ? ns->owner : user;
 	const char *vname = mailbox_get_vname(box);
-	struct rebound_txn *txn;
+	struct rbd_txn *txn;
 	pool_t pool;
 
-	if (!rebound_mailbox_monitored(
+	if (!rbd_mailbox_monitored(
 		    mail_user_plugin_getenv(user, "rebound_mailboxes"), vname))
 		return NULL;
 
 	pool = pool_alloconly_create("rebound transaction", 1024);
-	txn = p_new(pool, struct rebound_txn, 1);
+	txn = p_new(pool, struct rbd_txn, 1);
 	txn->pool = pool;
 	txn->set.db = setting_dup(pool, user, "rebound_db");
 	txn->set.config = setting_dup(pool, user, "rebound_config");
@@ -92,9 +92,9 @@ struct rebound_txn *rebound_txn_new(struct mailbox *box)
 	return txn;
 }
 
-void rebound_txn_free(struct rebound_txn **_txn)
+void rbd_txn_free(struct rbd_txn **_txn)
 {
-	struct rebound_txn *txn = *_txn;
+	struct rbd_txn *txn = *_txn;
 
 	if (txn == NULL)
 		return;
@@ -104,7 +104,7 @@ void rebound_txn_free(struct rebound_txn **_txn)
 	pool_unref(&txn->pool);
 }
 
-void rebound_txn_load_config(struct rebound_txn *txn)
+void rbd_txn_load_config(struct rbd_txn *txn)
 {
 	char err[512];
 	const char *path = txn->set.config != NULL ? txn->set.config :
@@ -118,12 +118,12 @@ void rebound_txn_load_config(struct rebound_txn *txn)
 	   not. */
 	if (rebound_config_load(&txn->cfg, path, txn->set.config == NULL,
 				err, sizeof(err)) < 0)
-		i_warning(REBOUND_LOG "%s (using the defaults for the rest)",
+		i_warning(RBD_LOG "%s (using the defaults for the rest)",
 			  err);
 	if (txn->set.db != NULL &&
 	    i_strocpy(txn->cfg.db_path, txn->set.db,
 		      sizeof(txn->cfg.db_path)) < 0) {
-		i_error(REBOUND_LOG "rebound_db is too long, nothing recorded");
+		i_error(RBD_LOG "rebound_db is too long, nothing recorded");
 		txn->cfg.db_path[0] = '\0';
 	}
 }
