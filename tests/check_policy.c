@@ -1,5 +1,8 @@
-/* check_policy.c - every row of the policy table (doc/design.md §6, §7),
- * through the ledger API on a real tdb file, with injected time. */
+/* check_policy.c - the policy tables of doc/design.md (§6 recipients, §7
+ * campaigns), twice: once on the pure functions of policy.h, from a table
+ * with one row per policy row (given state + what is seen -> expected
+ * state), and once through the ledger API on a real tdb file (the
+ * integration tests), with injected time. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <check.h>
@@ -12,11 +15,442 @@
 #include "ledger/config.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger-admin.h"
+#include "ledger/policy.h"
 
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)
-/* 2026-01-01T00:00:00Z */
-static const int64_t T0 = INT64_C(1767225600);
+/* 2026-01-01T00:00:00Z; a macro, for the static tables below */
+#define T0 INT64_C(1767225600)
+
+
+/* --- the pure policy functions, one table row per policy row ------------ */
+
+/* What is seen in a row. */
+typedef enum seen {
+	SEEN_HARD,		/* userunknown, hard */
+	SEEN_SUSPECT,		/* userunknown, hard, marked suspect */
+	SEEN_BLOCK,		/* spamdetected: soft, category 1 */
+	SEEN_SOFT,		/* mailboxfull */
+	SEEN_DELAYED,		/* Action: delayed */
+	SEEN_DELIVERED,		/* a delivered report or a delivery */
+	SEEN_AUTOREPLY,
+	SEEN_FEEDBACK,
+	SEEN_TIME,		/* nothing: only time passes (refresh) */
+	SEEN_UNBOUNCE,		/* rebound unbounce */
+} seen;
+
+/* The recipient after the row; every field is compared. */
+typedef struct expect {
+	rebound_state state;
+	int64_t until;
+	bool suspect;
+	uint32_t hard, hard_run, soft, consecutive, block, delayed, delivered;
+	uint32_t autoreply, feedback;
+	int64_t pending_expires;
+	size_t nhard_domains;
+	bool may_send;
+} expect;
+
+typedef struct policy_row {
+	const char *row;	/* doc/design.md §6 row, and what it shows */
+	const char *preset;	/* NULL: default */
+	rebound_entry given;
+	seen what;
+	const char *sender_domain;
+	int64_t at;
+	expect want;
+} policy_row;
+
+#define HARD_DOMAIN(t, d) { .time = (t), .domain = d }
+
+static const policy_row policy_rows[] = {
+	{ "1 hard: suppressed", NULL, { .state = REBOUND_STATE_ACTIVE },
+	  SEEN_HARD, "s.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 1, .hard_run = 1,
+	    .nhard_domains = 1 } },
+	{ "1 hard below hard_limit (mailman, 5): soft", "mailman",
+	  { .state = REBOUND_STATE_ACTIVE }, SEEN_HARD, "s.example", T0,
+	  { .state = REBOUND_STATE_SOFT, .hard = 1, .hard_run = 1,
+	    .nhard_domains = 1, .may_send = true } },
+	{ "1 hard below hard_limit keeps a suspension", "mailman",
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR },
+	  SEEN_HARD, "s.example", T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR, .hard = 1,
+	    .hard_run = 1, .nhard_domains = 1 } },
+	{ "2 third sender domain within 60 days: global", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 2, .hard_run = 2,
+	    .nhard_domains = 2,
+	    .hard_domains = { HARD_DOMAIN(T0 - 59 * DAY, "one.example"),
+			      HARD_DOMAIN(T0 - DAY, "two.example") } },
+	  SEEN_HARD, "three.example", T0,
+	  { .state = REBOUND_STATE_GLOBAL, .hard = 3, .hard_run = 3,
+	    .nhard_domains = 3 } },
+	{ "2 the first domain older than 60 days: not global", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 2, .hard_run = 2,
+	    .nhard_domains = 2,
+	    .hard_domains = { HARD_DOMAIN(T0 - 61 * DAY, "one.example"),
+			      HARD_DOMAIN(T0 - DAY, "two.example") } },
+	  SEEN_HARD, "three.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 3, .hard_run = 3,
+	    .nhard_domains = 3 } },
+	{ "2 the same domain again counts once", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 2, .hard_run = 2,
+	    .nhard_domains = 2,
+	    .hard_domains = { HARD_DOMAIN(T0 - DAY, "one.example"),
+			      HARD_DOMAIN(T0 - DAY, "two.example") } },
+	  SEEN_HARD, "two.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 3, .hard_run = 3,
+	    .nhard_domains = 2 } },
+	{ "3 suspect hard bounce: suspended 24 h, suspect", NULL,
+	  { .state = REBOUND_STATE_ACTIVE }, SEEN_SUSPECT, "s.example", T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 24 * HOUR,
+	    .suspect = true, .hard = 1 } },
+	{ "3 hard bounce within 30 days of a delivery: suspect", NULL,
+	  { .state = REBOUND_STATE_ACTIVE, .last_delivered = T0 - 29 * DAY,
+	    .delivered_count = 1 },
+	  SEEN_HARD, "s.example", T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 24 * HOUR,
+	    .suspect = true, .hard = 1, .delivered = 1 } },
+	{ "3 a delivery longer ago: not suspect", NULL,
+	  { .state = REBOUND_STATE_ACTIVE, .last_delivered = T0 - 31 * DAY,
+	    .delivered_count = 1 },
+	  SEEN_HARD, "s.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 1, .hard_run = 1,
+	    .delivered = 1, .nhard_domains = 1 } },
+	{ "3 suspect of a suppressed address: stays suppressed", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 1, .hard_run = 1 },
+	  SEEN_SUSPECT, "s.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .suspect = true, .hard = 2,
+	    .hard_run = 1 } },
+	{ "4 block: suspended 24 h, not a soft bounce", NULL,
+	  { .state = REBOUND_STATE_ACTIVE }, SEEN_BLOCK, "s.example", T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 24 * HOUR,
+	    .block = 1 } },
+	{ "4 block never shortens a suspension", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 48 * HOUR },
+	  SEEN_BLOCK, "s.example", T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 48 * HOUR,
+	    .block = 1 } },
+	{ "4 block of a suppressed address: stays suppressed", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 1, .hard_run = 1 },
+	  SEEN_BLOCK, "s.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 1, .hard_run = 1,
+	    .block = 1 } },
+	{ "5 soft bounce: soft", NULL, { .state = REBOUND_STATE_ACTIVE },
+	  SEEN_SOFT, "s.example", T0,
+	  { .state = REBOUND_STATE_SOFT, .soft = 1, .consecutive = 1,
+	    .may_send = true } },
+	{ "5 the 7th soft bounce in a row: suppressed", NULL,
+	  { .state = REBOUND_STATE_SOFT, .soft_count = 6,
+	    .consecutive_soft = 6 },
+	  SEEN_SOFT, "s.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .soft = 7, .consecutive = 7 } },
+	{ "5 marketo: soft bounces never suppress", "marketo",
+	  { .state = REBOUND_STATE_SOFT, .soft_count = 29,
+	    .consecutive_soft = 29 },
+	  SEEN_SOFT, "s.example", T0,
+	  { .state = REBOUND_STATE_SOFT, .soft = 30, .consecutive = 30,
+	    .may_send = true } },
+	{ "6 delayed: pending, expires after 72 h", NULL,
+	  { .state = REBOUND_STATE_ACTIVE }, SEEN_DELAYED, "s.example", T0,
+	  { .state = REBOUND_STATE_PENDING, .delayed = 1,
+	    .pending_expires = T0 + 72 * HOUR, .may_send = true } },
+	{ "6 a second delay does not restart the clock", NULL,
+	  { .state = REBOUND_STATE_PENDING, .delayed_count = 1,
+	    .pending_since = T0 - 48 * HOUR, .pending_expires = T0 + 24 * HOUR },
+	  SEEN_DELAYED, "s.example", T0,
+	  { .state = REBOUND_STATE_PENDING, .delayed = 1 + 1,
+	    .pending_expires = T0 + 24 * HOUR, .may_send = true } },
+	{ "6 delayed while suspended: stays suspended", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR },
+	  SEEN_DELAYED, "s.example", T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR,
+	    .delayed = 1 } },
+	{ "7 still pending at expiry: one soft bounce", NULL,
+	  { .state = REBOUND_STATE_PENDING, .delayed_count = 1, .soft_limit = 7,
+	    .pending_since = T0 - 72 * HOUR, .pending_expires = T0 },
+	  SEEN_TIME, NULL, T0,
+	  { .state = REBOUND_STATE_SOFT, .soft = 1, .consecutive = 1,
+	    .delayed = 1, .may_send = true } },
+	{ "7 one second before expiry: still pending", NULL,
+	  { .state = REBOUND_STATE_PENDING, .delayed_count = 1, .soft_limit = 7,
+	    .pending_since = T0 - 72 * HOUR, .pending_expires = T0 + 1 },
+	  SEEN_TIME, NULL, T0,
+	  { .state = REBOUND_STATE_PENDING, .delayed = 1,
+	    .pending_expires = T0 + 1, .may_send = true } },
+	{ "7 the expiry that reaches the stored soft limit suppresses", NULL,
+	  { .state = REBOUND_STATE_PENDING, .delayed_count = 1, .soft_limit = 7,
+	    .soft_count = 6, .consecutive_soft = 6,
+	    .pending_since = T0 - 72 * HOUR, .pending_expires = T0 },
+	  SEEN_TIME, NULL, T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .soft = 7, .consecutive = 7,
+	    .delayed = 1 } },
+	{ "8 a final soft failure while pending counts once", NULL,
+	  { .state = REBOUND_STATE_PENDING, .delayed_count = 1,
+	    .pending_since = T0 - HOUR, .pending_expires = T0 + 71 * HOUR },
+	  SEEN_SOFT, "s.example", T0,
+	  { .state = REBOUND_STATE_SOFT, .soft = 1, .consecutive = 1,
+	    .delayed = 1, .may_send = true } },
+	{ "8 a final hard failure while pending: suppressed, no soft", NULL,
+	  { .state = REBOUND_STATE_PENDING, .delayed_count = 1,
+	    .pending_since = T0 - HOUR, .pending_expires = T0 + 71 * HOUR },
+	  SEEN_HARD, "s.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 1, .hard_run = 1,
+	    .delayed = 1, .nhard_domains = 1 } },
+	{ "9 delivery clears soft bounces in a row", NULL,
+	  { .state = REBOUND_STATE_SOFT, .soft_count = 6,
+	    .consecutive_soft = 6 },
+	  SEEN_DELIVERED, NULL, T0,
+	  { .state = REBOUND_STATE_ACTIVE, .soft = 6, .delivered = 1,
+	    .may_send = true } },
+	{ "9 delivery closes a delay", NULL,
+	  { .state = REBOUND_STATE_PENDING, .delayed_count = 1,
+	    .pending_since = T0 - HOUR, .pending_expires = T0 + 71 * HOUR },
+	  SEEN_DELIVERED, NULL, T0,
+	  { .state = REBOUND_STATE_ACTIVE, .delayed = 1, .delivered = 1,
+	    .may_send = true } },
+	{ "9 delivery leaves a suppression", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 1, .hard_run = 1 },
+	  SEEN_DELIVERED, NULL, T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 1, .hard_run = 1,
+	    .delivered = 1 } },
+	{ "10 auto-reply: counted, no state", NULL,
+	  { .state = REBOUND_STATE_ACTIVE }, SEEN_AUTOREPLY, NULL, T0,
+	  { .state = REBOUND_STATE_ACTIVE, .autoreply = 1, .may_send = true } },
+	{ "10 feedback report: counted, no state", NULL,
+	  { .state = REBOUND_STATE_SOFT, .soft_count = 1,
+	    .consecutive_soft = 1 },
+	  SEEN_FEEDBACK, NULL, T0,
+	  { .state = REBOUND_STATE_SOFT, .soft = 1, .consecutive = 1,
+	    .feedback = 1, .may_send = true } },
+	{ "11 a suspension ends at its time", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0, .block_count = 1 },
+	  SEEN_TIME, NULL, T0,
+	  { .state = REBOUND_STATE_ACTIVE, .block = 1, .may_send = true } },
+	{ "11 one second before: still suspended", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 1,
+	    .block_count = 1 },
+	  SEEN_TIME, NULL, T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 1, .block = 1 } },
+	{ "11 an ended suspension rests in soft when soft bounces count", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0, .soft_count = 2,
+	    .consecutive_soft = 2 },
+	  SEEN_TIME, NULL, T0,
+	  { .state = REBOUND_STATE_SOFT, .soft = 2, .consecutive = 2,
+	    .may_send = true } },
+	{ "12 unbounce: active, history kept", NULL,
+	  { .state = REBOUND_STATE_GLOBAL, .suspect = true, .hard_count = 3,
+	    .hard_run = 3, .soft_count = 2, .consecutive_soft = 2,
+	    .nhard_domains = 1,
+	    .hard_domains = { HARD_DOMAIN(T0 - DAY, "one.example") } },
+	  SEEN_UNBOUNCE, NULL, T0,
+	  { .state = REBOUND_STATE_ACTIVE, .hard = 3, .soft = 2,
+	    .may_send = true } },
+	/* Row 13 (unverified notices) is the ledger's, not policy.c's: see
+	   unverified_changes_nothing below. */
+};
+
+static rebound_observation observation(seen what, const char *sender_domain)
+{
+	rebound_observation o;
+	memset(&o, 0, sizeof(o));
+	o.cls = REBOUND_CLASS_BOUNCE;
+	o.action = REBOUND_ACTION_FAILED;
+	o.sender_domain = sender_domain;
+	switch (what) {
+	case SEEN_HARD:
+	case SEEN_SUSPECT:
+		o.reason = REBOUND_REASON_USERUNKNOWN;
+		o.hard = true;
+		o.suspect = what == SEEN_SUSPECT;
+		break;
+	case SEEN_BLOCK:
+		o.reason = REBOUND_REASON_SPAMDETECTED;
+		break;
+	case SEEN_SOFT:
+		o.reason = REBOUND_REASON_MAILBOXFULL;
+		break;
+	case SEEN_DELAYED:
+		o.action = REBOUND_ACTION_DELAYED;
+		o.reason = REBOUND_REASON_EXPIRED;
+		break;
+	case SEEN_DELIVERED:
+		o.cls = REBOUND_CLASS_DELIVERED;
+		o.action = REBOUND_ACTION_DELIVERED;
+		o.reason = REBOUND_REASON_DELIVERED;
+		break;
+	case SEEN_AUTOREPLY:
+		o.cls = REBOUND_CLASS_AUTOREPLY;
+		o.action = REBOUND_ACTION_AUTOREPLY;
+		o.reason = REBOUND_REASON_VACATION;
+		break;
+	case SEEN_FEEDBACK:
+		o.cls = REBOUND_CLASS_FEEDBACK;
+		o.action = REBOUND_ACTION_FEEDBACK;
+		o.reason = REBOUND_REASON_FEEDBACK;
+		break;
+	case SEEN_TIME:
+	case SEEN_UNBOUNCE:
+		break;
+	}
+	return o;
+}
+
+START_TEST(policy_row_table)
+{
+	const policy_row *r = &policy_rows[_i];
+	rebound_policy p;
+	ck_assert_int_eq(rebound_policy_preset(&p, r->preset != NULL ?
+						   r->preset : "default"), 0);
+	static rebound_entry e;	/* large: not on the stack */
+	e = r->given;
+	if (r->what == SEEN_TIME) {
+		rebound_entry_refresh(&e, r->at);
+	} else if (r->what == SEEN_UNBOUNCE) {
+		rebound_entry_unbounce(&e, r->at);
+	} else {
+		rebound_observation o = observation(r->what, r->sender_domain);
+		ck_assert_int_ne(rebound_entry_apply(&e, &p, &o, r->at),
+				 REBOUND_OBS_NONE);
+	}
+	const expect *w = &r->want;
+	ck_assert_msg(e.state == w->state, "row %s: state %s, want %s", r->row,
+		      rebound_state_name(e.state), rebound_state_name(w->state));
+	ck_assert_msg(e.until == w->until, "row %s: until %lld, want %lld",
+		      r->row, (long long)e.until, (long long)w->until);
+	ck_assert_msg(e.suspect == w->suspect, "row %s: suspect", r->row);
+	ck_assert_msg(e.hard_count == w->hard, "row %s: hard_count %u", r->row,
+		      e.hard_count);
+	ck_assert_msg(e.hard_run == w->hard_run, "row %s: hard_run %u", r->row,
+		      e.hard_run);
+	ck_assert_msg(e.soft_count == w->soft, "row %s: soft_count %u", r->row,
+		      e.soft_count);
+	ck_assert_msg(e.consecutive_soft == w->consecutive,
+		      "row %s: consecutive_soft %u", r->row, e.consecutive_soft);
+	ck_assert_msg(e.block_count == w->block, "row %s: block_count %u",
+		      r->row, e.block_count);
+	ck_assert_msg(e.delayed_count == w->delayed, "row %s: delayed_count %u",
+		      r->row, e.delayed_count);
+	ck_assert_msg(e.delivered_count == w->delivered,
+		      "row %s: delivered_count %u", r->row, e.delivered_count);
+	ck_assert_msg(e.autoreply_count == w->autoreply,
+		      "row %s: autoreply_count %u", r->row, e.autoreply_count);
+	ck_assert_msg(e.feedback_count == w->feedback,
+		      "row %s: feedback_count %u", r->row, e.feedback_count);
+	ck_assert_msg(e.pending_expires == w->pending_expires,
+		      "row %s: pending_expires %lld", r->row,
+		      (long long)e.pending_expires);
+	ck_assert_msg((e.pending_since != 0) == (w->pending_expires != 0 ||
+						 w->state == REBOUND_STATE_PENDING),
+		      "row %s: pending_since %lld", r->row,
+		      (long long)e.pending_since);
+	ck_assert_msg(e.nhard_domains == w->nhard_domains,
+		      "row %s: nhard_domains %zu", r->row, e.nhard_domains);
+	ck_assert_msg(rebound_entry_may_send(&e, r->at) == w->may_send,
+		      "row %s: may_send", r->row);
+	if (r->what == SEEN_TIME && w->soft > r->given.soft_count)
+		ck_assert_str_eq(rebound_reason_name(e.last_reason), "expired");
+}
+END_TEST
+
+/* --- campaigns (doc/design.md §7) ---------------------------------------- */
+
+typedef enum campaign_op {
+	OP_BOUNCE_HARD,
+	OP_BOUNCE_SOFT,
+	OP_TIME,		/* only time passes (refresh) */
+	OP_CHECK,		/* the rule on the current counts (at a send) */
+	OP_RESUME,
+	OP_CANCEL,
+} campaign_op;
+
+typedef struct campaign_row {
+	const char *row;
+	rebound_campaign given;
+	campaign_op op;
+	int64_t at;
+	rebound_campaign_state state;
+	int64_t until;
+	uint32_t pauses;
+	uint64_t sent_base, bounced_base;
+} campaign_row;
+
+static const campaign_row campaign_rows[] = {
+	{ "C2/C3 above 5 % after 100 sends: paused 24 h",
+	  { .sent = 100, .bounced_hard = 5 }, OP_BOUNCE_HARD, T0,
+	  REBOUND_CAMPAIGN_PAUSED, T0 + 24 * HOUR, 1, 0, 0 },
+	{ "C3 exactly 5 %: running",
+	  { .sent = 100, .bounced_soft = 4 }, OP_BOUNCE_SOFT, T0,
+	  REBOUND_CAMPAIGN_RUNNING, 0, 0, 0, 0 },
+	{ "C3 below 100 sends: running whatever the rate",
+	  { .sent = 99, .bounced_hard = 50 }, OP_BOUNCE_HARD, T0,
+	  REBOUND_CAMPAIGN_RUNNING, 0, 0, 0, 0 },
+	{ "C3 the 100th send crosses the rule",
+	  { .sent = 100, .bounced_hard = 21 }, OP_CHECK, T0,
+	  REBOUND_CAMPAIGN_PAUSED, T0 + 24 * HOUR, 1, 0, 0 },
+	{ "C3 only counts since the last resume",
+	  { .sent = 300, .bounced_hard = 39, .sent_base = 200,
+	    .bounced_base = 34, .pauses = 1 }, OP_CHECK, T0,
+	  REBOUND_CAMPAIGN_RUNNING, 0, 1, 200, 34 },
+	{ "C3 crossing again after a pause: cancelled",
+	  { .sent = 300, .bounced_hard = 41, .sent_base = 200,
+	    .bounced_base = 34, .pauses = 1 }, OP_BOUNCE_HARD, T0,
+	  REBOUND_CAMPAIGN_CANCELLED, 0, 1, 200, 34 },
+	{ "C4 the pause ends: running, counts from here",
+	  { .state = REBOUND_CAMPAIGN_PAUSED, .until = T0, .sent = 100,
+	    .bounced_hard = 6, .pauses = 1 }, OP_TIME, T0,
+	  REBOUND_CAMPAIGN_RUNNING, 0, 1, 100, 6 },
+	{ "C4 one second before: still paused",
+	  { .state = REBOUND_CAMPAIGN_PAUSED, .until = T0 + 1, .sent = 100,
+	    .bounced_hard = 6, .pauses = 1 }, OP_TIME, T0,
+	  REBOUND_CAMPAIGN_PAUSED, T0 + 1, 1, 0, 0 },
+	{ "C5 resume by hand: running, counts from here",
+	  { .state = REBOUND_CAMPAIGN_CANCELLED, .sent = 300,
+	    .bounced_hard = 41, .pauses = 1 }, OP_RESUME, T0,
+	  REBOUND_CAMPAIGN_RUNNING, 0, 1, 300, 41 },
+	{ "C5 cancel by hand",
+	  { .sent = 10 }, OP_CANCEL, T0,
+	  REBOUND_CAMPAIGN_CANCELLED, 0, 0, 0, 0 },
+};
+
+START_TEST(campaign_row_table)
+{
+	const campaign_row *r = &campaign_rows[_i];
+	rebound_policy p;
+	ck_assert_int_eq(rebound_policy_preset(&p, "default"), 0);
+	rebound_campaign c = r->given;
+	switch (r->op) {
+	case OP_BOUNCE_HARD:
+	case OP_BOUNCE_SOFT:
+		rebound_campaign_bounce(&c, &p, r->op == OP_BOUNCE_HARD, r->at);
+		break;
+	case OP_TIME:
+		rebound_campaign_refresh(&c, r->at);
+		break;
+	case OP_CHECK:
+		rebound_campaign_check(&c, &p, r->at);
+		break;
+	case OP_RESUME:
+		rebound_campaign_resume(&c, r->at);
+		break;
+	case OP_CANCEL:
+		rebound_campaign_cancel(&c, r->at);
+		break;
+	}
+	ck_assert_msg(c.state == r->state, "row %s: state %d, want %d", r->row,
+		      (int)c.state, (int)r->state);
+	ck_assert_msg(c.until == r->until, "row %s: until %lld", r->row,
+		      (long long)c.until);
+	ck_assert_msg(c.pauses == r->pauses, "row %s: pauses %u", r->row,
+		      c.pauses);
+	ck_assert_msg(c.sent_base == r->sent_base && c.bounced_base ==
+		      r->bounced_base, "row %s: bases %llu %llu", r->row,
+		      (unsigned long long)c.sent_base,
+		      (unsigned long long)c.bounced_base);
+}
+END_TEST
+
+/* --- the same rows through the ledger (integration) ---------------------- */
 
 static char dir[256], path[300];
 static rebound_ledger *L;
@@ -560,7 +994,14 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("policy");
-	TCase *tc = tcase_create("rows");
+	TCase *pure = tcase_create("table");
+	tcase_add_loop_test(pure, policy_row_table, 0,
+			    (int)(sizeof(policy_rows) / sizeof(*policy_rows)));
+	tcase_add_loop_test(pure, campaign_row_table, 0,
+			    (int)(sizeof(campaign_rows) /
+				  sizeof(*campaign_rows)));
+	suite_add_tcase(s, pure);
+	TCase *tc = tcase_create("ledger");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, hard_suppresses_until_unbounce);
