@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "classify/json.h"
-#include "ledger/ledger-admin.h"
+#include "admin/json.h"
+#include "admin/ledger-admin.h"
 #include "ledger/ledger-spool.h"
 
 #include <sys/stat.h>

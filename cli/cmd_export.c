@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "ledger/ledger-admin.h"
+#include "admin/ledger-admin.h"
 #include "ledger/ledger-time.h"
 #include "ledger/policy.h"
 

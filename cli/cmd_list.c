@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "cmd_util.h"
-#include "ledger/ledger-admin.h"
+#include "admin/ledger-admin.h"
 #include "ledger/policy.h"
 #include "term.h"
 

@@ -9,7 +9,7 @@
 #include "classify/classify.h"
 #include "cmd_util.h"
 #include "inputs.h"
-#include "classify/json.h"
+#include "admin/json.h"
 #include "term.h"
 
 typedef struct run {

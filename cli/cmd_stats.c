@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "classify/json.h"
-#include "ledger/ledger-admin.h"
+#include "admin/json.h"
+#include "admin/ledger-admin.h"
 #include "ledger/ledger-time.h"
 #include "ledger/policy.h"
 #include "term.h"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cmd_util.h"
-#include "ledger/ledger-admin.h"
+#include "admin/ledger-admin.h"
 
 static void usage(FILE *out)
 {

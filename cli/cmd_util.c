@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "classify/json.h"
+#include "admin/json.h"
 #include "ledger/ledger-time.h"
 #include "ledger/policy.h"
 #include "rebound-config.h"

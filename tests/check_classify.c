@@ -10,7 +10,7 @@
 
 #include "mail/arena.h"
 #include "classify/classify.h"
-#include "classify/json.h"
+#include "admin/json.h"
 #include "classify/result.h"
 #include "rules_fixture.h"
 

@@ -17,9 +17,9 @@
 
 #include "ledger/config.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger-admin.h"
+#include "admin/ledger-admin.h"
 #include "ledger/ledger-record.h"
-#include "ledger/ledger-scan.h"
+#include "admin/ledger-scan.h"
 #include "ledger/ledger-spool.h"
 #include "ledger/ledger-time.h"
 

@@ -14,7 +14,7 @@
 
 #include "ledger/config.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger-admin.h"
+#include "admin/ledger-admin.h"
 #include "ledger/policy.h"
 
 #define HOUR INT64_C(3600)

@@ -4,7 +4,7 @@
 # importing an mbox, over several rounds on a new ledger each: after
 # every kill `rebound db check` must pass, and tdbtool's check too unless
 # db check names the only difference (space a killed commit grew and left
-# unused, which tdb's check fails on; see common/ledger/ledger-scan.h), which
+# unused, which tdb's check fails on; see common/admin/ledger-scan.h), which
 # `rebound db repack` then gives back.  Importing the whole mbox
 # afterwards must count every notice once.
 . "${abs_top_srcdir:-${top_srcdir:-.}}/tests/ledger-lib.sh"

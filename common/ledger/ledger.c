@@ -1,6 +1,7 @@
 /* ledger.c - the ledger in one tdb file: opening it safely from many
  * processes, recording classified messages through the policy, campaign
- * counts, and the read side and edits of ledger-admin.h.
+ * counts (ledger.h).  The command's read side and edits are in
+ * admin/ledger-admin.c, on the helpers of ledger-internal.h.
  *
  * tdb facts this relies on (doc/platform.md §3): read-only
  * opens fail while others commit, so every open is O_RDWR; one process
@@ -9,7 +10,6 @@
  * mode 0660 explicitly and its group from a setgid directory.
  */
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +23,8 @@
 #include <tdb.h>
 
 #include "ledger.h"
-#include "ledger-admin.h"
+#include "ledger-internal.h"
 #include "ledger-record.h"
-#include "ledger-scan.h"
 #include "ledger-spool.h"
 #include "policy.h"
 #include "mail/error.h"
@@ -34,16 +33,6 @@
  * records of a ledger with 100,000 recipients and their events. */
 #define LEDGER_HASH_SIZE 32749
 #define OPEN_ATTEMPTS 5
-
-struct rebound_ledger {
-	struct tdb_context *tdb;
-	char path[1024];
-	dev_t dev;
-	ino_t ino;
-	pid_t pid;
-	unsigned refs;
-	rebound_ledger *next;
-};
 
 /* Handles open in this process (one per file). */
 static rebound_ledger *open_ledgers;
@@ -55,37 +44,38 @@ static uint32_t event_seq;
 
 /* tdb's last complaint, for error messages (processes are single
  * threaded: Exim, Dovecot, the CLI). */
-static char tdb_last_log[200];
+char ledger_tdb_last_log[200];
 
 __attribute__((format(printf, 3, 4)))
-static void ledger_log(struct tdb_context *tdb, enum tdb_debug_level level,
-		       const char *fmt, ...)
+void ledger_tdb_log(struct tdb_context *tdb, enum tdb_debug_level level,
+		    const char *fmt, ...)
 {
 	(void)tdb;
 	/* The first complaint since it was cleared names the cause; what
 	   follows is tdb unwinding (e.g. a full disk: "expand_file ... No
 	   space left on device", then "failed to setup recovery data"). */
-	if (level > TDB_DEBUG_ERROR || tdb_last_log[0] != '\0')
+	if (level > TDB_DEBUG_ERROR || ledger_tdb_last_log[0] != '\0')
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(tdb_last_log, sizeof(tdb_last_log), fmt, ap);
+	vsnprintf(ledger_tdb_last_log, sizeof(ledger_tdb_last_log), fmt, ap);
 	va_end(ap);
-	size_t n = strlen(tdb_last_log);
-	while (n > 0 && (tdb_last_log[n - 1] == '\n' || tdb_last_log[n - 1] == ' '))
-		tdb_last_log[--n] = '\0';
+	size_t n = strlen(ledger_tdb_last_log);
+	while (n > 0 && (ledger_tdb_last_log[n - 1] == '\n' ||
+			 ledger_tdb_last_log[n - 1] == ' '))
+		ledger_tdb_last_log[--n] = '\0';
 }
 
 /* tdb's error codes are coarse (a full disk is "IO Error"); its log line
  * of this operation, when it wrote one, names the cause. */
-static int db_fail(rebound_ledger *l, const char *what, char *err,
+int ledger_db_fail(rebound_ledger *l, const char *what, char *err,
 		   size_t errlen)
 {
-	bool logged = l->tdb != NULL && tdb_last_log[0] != '\0';
+	bool logged = l->tdb != NULL && ledger_tdb_last_log[0] != '\0';
 	return rebound_error(
 		err, errlen, "%s: cannot %s: %s%s%s%s", l->path, what,
 		l->tdb != NULL ? tdb_errorstr(l->tdb) : "ledger closed",
-		logged ? " (" : "", logged ? tdb_last_log : "",
+		logged ? " (" : "", logged ? ledger_tdb_last_log : "",
 		logged ? ")" : "");
 }
 
@@ -100,10 +90,10 @@ static bool permanent_open_error(int e)
 static struct tdb_context *open_tdb(const char *path, int oflags,
 				    int *saved_errno)
 {
-	const struct tdb_logging_context log_ctx = { ledger_log, NULL };
+	const struct tdb_logging_context log_ctx = { ledger_tdb_log, NULL };
 	struct tdb_context *tdb = NULL;
 	for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
-		tdb_last_log[0] = '\0';
+		ledger_tdb_last_log[0] = '\0';
 		errno = 0;
 		tdb = tdb_open_ex(path, LEDGER_HASH_SIZE, TDB_DEFAULT, oflags,
 				  0660, &log_ctx, NULL);
@@ -246,8 +236,8 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 			rebound_error(
 				err, errlen,
 				"%s: not a rebound ledger, or damaged%s%s",
-				path, tdb_last_log[0] ? ": " : "",
-				tdb_last_log);
+				path, ledger_tdb_last_log[0] ? ": " : "",
+				ledger_tdb_last_log);
 		return NULL;
 	}
 	rebound_ledger *l = calloc(1, sizeof(*l));
@@ -295,7 +285,7 @@ void rebound_ledger_close(rebound_ledger *l)
 
 /* A handle inherited through fork() must be reopened (tdb's locks belong
  * to the process that took them). */
-static int usable(rebound_ledger *l, char *err, size_t errlen)
+int ledger_usable(rebound_ledger *l, char *err, size_t errlen)
 {
 	if (l == NULL)
 		return rebound_error(err, errlen, "no ledger");
@@ -307,7 +297,8 @@ static int usable(rebound_ledger *l, char *err, size_t errlen)
 	if (l->tdb == NULL)
 		return rebound_error(err, errlen, "%s: ledger handle lost",
 				     l->path);
-	tdb_last_log[0] = '\0';	/* what db_fail reports is this use's */
+	/* What ledger_db_fail reports is this use's. */
+	ledger_tdb_last_log[0] = '\0';
 	return 0;
 }
 
@@ -332,7 +323,7 @@ int rebound_ledger_address_key(const char *address, char *key, size_t size)
 	return 0;
 }
 
-static int campaign_key(const char *name, char *key, size_t size)
+int ledger_campaign_key(const char *name, char *key, size_t size)
 {
 	if (name == NULL)
 		return -1;
@@ -362,7 +353,7 @@ static int fetch(rebound_ledger *l, const char *k, TDB_DATA *val, char *err,
 		return 1;
 	if (tdb_error(l->tdb) == TDB_ERR_NOEXIST)
 		return 0;
-	return db_fail(l, "read", err, errlen);
+	return ledger_db_fail(l, "read", err, errlen);
 }
 
 static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
@@ -372,12 +363,12 @@ static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
 		return rebound_error(err, errlen, "%s: out of memory", l->path);
 	TDB_DATA v = { b->p, b->len };
 	if (tdb_store(l->tdb, key_of(k), v, flag) != 0)
-		return db_fail(l, "write", err, errlen);
+		return ledger_db_fail(l, "write", err, errlen);
 	return 0;
 }
 
-static int get_entry(rebound_ledger *l, const char *k, rebound_entry *e,
-		     char *err, size_t errlen)
+int ledger_fetch_entry(rebound_ledger *l, const char *k, rebound_entry *e,
+		       char *err, size_t errlen)
 {
 	TDB_DATA v;
 	int rc = fetch(l, k, &v, err, errlen);
@@ -392,8 +383,8 @@ static int get_entry(rebound_ledger *l, const char *k, rebound_entry *e,
 	return 1;
 }
 
-static int put_entry(rebound_ledger *l, const char *k, const rebound_entry *e,
-		     char *err, size_t errlen)
+int ledger_store_entry(rebound_ledger *l, const char *k,
+		       const rebound_entry *e, char *err, size_t errlen)
 {
 	rebound_buf b = { 0 };
 	rebound_entry_encode(&b, e);
@@ -402,8 +393,8 @@ static int put_entry(rebound_ledger *l, const char *k, const rebound_entry *e,
 	return rc;
 }
 
-static int get_campaign(rebound_ledger *l, const char *k, rebound_campaign *c,
-			char *err, size_t errlen)
+int ledger_fetch_campaign(rebound_ledger *l, const char *k,
+			  rebound_campaign *c, char *err, size_t errlen)
 {
 	TDB_DATA v;
 	int rc = fetch(l, k, &v, err, errlen);
@@ -418,8 +409,8 @@ static int get_campaign(rebound_ledger *l, const char *k, rebound_campaign *c,
 	return 1;
 }
 
-static int put_campaign(rebound_ledger *l, const char *k,
-			const rebound_campaign *c, char *err, size_t errlen)
+int ledger_store_campaign(rebound_ledger *l, const char *k,
+			  const rebound_campaign *c, char *err, size_t errlen)
 {
 	rebound_buf b = { 0 };
 	rebound_campaign_encode(&b, c);
@@ -451,7 +442,8 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 {
 	if (lock_wait_ms == 0) {
 		if (tdb_transaction_start(l->tdb) != 0)
-			return db_fail(l, "start a transaction", err, errlen);
+			return ledger_db_fail(l, "start a transaction", err,
+					      errlen);
 		return 0;
 	}
 	int64_t deadline = monotonic_ms() + lock_wait_ms;
@@ -459,7 +451,8 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 	while (tdb_transaction_start_nonblock(l->tdb) != 0) {
 		enum TDB_ERROR e = tdb_error(l->tdb);
 		if (e != TDB_ERR_LOCK && e != TDB_ERR_NOLOCK)
-			return db_fail(l, "start a transaction", err, errlen);
+			return ledger_db_fail(l, "start a transaction", err,
+					      errlen);
 		if (monotonic_ms() >= deadline) {
 			lock_wait_spent = true;
 			return rebound_error(err, errlen,
@@ -475,19 +468,19 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 	return 0;
 }
 
-static int begin(rebound_ledger *l, char *err, size_t errlen)
+int ledger_begin(rebound_ledger *l, char *err, size_t errlen)
 {
-	if (usable(l, err, errlen) < 0)
+	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
 	return start_transaction(l, err, errlen);
 }
 
-static void cancel(rebound_ledger *l)
+void ledger_cancel(rebound_ledger *l)
 {
 	tdb_transaction_cancel(l->tdb);
 }
 
-static int commit(rebound_ledger *l, char *err, size_t errlen)
+int ledger_commit(rebound_ledger *l, char *err, size_t errlen)
 {
 	errno = 0;
 	if (tdb_transaction_commit(l->tdb) != 0) {
@@ -497,7 +490,7 @@ static int commit(rebound_ledger *l, char *err, size_t errlen)
 		char what[80];
 		snprintf(what, sizeof what, "commit%s%s", e ? ", " : "",
 			 e ? strerror(e) : "");
-		return db_fail(l, what, err, errlen);
+		return ledger_db_fail(l, what, err, errlen);
 	}
 	return 0;
 }
@@ -536,13 +529,13 @@ static int write_meta_if_missing(rebound_ledger *l, int64_t now, char *err,
 {
 	if (tdb_exists(l->tdb, key_of("meta")))
 		return 0;
-	if (begin(l, err, errlen) < 0)
+	if (ledger_begin(l, err, errlen) < 0)
 		return -1;
 	if (check_meta(l, now, err, errlen) < 0) {
-		cancel(l);
+		ledger_cancel(l);
 		return -1;
 	}
-	return commit(l, err, errlen);
+	return ledger_commit(l, err, errlen);
 }
 
 /* --- fingerprints --------------------------------------------------------- */
@@ -684,10 +677,10 @@ static int count_campaign_bounce(rebound_ledger *l,
 				 char *err, size_t errlen)
 {
 	char k[160];
-	if (campaign_key(campaign, k, sizeof(k)) < 0)
+	if (ledger_campaign_key(campaign, k, sizeof(k)) < 0)
 		return 0;		/* not a name we can keep */
 	rebound_campaign c;
-	int rc = get_campaign(l, k, &c, err, errlen);
+	int rc = ledger_fetch_campaign(l, k, &c, err, errlen);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
@@ -695,7 +688,7 @@ static int count_campaign_bounce(rebound_ledger *l,
 		copy_str(c.name, sizeof(c.name), campaign);
 	}
 	rebound_campaign_bounce(&c, policy, hard, now);
-	return put_campaign(l, k, &c, err, errlen);
+	return ledger_store_campaign(l, k, &c, err, errlen);
 }
 
 /* Record one observation about one address inside a transaction.
@@ -720,7 +713,7 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		return put_event(l, &ev, err, errlen) < 0 ? -1 : 0;
 	}
 	rebound_entry e;
-	int found = get_entry(l, k, &e, err, errlen);
+	int found = ledger_fetch_entry(l, k, &e, err, errlen);
 	if (found < 0)
 		return -1;
 	if (found)
@@ -747,7 +740,7 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		copy_str(e.address, sizeof(e.address), address);
 	}
 	rebound_entry_apply(&e, policy, o, ctx->now);
-	if (put_entry(l, k, &e, err, errlen) < 0)
+	if (ledger_store_entry(l, k, &e, err, errlen) < 0)
 		return -1;
 	if (!in_band_delivery) {
 		rebound_event ev;
@@ -842,7 +835,7 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 	fingerprint(res, fp);
 	char dkey[40];
 	snprintf(dkey, sizeof(dkey), "d:%s", fp);
-	if (begin(l, err, errlen) < 0) {
+	if (ledger_begin(l, err, errlen) < 0) {
 		*passing = lock_wait_spent;
 		return -1;
 	}
@@ -858,7 +851,7 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 			if (rebound_ledger_address_key(rcpts[i].address, k,
 						       sizeof(k)) < 0)
 				continue;
-			found = get_entry(l, k, &e, err, errlen);
+			found = ledger_fetch_entry(l, k, &e, err, errlen);
 			if (found < 0)
 				goto failed;
 			if (found)
@@ -866,7 +859,7 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 			fill_outcome(&out[n++], rcpts[i].address, &e, found,
 				     true);
 		}
-		cancel(l);
+		ledger_cancel(l);
 		return (int)n;
 	}
 	rebound_seen seen = { .time = ctx->now };
@@ -886,13 +879,13 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 		if (rc > 0 && n < nout)
 			n++;
 	}
-	if (commit(l, err, errlen) < 0) {
+	if (ledger_commit(l, err, errlen) < 0) {
 		*passing = true;
 		return -1;
 	}
 	return (int)n;
 failed:
-	cancel(l);
+	ledger_cancel(l);
 	return -1;
 }
 
@@ -989,7 +982,7 @@ int rebound_ledger_record_recipient(rebound_ledger *l,
 	}
 	rebound_observation o;
 	observation_of(&o, cls, rcpt, NULL, ctx);
-	if (begin(l, err, errlen) < 0)
+	if (ledger_begin(l, err, errlen) < 0)
 		return -1;
 	if (check_meta(l, ctx->now, err, errlen) < 0)
 		goto failed;
@@ -1001,24 +994,24 @@ int rebound_ledger_record_recipient(rebound_ledger *l,
 		goto failed;
 	if (rc == 0 && out != NULL)
 		fill_outcome(out, rcpt->address, NULL, false, false);
-	if (commit(l, err, errlen) < 0)
+	if (ledger_commit(l, err, errlen) < 0)
 		return -1;
 	return 0;
 failed:
-	cancel(l);
+	ledger_cancel(l);
 	return -1;
 }
 
 int rebound_ledger_may_send(rebound_ledger *l, const char *address,
 			    int64_t now, char *err, size_t errlen)
 {
-	if (usable(l, err, errlen) < 0)
+	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
 	char k[340];
 	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0)
 		return 1;		/* never recorded */
 	rebound_entry e;
-	int found = get_entry(l, k, &e, err, errlen);
+	int found = ledger_fetch_entry(l, k, &e, err, errlen);
 	if (found < 0)
 		return -1;
 	if (found == 0)
@@ -1034,15 +1027,15 @@ int rebound_ledger_campaign_send(rebound_ledger *l,
 				 int64_t *until, char *err, size_t errlen)
 {
 	char k[160];
-	if (policy == NULL || campaign_key(campaign, k, sizeof(k)) < 0)
+	if (policy == NULL || ledger_campaign_key(campaign, k, sizeof(k)) < 0)
 		return rebound_error(err, errlen,
 				     "ledger: not a campaign name");
-	if (begin(l, err, errlen) < 0)
+	if (ledger_begin(l, err, errlen) < 0)
 		return -1;
 	if (check_meta(l, now, err, errlen) < 0)
 		goto failed;
 	rebound_campaign c;
-	int rc = get_campaign(l, k, &c, err, errlen);
+	int rc = ledger_fetch_campaign(l, k, &c, err, errlen);
 	if (rc < 0)
 		goto failed;
 	if (rc == 0) {
@@ -1055,9 +1048,9 @@ int rebound_ledger_campaign_send(rebound_ledger *l,
 		c.sent += nrcpt;
 		c.last_sent = now;
 	}
-	if (put_campaign(l, k, &c, err, errlen) < 0)
+	if (ledger_store_campaign(l, k, &c, err, errlen) < 0)
 		goto failed;
-	if (commit(l, err, errlen) < 0)
+	if (ledger_commit(l, err, errlen) < 0)
 		return -1;
 	if (state != NULL)
 		*state = c.state;
@@ -1065,7 +1058,7 @@ int rebound_ledger_campaign_send(rebound_ledger *l,
 		*until = c.state == REBOUND_CAMPAIGN_PAUSED ? c.until : 0;
 	return 0;
 failed:
-	cancel(l);
+	ledger_cancel(l);
 	return -1;
 }
 
@@ -1093,525 +1086,4 @@ const char *rebound_campaign_state_name(rebound_campaign_state s)
 	if ((unsigned)s >= sizeof(names) / sizeof(*names))
 		return "running";
 	return names[s];
-}
-
-/* --- read side and edits (ledger-admin.h) ----------------------------- */
-
-int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
-		       rebound_entry *out, char *err, size_t errlen)
-{
-	if (usable(l, err, errlen) < 0)
-		return -1;
-	char k[340];
-	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0)
-		return rebound_error(err, errlen, "not an address: '%s'",
-				     address);
-	int rc = get_entry(l, k, out, err, errlen);
-	if (rc == 1)
-		rebound_entry_refresh(out, now);
-	return rc;
-}
-
-/* Walk every key starting with `prefix`; fn gets the value. */
-typedef int (*walk_fn)(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
-		       void *ctx);
-
-static long walk(rebound_ledger *l, const char *prefix, walk_fn fn,
-		 void *ctx, char *err, size_t errlen)
-{
-	if (usable(l, err, errlen) < 0)
-		return -1;
-	size_t plen = strlen(prefix);
-	long bad = 0;
-	TDB_DATA k = tdb_firstkey(l->tdb);
-	while (k.dptr != NULL) {
-		int stop = 0;
-		if (k.dsize >= plen && memcmp(k.dptr, prefix, plen) == 0) {
-			TDB_DATA v = tdb_fetch(l->tdb, k);
-			if (v.dptr != NULL) {
-				int rc = fn(l, k, v, ctx);
-				free(v.dptr);
-				if (rc < 0)
-					bad++;
-				else if (rc > 0)
-					stop = 1;
-			}
-		}
-		if (stop) {
-			free(k.dptr);
-			return bad;
-		}
-		TDB_DATA next = tdb_nextkey(l->tdb, k);
-		free(k.dptr);
-		k = next;
-	}
-	if (tdb_error(l->tdb) != TDB_SUCCESS &&
-	    tdb_error(l->tdb) != TDB_ERR_NOEXIST)
-		return db_fail(l, "walk the records", err, errlen);
-	return bad;
-}
-
-typedef struct walk_ctx {
-	int64_t now;
-	void *fn;
-	void *ctx;
-} walk_ctx;
-
-static int walk_entry(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
-{
-	(void)l;
-	(void)key;
-	walk_ctx *w = p;
-	rebound_entry e;
-	if (rebound_entry_decode(&e, val.dptr, val.dsize, NULL, 0) < 0)
-		return -1;
-	rebound_entry_refresh(&e, w->now);
-	return ((rebound_entry_fn)w->fn)(&e, w->ctx) != 0 ? 1 : 0;
-}
-
-long rebound_ledger_each_recipient(rebound_ledger *l, int64_t now,
-				   rebound_entry_fn fn, void *ctx,
-				   char *err, size_t errlen)
-{
-	walk_ctx w = { now, (void *)fn, ctx };
-	return walk(l, "r:", walk_entry, &w, err, errlen);
-}
-
-static int walk_event(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
-{
-	(void)l;
-	(void)key;
-	walk_ctx *w = p;
-	rebound_event ev;
-	if (rebound_event_decode(&ev, val.dptr, val.dsize, NULL, 0) < 0)
-		return -1;
-	return ((rebound_event_fn)w->fn)(&ev, w->ctx) != 0 ? 1 : 0;
-}
-
-long rebound_ledger_each_event(rebound_ledger *l, rebound_event_fn fn,
-			       void *ctx, char *err, size_t errlen)
-{
-	walk_ctx w = { 0, (void *)fn, ctx };
-	return walk(l, "e:", walk_event, &w, err, errlen);
-}
-
-static int walk_campaign(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
-			 void *p)
-{
-	(void)l;
-	(void)key;
-	walk_ctx *w = p;
-	rebound_campaign c;
-	if (rebound_campaign_decode(&c, val.dptr, val.dsize, NULL, 0) < 0)
-		return -1;
-	rebound_campaign_refresh(&c, w->now);
-	return ((rebound_campaign_fn)w->fn)(&c, w->ctx) != 0 ? 1 : 0;
-}
-
-long rebound_ledger_each_campaign(rebound_ledger *l, int64_t now,
-				  rebound_campaign_fn fn, void *ctx,
-				  char *err, size_t errlen)
-{
-	walk_ctx w = { now, (void *)fn, ctx };
-	return walk(l, "c:", walk_campaign, &w, err, errlen);
-}
-
-int rebound_ledger_unbounce(rebound_ledger *l, const char *address,
-			    int64_t now, char *err, size_t errlen)
-{
-	char k[340];
-	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0)
-		return rebound_error(err, errlen, "not an address: '%s'",
-				     address);
-	if (begin(l, err, errlen) < 0)
-		return -1;
-	rebound_entry e;
-	int rc = get_entry(l, k, &e, err, errlen);
-	if (rc <= 0) {
-		cancel(l);
-		return rc;
-	}
-	rebound_entry_refresh(&e, now);
-	rebound_entry_unbounce(&e, now);
-	if (put_entry(l, k, &e, err, errlen) < 0) {
-		cancel(l);
-		return -1;
-	}
-	return commit(l, err, errlen) < 0 ? -1 : 1;
-}
-
-int rebound_ledger_campaign_get(rebound_ledger *l, const char *campaign,
-				int64_t now, rebound_campaign *out,
-				char *err, size_t errlen)
-{
-	if (usable(l, err, errlen) < 0)
-		return -1;
-	char k[160];
-	if (campaign_key(campaign, k, sizeof(k)) < 0)
-		return rebound_error(err, errlen, "not a campaign name: '%s'",
-				     campaign);
-	int rc = get_campaign(l, k, out, err, errlen);
-	if (rc == 1)
-		rebound_campaign_refresh(out, now);
-	return rc;
-}
-
-int rebound_ledger_campaign_set(rebound_ledger *l, const char *campaign,
-				rebound_campaign_op op, int64_t now,
-				rebound_campaign *out, char *err,
-				size_t errlen)
-{
-	char k[160];
-	if (campaign_key(campaign, k, sizeof(k)) < 0)
-		return rebound_error(err, errlen, "not a campaign name: '%s'",
-				     campaign);
-	if (begin(l, err, errlen) < 0)
-		return -1;
-	rebound_campaign c;
-	int rc = get_campaign(l, k, &c, err, errlen);
-	if (rc <= 0) {
-		cancel(l);
-		return rc;
-	}
-	rebound_campaign_refresh(&c, now);
-	if (op == REBOUND_CAMPAIGN_OP_RESUME)
-		rebound_campaign_resume(&c, now);
-	else
-		rebound_campaign_cancel(&c, now);
-	if (put_campaign(l, k, &c, err, errlen) < 0) {
-		cancel(l);
-		return -1;
-	}
-	if (commit(l, err, errlen) < 0)
-		return -1;
-	if (out != NULL)
-		*out = c;
-	return 1;
-}
-
-/* --- prune -------------------------------------------------------------- */
-
-typedef struct key_list {
-	TDB_DATA *keys;
-	size_t n, cap;
-	bool oom;
-	int64_t before;
-	unsigned long events, markers;
-} key_list;
-
-static void key_list_add(key_list *kl, TDB_DATA key)
-{
-	if (kl->oom)
-		return;
-	if (kl->n == kl->cap) {
-		size_t cap = kl->cap ? kl->cap * 2 : 1024;
-		TDB_DATA *p = realloc(kl->keys, cap * sizeof(*p));
-		if (p == NULL) {
-			kl->oom = true;
-			return;
-		}
-		kl->keys = p;
-		kl->cap = cap;
-	}
-	unsigned char *copy = malloc(key.dsize ? key.dsize : 1);
-	if (copy == NULL) {
-		kl->oom = true;
-		return;
-	}
-	memcpy(copy, key.dptr, key.dsize);
-	kl->keys[kl->n].dptr = copy;
-	kl->keys[kl->n].dsize = key.dsize;
-	kl->n++;
-}
-
-static void key_list_free(key_list *kl)
-{
-	for (size_t i = 0; i < kl->n; i++)
-		free(kl->keys[i].dptr);
-	free(kl->keys);
-}
-
-/* e:<11 digits>:...: the time is in the key. */
-static int prune_event(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
-{
-	(void)l;
-	(void)val;
-	key_list *kl = p;
-	int64_t t = 0;
-	for (size_t i = 2; i < key.dsize && key.dptr[i] != ':'; i++) {
-		if (key.dptr[i] < '0' || key.dptr[i] > '9' || t > INT64_MAX / 20)
-			return 0;
-		t = t * 10 + (key.dptr[i] - '0');
-	}
-	if (t < kl->before) {
-		key_list_add(kl, key);
-		kl->events++;
-	}
-	return 0;
-}
-
-static int prune_marker(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
-			void *p)
-{
-	(void)l;
-	key_list *kl = p;
-	rebound_seen s;
-	if (rebound_seen_decode(&s, val.dptr, val.dsize, NULL, 0) < 0)
-		return 0;		/* left for db check to report */
-	if (s.time < kl->before) {
-		key_list_add(kl, key);
-		kl->markers++;
-	}
-	return 0;
-}
-
-int rebound_ledger_prune(rebound_ledger *l, int64_t before,
-			 unsigned long *events, unsigned long *markers,
-			 char *err, size_t errlen)
-{
-	key_list kl = { .before = before };
-	if (walk(l, "e:", prune_event, &kl, err, errlen) < 0 ||
-	    walk(l, "d:", prune_marker, &kl, err, errlen) < 0) {
-		key_list_free(&kl);
-		return -1;
-	}
-	if (kl.oom) {
-		key_list_free(&kl);
-		return rebound_error(err, errlen, "prune: out of memory");
-	}
-	/* Small transactions, so that writers never wait long. */
-	int rc = 0;
-	for (size_t i = 0; i < kl.n && rc == 0; i += 1000) {
-		if (begin(l, err, errlen) < 0) {
-			rc = -1;
-			break;
-		}
-		for (size_t j = i; j < kl.n && j < i + 1000; j++)
-			if (tdb_delete(l->tdb, kl.keys[j]) != 0 &&
-			    tdb_error(l->tdb) != TDB_ERR_NOEXIST) {
-				db_fail(l, "delete", err, errlen);
-				rc = -1;
-				break;
-			}
-		if (rc < 0)
-			cancel(l);
-		else if (commit(l, err, errlen) < 0)
-			rc = -1;
-	}
-	if (events != NULL)
-		*events = kl.events;
-	if (markers != NULL)
-		*markers = kl.markers;
-	key_list_free(&kl);
-	return rc;
-}
-
-/* --- check and backup ------------------------------------------------- */
-
-static void problem(rebound_check_report *r, TDB_DATA key, const char *why)
-{
-	r->bad++;
-	if (r->first_problem[0] == '\0')
-		snprintf(r->first_problem, sizeof(r->first_problem),
-			 "record %.*s: %s", (int)(key.dsize > 80 ? 80 : key.dsize),
-			 (const char *)key.dptr, why);
-}
-
-static int check_record(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
-			void *p)
-{
-	(void)l;
-	rebound_check_report *r = p;
-	char why[100] = "";
-	int rc = 0;
-	union {
-		rebound_entry e;
-		rebound_event ev;
-		rebound_campaign c;
-		rebound_seen s;
-		rebound_meta m;
-	} u;
-	if (key.dsize >= 2 && key.dptr[1] == ':') {
-		switch (key.dptr[0]) {
-		case 'r':
-			r->recipients++;
-			rc = rebound_entry_decode(&u.e, val.dptr, val.dsize, why,
-						  sizeof(why));
-			break;
-		case 'e':
-			r->events++;
-			rc = rebound_event_decode(&u.ev, val.dptr, val.dsize, why,
-						  sizeof(why));
-			break;
-		case 'c':
-			r->campaigns++;
-			rc = rebound_campaign_decode(&u.c, val.dptr, val.dsize,
-						     why, sizeof(why));
-			break;
-		case 'd':
-			r->markers++;
-			rc = rebound_seen_decode(&u.s, val.dptr, val.dsize, why,
-						 sizeof(why));
-			break;
-		default:
-			r->other++;
-		}
-	} else if (key.dsize == 4 && memcmp(key.dptr, "meta", 4) == 0) {
-		rc = rebound_meta_decode(&u.m, val.dptr, val.dsize, why,
-					 sizeof(why));
-		r->meta_ok = rc == 0;
-	} else {
-		r->other++;
-	}
-	if (rc < 0)
-		problem(r, key, why);
-	return 0;
-}
-
-static bool key_stored(const unsigned char *key, size_t len, void *ctx)
-{
-	TDB_DATA k = { (unsigned char *)(uintptr_t)key, len };
-	return tdb_exists(ctx, k) == 1;
-}
-
-/* The second opinion of ledger-scan.c on the file, read while writers
- * wait (tdb_lockall_read), so that it sees one consistent state. */
-static int scan_file(rebound_ledger *l, rebound_tdb_scan *sc)
-{
-	memset(sc, 0, sizeof(*sc));
-	if (tdb_lockall_read(l->tdb) != 0) {
-		snprintf(sc->problem, sizeof(sc->problem), "cannot lock: %s",
-			 tdb_errorstr(l->tdb));
-		return -1;
-	}
-	int rc = -1;
-	struct stat st;
-	if (fstat(tdb_fd(l->tdb), &st) != 0 || st.st_size <= 0) {
-		snprintf(sc->problem, sizeof(sc->problem), "cannot stat: %s",
-			 strerror(errno));
-	} else {
-		size_t size = (size_t)st.st_size;
-		void *p = mmap(NULL, size, PROT_READ, MAP_SHARED,
-			       tdb_fd(l->tdb), 0);
-		if (p == MAP_FAILED) {
-			snprintf(sc->problem, sizeof(sc->problem),
-				 "cannot map: %s", strerror(errno));
-		} else {
-			rc = rebound_tdb_scan_layout(p, size, key_stored,
-						     l->tdb, sc);
-			munmap(p, size);
-		}
-	}
-	tdb_unlockall_read(l->tdb);
-	return rc;
-}
-
-int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
-			 char *err, size_t errlen)
-{
-	memset(r, 0, sizeof(*r));
-	if (usable(l, err, errlen) < 0)
-		return -1;
-	tdb_last_log[0] = '\0';
-	r->tdb_ok = tdb_check(l->tdb, NULL, NULL) == 0;
-	/* tdb_check (tdb 1.4) also fails files that tdb itself reads
-	   without fault (ledger-scan.h): a second opinion tells space a
-	   killed commit left unused from damage. */
-	if (!r->tdb_ok) {
-		char what[200];
-		snprintf(what, sizeof(what), "%s", tdb_last_log);
-		rebound_tdb_scan sc;
-		int rc = scan_file(l, &sc);
-		if (rc == 0 && sc.unused_areas > 0) {
-			r->unused_space = true;
-			r->unused_bytes = sc.unused_bytes;
-		} else if (rc == 1) {
-			snprintf(r->first_problem, sizeof(r->first_problem),
-				 "tdb check failed: %s", sc.problem);
-		} else {
-			snprintf(r->first_problem, sizeof(r->first_problem),
-				 "tdb check failed%s%s", what[0] ? ": " : "",
-				 what);
-		}
-	}
-	if (walk(l, "", check_record, r, err, errlen) < 0)
-		return -1;
-	if (!r->meta_ok && r->first_problem[0] == '\0')
-		snprintf(r->first_problem, sizeof(r->first_problem),
-			 "no valid meta record");
-	return (r->tdb_ok || r->unused_space) && r->meta_ok && r->bad == 0 ?
-		       0 : 1;
-}
-
-int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen)
-{
-	if (usable(l, err, errlen) < 0)
-		return -1;
-	if (tdb_repack(l->tdb) != 0)
-		return db_fail(l, "repack", err, errlen);
-	return 0;
-}
-
-static int copy_record(struct tdb_context *src, TDB_DATA key, TDB_DATA val,
-		       void *p)
-{
-	(void)src;
-	struct tdb_context *dst = p;
-	return tdb_store(dst, key, val, TDB_INSERT) == 0 ? 0 : -1;
-}
-
-int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
-			  size_t errlen)
-{
-	if (usable(l, err, errlen) < 0)
-		return -1;
-	mode_t old = umask(0007);
-	int fd = open(dest, O_RDWR | O_CREAT | O_EXCL, 0660);
-	umask(old);
-	if (fd < 0)
-		return rebound_error(err, errlen, "%s: %s", dest,
-				     strerror(errno));
-	close(fd);
-	const struct tdb_logging_context log_ctx = { ledger_log, NULL };
-	struct tdb_context *dst = tdb_open_ex(dest, tdb_hash_size(l->tdb),
-					      TDB_DEFAULT, O_RDWR | O_CREAT,
-					      0660, &log_ctx, NULL);
-	if (dst == NULL) {
-		rebound_error(err, errlen, "%s: cannot create: %s", dest,
-			      strerror(errno));
-		unlink(dest);
-		return -1;
-	}
-	int rc = -1;
-	/* A transaction on the source keeps writers out: a consistent copy. */
-	if (tdb_transaction_start(l->tdb) != 0) {
-		db_fail(l, "lock for the backup", err, errlen);
-		goto out;
-	}
-	if (tdb_transaction_start(dst) != 0) {
-		rebound_error(err, errlen, "%s: cannot start a transaction",
-			      dest);
-		tdb_transaction_cancel(l->tdb);
-		goto out;
-	}
-	if (tdb_traverse(l->tdb, copy_record, dst) < 0) {
-		rebound_error(err, errlen, "%s: copy failed: %s", dest,
-			      tdb_errorstr(dst));
-		tdb_transaction_cancel(dst);
-		tdb_transaction_cancel(l->tdb);
-		goto out;
-	}
-	if (tdb_transaction_commit(dst) != 0) {
-		rebound_error(err, errlen, "%s: cannot commit: %s", dest,
-			      tdb_errorstr(dst));
-		tdb_transaction_cancel(l->tdb);
-		goto out;
-	}
-	tdb_transaction_cancel(l->tdb);
-	rc = 0;
-out:
-	tdb_close(dst);
-	if (rc < 0)
-		unlink(dest);
-	return rc;
 }

@@ -13,7 +13,7 @@
 
 #include "mail/arena.h"
 #include "classify/classify.h"
-#include "classify/json.h"
+#include "admin/json.h"
 #include "classify/result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
-/* ledger-scan.c - a second opinion on a tdb file's layout (see
- * ledger-scan.h for why).
+/* ledger-scan.c - a second opinion on a tdb file's layout for
+ * `rebound db check` (see ledger-scan.h for why; admin library).
  *
  * The layout, as tdb 1.x writes it (tdb's documentation and headers): a
  * 168-byte header (magic text, version at byte 32, hash size at 36,

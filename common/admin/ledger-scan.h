@@ -1,5 +1,6 @@
 /* ledger-scan.h - a second opinion on a tdb file's layout, for
- * `rebound db check`.
+ * `rebound db check` (rebound_ledger_check in ledger-admin.c); part of
+ * the admin library, which the modules do not link.
  *
  * tdb_check() in tdb 1.4 fails files that tdb itself reads without fault:
  * a writer killed in a commit that had grown the file leaves space that

@@ -1,6 +1,7 @@
 /* ledger-admin.h - the ledger's read side and the operator's edits, for
  * the rebound command (reports, unbounce, campaigns, prune, check,
- * backup).  The modules need only ledger.h.
+ * backup); defined in ledger-admin.c, part of the admin library that
+ * only the command links.  The modules need only ledger/ledger.h.
  *
  * Iteration walks the keys one at a time (tdb_firstkey/nextkey) rather
  * than in one traverse, so a long report never holds a lock that would
@@ -15,13 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger.h"
-#include "ledger-record.h"
-
-/* The ledger key of an address: "r:" + the address lower-cased.
- * Returns 0, or -1 when the address cannot be a key (empty, too long,
- * control characters or spaces). */
-int rebound_ledger_address_key(const char *address, char *key, size_t size);
+#include "ledger/ledger.h"
+#include "ledger/ledger-record.h"
 
 /* One recipient, with time applied up to `now`.  1 found, 0 not in the
  * ledger, -1 error. */

@@ -1,4 +1,5 @@
-/* json.h - writing JSON Lines for results.
+/* json.h - writing JSON Lines for results (json.c), for the rebound
+ * command only: part of the admin library, which the modules do not link.
  *
  * The JSON that `rebound classify --json` prints, one object per (message,
  * recipient), in the format of the project's evaluation README plus the
@@ -10,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "result.h"
+#include "classify/result.h"
 
 /* Write s as a JSON string (or null when s is NULL). */
 void rebound_json_string(FILE *out, const char *s);

@@ -1,4 +1,5 @@
-/* json.c - writing JSON Lines for results. */
+/* json.c - writing JSON Lines for results, for the command (see
+ * json.h). */
 #include "json.h"
 
 #include <stdint.h>
