@@ -1,6 +1,7 @@
 /* ledger-spool.c - notices that could not wait for the ledger's lock:
  * their encoding, the spool directory beside the ledger, and replaying
- * it (see ledger-spool.h).
+ * it through the recording function the ledger hands it (see
+ * ledger-spool.h; no ledger function is called from here).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -468,17 +469,17 @@ static int read_notice(const char *path, unsigned char **data, size_t *len)
 	return rc;
 }
 
-int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
-			  unsigned max_files, unsigned max_ms,
-			  rebound_replay_stats *st, char *err, size_t errlen)
+int rebound_spool_replay(const char *ledger_path,
+			 rebound_spool_record_fn record, void *target,
+			 unsigned max_files, unsigned max_ms,
+			 rebound_replay_stats *st, char *err, size_t errlen)
 {
 	rebound_replay_stats dummy;
 	if (st == NULL)
 		st = &dummy;
 	memset(st, 0, sizeof(*st));
 	char dir[1100];
-	const char *ledger_path = rebound_ledger_path(l);
-	if (ledger_path == NULL || policy == NULL ||
+	if (ledger_path == NULL || record == NULL ||
 	    rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0) {
 		return rebound_error(err, errlen, "replay: no ledger");
 	}
@@ -552,8 +553,7 @@ int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 		}
 		free(data);
 		rebound_outcome o[1];
-		int r = rebound_ledger_record_once(l, policy, &sp.res, &sp.ctx,
-						   o, 1, err, errlen);
+		int r = record(target, &sp.res, &sp.ctx, o, 1, err, errlen);
 		rebound_spooled_free(&sp);
 		if (r < 0) {
 			rc = -1;	/* locked again, or the disk: later */

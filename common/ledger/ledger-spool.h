@@ -14,6 +14,12 @@
  * File format: the ledger's record encoding (ledger-record.h), kind 'q':
  * the recording context, then the fields of the result that recording
  * uses, each recipient as a nested field.
+ *
+ * The spool sits below the ledger: ledger.c writes notices here and
+ * replays them (rebound_ledger_replay hands rebound_spool_replay its own
+ * recording as a function to call), and nothing here calls the ledger.
+ * So the dependency goes one way, ledger.c -> ledger-spool ->
+ * ledger-record, with ledger.h used for its types only.
  */
 #ifndef REBOUND_LEDGER_SPOOL_H
 #define REBOUND_LEDGER_SPOOL_H
@@ -60,14 +66,22 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 int rebound_spool_count(const char *ledger_path, unsigned long *waiting,
 			unsigned long *bad);
 
-/* The ledger's own recording, without spooling or replaying: what
- * replay uses (ledger.c). */
-int rebound_ledger_record_once(rebound_ledger *l, const rebound_policy *policy,
-			       const rebound_result *res,
-			       const rebound_record_context *ctx,
-			       rebound_outcome *out, size_t nout,
-			       char *err, size_t errlen);
-/* The path the ledger was opened under. */
-const char *rebound_ledger_path(const rebound_ledger *l);
+/* How replay records one notice (ledger.c gives its own recording,
+ * without spooling or replaying again).  Fills up to nout outcomes and
+ * returns how many, or -1 with err set. */
+typedef int (*rebound_spool_record_fn)(void *target,
+				       const rebound_result *res,
+				       const rebound_record_context *ctx,
+				       rebound_outcome *out, size_t nout,
+				       char *err, size_t errlen);
+
+/* Replay the spool of the ledger at ledger_path (NULL: none), oldest
+ * first, each notice through record(target, ...): what
+ * rebound_ledger_replay (ledger.h) does, with the same limits, stats and
+ * answer. */
+int rebound_spool_replay(const char *ledger_path,
+			 rebound_spool_record_fn record, void *target,
+			 unsigned max_files, unsigned max_ms,
+			 rebound_replay_stats *st, char *err, size_t errlen);
 
 #endif

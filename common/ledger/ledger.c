@@ -889,20 +889,34 @@ failed:
 	return -1;
 }
 
-int rebound_ledger_record_once(rebound_ledger *l, const rebound_policy *policy,
-			       const rebound_result *res,
-			       const rebound_record_context *ctx,
-			       rebound_outcome *out, size_t nout,
-			       char *err, size_t errlen)
+/* Replay records each spooled notice through record_spooled: the
+ * ledger's own recording, without spooling or replaying again.  The
+ * spool is handed it (ledger-spool.h) and calls nothing of the ledger,
+ * so the ledger depends on the spool and not the other way round. */
+typedef struct replay_target {
+	rebound_ledger *l;
+	const rebound_policy *policy;
+} replay_target;
+
+static int record_spooled(void *target, const rebound_result *res,
+			  const rebound_record_context *ctx,
+			  rebound_outcome *out, size_t nout, char *err,
+			  size_t errlen)
 {
+	const replay_target *t = target;
 	bool passing;
-	return record_notice(l, policy, res, ctx, out, nout, err, errlen,
+	return record_notice(t->l, t->policy, res, ctx, out, nout, err, errlen,
 			     &passing);
 }
 
-const char *rebound_ledger_path(const rebound_ledger *l)
+int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
+			  unsigned max_files, unsigned max_ms,
+			  rebound_replay_stats *st, char *err, size_t errlen)
 {
-	return l != NULL ? l->path : NULL;
+	replay_target t = { l, policy };
+	const char *path = l != NULL && policy != NULL ? l->path : NULL;
+	return rebound_spool_replay(path, record_spooled, &t, max_files,
+				    max_ms, st, err, errlen);
 }
 
 /* What a module's recording call replays after its own notice: little
