@@ -111,10 +111,17 @@ static int stage_ordinary(rebound_classify_ctx *cx)
 	    cx->a.original == NULL)
 		cx->from_hit = NULL;
 	cx->xfr = rebound_header_get(top, "X-Failed-Recipients");
-	if (cx->a.report == NULL &&
-	    ((cx->from_hit == NULL && cx->subj_hit == NULL && cx->xfr == NULL) ||
-	     rebound_detect_list_mail(top)))
+	cx->list_mail = rebound_detect_list_mail(top);
+	if (cx->a.report == NULL && cx->from_hit == NULL &&
+	    cx->subj_hit == NULL && cx->xfr == NULL)
 		return stage_autoreply(cx);
+	return 0;
+}
+
+/* What ties the notice to the mail that was sent (link.c). */
+static int stage_link(rebound_classify_ctx *cx)
+{
+	rebound_link_original(cx->msg, &cx->a, cx->opts, cx->res);
 	return 0;
 }
 
@@ -166,6 +173,7 @@ static const struct {
 	{ "unsubscribe request", stage_unsubscribe },
 	{ "ordinary mail", stage_ordinary },
 	{ "the notice's text", rebound_stage_notice_text },
+	{ "links to the sent mail", stage_link },
 	{ "delivery report", rebound_stage_report },
 	{ "text notice", rebound_stage_text_notice },
 	{ "forwarded notice", stage_forwarded },

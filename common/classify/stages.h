@@ -91,6 +91,7 @@ typedef struct rebound_classify_ctx {
 	/* Set by the ordinary-mail stage: what the sender, the subject and
 	   X-Failed-Recipients say. */
 	const char *from_hit, *subj_hit, *xfr;
+	bool list_mail;			/* List-Id or List-Unsubscribe */
 	/* Set by the notice-text stage, for the stages after it. */
 	const char *text;		/* the notice's human-readable text */
 	size_t tlen;

@@ -178,8 +178,8 @@ static bool has_code(const char *s, size_t n)
 
 /* Past ordinary mail: read the notice's text once for the stages after
  * (its recipients and blocks, its words of failure, delay or a gateway,
- * before the returned copy only), link it to the sent mail, and decide
- * whether a mail system sent it. */
+ * before the returned copy only), and decide whether a mail system sent
+ * it. */
 int rebound_stage_notice_text(rebound_classify_ctx *cx)
 {
 	rebound_message *msg = cx->msg;
@@ -195,7 +195,6 @@ int rebound_stage_notice_text(rebound_classify_ctx *cx)
 	ntext before;
 	normalise(arena, cx->text, cx->ts.original_at, &before);
 	rebound_detect_body(before.norm, before.norm_len, &cx->ev);
-	rebound_link_original(msg, &cx->a, cx->opts, cx->res);
 	/* Without a mail system's address, a bounce subject is all there
 	   is: a person writing "Delivery failure on your list" or
 	   "Re: Undeliverable" is not a notice.  A program's signs or the
@@ -209,6 +208,16 @@ int rebound_stage_notice_text(rebound_classify_ctx *cx)
 		  rebound_detect_machine_sent(arena, top,
 					      cx->opts != NULL &&
 					      cx->opts->null_sender)));
+	/* Mailing-list headers (List-Id, List-Unsubscribe) are a weak sign
+	   against a notice: a list manager or an owner alias that passes a
+	   notice on adds them.  On such mail only strong signs make the
+	   source: X-Failed-Recipients, a mail system's sender, or a
+	   non-delivery subject with words of a failure and the original
+	   returned.  (A report part needs no source.) */
+	if (cx->list_mail && cx->xfr == NULL)
+		cx->notice_source = cx->from_hit != NULL ||
+			(cx->notice_source && cx->ev.bounce != NULL &&
+			 cx->a.original != NULL);
 	return 0;
 }
 
@@ -315,13 +324,14 @@ int rebound_stage_text_notice(rebound_classify_ctx *cx)
 	res->cls = REBOUND_CLASS_BOUNCE;
 	res->format = "text";
 	res->evidence = rebound_arena_printf(
-		arena, "text notice: sender \"%s\", subject \"%s\", body \"%s\"%s",
+		arena, "text notice: sender \"%s\", subject \"%s\", body \"%s\"%s%s",
 		cx->from_hit != NULL ? cx->from_hit : "-",
 		cx->subj_hit != NULL ? cx->subj_hit : "-",
 		body_hit != NULL ? body_hit : coded ? "(reply code)" :
 						      "(X-Failed-Recipients)",
 		by_user_name ? "; recipients named by user name, "
-			       "addresses from the original" : "");
+			       "addresses from the original" : "",
+		cx->list_mail ? "; mailing-list headers, outweighed" : "");
 	res->rcpt = cx->l.v;
 	res->nrcpt = cx->l.n;
 	rebound_mark_suspects(msg, res, cx->ev.gateway);
