@@ -228,7 +228,9 @@ END_TEST
 
 START_TEST(user_unknown_after_data)
 {
-	/* Refused only after the message was seen: a content filter. */
+	/* Refused only after the message was seen: the words and X.1.1
+	   say the user is unknown, but a content filter may have said it:
+	   a hard bounce marked suspect (suspended, not suppressed). */
 	rebound_result *res = classify("after-data.eml");
 
 	ck_assert_int_eq(res->cls, REBOUND_CLASS_BOUNCE);
@@ -236,8 +238,9 @@ START_TEST(user_unknown_after_data)
 	const rebound_recipient *r = &res->rcpt[0];
 	ck_assert_str_eq(r->address, "mallory@example.net");
 	ck_assert_str_eq(r->status, "5.1.1");
-	ck_assert_reason(r, "filtered");
-	ck_assert(!r->hard);
+	ck_assert_reason(r, "userunknown");
+	ck_assert(r->hard);
+	ck_assert(r->suspect);
 }
 END_TEST
 
@@ -778,34 +781,40 @@ static rebound_result *dsn_with(const char *status, const char *diag)
 	return res;
 }
 
-/* "User unknown" in a reply carrying a policy status (X.7.x) is a policy
- * block: filtered, soft.  Without the X.7 code it stays a hard bounce. */
+/* "User unknown" in a reply carrying a policy status (X.7.x) may be a
+ * policy block: still userunknown (the words say so), marked suspect.
+ * Without the X.7 code it is a plain hard bounce. */
 START_TEST(policy_status_user_unknown)
 {
 	rebound_result *res = dsn_with("5.7.1",
 		"550 5.7.1 <sam@example.org>: Recipient address rejected: "
 		"User unknown");
-	ck_assert_reason(&res->rcpt[0], "filtered");
-	ck_assert(!res->rcpt[0].hard);
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	ck_assert(res->rcpt[0].hard);
+	ck_assert(res->rcpt[0].suspect);
 	res = dsn_with("5.1.1", "550 5.1.1 <sam@example.org>: Recipient "
 				"address rejected: User unknown");
 	ck_assert_reason(&res->rcpt[0], "userunknown");
 	ck_assert(res->rcpt[0].hard);
+	ck_assert(!res->rcpt[0].suspect);
 }
 END_TEST
 
-/* "User unknown" with X.2.1 (mailbox disabled) is a hard bounce only
- * when the notice shows the refusal came at RCPT; else it is filtered. */
+/* "User unknown" with X.2.1 (mailbox disabled: RFC 3463 says the mailbox
+ * exists) is a plain hard bounce when the notice shows the refusal came
+ * at RCPT; else it is marked suspect. */
 START_TEST(disabled_status_user_unknown)
 {
 	rebound_result *res = dsn_with("5.2.1",
 		"550 5.2.1 <sam@example.org>... User unknown");
-	ck_assert_reason(&res->rcpt[0], "filtered");
-	ck_assert(!res->rcpt[0].hard);
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	ck_assert(res->rcpt[0].hard);
+	ck_assert(res->rcpt[0].suspect);
 	res = dsn_with("5.2.1", "550 5.2.1 <sam@example.org>... User unknown "
 				"(in reply to RCPT TO command)");
 	ck_assert_reason(&res->rcpt[0], "userunknown");
 	ck_assert(res->rcpt[0].hard);
+	ck_assert(!res->rcpt[0].suspect);
 	res = dsn_with("5.2.1", "host mx.example.org said: 550 5.2.1 User "
 				"unknown (after RCPT command)");
 	ck_assert_reason(&res->rcpt[0], "userunknown");
@@ -818,20 +827,22 @@ START_TEST(disabled_status_user_unknown)
 }
 END_TEST
 
-/* After DATA a generic "user unknown" is a filter's; a provider's own
- * words for a missing account (Yahoo checks accounts after DATA) stay a
- * hard unknown user. */
+/* After DATA a generic "user unknown" may be a filter's: suspect; a
+ * provider's own words for a missing account (Yahoo checks accounts
+ * after DATA) are a plain hard unknown user. */
 START_TEST(missing_account_after_data)
 {
 	rebound_result *res = dsn_with("5.0.0", "550 5.1.1 User unknown "
 				"(in reply to end of DATA command)");
-	ck_assert_reason(&res->rcpt[0], "filtered");
-	ck_assert(!res->rcpt[0].hard);
+	ck_assert_reason(&res->rcpt[0], "userunknown");
+	ck_assert(res->rcpt[0].hard);
+	ck_assert(res->rcpt[0].suspect);
 	res = dsn_with("5.0.0", "554 delivery error: dd This user doesn't "
 				"have a example.org account (sam@example.org) "
 				"[0] (in reply to end of DATA command)");
 	ck_assert_reason(&res->rcpt[0], "userunknown");
 	ck_assert(res->rcpt[0].hard);
+	ck_assert(!res->rcpt[0].suspect);
 }
 END_TEST
 

@@ -83,6 +83,15 @@ static size_t drop_inner_prefixes(char *s, size_t n)
 	return o;
 }
 
+/* A byte of a domain other than the dot (normalised text is lower
+ * case); '_' too, which host names in the wild carry. */
+static bool is_domain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_' || c == '[' || c == ']' || c == ':' ||
+	       (unsigned char)c >= 0x80;
+}
+
 /* Replace every address in norm (in place) by "@" so that a mailbox
  * called "filtered@..." does not read as a reason. */
 static void blank_addresses(char *s, size_t n)
@@ -94,8 +103,11 @@ static void blank_addresses(char *s, size_t n)
 		while (l > 0 && s[l - 1] != ' ' && s[l - 1] != '<' &&
 		       s[l - 1] != '(' && s[l - 1] != ':' && s[l - 1] != '"')
 			l--;
-		while (r < n && s[r] != ' ' && s[r] != '>' && s[r] != ')' &&
-		       s[r] != '"')
+		/* The domain ends where its syntax does (RFC 5321: letters,
+		   digits, '-', single dots; '[...]' for a literal), so that
+		   Sendmail's "a@b...User unknown" keeps its words. */
+		while (r < n && (is_domain_char(s[r]) ||
+				 (s[r] == '.' && !(r + 1 < n && s[r + 1] == '.'))))
 			r++;
 		for (size_t k = l; k < r; k++)
 			s[k] = k == i ? '@' : '_';

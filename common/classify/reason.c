@@ -13,6 +13,7 @@ static rebound_reason_choice phrase_choice(rebound_arena *arena, long id)
 {
 	const rebound_phrase_rule *r = &rebound_phrase_rules[id];
 	rebound_reason_choice c;
+	c.suspect = false;
 	c.reason = r->reason;
 	c.rule = rebound_arena_printf(arena, "phrase %s/%s%s \"%s\"",
 				      rebound_reason_name(r->reason), r->lang,
@@ -42,7 +43,8 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 				   const char *context, const char *status,
 				   const char *reply, rebound_action action)
 {
-	rebound_reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined" };
+	rebound_reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined",
+				    false };
 	/* A recipient that was delivered, relayed or expanded did not
 	   bounce, whatever its reply says. */
 	if (action == REBOUND_ACTION_DELIVERED ||
@@ -101,41 +103,46 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 		if (cn != NULL)
 			stage = rebound_smtp_stage_find(cn, cl);
 	}
-	/* "User unknown" beside a status that says otherwise is a filter's
-	   refusal worded as a missing user: a security/policy status
-	   (X.7.x) in the reply itself, or X.2.1 ("mailbox disabled": the
-	   mailbox exists) unless the refusal came at RCPT, where the address
-	   itself was checked. */
-	const char *against = NULL;
+	/* "User unknown" that something beside it puts in doubt stays
+	   userunknown (the words and an X.1.x code mean it, and the
+	   recipient may well be gone) but is marked suspect, so that the
+	   ledger suspends instead of suppressing (doc/design.md): a
+	   security/policy status (X.7.x) in the reply itself; X.2.1
+	   ("mailbox disabled": RFC 3463 says the mailbox exists) unless the
+	   refusal came at RCPT, where the address itself was checked; or a
+	   refusal only after DATA, when the content had been seen (unless
+	   the words are a provider's own for a missing account, which it
+	   gives after DATA: REBOUND_RULE_AT_DATA). */
 	if (c.reason == REBOUND_REASON_USERUNKNOWN) {
+		bool account_words = strong >= 0 &&
+			(rebound_phrase_rules[strong].flags & REBOUND_RULE_AT_DATA);
+		const char *doubt = NULL;
 		if (strong >= 0 && policy_status(status) && diag != NULL &&
 		    strstr(diag, status) != NULL)
-			against = "";
-		else if (stage != REBOUND_STAGE_RCPT && mailbox_disabled_status(status))
-			against = " without RCPT";
-	}
-	if (against != NULL) {
-		c.reason = REBOUND_REASON_FILTERED;
-		c.rule = rebound_arena_printf(arena, "%s, then status %s%s",
-					      c.rule, status, against);
+			doubt = rebound_arena_printf(arena, "status %s", status);
+		else if (stage != REBOUND_STAGE_RCPT &&
+			 mailbox_disabled_status(status))
+			doubt = rebound_arena_printf(arena, "status %s without RCPT",
+						     status);
+		else if (stage == REBOUND_STAGE_DATA && !account_words)
+			doubt = "stage DATA";
+		if (doubt != NULL) {
+			c.suspect = true;
+			c.rule = rebound_arena_printf(arena, "%s, suspect: %s",
+						      c.rule, doubt);
+		}
 	}
 	rebound_reason before = c.reason;
-	bool account_words = strong >= 0 && (rebound_phrase_rules[strong].flags &
-					     REBOUND_RULE_AT_DATA);
-	if (stage == REBOUND_STAGE_DATA && c.reason == REBOUND_REASON_USERUNKNOWN &&
-	    !account_words)
-		c.reason = REBOUND_REASON_FILTERED;
-	else if (stage == REBOUND_STAGE_MAIL &&
-		 (c.reason == REBOUND_REASON_USERUNKNOWN ||
-		  c.reason == REBOUND_REASON_HOSTUNKNOWN ||
-		  c.reason == REBOUND_REASON_UNDEFINED))
+	if (stage == REBOUND_STAGE_MAIL &&
+	    (c.reason == REBOUND_REASON_USERUNKNOWN ||
+	     c.reason == REBOUND_REASON_HOSTUNKNOWN ||
+	     c.reason == REBOUND_REASON_UNDEFINED))
 		c.reason = REBOUND_REASON_REJECTED;
 	else if (stage == REBOUND_STAGE_CONNECT && c.reason == REBOUND_REASON_UNDEFINED)
 		c.reason = REBOUND_REASON_BLOCKED;
 	if (c.reason != before)
 		c.rule = rebound_arena_printf(
 			arena, "%s, then stage %s", c.rule,
-			stage == REBOUND_STAGE_DATA ? "DATA" :
 			stage == REBOUND_STAGE_MAIL ? "MAIL FROM" : "connect");
 	return c;
 }

@@ -17,6 +17,10 @@
 typedef struct rebound_reason_choice {
 	rebound_reason reason;
 	const char *rule;		/* "phrase ...", "status X.1.1", ... */
+	/* The words say the user is unknown but something beside them puts
+	   it in doubt (a policy status, a refusal after DATA): maybe a
+	   filter's block, so suspend rather than suppress. */
+	bool suspect;
 } rebound_reason_choice;
 
 /* The reason of diag (the remote server's words, or the notice's), with
