@@ -92,6 +92,8 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 	   others. */
 	bool refinable = c.reason == REBOUND_REASON_USERUNKNOWN ||
 			 c.reason == REBOUND_REASON_HOSTUNKNOWN ||
+			 c.reason == REBOUND_REASON_SYNTAXERROR ||
+			 c.reason == REBOUND_REASON_REJECTED ||
 			 c.reason == REBOUND_REASON_UNDEFINED;
 	rebound_smtp_stage stage = norm != NULL && refinable ? rebound_smtp_stage_find(norm, nl) :
 						       REBOUND_STAGE_UNKNOWN;
@@ -140,10 +142,18 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 		c.reason = REBOUND_REASON_REJECTED;
 	else if (stage == REBOUND_STAGE_CONNECT && c.reason == REBOUND_REASON_UNDEFINED)
 		c.reason = REBOUND_REASON_BLOCKED;
-	if (c.reason != before)
+	/* Refused at HELO/EHLO, before any sender or recipient was named:
+	   the server refused our host, whatever the reply's words say of
+	   "syntax" or "user" (qmail's "my name was rejected"). */
+	else if (stage == REBOUND_STAGE_HELO && refinable)
+		c.reason = REBOUND_REASON_BLOCKED;
+	if (c.reason != before) {
+		c.suspect = false;	/* no longer a user unknown */
 		c.rule = rebound_arena_printf(
 			arena, "%s, then stage %s", c.rule,
-			stage == REBOUND_STAGE_MAIL ? "MAIL FROM" : "connect");
+			stage == REBOUND_STAGE_MAIL ? "MAIL FROM" :
+			stage == REBOUND_STAGE_HELO ? "HELO" : "connect");
+	}
 	return c;
 }
 

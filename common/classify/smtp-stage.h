@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 typedef enum rebound_smtp_stage {
-	REBOUND_STAGE_UNKNOWN, REBOUND_STAGE_CONNECT, REBOUND_STAGE_MAIL,
+	REBOUND_STAGE_UNKNOWN, REBOUND_STAGE_CONNECT,
+	REBOUND_STAGE_HELO,		/* HELO/EHLO: our host name refused */
+	REBOUND_STAGE_MAIL,
 	REBOUND_STAGE_RCPT, REBOUND_STAGE_DATA,
 } rebound_smtp_stage;
 

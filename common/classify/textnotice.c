@@ -76,6 +76,93 @@ static void inner_reply(const char *s, size_t n, char reply[4])
 	}
 }
 
+/* The end of a reply that starts at s[i]: the end of its line and of
+ * the lines after it that continue it (indented, "550-..." repeating its
+ * code, "<addr>... User unknown" as a wrapped reply goes on). */
+static size_t reply_end(const char *s, size_t n, size_t i)
+{
+	const char *nl = memchr(s + i, '\n', n - i);
+	while (nl != NULL) {
+		size_t next = (size_t)(nl - s) + 1;
+		/* A line that starts with a capital letter is the notice's
+		   next sentence ("I'm not going to try again"); a blank line
+		   ends the paragraph. */
+		bool goes_on = next < n && s[next] != '\n' && s[next] != '\r' &&
+			       !(s[next] >= 'A' && s[next] <= 'Z');
+		if (!goes_on)
+			return (size_t)(nl - s);
+		nl = memchr(s + next, '\n', n - next);
+	}
+	return n;
+}
+
+/* Where a remote server's reply starts in a recipient's block of a
+ * notice without a session transcript: the first 4xx or 5xx reply code
+ * at the start of a line, after a colon ("host mx.example.org said: 550
+ * ...", "The error that the other server returned was: 554 ..."), or
+ * followed by an enhanced status code ("... 550 5.1.1 ...").  The reply
+ * runs to the end of its line and on over the lines that continue it
+ * (reply_end); the notice's next sentence ends it.  NULL when there is none.  A notice's own frame
+ * around it ("it was rejected by the recipient domain") is the MTA's
+ * summary; the server's words are the evidence (issue 15). */
+static const char *block_reply(rebound_arena *arena, const char *s, size_t n)
+{
+	for (size_t i = 0; i + 4 <= n; i++) {
+		if ((s[i] != '4' && s[i] != '5') || !rebound_is_digit(s[i + 1]) ||
+		    !rebound_is_digit(s[i + 2]) ||
+		    (s[i + 3] != ' ' && s[i + 3] != '-'))
+			continue;
+		size_t b = i;
+		while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+			b--;
+		bool line_start = b == 0 || s[b - 1] == '\n';
+		bool after_colon = b > 0 && s[b - 1] == ':';
+		if (i > 0 && !line_start && !after_colon && s[i - 1] != ' ')
+			continue;	/* inside a word or a number */
+		char st[16];
+		size_t left = n - i - 4;
+		bool status = rebound_find_status(s + i + 4, left < 12 ? left : 12,
+						  st) &&
+			      strncmp(s + i + 4, st, strlen(st)) == 0;
+		if (line_start || after_colon || status)
+			return rebound_arena_strndup(arena, s + i,
+						     reply_end(s, n, i) - i);
+	}
+	return NULL;
+}
+
+/* Does a rule name a phrase of the tables that is not a weak one? */
+static bool strong_phrase_rule(const char *rule)
+{
+	return rule != NULL && strncmp(rule, "phrase ", 7) == 0 &&
+	       strstr(rule, "/weak") == NULL;
+}
+
+/* The reason of r: the remote server's own words and codes decide when
+ * the notice gives them (reply), with the whole block as the context.
+ * The notice's frame around them ("it was rejected by the recipient
+ * domain") is the MTA's summary: it decides only with no reply, or when
+ * the reply says nothing beyond its bare code and the frame names a
+ * reason outright (a strong phrase: qmail's "my name was rejected"
+ * before "501 Invalid domain name"). */
+static void decide_from_reply(rebound_arena *arena, rebound_recipient *r,
+			      const char *reply, const char *block)
+{
+	if (reply == NULL) {
+		rebound_rcpt_finish(arena, r, block, NULL);
+		return;
+	}
+	rebound_rcpt_finish(arena, r, reply, block);
+	bool bare = r->reason == REBOUND_REASON_UNDEFINED ||
+		    (r->rule != NULL && strncmp(r->rule, "reply ", 6) == 0);
+	if (!bare)
+		return;
+	rebound_recipient by_reply = *r;
+	rebound_rcpt_finish(arena, r, block, NULL);
+	if (!strong_phrase_rule(r->rule))
+		*r = by_reply;
+}
+
 static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		     bool delayed, rebound_rcpt_list *l)
 {
@@ -92,20 +179,22 @@ static int from_text(rebound_message *msg, const rebound_text_scan *ts,
 		/* The remote server's code first: its transcript reply, or
 		   sendmail's "554 <a@b>... 550 Host unknown", where 554 is
 		   the local mailer's and 550 the remote's. */
-		if (t->remote_reply != NULL)
-			rebound_rcpt_codes_from_text(r, t->remote_reply,
-					strlen(t->remote_reply));
-		else
+		const char *reply = t->remote_reply;
+		if (reply == NULL) {
 			inner_reply(t->block, t->block_len, r->reply_code);
+			reply = block_reply(arena, t->block, t->block_len);
+		}
+		if (reply != NULL)
+			rebound_rcpt_codes_from_text(r, reply, strlen(reply));
 		rebound_rcpt_codes_from_text(r, t->block, t->block_len);
 		r->diagnostic = rebound_one_line(arena, t->block, t->block_len);
-		/* The remote server's own words decide, when a transcript
-		   gives them; the whole block is the context. */
-		if (t->remote_reply != NULL)
-			rebound_rcpt_finish(arena, r, t->remote_reply, t->block);
-		if (t->remote_reply == NULL ||
-		    r->reason == REBOUND_REASON_UNDEFINED)
-			rebound_rcpt_finish(arena, r, t->block, NULL);
+		/* A recipient the remote server refused for good (a 5xx
+		   reply or status of its own) failed, whatever words of a
+		   delay the notice has elsewhere. */
+		if (r->action == REBOUND_ACTION_DELAYED &&
+		    (r->reply_code[0] == '5' || r->status[0] == '5'))
+			r->action = REBOUND_ACTION_FAILED;
+		decide_from_reply(arena, r, reply, t->block);
 		/* "Could not be delivered because of: 550 5.1.1 User
 		   unknown.  The following recipients were affected: ..."
 		   says the error once, before the list. */
