@@ -26,45 +26,12 @@ import csv
 import email
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 
-DROPS = {
-    "status": {"message/delivery-status"},
-    "original": {"message/rfc822", "text/rfc822-headers"},
-    "text": {"text/plain", "text/html"},
-}
-
-
-def without_parts(msg, types):
-    """Remove parts of these types from every multipart; True if any."""
-    if msg.get_content_maintype() != "multipart":
-        return False
-    parts = msg.get_payload()
-    if isinstance(parts, str):
-        return False
-    kept, removed = [], False
-    for part in parts:
-        if part.get_content_type() in types:
-            removed = True
-            continue
-        removed = without_parts(part, types) or removed
-        kept.append(part)
-    msg.set_payload(kept)
-    return removed
-
-
-def unreport(msg):
-    """A report without its status part is a plain multipart."""
-    if msg.get_content_type() != "multipart/report":
-        return
-    ct = str(msg["Content-Type"])
-    ct = re.sub(r"multipart/report", "multipart/mixed", ct, flags=re.I)
-    ct = re.sub(r'report-type="?[\w-]+"?;?', "", ct, flags=re.I)
-    msg.replace_header("Content-Type", ct)
-
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from corpus_probe import DROPS, default_corpus, unreport, without_parts  # noqa: E402
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -72,9 +39,7 @@ def main():
     ap.add_argument("--drop", choices=sorted(DROPS), default="status")
     ap.add_argument("--rebound", default=os.path.join(here, "..", "cli",
                                                       "rebound"))
-    ap.add_argument("--corpus", default=os.environ.get(
-        "REBOUND_CORPUS", os.path.join(here, "..", "..", "shared",
-                                       "corpus")))
+    ap.add_argument("--corpus", default=default_corpus(here))
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
 
