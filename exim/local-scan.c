@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/mail/arena.h"
@@ -104,15 +105,20 @@ static int build_message(int fd, rebound_arena *arena, rebound_message **msg)
 	return rebound_builder_finish(b, msg);
 }
 
-/* A sender could forge our headers; only ours may reach the mailbox. */
+/* A sender could forge our headers: only the ones this module adds may
+ * reach a mailbox, so every X-Rebound-* field of every message goes (Exim
+ * skips a header line whose type is HTYPE_DELETED). */
 static void remove_our_headers(void)
 {
-	static const char *const names[] = {
-		"X-Rebound-Class", "X-Rebound-Recipient",
-		"X-Rebound-Campaign", "X-Rebound-Error",
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		header_remove(0, US names[i]);
+	static const char prefix[] = "X-Rebound-";
+	for (header_line *h = header_list; h != NULL; h = h->next) {
+		if (h->type == HTYPE_DELETED || h->text == NULL ||
+		    h->slen < (int)sizeof prefix - 1)
+			continue;
+		if (strncasecmp((const char *)h->text, prefix,
+				sizeof prefix - 1) == 0)
+			h->type = HTYPE_DELETED;
+	}
 }
 
 /* The recipient of the result that an outcome is about. */
@@ -165,7 +171,6 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	char fmt[40];
 	int n = -1;
 
-	remove_our_headers();
 	rbx_clean(fmt, sizeof fmt, res->format);
 	header_add(' ', "X-Rebound-Class: %s; format=%s\n",
 		   rebound_class_name(res->cls), fmt);
@@ -276,6 +281,9 @@ int local_scan(int fd, uschar **return_text)
 	 * nor see campaign answers it cannot trust. */
 	if (host_checking)
 		return LOCAL_SCAN_ACCEPT;
+	/* Before anything that may return: ordinary mail, outgoing mail and
+	   a bounce that is not recorded lose forged headers too. */
+	remove_our_headers();
 	rbx_settings(&conf);
 
 	if (sender_address != NULL && sender_address[0] != '\0')

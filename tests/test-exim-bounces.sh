@@ -8,7 +8,9 @@
 #    (rebound show --json);
 #  - ordinary mail and a null-sender message submitted locally (as Exim's
 #    own bounces are): delivered untouched, nothing logged or recorded;
-#  - forged X-Rebound-* headers in a DSN do not survive;
+#  - forged X-Rebound-* headers do not survive: in a DSN, in ordinary
+#    mail, in a null-sender message that is not a bounce, and in a local
+#    null-sender message (local_scan removes them from every message);
 #  - a DSN under exim -bh (host checking) is not recorded;
 #  - discard_bounces (acl_m_rebound_discard_bounces): a recorded bounce
 #    is not delivered, ordinary mail still is.
@@ -85,20 +87,33 @@ n=$(grep -c 'rebound: bounce recipient=' "$MAINLOG")
 
 # --- ordinary mail ------------------------------------------------------------
 
+# Each carries forged headers of ours, which no path may deliver.
+forge() { sed -i -e '2i X-Rebound-Class: bounce; format=rfc3464' \
+	-e '2i x-rebound-recipient: ceo@rebound.test; state=suppressed' "$1"; }
 plain=$(msg_with_id plain "$rb_fixtures/ordinary.eml")
+forge "$plain"
 send alice@example.com bob@rebound.test "$plain" >/dev/null ||
 	fail "ordinary mail not accepted: $LAST_SWAKS"
+# Ordinary mail with a null sender from a remote host: classified, not a
+# bounce, not recorded.
+plain_null=$(msg_with_id plain-null "$rb_fixtures/ordinary.eml")
+sed -i 's/^Message-ID: <\(.*\)>/Message-ID: <null.\1>/' "$plain_null"
+forge "$plain_null"
+send '<>' bob@rebound.test "$plain_null" >/dev/null ||
+	fail "null-sender ordinary mail not accepted: $LAST_SWAKS"
 # A null-sender message that does not come from a remote host is one of
 # Exim's own bounces (or a local one): not an incoming DSN.
 local_dsn=$(msg_with_id local-dsn "$rb_fixtures/dsn-hard.eml")
 sed -i 's/dsn-hard-0001/dsn-local-0005/' "$local_dsn"
+forge "$local_dsn"
 exim4 -C "$S/exim.conf" -odi -f '<>' news@rebound.test < "$local_dsn" ||
 	fail "exim -odi did not take the local null-sender message"
 wait_delivered plain 1 || fail "ordinary mail not delivered"
+wait_delivered plain-null 1 || fail "null-sender ordinary mail not delivered"
 wait_delivered local-dsn 1 || fail "local null-sender message not delivered"
-for id in plain local-dsn; do
+for id in plain plain-null local-dsn; do
 	h=$(headers_of $id)
-	if printf '%s\n' "$h" | grep -q '^X-Rebound-'; then
+	if printf '%s\n' "$h" | grep -qi '^X-Rebound-'; then
 		fail "'$id' got X-Rebound headers"; printf '%s\n' "$h"
 	else
 		ok "'$id' untouched"

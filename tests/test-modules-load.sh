@@ -98,7 +98,7 @@ show_log() {
 
 marker="rebound-modtest-$$-$(date +%s)"
 {
-	printf 'X-Rebound-Test: %s\n' "$marker"
+	printf 'X-Modtest-Marker: %s\n' "$marker"
 	cat "$sample"
 } > "$S/dsn.eml"
 chmod 644 "$S/dsn.eml"
@@ -193,7 +193,7 @@ EOF
 		printf '%s\n' "$out" | tail -n 15
 		fail "exim did not accept the message (swaks)"
 	fi
-	if wait_for 20 grep -q "^X-Rebound-Test: $marker" "$S/exim/mail/all.mbox" 2>/dev/null; then
+	if wait_for 20 grep -q "^X-Modtest-Marker: $marker" "$S/exim/mail/all.mbox" 2>/dev/null; then
 		echo "ok: exim delivered it to the mbox"
 	else
 		fail "message not delivered to $S/exim/mail/all.mbox"
@@ -288,7 +288,7 @@ EOF
 		else
 			fail "no 'Module loaded' line for the plugin in the log"
 		fi
-		stored=$(grep -l "^X-Rebound-Test: $marker" \
+		stored=$(grep -l "^X-Modtest-Marker: $marker" \
 			"$D"/home/testuser/Maildir/.Bounces/new/* \
 			"$D"/home/testuser/Maildir/.Bounces/cur/* 2>/dev/null)
 		if [ -n "$stored" ]; then
