@@ -10,12 +10,17 @@
 #include "cmd_util.h"
 #include "inputs.h"
 #include "admin/json.h"
+#include "ledger/verp.h"
 #include "term.h"
 
 typedef struct run {
 	cli_env env;
 	rebound_arena *arena;
 	rebound_classify_options opts;
+	/* require_signed_verp: the secret, and --to (NULL: the headers) */
+	bool signed_only;
+	rebound_verp_key key;
+	const char *to;
 	bool json, quiet, failed;
 	int errors;
 	unsigned long messages, recorded, duplicates, ignored;
@@ -35,9 +40,10 @@ static void print_outcome(run *rn, const char *label,
 			printf("\"%s\"", cli_time(o->until, t, sizeof(t)));
 		else
 			fputs("null", stdout);
-		printf(",\"suspect\":%s,\"duplicate\":%s}\n",
+		printf(",\"suspect\":%s,\"duplicate\":%s,\"unverified\":%s}\n",
 		       o->suspect ? "true" : "false",
-		       o->duplicate ? "true" : "false");
+		       o->duplicate ? "true" : "false",
+		       o->unverified ? "true" : "false");
 	} else if (!rn->quiet) {
 		/* 16 + 26 + 11 + 22 and 3 spaces: fits 80 columns */
 		char state[16];
@@ -50,6 +56,8 @@ static void print_outcome(run *rn, const char *label,
 		term_cell(stdout, state, 11, false, term_state_colour(state));
 		if (o->duplicate)
 			fputs(" seen before", stdout);
+		else if (o->unverified)
+			fputs(" unverified", stdout);
 		else if (o->until != 0)
 			printf(" until %s", cli_local_time(o->until, t, sizeof(t)));
 		putchar('\n');
@@ -63,8 +71,12 @@ static void on_message(const char *label, const char *buf, size_t len,
 	if (rn->failed)
 		return;
 	rebound_arena_reset(rn->arena);
+	rebound_message *msg;
 	rebound_result *res;
-	if (rebound_classify(rn->arena, buf, len, &rn->opts, &res) < 0 ||
+	/* Parsed here: the signed return paths are read from its headers. */
+	if (rebound_message_parse(rn->arena, buf, len, rn->opts.limits,
+				  &msg) < 0 ||
+	    rebound_classify_message(msg, &rn->opts, &res) < 0 ||
 	    res == NULL) {
 		fprintf(stderr, "%s: %s: message too large to classify\n",
 			rn->env.cmd, label);
@@ -80,7 +92,21 @@ static void on_message(const char *label, const char *buf, size_t len,
 		rn->failed = true;
 		return;
 	}
-	rebound_record_context rc = { .now = rn->env.now, .source = "cli" };
+	rebound_verp_vouch vouch;
+	rebound_verp_vouch_init(&vouch, rn->signed_only);
+	if (rn->signed_only) {
+		const char *fmt = rn->env.cfg.verp_format[0] ?
+					  rn->env.cfg.verp_format : NULL;
+		if (rn->to != NULL)
+			rebound_verp_vouch_add(&vouch, &rn->key, fmt, rn->to,
+					       rn->env.now, 0);
+		else
+			rebound_verp_vouch_headers(&vouch, &rn->key, fmt,
+						   msg->root->headers,
+						   rn->env.now, 0);
+	}
+	rebound_record_context rc = { .now = rn->env.now, .source = "cli",
+				      .vouch = &vouch };
 	char err[1200];
 	int n = rebound_ledger_record(rn->env.ledger, &rn->env.cfg.policy, res,
 				      &rc, out, nout, err, sizeof(err));
@@ -106,16 +132,21 @@ static void on_message(const char *label, const char *buf, size_t len,
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rebound record [--json] [--quiet] [--campaign-header NAME] PATH...\n"
+		"usage: rebound record [--json] [--quiet] [--campaign-header NAME]\n"
+		"                      [--to ADDRESS] PATH...\n"
 		"Classify messages and record bounces, delivery reports, auto-replies\n"
 		"and feedback reports in the ledger (created when missing).  PATH is a\n"
 		"message file, '-' for standard input, an mbox file or a Maildir or\n"
 		"directory.  A notice recorded before is counted once.\n"
 		"  --json    one JSON object per recipient: file, address, state,\n"
-		"            until, suspect, duplicate\n"
+		"            until, suspect, duplicate, unverified\n"
 		"  --quiet   print only the summary line\n"
+		"  --to ADDRESS  with require_signed_verp: the return path the\n"
+		"            notices came back to (default: each message's\n"
+		"            Delivered-To and X-Original-To)\n"
 		"Otherwise one line per recipient: the message, the address, its\n"
-		"state now (* suspect), and 'seen before' or when a suspension ends.\n"
+		"state now (* suspect), and 'seen before', 'unverified' (no valid\n"
+		"signature names it: no state changed) or when a suspension ends.\n"
 		"On a terminal, standard error shows the progress.\n");
 }
 
@@ -129,6 +160,7 @@ int cmd_record(const global_opts *g, int argc, char **argv)
 		{ "--quiet", &rn.quiet, NULL },
 		{ "-q", &rn.quiet, NULL },
 		{ "--campaign-header", NULL, &campaign_header },
+		{ "--to", NULL, &rn.to },
 	};
 	int nops = cli_parse("rebound record", argc, argv, opts,
 			     sizeof(opts) / sizeof(*opts));
@@ -147,9 +179,26 @@ int cmd_record(const global_opts *g, int argc, char **argv)
 					  campaign_header :
 					  rn.env.cfg.campaign_header;
 	rn.opts.verp_format = rn.env.cfg.verp_format;
+	rn.signed_only = rn.env.cfg.require_signed_verp;
+	if (rn.signed_only) {
+		/* Without the secret nothing could verify: stop before
+		   recording everything as unverified. */
+		char err[600];
+		if (rn.env.cfg.verp_secret_file[0] == '\0' ||
+		    rebound_verp_key_load(&rn.key, rn.env.cfg.verp_secret_file,
+					  err, sizeof(err)) != 0) {
+			fprintf(stderr, "rebound record: require_signed_verp is "
+				"set but the secret is not usable: %s\n",
+				rn.env.cfg.verp_secret_file[0] != '\0' ? err :
+				"no verp_secret_file configured");
+			cli_close(&rn.env);
+			return 2;
+		}
+	}
 	rn.arena = rebound_arena_new(0);
 	if (rn.arena == NULL) {
 		fprintf(stderr, "rebound record: out of memory\n");
+		rebound_verp_key_clear(&rn.key);
 		cli_close(&rn.env);
 		return 2;
 	}
@@ -158,6 +207,7 @@ int cmd_record(const global_opts *g, int argc, char **argv)
 		rn.errors += input_walk(argv[i], on_message, &rn);
 	progress_end();
 	rebound_arena_free(rn.arena);
+	rebound_verp_key_clear(&rn.key);
 	rebound_classify_release();
 	cli_close(&rn.env);
 	if (!rn.json)

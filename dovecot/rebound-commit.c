@@ -41,12 +41,14 @@ sender_domain(const struct rbd_txn *txn, const rebound_result *res)
 }
 
 static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
-		       const rebound_result *res, int64_t now)
+		       const struct rbd_kept *k, int64_t now)
 {
+	const rebound_result *res = k->res;
 	rebound_record_context ctx = {
 		.now = now,
 		.source = "dovecot",
 		.sender_domain = sender_domain(txn, res),
+		.vouch = k->vouch,
 	};
 	rebound_outcome out[RBD_OUTCOMES];
 	char err[512];
@@ -64,14 +66,21 @@ static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 			err);
 		return;
 	}
+	for (int i = 0; i < n; i++) {
+		if (out[i].unverified && !out[i].duplicate)
+			i_info(RBD_LOG "%s: %s recorded as unverified: no valid "
+			       "signed return path names it", txn->set.mailbox,
+			       out[i].address);
+	}
 	if (!txn->set.debug)
 		return;
 	for (int i = 0; i < n; i++) {
-		i_debug(RBD_LOG "%s: recorded %s: %s%s%s",
+		i_debug(RBD_LOG "%s: recorded %s: %s%s%s%s",
 			txn->set.mailbox, out[i].address,
 			rebound_state_name(out[i].state),
 			out[i].suspect ? ", suspect" : "",
-			out[i].duplicate ? ", seen before" : "");
+			out[i].duplicate ? ", seen before" : "",
+			out[i].unverified ? ", unverified" : "");
 	}
 }
 
@@ -100,6 +109,6 @@ void rbd_commit_kept(struct rbd_txn *txn)
 	}
 	now = (int64_t)time(NULL);
 	for (const struct rbd_kept *k = txn->kept; k != NULL; k = k->next)
-		record_one(txn, ledger, k->res, now);
+		record_one(txn, ledger, k, now);
 	rebound_ledger_close(ledger);
 }

@@ -12,6 +12,8 @@
 #include "istream.h"
 #include "mail-storage.h"
 
+#include <time.h>
+
 #include "rebound-plugin.h"
 
 /* Append at most RBD_READ_MAX bytes of the mail to buf.  FALSE (and a
@@ -48,9 +50,60 @@ static bool read_mail(struct mail *mail, buffer_t *buf)
 	return TRUE;
 }
 
+/* The VERP secret of the transaction's configuration, or NULL (logged
+ * once per transaction). */
+static const rebound_verp_key *verp_key(struct rbd_txn *txn)
+{
+	char err[512];
+
+	if (!txn->key_loaded) {
+		txn->key_loaded = TRUE;
+		txn->key_usable = txn->cfg.verp_secret_file[0] != '\0' &&
+			rebound_verp_key_load(&txn->key,
+					      txn->cfg.verp_secret_file,
+					      err, sizeof(err)) == 0;
+		if (!txn->key_usable)
+			i_warning(RBD_LOG "require_signed_verp is set but the "
+				  "secret is not usable (%s); bounces in %s "
+				  "are recorded as unverified",
+				  txn->cfg.verp_secret_file[0] != '\0' ? err :
+				  "no verp_secret_file configured",
+				  txn->set.mailbox);
+	}
+	return txn->key_usable ? &txn->key : NULL;
+}
+
+/* With require_signed_verp: what the addresses the notice came back to
+ * vouch for.  Dovecot gives a notify plugin no envelope recipient; its
+ * LMTP writes it into Delivered-To (one recipient per transaction), and
+ * the MTA in front into Delivered-To or X-Original-To. */
+static rebound_verp_vouch *
+vouch_for(struct rbd_txn *txn, const rebound_message *msg)
+{
+	rebound_verp_vouch *v;
+
+	if (!txn->cfg.require_signed_verp)
+		return NULL;
+	v = rebound_arena_calloc(txn->keep, 1, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	rebound_verp_vouch_init(v, TRUE);
+	rebound_verp_vouch_headers(v, verp_key(txn),
+				   txn->cfg.verp_format[0] != '\0' ?
+				   txn->cfg.verp_format : NULL,
+				   msg->root->headers, (int64_t)time(NULL), 0);
+	if (txn->set.debug && v->n == 0)
+		i_debug(RBD_LOG "%s: no valid signed return path in "
+			"Delivered-To or X-Original-To (%s)", txn->set.mailbox,
+			rebound_verp_status_name(v->checked > 0 ?
+				v->first_failed : REBOUND_VERP_UNSIGNED));
+	return v;
+}
+
 /* Keep a copy of res for the commit.  FALSE when the keep arena is
  * spent (a huge COPY): logged once per transaction. */
-static bool keep_result(struct rbd_txn *txn, const rebound_result *res)
+static bool keep_result(struct rbd_txn *txn, const rebound_message *msg,
+			const rebound_result *res)
 {
 	struct rbd_kept *k;
 
@@ -58,9 +111,12 @@ static bool keep_result(struct rbd_txn *txn, const rebound_result *res)
 	    (txn->keep = rebound_arena_new(RBD_KEEP_BUDGET)) == NULL)
 		return FALSE;
 	k = rebound_arena_calloc(txn->keep, 1, sizeof(*k));
-	if (k != NULL)
+	if (k != NULL) {
 		k->res = rebound_result_copy(txn->keep, res);
-	if (k == NULL || k->res == NULL) {
+		k->vouch = vouch_for(txn, msg);
+	}
+	if (k == NULL || k->res == NULL ||
+	    (txn->cfg.require_signed_verp && k->vouch == NULL)) {
 		if (!txn->keep_full_logged)
 			i_warning(RBD_LOG "too many bounces in one "
 				  "transaction on %s, the rest is not recorded",
@@ -78,6 +134,7 @@ static bool classify_and_keep(struct rbd_txn *txn, const buffer_t *buf)
 {
 	const rebound_limits limits = { .max_message_bytes = RBD_READ_MAX };
 	rebound_classify_options opts = { .limits = &limits };
+	rebound_message *msg;
 	rebound_result *res;
 
 	if (txn->cfg.campaign_header[0] != '\0')
@@ -90,8 +147,11 @@ static bool classify_and_keep(struct rbd_txn *txn, const buffer_t *buf)
 		return FALSE;
 	}
 	rebound_arena_reset(txn->scratch);
-	if (rebound_classify(txn->scratch, buf->data, buf->used, &opts,
-			     &res) < 0 || res == NULL) {
+	/* Parsed here, not in rebound_classify(): the vouching reads the
+	   same headers. */
+	if (rebound_message_parse(txn->scratch, buf->data, buf->used, &limits,
+				  &msg) < 0 ||
+	    rebound_classify_message(msg, &opts, &res) < 0 || res == NULL) {
 		i_warning(RBD_LOG "message in %s too large to classify",
 			  txn->set.mailbox);
 		return FALSE;
@@ -104,7 +164,7 @@ static bool classify_and_keep(struct rbd_txn *txn, const buffer_t *buf)
 	/* Ordinary mail is only counted. */
 	if (res->cls == REBOUND_CLASS_NOT_BOUNCE)
 		return FALSE;
-	return keep_result(txn, res);
+	return keep_result(txn, msg, res);
 }
 
 bool rbd_keep_mail(struct rbd_txn *txn, struct mail *mail)

@@ -21,6 +21,7 @@
 #include "common/classify/classify.h"
 #include "common/ledger/config.h"
 #include "common/ledger/ledger.h"
+#include "common/ledger/verp.h"
 
 struct mail;
 struct mailbox;
@@ -54,6 +55,9 @@ struct rbd_settings {
 struct rbd_kept {
 	struct rbd_kept *next;
 	rebound_result *res;		/* in the transaction's keep arena */
+	/* With require_signed_verp: the recipients its Delivered-To and
+	   X-Original-To vouch for (keep arena); NULL without. */
+	rebound_verp_vouch *vouch;
 };
 
 /* The plugin's state for one transaction on a monitored mailbox. */
@@ -63,6 +67,11 @@ struct rbd_txn {
 	bool config_loaded;
 	bool keep_full_logged;
 	rebound_config cfg;
+	/* The VERP secret, read at the first bounce when
+	   require_signed_verp is set; key_usable FALSE when it could not
+	   be (then nothing verifies). */
+	bool key_loaded, key_usable;
+	rebound_verp_key key;
 	rebound_arena *scratch;		/* reset for every message */
 	rebound_arena *keep;		/* the kept results */
 	struct rbd_kept *kept, **kept_tail;

@@ -99,6 +99,7 @@ void rbd_txn_free(struct rbd_txn **_txn)
 	if (txn == NULL)
 		return;
 	*_txn = NULL;
+	rebound_verp_key_clear(&txn->key);
 	rebound_arena_free(txn->scratch);
 	rebound_arena_free(txn->keep);
 	pool_unref(&txn->pool);

@@ -136,17 +136,18 @@ static void report_recipient(const rebound_result *res,
 			     const rebound_recipient *r,
 			     const rebound_outcome *o)
 {
-	char addr[330], status[16], campaign[130], state[48];
+	char addr[330], status[16], campaign[130], state[64];
 
 	rbx_clean(addr, sizeof addr, o != NULL ? o->address : r->address);
 	rbx_clean(status, sizeof status,
 		  r != NULL && r->status[0] ? r->status : NULL);
 	rbx_clean(campaign, sizeof campaign, res->campaign);
 	if (o != NULL)
-		snprintf(state, sizeof state, "%s%s%s",
+		snprintf(state, sizeof state, "%s%s%s%s",
 			 rebound_state_name(o->state),
 			 o->suspect ? " suspect=yes" : "",
-			 o->duplicate ? " duplicate=yes" : "");
+			 o->duplicate ? " duplicate=yes" : "",
+			 o->unverified ? " unverified=yes" : "");
 	else
 		snprintf(state, sizeof state, "unrecorded");
 
@@ -188,10 +189,12 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		/* A writer holding its transaction must not hold the mail. */
 		rebound_ledger_set_lock_wait((unsigned)left);
 		rebound_ledger *l = rbx_ledger(c->db_path, true, err, sizeof err);
+		rebound_verp_vouch vouch;
+		rbx_verp_vouch(c, &vouch);
 		rebound_record_context ctx = {
 			.now = rbx_now(),
 			.source = "exim",
-			.unverified = rbx_verp_unverified(c),
+			.vouch = &vouch,
 		};
 		if (l != NULL) {
 			n = rebound_ledger_record(l, &c->policy, res, &ctx, out,

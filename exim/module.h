@@ -72,10 +72,11 @@ int64_t rbx_now(void);
 
 /* --- verp.c -------------------------------------------------------------- */
 
-/* With require_signed_verp: true when none of the message's envelope
- * recipients is a validly signed return path (or the secret is not
- * usable); logs why.  Without it: false. */
-bool rbx_verp_unverified(const rebound_config *c);
+/* Fill *v with the recipients that the message's envelope recipients,
+ * as signed return paths, vouch for (nobody when the secret is not
+ * usable; logs why when nobody is).  Without require_signed_verp,
+ * v->required is false and every recipient counts. */
+void rbx_verp_vouch(const rebound_config *c, rebound_verp_vouch *v);
 
 /* --- campaign.c ---------------------------------------------------------- */
 

@@ -6,9 +6,11 @@
  *       says.  Any problem (no secret configured, an unreadable or unsafe
  *       secret file) answers the unsigned return path, so mail still goes.
  *
- * local_scan asks rbx_verp_unverified() whether an incoming bounce came
- * back to a validly signed return path when require_signed_verp is set;
- * a bounce that did not is recorded as unverified and changes no state.
+ * local_scan asks rbx_verp_vouch() which recipients the signed return
+ * paths an incoming bounce came back to (its envelope recipients) vouch
+ * for when require_signed_verp is set: each valid signature for the one
+ * recipient it names.  The ledger records every other recipient of the
+ * notice as unverified, and it changes no state.
  *
  * The secret is read once per process and again only when the file
  * changes.
@@ -66,37 +68,33 @@ static const rebound_verp_key *get_key(const char *path, char *err,
 	return &key_cache.key;
 }
 
-bool rbx_verp_unverified(const rebound_config *c)
+void rbx_verp_vouch(const rebound_config *c, rebound_verp_vouch *v)
 {
 	char err[RBX_ERRLEN] = "";
 	const char *fmt = c->verp_format[0] ? c->verp_format : NULL;
 
+	rebound_verp_vouch_init(v, c->require_signed_verp);
 	if (!c->require_signed_verp)
-		return false;
+		return;
 	const rebound_verp_key *key = get_key(c->verp_secret_file, err, sizeof err);
 	if (key == NULL) {
 		rbx_log("require_signed_verp is set but the secret is not "
 			"usable (%s); bounce recorded as unverified", err);
-		return true;
+		return;
 	}
-	rebound_verp_check first = { .status = REBOUND_VERP_UNSIGNED };
 	for (int i = 0; i < recipients_count; i++) {
-		rebound_verp_check chk;
 		const char *to = (const char *)recipients_list[i].address;
-		if (to == NULL)
-			continue;
-		if (rebound_verp_verify(key, fmt, to, rbx_now(), 0, &chk) ==
-		    REBOUND_VERP_VALID)
-			return false;
-		if (i == 0)
-			first = chk;
+		if (to != NULL)
+			rebound_verp_vouch_add(v, key, fmt, to, rbx_now(), 0);
 	}
+	if (v->n > 0)
+		return;
+	/* Nobody vouched for: say why for the first return path. */
 	char to[330];
-	rbx_clean(to, sizeof to, recipients_count > 0 ?
-		  (const char *)recipients_list[0].address : NULL);
+	rbx_clean(to, sizeof to, v->checked > 0 ? v->first_failed_address : NULL);
 	rbx_log("return path %s not verified (%s); bounce recorded as "
-		"unverified", to, rebound_verp_status_name(first.status));
-	return true;
+		"unverified", to, rebound_verp_status_name(
+			v->checked > 0 ? v->first_failed : REBOUND_VERP_UNSIGNED));
 }
 
 int rebound_return_path(uschar **yield, int argc, uschar *argv[])

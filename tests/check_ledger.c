@@ -777,9 +777,13 @@ static rebound_result spool_result(const char *msgid)
 START_TEST(spool_round_trip)
 {
 	rebound_result res = spool_result("<a@mx.example>");
+	rebound_verp_vouch v;
+	rebound_verp_vouch_init(&v, true);
+	v.n = 1;
+	snprintf(v.recipient[0], sizeof(v.recipient[0]), "spooled@example.org");
 	rebound_record_context ctx = { .now = T0 + 5, .source = "exim",
 				       .sender_domain = "news.example",
-				       .unverified = true };
+				       .vouch = &v };
 	rebound_buf b = { 0 };
 	rebound_spool_encode(&b, &res, &ctx);
 	ck_assert(!b.failed);
@@ -790,7 +794,10 @@ START_TEST(spool_round_trip)
 	ck_assert_int_eq(sp.ctx.now, T0 + 5);
 	ck_assert_str_eq(sp.ctx.source, "exim");
 	ck_assert_str_eq(sp.ctx.sender_domain, "news.example");
-	ck_assert(sp.ctx.unverified);
+	ck_assert_ptr_eq(sp.ctx.vouch, &sp.vouch);
+	ck_assert(sp.vouch.required);
+	ck_assert_uint_eq(sp.vouch.n, 1);
+	ck_assert_str_eq(sp.vouch.recipient[0], "spooled@example.org");
 	ck_assert_int_eq(sp.res.cls, REBOUND_CLASS_BOUNCE);
 	ck_assert_str_eq(sp.res.message_id, "<a@mx.example>");
 	ck_assert_str_eq(sp.res.campaign, "");	/* empty stays empty */

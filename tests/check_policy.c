@@ -792,12 +792,15 @@ START_TEST(unverified_changes_nothing)
 	res.rcpt = &r;
 	res.nrcpt = 1;
 	res.message_id = "<forged@example.org>";
+	rebound_verp_vouch nobody;
+	rebound_verp_vouch_init(&nobody, true);
 	rebound_record_context ctx = { .now = T0, .source = "test",
-				       .unverified = true };
+				       .vouch = &nobody };
 	rebound_outcome out;
 	ck_assert_int_eq(rebound_ledger_record(L, &P, &res, &ctx, &out, 1, err,
 					       sizeof(err)), 1);
 	ck_assert_int_eq(out.state, REBOUND_STATE_ACTIVE);
+	ck_assert(out.unverified);
 	ck_assert_int_eq(may("f@example.org", T0), 1);
 	rebound_entry e;
 	ck_assert_int_eq(rebound_ledger_get(L, "f@example.org", T0, &e, err,
@@ -805,6 +808,47 @@ START_TEST(unverified_changes_nothing)
 	rebound_check_report cr;
 	ck_assert_int_eq(rebound_ledger_check(L, &cr, err, sizeof(err)), 0);
 	ck_assert_int_eq(cr.events, 1);
+}
+END_TEST
+
+/* A signature vouches only for the recipient it names: a subscriber's
+ * signed return path on a notice that also names someone else changes
+ * the subscriber's state only (issue 16). */
+START_TEST(signature_vouches_for_its_recipient_only)
+{
+	rebound_recipient r[2] = {
+		rcpt("signer@example.org", REBOUND_ACTION_FAILED,
+		     REBOUND_REASON_USERUNKNOWN, true),
+		rcpt("Victim@Example.org", REBOUND_ACTION_FAILED,
+		     REBOUND_REASON_USERUNKNOWN, true),
+	};
+	rebound_result res;
+	memset(&res, 0, sizeof(res));
+	res.cls = REBOUND_CLASS_BOUNCE;
+	res.rcpt = r;
+	res.nrcpt = 2;
+	res.message_id = "<two@example.org>";
+	rebound_verp_vouch v;
+	rebound_verp_vouch_init(&v, true);
+	v.n = 1;
+	snprintf(v.recipient[0], sizeof(v.recipient[0]), "SIGNER@example.org");
+	rebound_record_context ctx = { .now = T0, .source = "test",
+				       .vouch = &v };
+	rebound_outcome out[2];
+	ck_assert_int_eq(rebound_ledger_record(L, &P, &res, &ctx, out, 2, err,
+					       sizeof(err)), 2);
+	ck_assert_int_eq(out[0].state, REBOUND_STATE_SUPPRESSED);
+	ck_assert(!out[0].unverified);
+	ck_assert_int_eq(out[1].state, REBOUND_STATE_ACTIVE);
+	ck_assert(out[1].unverified);
+	ck_assert_int_eq(may("signer@example.org", T0), 0);
+	ck_assert_int_eq(may("victim@example.org", T0), 1);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(L, "victim@example.org", T0, &e, err,
+					    sizeof(err)), 0);
+	rebound_check_report cr;
+	ck_assert_int_eq(rebound_ledger_check(L, &cr, err, sizeof(err)), 0);
+	ck_assert_int_eq(cr.events, 2);
 }
 END_TEST
 
@@ -1018,6 +1062,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, other_reports_never_suppress);
 	tcase_add_test(tc, autoreply_without_recipient_is_an_event);
 	tcase_add_test(tc, unverified_changes_nothing);
+	tcase_add_test(tc, signature_vouches_for_its_recipient_only);
 	tcase_add_test(tc, duplicate_counts_once);
 	tcase_add_test(tc, address_case);
 	tcase_add_test(tc, campaign_pause_then_cancel);

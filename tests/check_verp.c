@@ -346,6 +346,55 @@ START_TEST(classifier_reads_signed_return_path)
 }
 END_TEST
 
+/* A notice's signed return paths vouch for the recipients they name and
+ * no one else: every Delivered-To and X-Original-To is checked, a bad or
+ * unsigned one vouches for nobody (verp-vouch.c). */
+START_TEST(vouch_names_only_signed_recipients)
+{
+	char good[512], other[512], hdrs[2048];
+	rebound_verp_vouch v;
+
+	sign("bounces@sender.example", "alice@example.org", T0, good,
+	     sizeof(good));
+	sign("bounces@sender.example", "carol@example.org", T0, other,
+	     sizeof(other));
+	other[5] = other[5] == 'a' ? 'b' : 'a';	/* a changed signature */
+	snprintf(hdrs, sizeof(hdrs),
+		 "Delivered-To: bounces@example.com\n"
+		 "Delivered-To: <%s>\n"
+		 "X-Original-To: bounces+bob=example.org@sender.example\n"
+		 "X-Original-To: %s\n"
+		 "Subject: x\n\n", good, other);
+	rebound_arena *a = rebound_arena_new(0);
+	rebound_header *h = NULL;
+	size_t used;
+	unsigned flags = 0;
+	ck_assert_uint_eq(rebound_headers_parse(a, hdrs, strlen(hdrs), NULL, &h,
+						&used, &flags), 5);
+	rebound_verp_vouch_init(&v, true);
+	rebound_verp_vouch_headers(&v, &key, NULL, h, T0 + DAY, 0);
+	ck_assert_uint_eq(v.checked, 4);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert(rebound_verp_vouches(&v, "Alice@Example.ORG"));
+	ck_assert(!rebound_verp_vouches(&v, "bob@example.org"));
+	ck_assert(!rebound_verp_vouches(&v, "carol@example.org"));
+	ck_assert(!rebound_verp_vouches(&v, ""));
+	ck_assert_int_eq(v.first_failed, REBOUND_VERP_UNSIGNED);
+	ck_assert_str_eq(v.first_failed_address, "bounces@example.com");
+
+	/* Without the secret nothing verifies; without the requirement
+	   everyone counts. */
+	rebound_verp_vouch_init(&v, true);
+	rebound_verp_vouch_headers(&v, NULL, NULL, h, T0 + DAY, 0);
+	ck_assert_uint_eq(v.n, 0);
+	ck_assert(!rebound_verp_vouches(&v, "alice@example.org"));
+	rebound_verp_vouch_init(&v, false);
+	ck_assert(rebound_verp_vouches(&v, "bob@example.org"));
+	ck_assert(rebound_verp_vouches(NULL, "bob@example.org"));
+	rebound_arena_free(a);
+}
+END_TEST
+
 static Suite *verp_suite(void)
 {
 	Suite *s = suite_create("verp");
@@ -362,6 +411,7 @@ static Suite *verp_suite(void)
 	tcase_add_test(tc, sign_inputs);
 	tcase_add_test(tc, key_file);
 	tcase_add_test(tc, classifier_reads_signed_return_path);
+	tcase_add_test(tc, vouch_names_only_signed_recipients);
 	suite_add_tcase(s, tc);
 	return s;
 }

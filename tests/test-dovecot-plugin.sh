@@ -14,7 +14,11 @@
 #   - a refused MULTIAPPEND records nothing;
 #   - processed bounces carry the keyword, ordinary mail does not (sdbox);
 #   - with a ledger the user cannot open every message is still stored,
-#     and the log says why in one "rebound:" line.
+#     and the log says why in one "rebound:" line;
+#   - with require_signed_verp, a DSN whose X-Original-To is one
+#     subscriber's signed return path and which also names someone else
+#     changes the subscriber's state only (LMTP); an unsigned DSN saved
+#     into Bounces (LMTP, IMAP APPEND) changes no state.
 # The ledger is read back with the rebound CLI.
 #
 # Needs root, Dovecot (imapd, lmtpd), swaks, python3; skips (77) without.
@@ -292,6 +296,69 @@ else
 	fail "unwritable ledger: no 'rebound: ... not recorded' line in the log"
 fi
 [ ! -e "$S/locked/rebound.tdb" ] || fail "the plugin created a ledger"
+
+# --- require_signed_verp (issue 16) -------------------------------------------
+# The secret as the mail user (uid 5000) may read it and no one else.
+head -c 32 /dev/urandom | base64 > "$S/verp.key"
+chown 5000:5000 "$S/verp.key"
+chmod 600 "$S/verp.key"
+printf 'verp_secret_file = %s\nrequire_signed_verp = yes\n' "$S/verp.key" \
+	> "$S/rebound.conf"
+# signed_dsn TAG [RETURN-PATH]: dsn.eml for sub.TAG@remote.example that also
+# names other.TAG@remote.example, with X-Original-To: RETURN-PATH (as the
+# MTA in front of Dovecot writes it) when given; prints the path.
+signed_dsn() {
+	local out=$S/signed-$1.eml
+	{
+		[ -n "${2:-}" ] && printf 'X-Original-To: %s\n' "$2"
+		sed -e "s/dave\.oduya@/sub.$1@/g" \
+		    -e "s/<dsn-20240611100204-9921@/<dsn-$1@/" \
+		    -e "s/^Reporting-MTA: .*/&\\
+\\
+Final-Recipient: rfc822; other.$1@remote.example\\
+Action: failed\\
+Status: 5.1.1/" "$fx/dsn.eml"
+	} > "$out"
+	chmod 644 "$out"
+	echo "$out"
+}
+rp=$("$cli" verp sign --secret-file "$S/verp.key" bounces@rebound.test \
+	sub.lmtpsigned@remote.example) || fail "rebound verp sign failed"
+f=$(signed_dsn lmtpsigned "$rp")
+if dh_lmtp testuser+Bounces@rebound.test "$f" &&
+   dh_stored testuser Bounces dsn-lmtpsigned@mx.remote.example; then
+	recorded sub.lmtpsigned@remote.example hard_count 1 state suppressed &&
+		ok "signed VERP (LMTP): the signed recipient is suppressed" ||
+		fail "signed VERP (LMTP): sub.lmtpsigned@remote.example not suppressed"
+	not_recorded other.lmtpsigned@remote.example &&
+		ok "signed VERP (LMTP): the other recipient changes nothing" ||
+		fail "signed VERP (LMTP): other.lmtpsigned@remote.example recorded"
+	grep -q 'rebound: Bounces: other.lmtpsigned@remote.example recorded as unverified' \
+		"$D/log/dovecot.log" && ok "signed VERP (LMTP): unverified logged" ||
+		fail "signed VERP (LMTP): no 'recorded as unverified' line"
+else
+	cat "$S/swaks.out"
+	fail "signed VERP (LMTP): DSN not delivered"
+fi
+f=$(signed_dsn lmtpunsigned bounces+sub.lmtpunsigned=remote.example@rebound.test)
+if dh_lmtp testuser+Bounces@rebound.test "$f" &&
+   dh_stored testuser Bounces dsn-lmtpunsigned@mx.remote.example; then
+	not_recorded sub.lmtpunsigned@remote.example &&
+	not_recorded other.lmtpunsigned@remote.example &&
+		ok "unsigned DSN (LMTP) with require_signed_verp: nothing changed" ||
+		fail "unsigned DSN (LMTP) with require_signed_verp changed a state"
+else
+	fail "unsigned DSN (LMTP): not delivered"
+fi
+f=$(signed_dsn appendunsigned)
+if imap testuser append Bounces "$f"; then
+	not_recorded sub.appendunsigned@remote.example &&
+		ok "unsigned DSN (APPEND) with require_signed_verp: nothing changed" ||
+		fail "unsigned DSN (APPEND) with require_signed_verp changed a state"
+else
+	fail "unsigned DSN: IMAP APPEND failed"
+fi
+printf '# rebound test configuration: defaults\n' > "$S/rebound.conf"
 
 # --- the log --------------------------------------------------------------------
 if grep -q 'Fatal:\|Panic:' "$D/log/dovecot.log"; then

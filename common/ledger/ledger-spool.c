@@ -19,7 +19,11 @@
 
 enum {
 	/* context */
-	T_NOW = 1, T_SOURCE, T_CTX_DOMAIN, T_UNVERIFIED,
+	T_NOW = 1, T_SOURCE, T_CTX_DOMAIN,
+	/* require_signed_verp (it was "every recipient unverified", which
+	   a file from before, with no T_VOUCHED, still means) */
+	T_REQUIRE_SIGNED,
+	T_VOUCHED,		/* one per recipient a signature vouched for */
 	/* result */
 	T_CLASS = 10, T_FORMAT, T_MTA, T_MSGID, T_ORIG_MSGID, T_ENVID,
 	T_CAMPAIGN, T_DOMAIN, T_VERP,
@@ -68,7 +72,10 @@ void rebound_spool_encode(rebound_buf *b, const rebound_result *res,
 	rebound_buf_uint(b, T_NOW, (uint64_t)ctx->now);
 	put_str(b, T_SOURCE, ctx->source);
 	put_str(b, T_CTX_DOMAIN, ctx->sender_domain);
-	rebound_buf_uint(b, T_UNVERIFIED, ctx->unverified);
+	const rebound_verp_vouch *v = ctx->vouch;
+	rebound_buf_uint(b, T_REQUIRE_SIGNED, v != NULL && v->required);
+	for (size_t i = 0; v != NULL && v->required && i < v->n; i++)
+		put_str(b, T_VOUCHED, v->recipient[i]);
 	rebound_buf_uint(b, T_CLASS, (uint64_t)res->cls);
 	put_str(b, T_FORMAT, res->format);
 	put_str(b, T_MTA, res->reporting_mta);
@@ -251,10 +258,22 @@ int rebound_spool_decode(rebound_spooled *out, const unsigned char *data,
 			out->ctx.now = (int64_t)v;
 			have_now = true;
 			break;
-		case T_UNVERIFIED:
+		case T_REQUIRE_SIGNED:
 			if (get_uint(val, vlen, &v) < 0 || v > 1)
 				goto malformed;
-			out->ctx.unverified = v;
+			out->vouch.required = v;
+			break;
+		case T_VOUCHED:
+			if (vlen == 0 ||
+			    vlen >= sizeof(out->vouch.recipient[0]) ||
+			    memchr(val, '\0', vlen) != NULL)
+				goto malformed;
+			if (out->vouch.n < REBOUND_VERP_VOUCH_MAX) {
+				memcpy(out->vouch.recipient[out->vouch.n], val,
+				       vlen);
+				out->vouch.recipient[out->vouch.n][vlen] = '\0';
+				out->vouch.n++;
+			}
 			break;
 		case T_CLASS:
 			if (get_uint(val, vlen, &v) < 0 ||
@@ -287,6 +306,7 @@ int rebound_spool_decode(rebound_spooled *out, const unsigned char *data,
 	}
 	if (rc < 0 || !have_now || !have_class)
 		goto malformed;
+	out->ctx.vouch = &out->vouch;
 	return 0;
 malformed:
 	rebound_spooled_free(out);

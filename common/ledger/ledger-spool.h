@@ -40,10 +40,12 @@
 void rebound_spool_encode(rebound_buf *b, const rebound_result *res,
 			  const rebound_record_context *ctx);
 
-/* One decoded notice; its strings live in mem. */
+/* One decoded notice; its strings live in mem, and ctx.vouch points at
+ * vouch (use it in place). */
 typedef struct rebound_spooled {
 	rebound_result res;
 	rebound_record_context ctx;
+	rebound_verp_vouch vouch;
 	void *mem;
 } rebound_spooled;
 

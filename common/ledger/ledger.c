@@ -702,6 +702,8 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 	rebound_obs_kind kind = rebound_observation_kind(o);
 	if (kind == REBOUND_OBS_NONE)
 		return 0;
+	/* A signature vouches only for the recipient it names. */
+	bool unverified = !rebound_verp_vouches(ctx->vouch, address);
 	char k[340];
 	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0) {
 		/* An auto-reply or a complaint that names no address still
@@ -709,7 +711,7 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		if (kind != REBOUND_OBS_AUTOREPLY && kind != REBOUND_OBS_FEEDBACK)
 			return 0;
 		rebound_event ev;
-		make_event(&ev, o, "", ctx->now, ctx->unverified);
+		make_event(&ev, o, "", ctx->now, unverified);
 		return put_event(l, &ev, err, errlen) < 0 ? -1 : 0;
 	}
 	rebound_entry e;
@@ -718,7 +720,7 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		return -1;
 	if (found)
 		rebound_entry_refresh(&e, ctx->now);
-	if (ctx->unverified) {
+	if (unverified) {
 		/* A forged bounce must not change anything: keep the
 		   event for the reports, marked as such. */
 		rebound_event ev;
@@ -726,8 +728,10 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		ev.state_after = found ? e.state : REBOUND_STATE_ACTIVE;
 		if (put_event(l, &ev, err, errlen) < 0)
 			return -1;
-		if (out != NULL)
+		if (out != NULL) {
 			fill_outcome(out, address, &e, found, false);
+			out->unverified = true;
+		}
 		return 1;
 	}
 	if (in_band_delivery && !found) {

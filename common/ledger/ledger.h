@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "verp.h"
 #include "classify/result.h"
 
 typedef struct rebound_ledger rebound_ledger;
@@ -59,9 +60,11 @@ typedef struct rebound_record_context {
 	/* Overrides result->sender_domain when not NULL (Dovecot: the
 	   mailbox owner's domain for an out-of-band notice). */
 	const char *sender_domain;
-	/* Signed VERP required and not valid: recorded as unverified,
-	   changes no state. */
-	bool unverified;
+	/* What the notice's signed return paths vouch for (verp.h).  With
+	   require_signed_verp (vouch->required), a recipient of the notice
+	   that no valid signature names is recorded as unverified: kept as
+	   an event, it changes no state.  NULL: every recipient counts. */
+	const rebound_verp_vouch *vouch;
 } rebound_record_context;
 
 /* What recording did to one recipient. */
@@ -71,6 +74,8 @@ typedef struct rebound_outcome {
 	int64_t until;			/* SUSPENDED: until when; else 0 */
 	bool suspect;
 	bool duplicate;			/* seen before: counted once */
+	bool unverified;		/* no valid signature named it:
+					   recorded, no state changed */
 } rebound_outcome;
 
 /* Record one classified message.  Bounces change recipient states as the

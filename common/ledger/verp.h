@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mail/message.h"
+
 /* Secrets shorter than this are refused (16 bytes = 128 bits). */
 #define REBOUND_VERP_KEY_MIN 16
 #define REBOUND_VERP_KEY_MAX 256
@@ -104,5 +106,59 @@ rebound_verp_status rebound_verp_verify(const rebound_verp_key *key,
 					const char *address, int64_t now,
 					int64_t max_age_seconds,
 					rebound_verp_check *out);
+
+/* --- what a notice's signatures vouch for ---------------------------------
+ *
+ * A valid signature vouches for the one recipient it names, no more: a
+ * subscriber who bounces a notice to their own signed return path cannot
+ * make it count against someone else the notice names.  Every adapter
+ * checks each address the notice came back to with rebound_verp_vouch_add()
+ * (Exim: the envelope recipients; the Dovecot plugin and `rebound record`:
+ * rebound_verp_vouch_headers(), or the CLI's --to), and hands the result
+ * to the ledger (rebound_record_context.vouch, ledger.h), which changes
+ * the state only of the recipients vouched for and records every other
+ * recipient of the notice as unverified.
+ */
+
+/* Recipients kept per notice; a signature past these vouches for nobody. */
+#define REBOUND_VERP_VOUCH_MAX 16
+
+typedef struct rebound_verp_vouch {
+	bool required;			/* require_signed_verp; without it
+					   every recipient counts */
+	size_t n;			/* recipients vouched for */
+	char recipient[REBOUND_VERP_VOUCH_MAX][320];
+	/* For the log line: addresses checked, and the first that did not
+	   verify (status VALID and "" when none failed). */
+	unsigned checked;
+	rebound_verp_status first_failed;
+	char first_failed_address[320];
+} rebound_verp_vouch;
+
+/* Start with nobody vouched for; `required` as require_signed_verp says. */
+void rebound_verp_vouch_init(rebound_verp_vouch *v, bool required);
+
+/* Check `address`, one the notice came back to (key NULL: the secret is
+ * not usable, nothing verifies).  A valid signature adds the recipient it
+ * names.  Returns the status. */
+rebound_verp_status rebound_verp_vouch_add(rebound_verp_vouch *v,
+					   const rebound_verp_key *key,
+					   const char *format,
+					   const char *address, int64_t now,
+					   int64_t max_age_seconds);
+
+/* rebound_verp_vouch_add() for the address of every Delivered-To and
+ * X-Original-To field in `headers` (a message's top header block, where
+ * the delivering MTA and Dovecot's LMTP write the envelope recipient). */
+void rebound_verp_vouch_headers(rebound_verp_vouch *v,
+				const rebound_verp_key *key,
+				const char *format,
+				const rebound_header *headers, int64_t now,
+				int64_t max_age_seconds);
+
+/* May the notice change the state of its recipient `address`?  Yes when
+ * v is NULL or signing is not required, else only when a valid signature
+ * names it (ASCII case-insensitively, as the ledger keys addresses). */
+bool rebound_verp_vouches(const rebound_verp_vouch *v, const char *address);
 
 #endif
