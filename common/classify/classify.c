@@ -7,6 +7,7 @@
  */
 #include "classify.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "mail/address.h"
@@ -255,5 +256,16 @@ void rebound_classify_release(void)
 	rebound_smtp_stage_release();
 	/* The iconv descriptors cached while decoding are ours too. */
 	rebound_charset_cleanup();
+}
+
+static_assert(REBOUND_CLASSIFY_NLISTS == 1 + REBOUND_DETECT_NLISTS + 1,
+	      "the rules, the detection tables and the stage words");
+
+void rebound_classify_phrase_lists(
+	rebound_phrase_list out[REBOUND_CLASSIFY_NLISTS])
+{
+	out[0] = rebound_rules_phrase_list();
+	rebound_detect_phrase_lists(out + 1);
+	out[1 + REBOUND_DETECT_NLISTS] = rebound_smtp_stage_phrase_list();
 }
 

@@ -16,6 +16,7 @@
 
 #include "mail/arena.h"
 #include "mail/message.h"
+#include "matcher.h"
 #include "result.h"
 
 typedef struct rebound_classify_options {
@@ -54,5 +55,12 @@ int rebound_classify_reply(rebound_arena *arena, const char *address,
 /* Release the compiled tables and the cached iconv descriptors (for leak
  * checkers at exit). */
 void rebound_classify_release(void);
+
+/* Every built-in phrase list the classifier makes a matcher of (matcher.h),
+ * in a fixed order: the phrase rules, the detection tables, the SMTP stage
+ * words.  What gen-automata compiles in and tests/check_automata.c checks. */
+#define REBOUND_CLASSIFY_NLISTS 11
+void rebound_classify_phrase_lists(
+	rebound_phrase_list out[REBOUND_CLASSIFY_NLISTS]);
 
 #endif

@@ -151,13 +151,14 @@ static const char *const policy_words[] = {
 };
 
 typedef struct table {
+	const char *name;	/* of its phrase list (matcher.h) */
 	const char *const *phrases;
 	size_t count;
-	rebound_matcher *m;
+	const rebound_matcher *m;
 	bool failed;
 } table;
 
-#define TABLE(a) { a, sizeof(a) / sizeof(*a), NULL, false }
+#define TABLE(a) { "detect." #a, a, sizeof(a) / sizeof(*a), NULL, false }
 
 static table t_subject = TABLE(bounce_subjects);
 static table t_body = TABLE(bounce_bodies);
@@ -168,12 +169,23 @@ static table t_gateway = TABLE(gateways);
 static table t_policy = TABLE(policy_words);
 static table t_complaint = TABLE(complaint_subjects);
 
+static rebound_phrase_list list_of(const table *t)
+{
+	return (rebound_phrase_list){ t->name, t->phrases, t->count, 0 };
+}
+
+/* The table's matcher, compiled in or built now (failed: could not). */
+static void get_matcher(table *t)
+{
+	rebound_phrase_list list = list_of(t);
+	t->m = rebound_matcher_builtin(&list);
+	t->failed = t->m == NULL;
+}
+
 static const char *lookup(table *t, const char *norm, size_t len)
 {
-	if (t->m == NULL && !t->failed) {
-		t->m = rebound_matcher_build(t->phrases, t->count, 0);
-		t->failed = t->m == NULL;
-	}
+	if (t->m == NULL && !t->failed)
+		get_matcher(t);
 	if (t->m == NULL)
 		return NULL;
 	long id = rebound_matcher_first(t->m, norm, len);
@@ -221,7 +233,18 @@ const char *rebound_detect_gateway(const char *norm, size_t len)
 static_assert(NB + ND + NG <= REBOUND_MATCHER_MAX_HITS,
 	      "one body scan must be able to keep every phrase");
 static const char *body_phrases[NB + ND + NG];
-static table t_body_all = { body_phrases, NB + ND + NG, NULL, false };
+static table t_body_all = { "detect.body_all", body_phrases, NB + ND + NG,
+			    NULL, false };
+
+static void fill_body_phrases(void)
+{
+	for (size_t i = 0; i < NB; i++)
+		body_phrases[i] = bounce_bodies[i];
+	for (size_t i = 0; i < ND; i++)
+		body_phrases[NB + i] = delay_bodies[i];
+	for (size_t i = 0; i < NG; i++)
+		body_phrases[NB + ND + i] = gateways[i];
+}
 
 static bool body_found(size_t id, void *ctx)
 {
@@ -244,14 +267,8 @@ void rebound_detect_body(const char *norm, size_t len,
 	out->bounce = out->delay = out->gateway = NULL;
 	table *t = &t_body_all;
 	if (t->m == NULL && !t->failed) {
-		for (size_t i = 0; i < NB; i++)
-			body_phrases[i] = bounce_bodies[i];
-		for (size_t i = 0; i < ND; i++)
-			body_phrases[NB + i] = delay_bodies[i];
-		for (size_t i = 0; i < NG; i++)
-			body_phrases[NB + ND + i] = gateways[i];
-		t->m = rebound_matcher_build(t->phrases, t->count, 0);
-		t->failed = t->m == NULL;
+		fill_body_phrases();
+		get_matcher(t);
 	}
 	if (t->m == NULL) {
 		/* Out of memory once: the tables one by one. */
@@ -263,15 +280,25 @@ void rebound_detect_body(const char *norm, size_t len,
 	rebound_matcher_each(t->m, norm, len, body_found, out);
 }
 
+static table *const all_tables[REBOUND_DETECT_NLISTS] = {
+	&t_subject, &t_body, &t_delay, &t_auto, &t_system,
+	&t_gateway, &t_policy, &t_complaint, &t_body_all
+};
+
 void rebound_detect_release(void)
 {
-	table *all[] = { &t_subject, &t_body, &t_delay, &t_auto, &t_system,
-			 &t_gateway, &t_policy, &t_complaint, &t_body_all };
-	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
-		rebound_matcher_free(all[i]->m);
-		all[i]->m = NULL;
-		all[i]->failed = false;
+	for (size_t i = 0; i < REBOUND_DETECT_NLISTS; i++) {
+		rebound_matcher_release(all_tables[i]->m);
+		all_tables[i]->m = NULL;
+		all_tables[i]->failed = false;
 	}
+}
+
+void rebound_detect_phrase_lists(rebound_phrase_list out[REBOUND_DETECT_NLISTS])
+{
+	fill_body_phrases();
+	for (size_t i = 0; i < REBOUND_DETECT_NLISTS; i++)
+		out[i] = list_of(all_tables[i]);
 }
 
 const char *rebound_detect_policy_words(const char *norm, size_t len)

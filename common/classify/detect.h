@@ -10,6 +10,7 @@
 
 #include "mail/arena.h"
 #include "mail/message.h"
+#include "matcher.h"
 
 /* Each takes normalised text (see rebound_matcher_normalise) and returns
  * the matching table entry, or NULL. */
@@ -53,6 +54,11 @@ bool rebound_detect_machine_sent(rebound_arena *arena, const rebound_header *h,
 				 bool null_sender);
 
 void rebound_detect_release(void);
+
+/* The phrase lists of the detection matchers, as gen-automata compiles
+ * them in (matcher.h): the eight tables and the three body tables in one. */
+#define REBOUND_DETECT_NLISTS 9
+void rebound_detect_phrase_lists(rebound_phrase_list out[REBOUND_DETECT_NLISTS]);
 
 /* The tables as data, read-only, for the fixture tests
  * (tests/check_detect.c): entries in priority order, their count in *n,

@@ -6,6 +6,7 @@
  * 256-entry table because most bytes of a text leave it immediately.
  */
 #include "matcher.h"
+#include "matcher-tables.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,85 +15,9 @@
 #include "mail/strutil.h"
 #include "mail/vec16.h"
 
-typedef struct edge {
-	unsigned char byte;
-	uint32_t target;
-} edge;
-
-typedef struct state {
-	uint32_t edges;		/* first edge in m->edge */
-	uint32_t nedges;
-	uint32_t fail;
-	uint32_t out_link;	/* nearest failure-chain state with keys, 0 */
-	int32_t key;		/* a key ending here (more via next_same), -1 */
-} state;
-
-typedef struct key {
-	uint32_t phrase;
-	uint8_t part;		/* 0: whole or first half; 1: second half */
-	uint8_t gapped;		/* the phrase has two halves */
-	uint32_t len;
-	int32_t next_same;	/* another key with the same bytes, or -1 */
-} key;
-
-#define ROW_OUT 0x8000u	/* on a sparse row: keys end there */
-#define ROW_MAX 0x7fffu
 #define DENSE_ALL (256 * 1024)	/* full rows for all when they fit this */
 #define DENSE_DEPTH 2	/* else states this near the root get full rows ... */
 #define SPARSE_EDGES 4	/* ... and so do those with more children */
-
-/* A state with few children: its first child inline, the others in
- * sparse_edge[more..more + nmore).  A leaf has first_class 0 and first
- * row 0: class 0 (bytes in no phrase) leads back to the root from
- * everywhere, so that stays right. */
-struct sparse_node {
-	uint16_t fail;		/* row, without ROW_OUT */
-	uint16_t first;		/* next row */
-	uint8_t first_class;
-	uint8_t nmore;
-	uint16_t more;
-};
-
-struct sparse_edge {
-	uint16_t next;
-	uint8_t cls;
-	uint8_t pad;
-};
-
-struct rebound_matcher {
-	state *st;
-	size_t nstates;
-	edge *edge;
-	size_t nedges;
-	key *keys;
-	size_t nkeys;
-	size_t nphrases;
-	size_t max_gap;
-	uint32_t root_next[256];
-	/* The automaton over renumbered states ("rows") and byte classes
-	   (bytes that occur in no phrase share class 0, upper-case ASCII
-	   the class of its lower case).  Rows [0, ndense) are the shallow
-	   states (and the few with many children), breadth first, those
-	   where keys end from first_out on: each has a full row, next =
-	   dense[(row << shift) + class].  Rows from ndense on, most of the
-	   states of a large automaton but rarely visited, are `sparse`
-	   nodes of 8 bytes (children and failure row), depth first so that
-	   a phrase's states sit together, and carry ROW_OUT where keys end.
-	   A scan in the shallow states costs one load and one compare a
-	   byte ("row >= first_out": keys, or a sparse row), as with a full
-	   table, and touches far fewer cache lines and pages.  A small
-	   automaton is all dense rows.  row_state maps rows back to
-	   states.  No tables (NULL) when the rows do not fit 15 bits: then
-	   the edges are walked. */
-	uint16_t *dense;
-	uint32_t ndense;
-	uint32_t first_out;
-	uint32_t shift;		/* 1 << shift >= classes */
-	struct sparse_node *sparse;	/* [row - ndense] */
-	struct sparse_edge *sparse_edge;
-	uint32_t *row_state;	/* [row] -> state */
-	uint8_t byte_class[256];
-};
 
 /* Build-time trie node with a growable child list. */
 typedef struct bnode {
@@ -154,16 +79,16 @@ static void free_bnodes(bnode *nodes, size_t count)
 
 static int cmp_edge(const void *a, const void *b)
 {
-	const edge *x = a, *y = b;
+	const matcher_edge *x = a, *y = b;
 	return (int)x->byte - (int)y->byte;
 }
 
 static uint32_t goto_state(const rebound_matcher *m, uint32_t s,
 			   unsigned char c)
 {
-	const state *st = &m->st[s];
+	const matcher_state *st = &m->st[s];
 	uint32_t lo = 0, hi = st->nedges;
-	const edge *e = m->edge + st->edges;
+	const matcher_edge *e = m->edge + st->edges;
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 		if (e[mid].byte == c)
@@ -247,7 +172,7 @@ static void build_rows(rebound_matcher *m, const uint32_t *order)
 	depth[0] = 0;
 	for (size_t i = 0; i < ns; i++) {
 		uint32_t s = i == 0 ? 0 : order[i - 1];
-		const state *st = &m->st[s];
+		const matcher_state *st = &m->st[s];
 		for (uint32_t k = 0; k < st->nedges; k++) {
 			uint32_t t = m->edge[st->edges + k].target;
 			depth[t] = depth[s] < 255 ? (uint8_t)(depth[s] + 1) : 255;
@@ -278,7 +203,7 @@ static void build_rows(rebound_matcher *m, const uint32_t *order)
 	stack[top++] = 0;
 	while (top > 0) {
 		uint32_t s = stack[--top];
-		const state *st = &m->st[s];
+		const matcher_state *st = &m->st[s];
 		if (s != 0 && !IS_DENSE(s)) {
 			row[s] = r;
 			row_state[r++] = s;
@@ -307,7 +232,7 @@ static void build_rows(rebound_matcher *m, const uint32_t *order)
 	}
 	size_t more = 0;
 	for (uint32_t x = ndense; x < ns; x++) {
-		const state *st = &m->st[row_state[x]];
+		const matcher_state *st = &m->st[row_state[x]];
 		struct sparse_node *sn = &sparse[x - ndense];
 		sn->fail = (uint16_t)row[st->fail];
 		sn->first = 0;
@@ -315,7 +240,7 @@ static void build_rows(rebound_matcher *m, const uint32_t *order)
 		sn->nmore = 0;
 		sn->more = (uint16_t)more;
 		for (uint32_t k = 0; k < st->nedges; k++) {
-			const edge *e = &m->edge[st->edges + k];
+			const matcher_edge *e = &m->edge[st->edges + k];
 			if (k == 0) {
 				sn->first = NEXT_ROW(e->target);
 				sn->first_class = m->byte_class[e->byte];
@@ -360,7 +285,7 @@ static int add_key(rebound_matcher *m, bnode **nodes, size_t *count,
 		if (bnode_child(nodes, count, cap, at, c, &at) < 0)
 			return -1;
 	}
-	key *k = &m->keys[m->nkeys];
+	matcher_key *k = &m->keys[m->nkeys];
 	k->phrase = phrase;
 	k->part = part;
 	k->gapped = gapped;
@@ -424,7 +349,7 @@ rebound_matcher *rebound_matcher_build(const char *const *phrases,
 			m->edge[e].target = nodes[s].targets[i];
 			e++;
 		}
-		qsort(m->edge + m->st[s].edges, nodes[s].n, sizeof(edge),
+		qsort(m->edge + m->st[s].edges, nodes[s].n, sizeof(matcher_edge),
 		      cmp_edge);
 	}
 	m->nedges = e;
@@ -436,7 +361,7 @@ rebound_matcher *rebound_matcher_build(const char *const *phrases,
 		m->root_next[c] = 0;
 	size_t head = 0, tail = 0;
 	for (uint32_t i = 0; i < m->st[0].nedges; i++) {
-		const edge *ed = &m->edge[m->st[0].edges + i];
+		const matcher_edge *ed = &m->edge[m->st[0].edges + i];
 		m->root_next[ed->byte] = ed->target;
 		m->st[ed->target].fail = 0;
 		m->st[ed->target].out_link = 0;
@@ -445,7 +370,7 @@ rebound_matcher *rebound_matcher_build(const char *const *phrases,
 	while (head < tail) {
 		uint32_t s = queue[head++];
 		for (uint32_t i = 0; i < m->st[s].nedges; i++) {
-			const edge *ed = &m->edge[m->st[s].edges + i];
+			const matcher_edge *ed = &m->edge[m->st[s].edges + i];
 			uint32_t t = ed->target;
 			uint32_t f = step(m, m->st[s].fail, ed->byte);
 			if (f == t)
@@ -469,7 +394,7 @@ fail:
 
 void rebound_matcher_free(rebound_matcher *m)
 {
-	if (m == NULL)
+	if (m == NULL || m->compiled_in)
 		return;
 	free(m->st);
 	free(m->edge);
@@ -479,6 +404,20 @@ void rebound_matcher_free(rebound_matcher *m)
 	free(m->sparse_edge);
 	free(m->row_state);
 	free(m);
+}
+
+matcher_sizes rebound_matcher_sizes(const rebound_matcher *m)
+{
+	matcher_sizes n = { .st = m->nstates, .edge = m->nedges,
+			    .keys = m->nkeys };
+	if (m->dense == NULL)
+		return n;
+	n.dense = (size_t)m->ndense << m->shift;
+	n.sparse = m->nstates - m->ndense;
+	for (size_t i = 0; i < n.sparse; i++)
+		n.sparse_edge += m->sparse[i].nmore;
+	n.row_state = m->nstates;
+	return n;
 }
 
 /* What one scan saw of each phrase that matched at all. */
@@ -522,7 +461,7 @@ static hit *slot(scan *sc, uint32_t phrase)
 	return h;
 }
 
-static void record(scan *sc, const key *k, size_t end)
+static void record(scan *sc, const matcher_key *k, size_t end)
 {
 	hit *h = slot(sc, k->phrase);
 	if (h == NULL || h->done)

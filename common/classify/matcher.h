@@ -31,6 +31,25 @@ rebound_matcher *rebound_matcher_build(const char *const *phrases,
 				       size_t count, size_t max_gap);
 void rebound_matcher_free(rebound_matcher *m);
 
+/* A phrase list of the program's own (the rule tables, the detection
+ * tables, the SMTP stage words): its matcher is built once, at build
+ * time, by gen-automata and compiled in (doc/classify.md). */
+typedef struct rebound_phrase_list {
+	const char *name;	/* unique: "rules.phrases", "detect.gateways" */
+	const char *const *phrases;
+	size_t count;
+	size_t max_gap;
+} rebound_phrase_list;
+
+/* The matcher of a built-in list: its compiled-in automaton when there is
+ * one made from exactly these phrases, else one built now (NULL when that
+ * fails, as rebound_matcher_build).  Nothing is allocated for a
+ * compiled-in one; rebound_matcher_release() gives back either kind. */
+const rebound_matcher *rebound_matcher_builtin(const rebound_phrase_list *list);
+void rebound_matcher_release(const rebound_matcher *m);
+/* Whether m is a compiled-in automaton (tests, gen-automata). */
+bool rebound_matcher_compiled_in(const rebound_matcher *m);
+
 /* Scan text[0..len) and return the lowest id among the phrases found, or
  * -1.  Lower ids win, so a table's order is its priority. */
 long rebound_matcher_first(const rebound_matcher *m, const char *text,

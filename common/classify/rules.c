@@ -1011,7 +1011,19 @@ const rebound_reply_rule rebound_reply_rules[] = {
 const size_t rebound_reply_rule_count =
 	sizeof(rebound_reply_rules) / sizeof(rebound_reply_rules[0]);
 
-static rebound_matcher *phrase_matcher;
+/* The phrases of rebound_phrase_rules in order (ids are rule indexes). */
+static const char *phrase_list[sizeof(rebound_phrase_rules) /
+			       sizeof(rebound_phrase_rules[0])];
+static const rebound_matcher *phrase_matcher;
+
+rebound_phrase_list rebound_rules_phrase_list(void)
+{
+	if (phrase_list[0] == NULL)
+		for (size_t i = 0; i < rebound_phrase_rule_count; i++)
+			phrase_list[i] = rebound_phrase_rules[i].phrase;
+	return (rebound_phrase_list){ "rules.phrases", phrase_list,
+				      rebound_phrase_rule_count, 40 };
+}
 
 typedef struct tiers {
 	long strong, weak;
@@ -1035,12 +1047,8 @@ void rebound_rules_match_phrase(const char *norm_text, size_t len,
 {
 	*strong = *weak = -1;
 	if (phrase_matcher == NULL) {
-		const char *list[sizeof(rebound_phrase_rules) /
-				 sizeof(rebound_phrase_rules[0])];
-		for (size_t i = 0; i < rebound_phrase_rule_count; i++)
-			list[i] = rebound_phrase_rules[i].phrase;
-		phrase_matcher = rebound_matcher_build(
-			list, rebound_phrase_rule_count, 40);
+		rebound_phrase_list list = rebound_rules_phrase_list();
+		phrase_matcher = rebound_matcher_builtin(&list);
 		if (phrase_matcher == NULL)
 			return;
 	}
@@ -1080,6 +1088,6 @@ long rebound_rules_match_reply(const char *reply)
 
 void rebound_rules_release(void)
 {
-	rebound_matcher_free(phrase_matcher);
+	rebound_matcher_release(phrase_matcher);
 	phrase_matcher = NULL;
 }

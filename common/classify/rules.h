@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "matcher.h"
 #include "result.h"
 
 typedef struct rebound_phrase_rule {
@@ -56,13 +57,18 @@ extern const size_t rebound_reply_rule_count;
 
 /* Find the reason for normalised diagnostic text (see matcher.h): sets
  * *strong to the first strong rule that matches and *weak to the first
- * weak one (each -1 when none).  The matcher is compiled on first use. */
+ * weak one (each -1 when none).  The matcher is the compiled-in one
+ * (matcher.h, rebound_matcher_builtin), taken on first use. */
 void rebound_rules_match_phrase(const char *norm_text, size_t len,
 				long *strong, long *weak);
 /* Rule index for an enhanced status code ("5.1.1"), or -1. */
 long rebound_rules_match_status(const char *status);
 /* Rule index for a reply code ("550"), or -1. */
 long rebound_rules_match_reply(const char *reply);
+
+/* The phrase list of the phrase rules' matcher, as gen-automata compiles
+ * it in (matcher.h). */
+rebound_phrase_list rebound_rules_phrase_list(void);
 
 /* Free compiled matchers (tests, leak checkers). */
 void rebound_rules_release(void);

@@ -54,7 +54,22 @@ static const char *const no_rcpt_left[] = {
 #define STAGE_ERR_5 N_NO_RCPT
 #define STAGE_ERR_4 (N_NO_RCPT + 1)
 #define STAGE_FIRST (N_NO_RCPT + 2)
-static rebound_matcher *stage_matcher;	/* built on first use */
+static const char *stage_list[STAGE_FIRST + N_STAGE];
+static const rebound_matcher *stage_matcher;	/* got on first use */
+
+rebound_phrase_list rebound_smtp_stage_phrase_list(void)
+{
+	if (stage_list[0] == NULL) {
+		for (size_t i = 0; i < N_NO_RCPT; i++)
+			stage_list[i] = no_rcpt_left[i];
+		stage_list[STAGE_ERR_5] = "<<< 5";
+		stage_list[STAGE_ERR_4] = "<<< 4";
+		for (size_t i = 0; i < N_STAGE; i++)
+			stage_list[STAGE_FIRST + i] = stage_phrases[i].phrase;
+	}
+	return (rebound_phrase_list){ "smtp-stage.words", stage_list,
+				      STAGE_FIRST + N_STAGE, 0 };
+}
 
 /* In a session transcript (">>> RCPT TO:", "<<< 550 ..."), the command
  * that failed is the last one sent before the first error reply. */
@@ -111,14 +126,8 @@ static void stage_words(const char *norm, size_t n, stage_hits *h)
 	h->no_rcpt = h->transcript = false;
 	h->phrase = -1;
 	if (stage_matcher == NULL) {
-		const char *list[STAGE_FIRST + N_STAGE];
-		for (size_t i = 0; i < N_NO_RCPT; i++)
-			list[i] = no_rcpt_left[i];
-		list[STAGE_ERR_5] = "<<< 5";
-		list[STAGE_ERR_4] = "<<< 4";
-		for (size_t i = 0; i < N_STAGE; i++)
-			list[STAGE_FIRST + i] = stage_phrases[i].phrase;
-		stage_matcher = rebound_matcher_build(list, STAGE_FIRST + N_STAGE, 0);
+		rebound_phrase_list list = rebound_smtp_stage_phrase_list();
+		stage_matcher = rebound_matcher_builtin(&list);
 	}
 	if (stage_matcher != NULL)
 		rebound_matcher_each(stage_matcher, norm, n, take_stage, h);
@@ -140,7 +149,7 @@ rebound_smtp_stage rebound_smtp_stage_find(const char *norm, size_t n)
 
 void rebound_smtp_stage_release(void)
 {
-	rebound_matcher_free(stage_matcher);
+	rebound_matcher_release(stage_matcher);
 	stage_matcher = NULL;
 }
 
