@@ -47,7 +47,10 @@ static void print_explain(const char *file, const rebound_result *res)
 		const rebound_recipient *r = &res->rcpt[i];
 		printf("  recipient %s\n", r->address);
 		printf("    action:       %s\n", rebound_action_name(r->action));
-		printf("    status:       %s\n", r->status[0] ? r->status : "-");
+		printf("    status:       %s%s\n", r->status[0] ? r->status : "-",
+		       r->status_derived ? " (derived: the notice states "
+					   "none; the RFC 3463 class default)" :
+					   "");
 		printf("    reply code:   %s\n",
 		       r->reply_code[0] ? r->reply_code : "-");
 		SHOW("  remote MTA", r->remote_mta);

@@ -846,6 +846,31 @@ START_TEST(missing_account_after_data)
 }
 END_TEST
 
+/* A notice that states no status gets the class default of RFC 3463,
+ * marked derived: X.0.0 with the reply code's class, else the outcome's;
+ * a stated status is never marked. */
+START_TEST(status_derived_when_none_stated)
+{
+	rebound_result *res = dsn_with("", "550 sorry, no such user here");
+	ck_assert_str_eq(res->rcpt[0].status, "5.0.0");
+	ck_assert(res->rcpt[0].status_derived);
+	res = dsn_with("", "no mailbox here by that name");
+	ck_assert_str_eq(res->rcpt[0].status, "5.0.0");
+	ck_assert(res->rcpt[0].status_derived);
+	res = dsn_with("5.1.1", "550 5.1.1 <sam@example.org>: user unknown");
+	ck_assert_str_eq(res->rcpt[0].status, "5.1.1");
+	ck_assert(!res->rcpt[0].status_derived);
+
+	rebound_recipient r;
+	const char *reply = "451 please try again later";
+	ck_assert_int_eq(rebound_classify_reply(arena, "sam@example.org", reply,
+						strlen(reply),
+						REBOUND_ACTION_DELAYED, &r), 0);
+	ck_assert_str_eq(r.status, "4.0.0");
+	ck_assert(r.status_derived);
+}
+END_TEST
+
 /* A domain that accepts no mail is a hard bounce unless the report says
  * the failure is temporary. */
 START_TEST(notaccept_hardness)
@@ -1329,6 +1354,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, policy_status_user_unknown);
 	tcase_add_test(tc, disabled_status_user_unknown);
 	tcase_add_test(tc, missing_account_after_data);
+	tcase_add_test(tc, status_derived_when_none_stated);
 	tcase_add_test(tc, notaccept_hardness);
 	tcase_add_test(tc, policy_worded_user_unknown);
 	suite_add_tcase(s, tc);

@@ -77,6 +77,7 @@ static void check_file(const char *rel)
 		ck_assert_int_eq(c->reason, r->reason);
 		ck_assert_int_eq(c->hard, r->hard);
 		ck_assert_int_eq(c->suspect, r->suspect);
+		ck_assert_int_eq(c->status_derived, r->status_derived);
 		same_str("diagnostic", c->diagnostic, r->diagnostic);
 		same_str("remote_mta", c->remote_mta, r->remote_mta);
 		same_str("rule", c->rule, r->rule);

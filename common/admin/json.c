@@ -118,6 +118,8 @@ void rebound_json_result(FILE *out, const char *file, const rebound_result *res)
 		fprintf(out, ",\"bounce\":%s,\"action\":\"%s\"",
 			bounce ? "true" : "false", rebound_action_name(r->action));
 		field(out, "status", r->status);
+		fprintf(out, ",\"status_derived\":%s",
+			r->status_derived ? "true" : "false");
 		field(out, "reply_code", r->reply_code);
 		fprintf(out, ",\"reason\":\"%s\",\"hard\":%s,\"suspect\":%s",
 			rebound_reason_name(r->reason), r->hard ? "true" : "false",

@@ -197,11 +197,16 @@ int rebound_classify_at(rebound_message *msg,
 	rebound_anatomy_read(msg, &cx.a);
 	cx.subj = rebound_header_norm(msg->arena, msg->root->headers,
 				      "Subject", &cx.sl);
-	for (size_t i = 0; i < sizeof(pipeline) / sizeof(*pipeline); i++) {
-		int rc = pipeline[i].run(&cx);
-		if (rc != 0)
-			return rc < 0 ? -1 : 0;
-	}
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(pipeline) / sizeof(*pipeline) && rc == 0;
+	     i++)
+		rc = pipeline[i].run(&cx);
+	if (rc < 0)
+		return -1;
+	/* A forwarded notice's result was finished at its own level. */
+	if (*out == res)
+		for (size_t i = 0; i < res->nrcpt; i++)
+			rebound_rcpt_derive_status(&res->rcpt[i]);
 	return 0;
 }
 
@@ -246,6 +251,7 @@ int rebound_classify_reply(rebound_arena *arena, const char *address,
 	/* An in-band 4xx is a deferral, whatever its words say. */
 	if (action == REBOUND_ACTION_DELAYED)
 		out->hard = false;
+	rebound_rcpt_derive_status(out);
 	return 0;
 }
 

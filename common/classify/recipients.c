@@ -2,6 +2,7 @@
  * reason and hard/soft of each (stages.h). */
 #include "stages.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "mail/address.h"
@@ -106,4 +107,20 @@ bool rebound_rcpt_any_failed_or_delayed(const rebound_rcpt_list *l)
 		    l->v[i].action == REBOUND_ACTION_DELAYED)
 			return true;
 	return false;
+}
+
+void rebound_rcpt_derive_status(rebound_recipient *r)
+{
+	if (r->status[0] != '\0' || (r->action != REBOUND_ACTION_FAILED &&
+				      r->action != REBOUND_ACTION_DELAYED))
+		return;
+	char cls;
+	if (r->reply_code[0] == '4' || r->reply_code[0] == '5')
+		cls = r->reply_code[0];
+	else	/* expired is "delayed" by the vocabulary's convention,
+		   but the message came back: it failed for good */
+		cls = r->action == REBOUND_ACTION_DELAYED &&
+		      r->reason != REBOUND_REASON_EXPIRED ? '4' : '5';
+	snprintf(r->status, sizeof(r->status), "%c.0.0", cls);
+	r->status_derived = true;
 }

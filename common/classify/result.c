@@ -176,6 +176,7 @@ rebound_result *rebound_result_copy(rebound_arena *arena,
 		d->reason = s->reason;
 		d->hard = s->hard;
 		d->suspect = s->suspect;
+		d->status_derived = s->status_derived;
 		ok = dup_str(arena, &d->address,
 			     s->address != NULL ? s->address : "") &&
 			dup_str(arena, &d->diagnostic, s->diagnostic) &&

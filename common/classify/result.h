@@ -97,6 +97,9 @@ typedef struct rebound_recipient {
 	rebound_reason reason;
 	bool hard;
 	bool suspect;			/* user unknown that may be a block */
+	/* The notice stated no status: status is the class default of RFC
+	   3463 (X.0.0, the class of the reply code, else of the outcome). */
+	bool status_derived;
 	const char *diagnostic;		/* one line, or NULL */
 	const char *remote_mta;		/* or NULL */
 	const char *rule;		/* the rule that decided the reason */

@@ -74,6 +74,10 @@ void rebound_rcpt_codes_from_text(rebound_recipient *r, const char *text,
  * recipient's whole block, for the SMTP stage). */
 void rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
 			 const char *reason_text, const char *context);
+/* When r failed or was delayed and no status was stated: the class
+ * default of RFC 3463 ("5.0.0", "4.0.0") from the reply code's class,
+ * else from the outcome, marked status_derived. */
+void rebound_rcpt_derive_status(rebound_recipient *r);
 /* An RFC 3464 Action field (or, without one, the status class). */
 rebound_action rebound_parse_action(const char *a, const char *status);
 
