@@ -6,20 +6,31 @@
 #include <string.h>
 
 #include "mail/address.h"
+#include "mail/decode.h"
 #include "mail/strutil.h"
 #include "reason.h"
 #include "sesjson.h"
 #include "textscan.h"
 
-/* Does a single-part body start like a JSON object?  Headers-only cost. */
+/* Does a single-part body start like a JSON object?  Headers-only cost:
+ * a base64 body (as some relays re-encode the notification) is decoded
+ * only as far as its first bytes. */
 static bool body_is_json(const rebound_part *root)
 {
 	if (root->first_child != NULL || root->raw_body == NULL)
 		return false;
+	const char *b = root->raw_body;
+	size_t n = root->raw_len;
+	char head[REBOUND_BASE64_MAX(64)];
+	if (root->encoding != NULL && strcmp(root->encoding, "base64") == 0) {
+		bool bad = false;
+		n = rebound_base64_decode(b, n < 64 ? n : 64, head, &bad);
+		b = head;
+	}
 	size_t i = 0;
-	while (i < root->raw_len && i < 64 && rebound_is_space(root->raw_body[i]))
+	while (i < n && i < 64 && rebound_is_space(b[i]))
 		i++;
-	return i < root->raw_len && root->raw_body[i] == '{';
+	return i < n && b[i] == '{';
 }
 
 /* Subtypes that say more than a General bounce does. */
