@@ -57,8 +57,11 @@ static void print_explain(const char *file, const rebound_result *res)
 		SHOW("  diagnostic", r->diagnostic);
 		printf("    reason:       %s (rule: %s)\n",
 		       rebound_reason_name(r->reason), r->rule ? r->rule : "-");
-		printf("    hard:         %s%s\n", r->hard ? "yes" : "no",
-		       r->suspect ? " (suspect: reported by a security gateway)" : "");
+		printf("    hard:         %s\n", r->hard ? "yes" : "no");
+		if (r->suspect)
+			printf("    suspect:      yes: %s (maybe a policy block; "
+			       "suspended, not suppressed)\n",
+			       r->suspect_why != NULL ? r->suspect_why : "-");
 		printf("    category:     %d (%s)\n",
 		       rebound_reason_category(r->reason),
 		       rebound_reason_hubspot(r->reason));

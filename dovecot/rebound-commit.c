@@ -67,6 +67,11 @@ static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 		return;
 	}
 	for (int i = 0; i < n; i++) {
+		if (out[i].suspect && !out[i].duplicate)
+			i_info(RBD_LOG "%s: %s recorded as suspect=yes (%s): "
+			       "suspended, not suppressed", txn->set.mailbox,
+			       out[i].address,
+			       rebound_suspect_why(res, out[i].address));
 		if (out[i].unverified && !out[i].duplicate)
 			i_info(RBD_LOG "%s: %s recorded as unverified: no valid "
 			       "signed return path names it", txn->set.mailbox,

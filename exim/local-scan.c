@@ -136,16 +136,20 @@ static void report_recipient(const rebound_result *res,
 			     const rebound_recipient *r,
 			     const rebound_outcome *o)
 {
-	char addr[330], status[16], campaign[130], state[64];
+	char addr[330], status[16], campaign[130], state[256];
 
 	rbx_clean(addr, sizeof addr, o != NULL ? o->address : r->address);
 	rbx_clean(status, sizeof status,
 		  r != NULL && r->status[0] ? r->status : NULL);
 	rbx_clean(campaign, sizeof campaign, res->campaign);
+	char why[160] = "";
+	if (o != NULL && o->suspect)
+		rbx_clean(why, sizeof why, rebound_suspect_why(res, o->address));
 	if (o != NULL)
-		snprintf(state, sizeof state, "%s%s%s%s",
+		snprintf(state, sizeof state, "%s%s%s%s%s%s",
 			 rebound_state_name(o->state),
-			 o->suspect ? " suspect=yes" : "",
+			 o->suspect ? " suspect=yes why=\"" : "", why,
+			 o->suspect ? "\"" : "",
 			 o->duplicate ? " duplicate=yes" : "",
 			 o->unverified ? " unverified=yes" : "");
 	else

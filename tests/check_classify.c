@@ -1336,6 +1336,47 @@ START_TEST(error_above_message_details)
 }
 END_TEST
 
+/* --- suspects: which hard bounces are marked, and by what (issue 18) ---
+ *
+ * tests/fixtures/rules/suspects.tsv names a notice, a recipient and what
+ * it must be: a plain hard bounce, or suspect with the evidence named
+ * first.  Every mismatch is printed. */
+START_TEST(suspect_evidence)
+{
+	tsv_file t;
+	unsigned bad = 0;
+	tsv_load(&t, "suspects.tsv");
+	ck_assert_uint_gt(t.n, 0);
+	for (size_t i = 0; i < t.n; i++) {
+		const tsv_line *l = &t.lines[i];
+		ck_assert_msg(l->nfield == 3, "%s:%u: want FILE<TAB>RCPT<TAB>"
+			      "EXPECT", t.path, l->lineno);
+		rebound_result *res = classify(l->field[0]);
+		const rebound_recipient *r = rcpt(res, l->field[1]);
+		const char *want = l->field[2];
+		bool plain = strcmp(want, "plain") == 0;
+		if (!r->hard || r->reason != REBOUND_REASON_USERUNKNOWN) {
+			fprintf(stderr, "%s: %s is %s, %s; want a hard user "
+				"unknown\n", l->field[0], l->field[1],
+				rebound_reason_name(r->reason),
+				r->hard ? "hard" : "soft");
+			bad++;
+		} else if (plain ? r->suspect :
+			   !r->suspect || r->suspect_why == NULL ||
+			   strncmp(r->suspect_why, want, strlen(want)) != 0) {
+			fprintf(stderr, "%s: %s suspect=%s (%s), want %s\n",
+				l->field[0], l->field[1],
+				r->suspect ? "yes" : "no",
+				r->suspect_why != NULL ? r->suspect_why : "-",
+				want);
+			bad++;
+		}
+	}
+	tsv_free(&t);
+	ck_assert_msg(bad == 0, "%u suspect mismatch(es) (above)", bad);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -1398,6 +1439,7 @@ static Suite *classify_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, vendor_formats);
 	tcase_add_test(tc, unsubscribe_names_the_subscriber);
+	tcase_add_test(tc, suspect_evidence);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

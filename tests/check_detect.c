@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mail/arena.h"
 #include "classify/detect.h"
+#include "classify/gateway.h"
 #include "classify/matcher.h"
 #include "rules_fixture.h"
 
@@ -243,6 +245,68 @@ START_TEST(entry_coverage)
 }
 END_TEST
 
+/* --- the hosts of filtering services (gateway.c) ------------------------- */
+
+START_TEST(gateway_hosts)
+{
+	tsv_file f;
+	size_t n, bad = 0;
+	const rebound_gateway_host *table = rebound_gateway_hosts(&n);
+	bool *covered = calloc(n, sizeof(*covered));
+
+	ck_assert_ptr_nonnull(covered);
+	tsv_load(&f, "gateway-hosts.tsv");
+	for (size_t i = 0; i < f.n; i++) {
+		const tsv_line *l = &f.lines[i];
+		ck_assert_msg(l->nfield == 2, "%s:%u: want HOST<TAB>SERVICE",
+			      f.path, l->lineno);
+		const char *host = l->field[0], *want = l->field[1];
+		const char *got = rebound_gateway_of_host(host, strlen(host));
+		bool none = strcmp(want, "-") == 0;
+		if (none ? got != NULL : got == NULL || strcmp(got, want) != 0) {
+			fprintf(stderr, "%s:%u: %s is %s, want %s\n", f.path,
+				l->lineno, host, got != NULL ? got : "-", want);
+			bad++;
+		}
+		/* The same host named inside a notice's text. */
+		char text[512];
+		snprintf(text, sizeof text, "<x@example.org>: host %s[192.0.2.1] "
+			 "said: 550 5.1.1 User unknown", host);
+		const char *in_text = rebound_gateway_in_text(text, strlen(text),
+							      NULL, NULL);
+		if ((in_text == NULL) != (got == NULL)) {
+			fprintf(stderr, "%s:%u: %s not found in a diagnostic\n",
+				f.path, l->lineno, host);
+			bad++;
+		}
+		for (size_t k = 0; got != NULL && k < n; k++) {
+			size_t sl = strlen(table[k].suffix), hl = strlen(host);
+			while (hl > 0 && host[hl - 1] == '.')
+				hl--;
+			if (hl >= sl && strncasecmp(host + hl - sl,
+						    table[k].suffix, sl) == 0)
+				covered[k] = true;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		ck_assert_msg(table[k].source != NULL && *table[k].source != '\0',
+			      "gateway host %s: no source", table[k].suffix);
+		if (!covered[k]) {
+			fprintf(stderr, "%s: no host of %s (%s)\n", f.path,
+				table[k].suffix, table[k].service);
+			bad++;
+		}
+	}
+	/* A recipient's domain is not a host that answered. */
+	const char *addr = "550 5.1.1 <x@mx1.corp.iphmx.com>: User unknown";
+	ck_assert_ptr_null(rebound_gateway_in_text(addr, strlen(addr), NULL,
+						   NULL));
+	tsv_free(&f);
+	free(covered);
+	ck_assert_msg(bad == 0, "%zu problem(s) in gateway-hosts.tsv", bad);
+}
+END_TEST
+
 static Suite *detect_suite(void)
 {
 	Suite *s = suite_create("detect");
@@ -251,6 +315,7 @@ static Suite *detect_suite(void)
 	tcase_add_test(tc, tables_well_formed);
 	tcase_add_test(tc, fixture_lines);
 	tcase_add_test(tc, entry_coverage);
+	tcase_add_test(tc, gateway_hosts);
 	suite_add_tcase(s, tc);
 	return s;
 }

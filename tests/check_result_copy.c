@@ -78,6 +78,7 @@ static void check_file(const char *rel)
 		ck_assert_int_eq(c->hard, r->hard);
 		ck_assert_int_eq(c->suspect, r->suspect);
 		ck_assert_int_eq(c->status_derived, r->status_derived);
+		same_str("suspect_why", c->suspect_why, r->suspect_why);
 		same_str("diagnostic", c->diagnostic, r->diagnostic);
 		same_str("remote_mta", c->remote_mta, r->remote_mta);
 		same_str("rule", c->rule, r->rule);
@@ -110,7 +111,7 @@ START_TEST(result_layout_unchanged)
 	if (sizeof(void *) != 8)
 		return;
 	ck_assert_msg(sizeof(rebound_result) == 112 &&
-		      sizeof(rebound_recipient) == 64,
+		      sizeof(rebound_recipient) == 72,
 		      "result.h changed (%zu, %zu): update rebound_result_copy() "
 		      "in common/classify/result.c (and the spool's fields in "
 		      "common/ledger/ledger-spool.c if recording reads it) and "

@@ -124,6 +124,7 @@ void rebound_json_result(FILE *out, const char *file, const rebound_result *res)
 		fprintf(out, ",\"reason\":\"%s\",\"hard\":%s,\"suspect\":%s",
 			rebound_reason_name(r->reason), r->hard ? "true" : "false",
 			r->suspect ? "true" : "false");
+		field(out, "suspect_why", r->suspect_why);
 		fprintf(out, ",\"category\":%d,\"hubspot\":\"%s\"",
 			rebound_reason_category(r->reason),
 			rebound_reason_hubspot(r->reason));

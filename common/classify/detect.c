@@ -133,6 +133,8 @@ static const char *const gateways[] = {
 	"fortimail", "spamtitan", "mailmarshal", "surfcontrol",
 	"securence", "mailcontrol", "hornetsecurity", "retarus",
 	"trustwave", "mailfoundry",
+	/* a gateway that signs its notice by what it is, not its brand */
+	"email security service",
 };
 
 /* Subjects of complaint reports that predate RFC 5965 (Microsoft's

@@ -59,7 +59,7 @@ long rebound_matcher_first(const rebound_matcher *m, const char *text,
  * order); stops early when found returns false.  A scan keeps track of
  * at most REBOUND_MATCHER_MAX_HITS different phrases; past that, those of
  * the highest ids are dropped first. */
-#define REBOUND_MATCHER_MAX_HITS 128
+#define REBOUND_MATCHER_MAX_HITS 160
 void rebound_matcher_each(const rebound_matcher *m, const char *text,
 			  size_t len, bool (*found)(size_t id, void *ctx),
 			  void *ctx);

@@ -14,6 +14,7 @@ static rebound_reason_choice phrase_choice(rebound_arena *arena, long id)
 	const rebound_phrase_rule *r = &rebound_phrase_rules[id];
 	rebound_reason_choice c;
 	c.suspect = false;
+	c.suspect_why = NULL;
 	c.reason = r->reason;
 	c.rule = rebound_arena_printf(arena, "phrase %s/%s%s \"%s\"",
 				      rebound_reason_name(r->reason), r->lang,
@@ -44,7 +45,7 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 				   const char *reply, rebound_action action)
 {
 	rebound_reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined",
-				    false };
+				    false, NULL };
 	/* A recipient that was delivered, relayed or expanded did not
 	   bounce, whatever its reply says. */
 	if (action == REBOUND_ACTION_DELIVERED ||
@@ -121,15 +122,17 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 		const char *doubt = NULL;
 		if (strong >= 0 && policy_status(status) && diag != NULL &&
 		    strstr(diag, status) != NULL)
-			doubt = rebound_arena_printf(arena, "status %s", status);
+			doubt = rebound_arena_printf(arena, "status:%s", status);
 		else if (stage != REBOUND_STAGE_RCPT &&
 			 mailbox_disabled_status(status))
-			doubt = rebound_arena_printf(arena, "status %s without RCPT",
+			doubt = rebound_arena_printf(arena,
+						     "status:%s without RCPT",
 						     status);
 		else if (stage == REBOUND_STAGE_DATA && !account_words)
-			doubt = "stage DATA";
+			doubt = "stage:data";
 		if (doubt != NULL) {
 			c.suspect = true;
+			c.suspect_why = doubt;
 			c.rule = rebound_arena_printf(arena, "%s, suspect: %s",
 						      c.rule, doubt);
 		}
@@ -149,6 +152,7 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 		c.reason = REBOUND_REASON_BLOCKED;
 	if (c.reason != before) {
 		c.suspect = false;	/* no longer a user unknown */
+		c.suspect_why = NULL;
 		c.rule = rebound_arena_printf(
 			arena, "%s, then stage %s", c.rule,
 			stage == REBOUND_STAGE_MAIL ? "MAIL FROM" :

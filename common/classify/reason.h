@@ -21,6 +21,7 @@ typedef struct rebound_reason_choice {
 	   it in doubt (a policy status, a refusal after DATA): maybe a
 	   filter's block, so suspend rather than suppress. */
 	bool suspect;
+	const char *suspect_why;	/* as rebound_recipient's */
 } rebound_reason_choice;
 
 /* The reason of diag (the remote server's words, or the notice's), with

@@ -88,10 +88,12 @@ void rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
 		c.reason = REBOUND_REASON_REJECTED;
 		c.rule = "vendor googlegroups: posting refused";
 		c.suspect = false;
+		c.suspect_why = NULL;
 	}
 	r->reason = c.reason;
 	r->rule = c.rule;
 	r->suspect = c.suspect;
+	r->suspect_why = c.suspect ? c.suspect_why : NULL;
 	r->hard = rebound_reason_is_hard(r->reason, r->status, r->reply_code);
 	/* A message that expired in the queue was delayed until it gave up:
 	   reported as "delayed", the convention of the reason vocabulary. */

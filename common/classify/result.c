@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const reason_names[] = {
 #define REBOUND_REASON_NAME(sym, name) name,
@@ -181,10 +182,21 @@ rebound_result *rebound_result_copy(rebound_arena *arena,
 			     s->address != NULL ? s->address : "") &&
 			dup_str(arena, &d->diagnostic, s->diagnostic) &&
 			dup_str(arena, &d->remote_mta, s->remote_mta) &&
-			dup_str(arena, &d->rule, s->rule);
+			dup_str(arena, &d->rule, s->rule) &&
+			dup_str(arena, &d->suspect_why, s->suspect_why);
 		if (!ok)
 			return NULL;
 	}
 	return r;
 }
 
+const char *rebound_suspect_why(const rebound_result *res, const char *address)
+{
+	for (size_t i = 0; res != NULL && address != NULL && i < res->nrcpt; i++) {
+		const rebound_recipient *r = &res->rcpt[i];
+		if (r->address != NULL && r->suspect && r->suspect_why != NULL &&
+		    strcasecmp(r->address, address) == 0)
+			return r->suspect_why;
+	}
+	return "delivered-lately";
+}

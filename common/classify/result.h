@@ -103,6 +103,10 @@ typedef struct rebound_recipient {
 	const char *diagnostic;		/* one line, or NULL */
 	const char *remote_mta;		/* or NULL */
 	const char *rule;		/* the rule that decided the reason */
+	/* Why suspect, a short name with its detail ("gateway:cisco
+	   remote-mta mx1.example.iphmx.com", "stage:data",
+	   "status:5.7.1", "policy-words:access denied"); NULL if not. */
+	const char *suspect_why;
 } rebound_recipient;
 
 typedef struct rebound_result {
@@ -131,5 +135,11 @@ typedef struct rebound_result {
  * Every field is copied, strings included. */
 rebound_result *rebound_result_copy(rebound_arena *arena,
 				    const rebound_result *res);
+
+/* Why a recorded recipient is suspect, for log lines: the classifier's
+ * evidence (rebound_recipient's suspect_why) when res names the address
+ * as suspect, else "delivered-lately" (the ledger saw mail delivered to
+ * it lately).  res may be NULL. */
+const char *rebound_suspect_why(const rebound_result *res, const char *address);
 
 #endif
