@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "classify_run.h"
+#include "mail/message.h"
 #include "commands.h"
 
 static void flag_names(unsigned flags)
@@ -13,6 +14,7 @@ static void flag_names(unsigned flags)
 		"truncated", "long-header", "many-headers", "too-deep",
 		"many-parts", "no-end-boundary", "no-boundary", "bad-encoding",
 		"nul", "bad-charset", "no-headers", "out-of-memory",
+		"many-recipients",
 	};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -43,6 +45,14 @@ static void print_explain(const char *file, const rebound_result *res)
 	SHOW("campaign", res->campaign);
 	SHOW("sender domain", res->sender_domain);
 	SHOW("VERP recipient", res->verp_recipient);
+	if (res->msg_flags & REBOUND_MSG_MANY_RCPT) {
+		if (res->rcpt_total > 0)
+			printf("  recipients:     cut at %zu of %zu named (the "
+			       "rest not kept)\n", res->nrcpt, res->rcpt_total);
+		else
+			printf("  recipients:     cut at %zu (more addresses "
+			       "named, not read)\n", res->nrcpt);
+	}
 	for (size_t i = 0; i < res->nrcpt; i++) {
 		const rebound_recipient *r = &res->rcpt[i];
 		printf("  recipient %s\n", r->address);

@@ -117,6 +117,16 @@ static void on_message(const char *label, const char *buf, size_t len,
 	} else if (res->cls == REBOUND_CLASS_NOT_BOUNCE) {
 		rn->ignored++;
 	} else {
+		if ((res->msg_flags & REBOUND_MSG_MANY_RCPT) &&
+		    res->rcpt_total > 0)
+			fprintf(stderr, "%s: %s: recipients cut at %zu of %zu "
+				"named in the notice; the rest not recorded\n",
+				rn->env.cmd, label, res->nrcpt,
+				res->rcpt_total);
+		else if (res->msg_flags & REBOUND_MSG_MANY_RCPT)
+			fprintf(stderr, "%s: %s: recipients cut at %zu; more "
+				"addresses named in the notice were not read\n",
+				rn->env.cmd, label, res->nrcpt);
 		for (int i = 0; i < n; i++) {
 			print_outcome(rn, label, &out[i]);
 			if (out[i].duplicate)

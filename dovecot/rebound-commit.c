@@ -66,6 +66,14 @@ static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 			err);
 		return;
 	}
+	if ((res->msg_flags & REBOUND_MSG_MANY_RCPT) && res->rcpt_total > 0)
+		i_warning(RBD_LOG "%s: recipients cut at %zu of %zu named in "
+			  "the notice; the rest not recorded",
+			  txn->set.mailbox, res->nrcpt, res->rcpt_total);
+	else if (res->msg_flags & REBOUND_MSG_MANY_RCPT)
+		i_warning(RBD_LOG "%s: recipients cut at %zu; more addresses "
+			  "named in the notice were not read",
+			  txn->set.mailbox, res->nrcpt);
 	for (int i = 0; i < n; i++) {
 		if (out[i].suspect && !out[i].duplicate)
 			i_info(RBD_LOG "%s: %s recorded as suspect=yes (%s): "

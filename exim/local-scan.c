@@ -227,6 +227,12 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	if (res->nrcpt > MAX_LISTED)
 		rbx_log("%zu more recipients %s, not listed", res->nrcpt - MAX_LISTED,
 			n < 0 ? "not recorded" : "recorded");
+	if ((res->msg_flags & REBOUND_MSG_MANY_RCPT) && res->rcpt_total > 0)
+		rbx_log("recipients cut at %zu of %zu named in the notice; the "
+			"rest not recorded", res->nrcpt, res->rcpt_total);
+	else if (res->msg_flags & REBOUND_MSG_MANY_RCPT)
+		rbx_log("recipients cut at %zu; more addresses named in the "
+			"notice were not read", res->nrcpt);
 	if (res->nrcpt == 0)
 		rbx_log("%s without a recipient (format=%s)",
 			rebound_class_name(res->cls), fmt);

@@ -57,6 +57,7 @@ static void check_file(const char *rel)
 
 	ck_assert_int_eq(copy->cls, ref->cls);
 	ck_assert_uint_eq(copy->msg_flags, ref->msg_flags);
+	ck_assert_uint_eq(copy->rcpt_total, ref->rcpt_total);
 	same_str("format", copy->format, ref->format);
 	same_str("evidence", copy->evidence, ref->evidence);
 	same_str("reporting_mta", copy->reporting_mta, ref->reporting_mta);
@@ -110,7 +111,7 @@ START_TEST(result_layout_unchanged)
 {
 	if (sizeof(void *) != 8)
 		return;
-	ck_assert_msg(sizeof(rebound_result) == 112 &&
+	ck_assert_msg(sizeof(rebound_result) == 120 &&
 		      sizeof(rebound_recipient) == 72,
 		      "result.h changed (%zu, %zu): update rebound_result_copy() "
 		      "in common/classify/result.c (and the spool's fields in "

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mail/message.h"
+
 /* Length of the valid UTF-8 sequence at s, or 0. */
 static size_t utf8_len(const unsigned char *s)
 {
@@ -88,6 +90,15 @@ static void common_fields(FILE *out, const rebound_result *res)
 	field(out, "campaign", res->campaign);
 	field(out, "sender_domain", res->sender_domain);
 	field(out, "verp_recipient", res->verp_recipient);
+	/* Only when recipients were cut, so that other lines stay as
+	   they were. */
+	if (res->msg_flags & REBOUND_MSG_MANY_RCPT) {
+		fputs(",\"recipients_cut\":true,\"recipients_total\":", out);
+		if (res->rcpt_total > 0)
+			fprintf(out, "%zu", res->rcpt_total);
+		else
+			fputs("null", out);
+	}
 }
 
 void rebound_json_result(FILE *out, const char *file, const rebound_result *res)

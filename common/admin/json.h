@@ -3,7 +3,9 @@
  *
  * The JSON that `rebound classify --json` prints, one object per (message,
  * recipient), in the format of the project's evaluation README plus the
- * fields that explain and link a bounce.  Strings are escaped and any
+ * fields that explain and link a bounce; "recipients_cut": true and
+ * "recipients_total" (a count, or null when not known) when the notice
+ * named more recipients than a result keeps.  Strings are escaped and any
  * invalid UTF-8 from the message is replaced, so every line parses.
  */
 #ifndef REBOUND_JSON_H

@@ -68,7 +68,7 @@ static int stage_unsubscribe(rebound_classify_ctx *cx)
 	const char *who = rebound_first_address(arena,
 						rebound_header_get(top, "From"));
 	if (who != NULL) {
-		rebound_rcpt_list one = { NULL, 0, 0 };
+		rebound_rcpt_list one = { .v = NULL };
 		rebound_recipient *r = rebound_rcpt_add(arena, &one);
 		if (r == NULL)
 			return -1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mail/strutil.h"
+#include "result.h"
 
 #define MAX_FIELD 8192
 
@@ -68,11 +69,38 @@ static const char *strip_type(rebound_arena *arena, const char *v,
 	return semi;
 }
 
-static rebound_dsn_rcpt *new_rcpt(rebound_arena *arena, rebound_dsn *out,
-				  size_t *cap)
+static bool has_recipient(const rebound_dsn_rcpt *r)
 {
-	if (out->nrcpt == REBOUND_DSN_MAX_RCPT)
-		return NULL;
+	return r->final_rcpt != NULL || r->original_rcpt != NULL;
+}
+
+/* Does a parsed block carry anything usable (what the end keeps)? */
+static bool usable(const rebound_dsn_rcpt *r)
+{
+	return has_recipient(r) || r->actual_rcpt != NULL;
+}
+
+/* The next recipient's entry, or NULL when the arena is spent.  Past
+ * REBOUND_MAX_RCPT every block is parsed into *spare instead, and each
+ * usable one is counted when the next replaces it (the last at the
+ * end). */
+static rebound_dsn_rcpt *new_rcpt(rebound_arena *arena, rebound_dsn *out,
+				  size_t *cap, rebound_dsn_rcpt *spare)
+{
+	size_t grow = out->nrcpt == *cap ? (*cap ? *cap * 2 : 4) : 0;
+	/* Room for this entry and, later, the result's recipient that each
+	   kept entry becomes. */
+	if (out->counting || out->nrcpt == REBOUND_MAX_RCPT ||
+	    rebound_arena_left(arena) <
+	    REBOUND_RCPT_RESERVE + grow * sizeof(*spare) +
+	    (out->nrcpt + 1) * REBOUND_RCPT_COST) {
+		/* Counting from here on (the arena only shrinks). */
+		if (out->counting && usable(spare))
+			out->ndropped++;
+		out->counting = true;
+		memset(spare, 0, sizeof(*spare));
+		return spare;
+	}
 	if (out->nrcpt == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 4;
 		rebound_dsn_rcpt *grown =
@@ -87,15 +115,10 @@ static rebound_dsn_rcpt *new_rcpt(rebound_arena *arena, rebound_dsn *out,
 	return &out->rcpt[out->nrcpt++];
 }
 
-static bool has_recipient(const rebound_dsn_rcpt *r)
-{
-	return r->final_rcpt != NULL || r->original_rcpt != NULL;
-}
-
 /* Store one unfolded field into the report. */
 static int store(rebound_arena *arena, rebound_dsn *out, size_t *cap,
-		 rebound_dsn_rcpt **cur, bool *block_open, field_id id,
-		 const char *value)
+		 rebound_dsn_rcpt *spare, rebound_dsn_rcpt **cur,
+		 bool *block_open, field_id id, const char *value)
 {
 	switch (id) {
 	case F_REPORTING_MTA:
@@ -129,12 +152,25 @@ static int store(rebound_arena *arena, rebound_dsn *out, size_t *cap,
 	if (r != NULL && !*block_open && !has_recipient(r))
 		memset(r, 0, sizeof(*r));	/* a block that named nobody */
 	if (r == NULL || repeat || (!*block_open && has_recipient(r))) {
-		r = new_rcpt(arena, out, cap);
+		r = new_rcpt(arena, out, cap, spare);
 		if (r == NULL)
-			return out->nrcpt == REBOUND_DSN_MAX_RCPT ? 0 : -1;
+			return -1;
 		*cur = r;
 	}
 	*block_open = true;
+	if (r == spare) {
+		/* Only counted: whether it names someone is all that
+		   matters, and it costs no memory. */
+		switch (id) {
+		case F_FINAL: r->final_rcpt = value; break;
+		case F_ORIGINAL: r->original_rcpt = value; break;
+		case F_ACTUAL: r->actual_rcpt = value; break;
+		case F_ACTION: r->action = value; break;
+		case F_STATUS: r->status = value; break;
+		default: break;
+		}
+		return 0;
+	}
 	switch (id) {
 	case F_FINAL:
 		r->final_rcpt = strip_type(arena, value, NULL);
@@ -170,12 +206,24 @@ static int store(rebound_arena *arena, rebound_dsn *out, size_t *cap,
 	return 0;
 }
 
+/* A field's value in the arena; a recipient's field past the limit is
+ * only counted, so it takes no copy (a non-NULL empty string). */
+static char *field_value(rebound_arena *arena, const rebound_dsn *out,
+			 field_id id, const char *buf, size_t blen)
+{
+	static char counted[1];
+	if (out->counting && id >= F_FINAL)
+		return counted;
+	return rebound_arena_strndup(arena, buf, blen);
+}
+
 int rebound_dsn_parse(rebound_arena *arena, const char *text, size_t len,
 		      rebound_dsn *out)
 {
 	memset(out, 0, sizeof(*out));
 	size_t cap = 0;
-	rebound_dsn_rcpt *cur = NULL;
+	rebound_dsn_rcpt *cur = NULL, spare;
+	memset(&spare, 0, sizeof(spare));
 	bool block_open = false;
 	/* The field being unfolded. */
 	char buf[MAX_FIELD];
@@ -201,9 +249,10 @@ int rebound_dsn_parse(rebound_arena *arena, const char *text, size_t len,
 			}
 		} else {
 			if (have_pending) {
-				char *v = rebound_arena_strndup(arena, buf, blen);
+				char *v = field_value(arena, out, pending,
+						      buf, blen);
 				if (v == NULL ||
-				    store(arena, out, &cap, &cur, &block_open,
+				    store(arena, out, &cap, &spare, &cur, &block_open,
 					  pending, v) < 0)
 					return -1;
 				have_pending = false;
@@ -234,15 +283,17 @@ int rebound_dsn_parse(rebound_arena *arena, const char *text, size_t len,
 		p = nl + 1;
 	}
 	if (have_pending) {
-		char *v = rebound_arena_strndup(arena, buf, blen);
-		if (v == NULL || store(arena, out, &cap, &cur, &block_open,
+		char *v = field_value(arena, out, pending, buf, blen);
+		if (v == NULL || store(arena, out, &cap, &spare, &cur, &block_open,
 				       pending, v) < 0)
 			return -1;
 	}
+	if (out->counting && usable(&spare))
+		out->ndropped++;
 	/* Entries with no recipient at all carry nothing we can use. */
 	size_t k = 0;
 	for (size_t i = 0; i < out->nrcpt; i++)
-		if (has_recipient(&out->rcpt[i]) || out->rcpt[i].actual_rcpt)
+		if (usable(&out->rcpt[i]))
 			out->rcpt[k++] = out->rcpt[i];
 	out->nrcpt = k;
 	return 0;

@@ -9,11 +9,10 @@
 #ifndef REBOUND_DSN_H
 #define REBOUND_DSN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mail/arena.h"
-
-#define REBOUND_DSN_MAX_RCPT 1000
 
 typedef struct rebound_dsn_rcpt {
 	const char *final_rcpt;		/* address part only, raw */
@@ -34,11 +33,16 @@ typedef struct rebound_dsn {
 	const char *arrival_date;
 	rebound_dsn_rcpt *rcpt;
 	size_t nrcpt;
+	/* Past REBOUND_MAX_RCPT recipients, or when the arena keeps no
+	   more (REBOUND_RCPT_RESERVE), the rest are counted, not kept. */
+	bool counting;
+	size_t ndropped;
 } rebound_dsn;
 
 /* Parse text[0..len) (LF line ends).  Returns 0, or -1 when the arena is
- * spent.  Fields that do not fit are ignored; more than
- * REBOUND_DSN_MAX_RCPT recipients are dropped. */
+ * spent.  Fields that do not fit are ignored; the recipients past the
+ * first REBOUND_MAX_RCPT (classify/result.h), or past what the arena
+ * holds, are counted in ndropped and not kept. */
 int rebound_dsn_parse(rebound_arena *arena, const char *text, size_t len,
 		      rebound_dsn *out);
 

@@ -2,6 +2,7 @@
  * reason and hard/soft of each (stages.h). */
 #include "stages.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,29 +33,129 @@ rebound_action rebound_parse_action(const char *a, const char *status)
 	return REBOUND_ACTION_FAILED;
 }
 
+/* Room for ncap recipients in l; false when the arena is spent. */
+static bool grow(rebound_arena *arena, rebound_rcpt_list *l, size_t ncap)
+{
+	rebound_recipient *g = rebound_arena_calloc(arena, ncap, sizeof(*g));
+	if (g == NULL)
+		return false;
+	if (l->n)
+		memcpy(g, l->v, l->n * sizeof(*g));
+	l->v = g;
+	l->cap = ncap;
+	return true;
+}
+
 rebound_recipient *rebound_rcpt_add(rebound_arena *arena, rebound_rcpt_list *l)
 {
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 4;
-		rebound_recipient *g = rebound_arena_calloc(arena, ncap,
-							    sizeof(*g));
-		if (g == NULL)
+		if (l->cap < REBOUND_MAX_RCPT && ncap > REBOUND_MAX_RCPT)
+			ncap = REBOUND_MAX_RCPT;
+		if (!grow(arena, l, ncap))
 			return NULL;
-		if (l->n)
-			memcpy(g, l->v, l->n * sizeof(*g));
-		l->v = g;
-		l->cap = ncap;
 	}
 	rebound_recipient *r = &l->v[l->n++];
 	memset(r, 0, sizeof(*r));
 	return r;
 }
 
-rebound_recipient *rebound_rcpt_find(rebound_rcpt_list *l, const char *addr)
+/* Below this many recipients a linear search costs less than an index. */
+#define INDEX_FROM 32
+
+/* A hash that agrees with rebound_address_same (ASCII case ignored). */
+static size_t address_hash(const char *s)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (rebound_address_same(l->v[i].address, addr))
-			return &l->v[i];
+	uint64_t h = 14695981039346656037u;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) *
+		    1099511628211u;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* Add v[i] to the index unless an earlier recipient has its address
+ * (the first one is what a search finds). */
+static void index_add(rebound_rcpt_list *l, size_t i)
+{
+	const char *a = l->v[i].address;
+	if (a == NULL)
+		return;
+	size_t mask = l->nslot - 1;
+	for (size_t h = address_hash(a) & mask;; h = (h + 1) & mask) {
+		if (l->slot[h] == 0) {
+			l->slot[h] = i + 1;
+			return;
+		}
+		if (rebound_address_same(l->v[l->slot[h] - 1].address, a))
+			return;
+	}
+}
+
+/* Bring the index up to l->n, growing it to keep it at most half full.
+ * False when the arena is spent (the caller searches linearly). */
+static bool index_update(rebound_arena *arena, rebound_rcpt_list *l)
+{
+	if (l->n * 2 > l->nslot) {
+		size_t nslot = l->nslot ? l->nslot : 64;
+		while (l->n * 2 > nslot)
+			nslot *= 2;
+		size_t *slot = rebound_arena_calloc(arena, nslot, sizeof(*slot));
+		if (slot == NULL)
+			return false;
+		l->slot = slot;
+		l->nslot = nslot;
+		l->indexed = 0;
+	}
+	for (; l->indexed < l->n; l->indexed++)
+		index_add(l, l->indexed);
+	return true;
+}
+
+void rebound_rcpt_reserve(rebound_arena *arena, rebound_rcpt_list *l,
+			  size_t more)
+{
+	size_t want = l->n + (more < REBOUND_MAX_RCPT ? more : REBOUND_MAX_RCPT);
+	if (want > REBOUND_MAX_RCPT)
+		want = REBOUND_MAX_RCPT;
+	/* Only what leaves the reserve and about as much again for the
+	   recipients' strings. */
+	if (want <= l->cap || want < INDEX_FROM ||
+	    rebound_arena_left(arena) / 2 <
+	    REBOUND_RCPT_RESERVE + want * sizeof(*l->v))
+		return;
+	grow(arena, l, want);
+}
+
+bool rebound_rcpt_room(rebound_arena *arena, const rebound_rcpt_list *l)
+{
+	if (l->n >= REBOUND_MAX_RCPT)
+		return false;
+	size_t need = REBOUND_RCPT_RESERVE;
+	if (l->n == l->cap)
+		need += (l->cap ? l->cap * 2 : 4) * sizeof(*l->v);
+	if ((l->n + 1) * 2 > l->nslot && l->n + 1 >= INDEX_FROM)
+		need += (l->nslot ? l->nslot * 2 : 64) * sizeof(*l->slot);
+	return rebound_arena_left(arena) >= need;
+}
+
+rebound_recipient *rebound_rcpt_find(rebound_arena *arena,
+				     rebound_rcpt_list *l, const char *addr)
+{
+	if (addr == NULL)
+		return NULL;
+	if (l->n < INDEX_FROM || !index_update(arena, l)) {
+		for (size_t i = 0; i < l->n; i++)
+			if (rebound_address_same(l->v[i].address, addr))
+				return &l->v[i];
+		return NULL;
+	}
+	size_t mask = l->nslot - 1;
+	for (size_t h = address_hash(addr) & mask; l->slot[h] != 0;
+	     h = (h + 1) & mask)
+		if (rebound_address_same(l->v[l->slot[h] - 1].address, addr))
+			return &l->v[l->slot[h] - 1];
 	return NULL;
 }
 

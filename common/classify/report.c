@@ -10,10 +10,11 @@
 #include "textscan.h"
 
 /* The recipients of delivery-status fields body[0..blen): a report part's
- * body, or the fields a notice quotes in its text. */
+ * body, or the fields a notice quotes in its text.  Those past
+ * REBOUND_MAX_RCPT in all are added to *dropped. */
 static int from_report(rebound_message *msg, const char *body, size_t blen,
 		       rebound_result *res, rebound_rcpt_list *l,
-		       const rebound_text_scan *ts)
+		       const rebound_text_scan *ts, size_t *dropped)
 {
 	rebound_arena *arena = msg->arena;
 	rebound_dsn dsn;
@@ -24,14 +25,21 @@ static int from_report(rebound_message *msg, const char *body, size_t blen,
 		res->reporting_mta = dsn.reporting_mta;
 	if (res->envelope_id == NULL)
 		res->envelope_id = dsn.envelope_id;
+	*dropped += dsn.ndropped;
+	rebound_rcpt_reserve(arena, l, dsn.nrcpt);
 	for (size_t i = 0; i < dsn.nrcpt; i++) {
 		const rebound_dsn_rcpt *d = &dsn.rcpt[i];
+		/* Asked first, so that what is dropped costs nothing. */
+		if (!rebound_rcpt_room(arena, l)) {
+			(*dropped)++;	/* counted, not kept */
+			continue;
+		}
 		const char *addr = rebound_first_address(arena, d->final_rcpt);
 		if (addr == NULL)
 			addr = rebound_first_address(arena, d->original_rcpt);
 		if (addr == NULL)
 			addr = rebound_first_address(arena, d->actual_rcpt);
-		if (addr == NULL || rebound_rcpt_find(l, addr) != NULL)
+		if (addr == NULL || rebound_rcpt_find(arena, l, addr) != NULL)
 			continue;
 		rebound_recipient *r = rebound_rcpt_add(arena, l);
 		if (r == NULL)
@@ -139,15 +147,24 @@ int rebound_stage_report(rebound_classify_ctx *cx)
 							  &blen) : NULL;
 	if (body == NULL)
 		return 0;
-	if (from_report(msg, body, blen, res, l, &cx->ts) < 0)
+	size_t dropped = 0;
+	if (from_report(msg, body, blen, res, l, &cx->ts, &dropped) < 0)
 		return -1;
 	for (size_t k = 0; k < a->nmore; k++) {
 		size_t mlen = 0;
 		const char *more = rebound_part_body(msg, a->more_reports[k],
 						     &mlen);
 		if (more != NULL &&
-		    from_report(msg, more, mlen, res, l, &cx->ts) < 0)
+		    from_report(msg, more, mlen, res, l, &cx->ts,
+				&dropped) < 0)
 			return -1;
+	}
+	if (dropped > 0) {
+		/* Said, not silent: the flag and the count reach explain,
+		   the JSON and the servers' log lines. */
+		msg->flags |= REBOUND_MSG_MANY_RCPT;
+		res->msg_flags |= REBOUND_MSG_MANY_RCPT;
+		res->rcpt_total = l->n + dropped;
 	}
 	/* Recipients found but none failed, in quoted fields only: the
 	   text notice stage may still find the failure (they stay in l). */

@@ -147,6 +147,7 @@ rebound_result *rebound_result_copy(rebound_arena *arena,
 		return NULL;
 	r->cls = res->cls;
 	r->msg_flags = res->msg_flags;
+	r->rcpt_total = res->rcpt_total;
 	ok = dup_str(arena, &r->format, res->format) &&
 		dup_str(arena, &r->evidence, res->evidence) &&
 		dup_str(arena, &r->reporting_mta, res->reporting_mta) &&

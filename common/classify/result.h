@@ -89,6 +89,23 @@ const char *rebound_class_name(rebound_class c);
 int rebound_reason_category(rebound_reason r);
 const char *rebound_reason_hubspot(rebound_reason r);
 
+/* The most recipients one result keeps.  A delivery report is bounded
+ * by the bytes a front end reads of a message (Exim 4 MiB, Dovecot 1 MiB,
+ * the command 16 MiB), and one recipient's block takes at least about 40
+ * of them ("Final-Recipient: rfc822; a@b.c" and "Action: failed"), so
+ * 4 MiB / 40 B, about 100,000, holds every report the servers read
+ * whole.  Memory bounds it too: a kept recipient costs about 500 bytes of
+ * the message's arena (its parsed field, its result and their strings),
+ * and recipients stop being kept while REBOUND_RCPT_RESERVE bytes of the
+ * budget are left for the rest of the work.  Past either the rest is
+ * counted, not kept, and the result says so (REBOUND_MSG_MANY_RCPT,
+ * rcpt_total). */
+#define REBOUND_MAX_RCPT 100000
+#define REBOUND_RCPT_RESERVE ((size_t)2 << 20)
+/* What one recipient of a result costs in the arena, about (the entry,
+ * its address, its index slots). */
+#define REBOUND_RCPT_COST 256u
+
 typedef struct rebound_recipient {
 	const char *address;		/* normalised, never NULL */
 	rebound_action action;
@@ -127,6 +144,11 @@ typedef struct rebound_result {
 	const char *sender_domain;
 	const char *verp_recipient;
 	unsigned msg_flags;		/* REBOUND_MSG_* from the parser */
+	/* With REBOUND_MSG_MANY_RCPT: how many recipients the notice
+	   named (its report's recipient blocks), of which nrcpt were
+	   kept; 0 when not known (a text notice's addresses past its
+	   limit are not counted) and when nothing was cut. */
+	size_t rcpt_total;
 } rebound_result;
 
 /* A deep copy of res in `arena`, or NULL when the arena is spent: what a

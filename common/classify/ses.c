@@ -61,7 +61,7 @@ static int from_ses(rebound_message *msg, const rebound_classify_options *opts,
 				  &n);
 	if (rc <= 0)
 		return rc;
-	rebound_rcpt_list l = { NULL, 0, 0 };
+	rebound_rcpt_list l = { .v = NULL };
 	res->format = "amazonses";
 	if (n.reporting_mta != NULL) {
 		/* "dsn; a27-23.smtp-out.us-west-2.amazonses.com" */

@@ -61,11 +61,28 @@ const char *rebound_first_address(rebound_arena *arena, const char *v);
 typedef struct rebound_rcpt_list {
 	rebound_recipient *v;
 	size_t n, cap;
+	/* A hash index of v[0..indexed) by address, for reports that name
+	   many recipients (a linear search each would be quadratic):
+	   slot[h] holds an index + 1, 0 when free; nslot a power of 2. */
+	size_t *slot;
+	size_t nslot, indexed;
 } rebound_rcpt_list;
 
 /* A new zeroed recipient at the end of l, or NULL (arena spent). */
 rebound_recipient *rebound_rcpt_add(rebound_arena *arena, rebound_rcpt_list *l);
-rebound_recipient *rebound_rcpt_find(rebound_rcpt_list *l, const char *addr);
+/* Make room for `more` recipients at once, when the arena allows (a
+ * report's count is known before they are added; growing by doubling
+ * would waste as much again). */
+void rebound_rcpt_reserve(rebound_arena *arena, rebound_rcpt_list *l,
+			  size_t more);
+/* May l keep one more recipient?  Not past REBOUND_MAX_RCPT, nor when
+ * the arena would keep less than REBOUND_RCPT_RESERVE for the rest. */
+bool rebound_rcpt_room(rebound_arena *arena, const rebound_rcpt_list *l);
+/* The first recipient of l whose address is addr's (rebound_address_same),
+ * or NULL.  A recipient's address must not change once a find has seen
+ * it (the index keeps it). */
+rebound_recipient *rebound_rcpt_find(rebound_arena *arena,
+				     rebound_rcpt_list *l, const char *addr);
 bool rebound_rcpt_any_failed_or_delayed(const rebound_rcpt_list *l);
 /* Fill code fields from diagnostic text where the report had none. */
 void rebound_rcpt_codes_from_text(rebound_recipient *r, const char *text,

@@ -757,8 +757,10 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 					continue;
 				cand *c = find_cand(cands, ncand, addr);
 				if (c == NULL) {
-					if (ncand == REBOUND_TEXT_MAX_RCPT)
+					if (ncand == REBOUND_TEXT_MAX_RCPT) {
+						out->cut = true;
 						continue;
+					}
 					c = &cands[ncand++];
 					memset(c, 0, sizeof(*c));
 					c->address = addr;

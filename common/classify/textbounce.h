@@ -36,6 +36,8 @@ typedef struct rebound_text_scan {
 	size_t original_at;	/* where the returned copy starts, or len */
 	const char *preamble;	/* text before the first recipient */
 	size_t preamble_len;
+	bool cut;		/* addresses past REBOUND_TEXT_MAX_RCPT
+				   were named and not read */
 } rebound_text_scan;
 
 /* Scan text[0..len) (UTF-8, LF line ends).  Addresses equal to one of

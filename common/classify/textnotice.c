@@ -423,6 +423,11 @@ int rebound_stage_text_notice(rebound_classify_ctx *cx)
 		cx->list_mail ? "; mailing-list headers, outweighed" : "");
 	res->rcpt = cx->l.v;
 	res->nrcpt = cx->l.n;
+	if (ts->cut) {
+		/* How many more is not known: only that some were. */
+		msg->flags |= REBOUND_MSG_MANY_RCPT;
+		res->msg_flags |= REBOUND_MSG_MANY_RCPT;
+	}
 	rebound_mark_suspects(msg, res, cx->ev.gateway);
 	return 1;
 }

@@ -212,6 +212,12 @@ bool rebound_arena_exhausted(const rebound_arena *arena)
 	return arena == NULL || arena->exhausted;
 }
 
+size_t rebound_arena_left(const rebound_arena *arena)
+{
+	return arena != NULL && !arena->exhausted ?
+		arena->budget - arena->used : 0;
+}
+
 size_t rebound_arena_used(const rebound_arena *arena)
 {
 	return arena != NULL ? arena->used : 0;

@@ -35,6 +35,9 @@ char *rebound_arena_printf(rebound_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 bool rebound_arena_exhausted(const rebound_arena *arena);
+/* Bytes the budget still allows (0 once it is spent): for a caller that
+ * stops keeping more of something while room is left for the rest. */
+size_t rebound_arena_left(const rebound_arena *arena);
 /* Bytes handed out since the last reset (for tests and benchmarks). */
 size_t rebound_arena_used(const rebound_arena *arena);
 

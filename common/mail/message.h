@@ -44,6 +44,9 @@ enum {
 	REBOUND_MSG_BAD_CHARSET    = 1u << 9,	/* unknown or invalid charset */
 	REBOUND_MSG_NO_HEADERS     = 1u << 10,	/* no header block at all */
 	REBOUND_MSG_OUT_OF_MEMORY  = 1u << 11,	/* arena budget spent */
+	/* Recipients past REBOUND_MAX_RCPT (classify/result.h), or past a
+	   text notice's REBOUND_TEXT_MAX_RCPT addresses, were not kept. */
+	REBOUND_MSG_MANY_RCPT      = 1u << 12,
 };
 
 typedef struct rebound_header {

@@ -12,6 +12,7 @@
 
 #include "mail/arena.h"
 #include "classify/dsn.h"
+#include "classify/result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,7 +26,7 @@ static void touch(const char *s)
 
 static void check(const rebound_dsn *d)
 {
-	if (d->nrcpt > REBOUND_DSN_MAX_RCPT)
+	if (d->nrcpt > REBOUND_MAX_RCPT)
 		__builtin_trap();
 	if (d->nrcpt > 0 && d->rcpt == NULL)
 		__builtin_trap();
