@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mail/arena.h"
+#include "mail/mail.h"
 #include "classify/classify.h"
 #include "inputs.h"
 #include "term.h"

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "classify/result.h"
+#include "classify/classify.h"
 
 /* How a command prints its results.  begin and end may be NULL. */
 typedef struct classify_printer {

@@ -6,9 +6,7 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "admin/json.h"
-#include "admin/ledger-admin.h"
-#include "ledger/policy.h"
+#include "admin/admin.h"
 #include "term.h"
 
 static double rate(const rebound_campaign *c)

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "admin/json.h"
+#include "admin/admin.h"
 #include "classify_run.h"
 #include "commands.h"
 #include "term.h"

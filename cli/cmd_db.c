@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "admin/json.h"
-#include "admin/ledger-admin.h"
-#include "ledger/ledger-spool.h"
+#include "admin/admin.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

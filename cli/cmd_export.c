@@ -7,9 +7,7 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "admin/ledger-admin.h"
-#include "ledger/ledger-time.h"
-#include "ledger/policy.h"
+#include "admin/admin.h"
 
 typedef struct export_run {
 	cli_filter f;

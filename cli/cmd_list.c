@@ -8,8 +8,7 @@
 #include <strings.h>
 
 #include "cmd_util.h"
-#include "admin/ledger-admin.h"
-#include "ledger/policy.h"
+#include "admin/admin.h"
 #include "term.h"
 
 typedef struct row {

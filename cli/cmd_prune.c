@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "cmd_util.h"
-#include "admin/ledger-admin.h"
+#include "admin/admin.h"
 
 static void prune_usage(FILE *out)
 {

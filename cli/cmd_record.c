@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/arena.h"
+#include "mail/mail.h"
 #include "classify/classify.h"
 #include "cmd_util.h"
 #include "inputs.h"
-#include "admin/json.h"
-#include "ledger/verp.h"
+#include "admin/admin.h"
 #include "term.h"
 
 typedef struct run {

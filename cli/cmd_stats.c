@@ -7,10 +7,7 @@
 #include <string.h>
 
 #include "cmd_util.h"
-#include "admin/json.h"
-#include "admin/ledger-admin.h"
-#include "ledger/ledger-time.h"
-#include "ledger/policy.h"
+#include "admin/admin.h"
 #include "term.h"
 
 typedef struct bucket {

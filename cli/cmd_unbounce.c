@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cmd_util.h"
-#include "admin/ledger-admin.h"
+#include "admin/admin.h"
 
 static void usage(FILE *out)
 {

@@ -11,9 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin/json.h"
-#include "ledger/ledger-time.h"
-#include "ledger/policy.h"
+#include "admin/admin.h"
 #include "rebound-config.h"
 
 bool cli_is_help(const char *a)

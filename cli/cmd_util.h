@@ -9,9 +9,7 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "ledger/config.h"
-#include "ledger/ledger.h"
-#include "ledger/ledger-record.h"
+#include "admin/admin.h"
 
 typedef struct cli_env {
 	const char *cmd;		/* for messages: "rebound show" */

@@ -9,7 +9,7 @@
 
 #include "cmd_util.h"
 #include "commands.h"
-#include "ledger/verp.h"
+#include "admin/admin.h"
 
 static void usage(FILE *out)
 {

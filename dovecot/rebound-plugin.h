@@ -17,11 +17,10 @@
 #ifndef REBOUND_PLUGIN_H
 #define REBOUND_PLUGIN_H
 
-#include "common/mail/arena.h"
+#include "common/mail/mail.h"
 #include "common/classify/classify.h"
-#include "common/ledger/config.h"
 #include "common/ledger/ledger.h"
-#include "common/ledger/verp.h"
+#include "common/ledger/ledger.h"
 
 struct mail;
 struct mailbox;

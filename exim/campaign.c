@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/mail/strutil.h"
+#include "common/mail/mail.h"
 
 /* Longest campaign id taken from a header; longer ones are cut. */
 #define MAX_CAMPAIGN 200

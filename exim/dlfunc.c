@@ -23,10 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/mail/address.h"
-#include "common/mail/arena.h"
+#include "common/mail/mail.h"
 #include "common/classify/classify.h"
-#include "common/mail/strutil.h"
 
 REBOUND_EXPORT int rebound_suppressed(uschar **yield, int argc, uschar *argv[]);
 REBOUND_EXPORT int rebound_event(uschar **yield, int argc, uschar *argv[]);

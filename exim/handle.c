@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/mail/error.h"
+#include "common/mail/mail.h"
 
 static struct {
 	rebound_ledger *ledger;

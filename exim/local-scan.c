@@ -20,10 +20,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "common/mail/arena.h"
+#include "common/mail/mail.h"
 #include "common/classify/classify.h"
-#include "common/mail/message.h"
-#include "common/mail/strutil.h"
 
 REBOUND_EXPORT int local_scan_version_major(void);
 REBOUND_EXPORT int local_scan_version_minor(void);

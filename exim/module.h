@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/ledger/config.h"
+#include "common/ledger/ledger.h"
 #include "common/ledger/ledger.h"
 
 /* The module is built with -fvisibility=hidden; entry points Exim looks

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 
 #include "rebound-config.h"
-#include "common/mail/error.h"
+#include "common/mail/mail.h"
 
 /* The keys an acl_m_rebound_<key> variable may set, in the order they
  * are applied: a policy preset first, so that numbers set next to it

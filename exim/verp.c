@@ -22,8 +22,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/ledger/verp.h"
-#include "common/mail/error.h"
+#include "common/ledger/ledger.h"
+#include "common/mail/mail.h"
 
 REBOUND_EXPORT int rebound_return_path(uschar **yield, int argc, uschar *argv[]);
 
