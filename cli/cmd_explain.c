@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "classify_run.h"
-#include "mail/message.h"
+#include "mail/mail.h"
 #include "commands.h"
 
 static void flag_names(unsigned flags)
