@@ -13,6 +13,7 @@
 
 #include "admin/admin.h"
 #include "rebound-config.h"
+#include "term.h"
 
 bool cli_is_help(const char *a)
 {
@@ -357,6 +358,29 @@ void cli_entry_json(FILE *out, const rebound_entry *e, int64_t now)
 	fputs("]}\n", out);
 }
 
+/* "  LABEL  text" for a text the ledger stored in a field of
+ * field_size bytes.  One that fills the field was cut there, maybe inside
+ * a word ("Remote server: mx.example.n"): show it up to its last whole
+ * word, marked as cut. */
+static void print_cut_text(FILE *out, const char *label, const char *v,
+			   size_t field_size)
+{
+	size_t n = strlen(v);
+	bool cut = n + 1 >= field_size;
+
+	if (cut) {
+		size_t end = n;
+		while (end > 0 && v[end - 1] != ' ')
+			end--;
+		while (end > 0 && v[end - 1] == ' ')
+			end--;
+		if (end > 0)	/* else one long word: keep what there is */
+			n = end;
+	}
+	fprintf(out, "  %-16s%.*s%s\n", label, (int)n, v,
+		cut ? term_ellipsis() : "");
+}
+
 void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 {
 	char t1[40], t2[40];
@@ -400,7 +424,9 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 		fprintf(out, "  %-16s%s\n", label, v)
 		LINE("status:", e->last_status);
 		LINE("reply code:", e->last_reply);
-		LINE("diagnostic:", e->last_diag);
+		if (e->last_diag[0] != '\0')
+			print_cut_text(out, "diagnostic:", e->last_diag,
+				       sizeof(e->last_diag));
 		LINE("remote MTA:", e->last_mta);
 		LINE("sender domain:", e->last_sender_domain);
 		LINE("campaign:", e->last_campaign);

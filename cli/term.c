@@ -42,7 +42,7 @@ term_colour term_state_colour(const char *state)
 
 /* The ellipsis: one column either way; "…" only where the locale says
    UTF-8, since a Latin-1 terminal would show it as three characters. */
-static const char *ellipsis(void)
+const char *term_ellipsis(void)
 {
 	static const char *e;
 	if (e == NULL) {
@@ -116,12 +116,12 @@ void term_cell(FILE *out, const char *s, int width, bool keep_end,
 		put_clean(out, s, len);
 	} else if (keep_end) {
 		size_t skip = prefix_bytes(s, len, cols - (w - 1));
-		fputs(ellipsis(), out);
+		fputs(term_ellipsis(), out);
 		put_clean(out, s + skip, len - skip);
 		cols = w;
 	} else {
 		put_clean(out, s, prefix_bytes(s, len, w - 1));
-		fputs(ellipsis(), out);
+		fputs(term_ellipsis(), out);
 		cols = w;
 	}
 	if (paint)

@@ -17,6 +17,9 @@ bool term_use_colour(FILE *f);
 /* The colour of a ledger state name (active, soft, suppressed, ...). */
 term_colour term_state_colour(const char *state);
 
+/* The mark of a cut text: "…" where the locale says UTF-8, else "~". */
+const char *term_ellipsis(void);
+
 /* One table cell of exactly `width` columns (then no separator): s cut
  * with an ellipsis when longer (keep_end: keep its end, for file names),
  * control characters shown as '?', coloured when colour != TERM_PLAIN

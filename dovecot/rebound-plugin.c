@@ -36,6 +36,7 @@ static struct notify_context *rbd_notify_ctx;
 
 static void *rbd_txn_begin(struct mailbox_transaction_context *t)
 {
+	rbd_check_monitored_exist(mailbox_transaction_get_mailbox(t));
 	return rbd_txn_new(mailbox_transaction_get_mailbox(t));
 }
 

@@ -85,6 +85,11 @@ struct rbd_txn {
  * case, as IMAP has it. */
 bool rbd_mailbox_monitored(const char *patterns, const char *vname);
 
+/* Log once per process when a mailbox named (not a pattern) in the
+ * user's rebound_mailboxes does not exist: LDA and LMTP then save its mail
+ * to INBOX.  Looks at each user once in a row. */
+void rbd_check_monitored_exist(struct mailbox *box);
+
 /* The transaction state for a transaction on `box`, or NULL when the box
  * is not monitored for its user. */
 struct rbd_txn *rbd_txn_new(struct mailbox *box);

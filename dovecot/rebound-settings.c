@@ -9,7 +9,9 @@
  *   rebound_config     the rebound.conf to read (default: the installed one)
  *   rebound_keyword    keyword set on processed bounces (optional)
  * The values are copied into the transaction, whose commit runs after
- * Dovecot has freed the transaction itself.
+ * Dovecot has freed the transaction itself.  A monitored mailbox that
+ * does not exist is said once per process: deliveries to it land in INBOX
+ * (Debian's defaults create no mailbox), and nothing else would tell.
  */
 #include "lib.h"
 #include "str.h"
@@ -62,6 +64,61 @@ static const char *owner_domain(pool_t pool, const char *username)
 	if (at == NULL || at[1] == '\0')
 		return NULL;
 	return p_strdup(pool, at + 1);
+}
+
+/* Does the mailbox vname exist for user (or is it created on demand,
+ * auto = create)?  TRUE when it cannot be told. */
+static bool mailbox_there(struct mail_user *user, const char *vname)
+{
+	struct mail_namespace *ns = mail_namespace_find(user->namespaces,
+							vname);
+	enum mailbox_existence existence = MAILBOX_EXISTENCE_SELECT;
+	struct mailbox *box;
+
+	if (ns == NULL)
+		return TRUE;
+	box = mailbox_alloc(ns->list, vname, 0);
+	if (mailbox_exists(box, TRUE, &existence) < 0)
+		existence = MAILBOX_EXISTENCE_SELECT;
+	mailbox_free(&box);
+	return existence != MAILBOX_EXISTENCE_NONE;
+}
+
+void rbd_check_monitored_exist(struct mailbox *box)
+{
+	/* One line per process; each user is looked at once in a row (an
+	   LMTP process serves many). */
+	static bool warned;
+	static char last_user[256];
+	struct mail_user *user = mailbox_get_namespace(box)->user;
+	const char *patterns;
+
+	/* Not the raw user that LDA and LMTP read the incoming mail with. */
+	if (warned || user->autocreated ||
+	    strcmp(last_user, user->username) == 0)
+		return;
+	i_strocpy(last_user, user->username, sizeof(last_user));
+	patterns = mail_user_plugin_getenv(user, "rebound_mailboxes");
+	/* An empty userdb field arrives as "yes": the plugin is off then. */
+	if (patterns == NULL || *patterns == '\0' ||
+	    strcmp(patterns, "yes") == 0)
+		return;
+	T_BEGIN {
+		const char *const *p = t_strsplit_spaces(patterns, " \t,");
+
+		for (; *p != NULL && !warned; p++) {
+			if (strpbrk(*p, "*?") != NULL ||
+			    strcasecmp(*p, "INBOX") == 0 ||
+			    mailbox_there(user, *p))
+				continue;
+			i_warning(RBD_LOG "monitored mailbox %s does not exist "
+				  "for %s: mail for it is saved elsewhere "
+				  "(INBOX) and not recorded; create it "
+				  "(auto = create, doc/dovecot.md)",
+				  *p, user->username);
+			warned = TRUE;
+		}
+	} T_END;
 }
 
 struct rbd_txn *rbd_txn_new(struct mailbox *box)
@@ -117,10 +174,21 @@ void rbd_txn_load_config(struct rbd_txn *txn)
 	rebound_config_defaults(&txn->cfg);
 	/* The installed file is optional; a file named in the settings is
 	   not. */
-	if (rebound_config_load(&txn->cfg, path, txn->set.config == NULL,
-				err, sizeof(err)) < 0)
-		i_warning(RBD_LOG "%s (using the defaults for the rest)",
-			  err);
+	int rc = rebound_config_load(&txn->cfg, path,
+				     txn->set.config == NULL, err,
+				     sizeof(err));
+	/* Once per process (an LMTP process serves many transactions),
+	   and again only when the problem changes. */
+	static char logged[sizeof(err)];
+	if (rc < 0 && strcmp(err, logged) != 0) {
+		i_strocpy(logged, err, sizeof(logged));
+		if (rc == REBOUND_CONFIG_BAD_LINES)
+			i_warning(RBD_LOG "configuration %s; bad lines "
+				  "skipped, the others apply", err);
+		else
+			i_warning(RBD_LOG "configuration %s; going on with "
+				  "the defaults", err);
+	}
 	if (txn->set.db != NULL &&
 	    i_strocpy(txn->cfg.db_path, txn->set.db,
 		      sizeof(txn->cfg.db_path)) < 0) {

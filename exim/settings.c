@@ -115,8 +115,18 @@ void rbx_settings(rebound_config *c)
 	if (path == NULL)
 		path = REBOUND_CONFIG_FILE;
 	err[0] = '\0';
-	if (load_file(c, path, missing_ok, err, sizeof err) != 0)
-		rbx_log("configuration %s; going on without the rest of it", err);
+	int rc = load_file(c, path, missing_ok, err, sizeof err);
+	/* Once per process: every message of a connection would repeat it. */
+	static char logged[RBX_ERRLEN];
+	if (rc != 0 && strcmp(err, logged) != 0) {
+		snprintf(logged, sizeof logged, "%s", err);
+		if (rc == REBOUND_CONFIG_BAD_LINES)
+			rbx_log("configuration %s; bad lines skipped, the "
+				"others apply", err);
+		else
+			rbx_log("configuration %s; going on with the defaults",
+				err);
+	}
 
 	const char *db = rbx_acl_var("db");
 	if (db != NULL) {

@@ -303,10 +303,26 @@ START_TEST(config_errors)
 	char err[300];
 	const char *p = write_file("b.conf", "soft_limit = 4\nsoft_limit = -1\n"
 					     "hard_limit = 9\n");
-	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)), -1);
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)),
+			 REBOUND_CONFIG_BAD_LINES);
 	ck_assert_msg(strstr(err, "b.conf:2:") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "more bad") == NULL, "%s", err);
 	ck_assert_uint_eq(c.policy.soft_limit, 4);	/* line 1 applied */
-	ck_assert_uint_eq(c.policy.hard_limit, 1);	/* line 3 not */
+	ck_assert_uint_eq(c.policy.hard_limit, 9);	/* line 3 too */
+	/* A typo in the middle: only that line is skipped (issue 17). */
+	rebound_config_defaults(&c);
+	p = write_file("typo.conf", "soft_limit = 4\nsoft_limt = 7\n"
+				    "no equals sign\n"
+				    "campaign_header = X-Mailing\n"
+				    "hard_limit = 3\n");
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)),
+			 REBOUND_CONFIG_BAD_LINES);
+	ck_assert_msg(strstr(err, "typo.conf:2: unknown setting 'soft_limt'") !=
+			      NULL, "%s", err);
+	ck_assert_msg(strstr(err, "(and 1 more bad line)") != NULL, "%s", err);
+	ck_assert_uint_eq(c.policy.soft_limit, 4);
+	ck_assert_str_eq(c.campaign_header, "X-Mailing");
+	ck_assert_uint_eq(c.policy.hard_limit, 3);
 	ck_assert_int_eq(rebound_config_set(&c, "colour", "red", err,
 					    sizeof(err)), -1);
 	ck_assert(strstr(err, "colour") != NULL);
@@ -319,7 +335,8 @@ START_TEST(config_errors)
 	ck_assert_int_eq(rebound_config_set(&c, "soft_limit", "99999999999",
 					    err, sizeof(err)), -1);
 	p = write_file("c.conf", "no equals sign\n");
-	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)), -1);
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)),
+			 REBOUND_CONFIG_BAD_LINES);
 	ck_assert(strstr(err, "c.conf:1:") != NULL);
 	char missing[400];
 	snprintf(missing, sizeof(missing), "%s/none.conf", tmpdir);
@@ -331,9 +348,16 @@ START_TEST(config_errors)
 	char *big = malloc(5000);
 	memset(big, 'x', 4999);
 	big[4999] = '\0';
-	p = write_file("d.conf", big);
+	char *text = malloc(6000);
+	snprintf(text, 6000, "%s\nsoft_limit = 6\n", big);
 	free(big);
-	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)), -1);
+	p = write_file("d.conf", text);
+	free(text);
+	ck_assert_int_eq(rebound_config_load(&c, p, false, err, sizeof(err)),
+			 REBOUND_CONFIG_BAD_LINES);
+	ck_assert_msg(strstr(err, "d.conf:1: line too long") != NULL, "%s",
+		      err);
+	ck_assert_uint_eq(c.policy.soft_limit, 6);	/* the next line */
 }
 END_TEST
 

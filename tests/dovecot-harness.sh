@@ -17,6 +17,7 @@
 #   brokenuser  rebound_db from userdb: a path it may not open
 #   quietuser   rebound_mailboxes empty from userdb: plugin idle
 #   dboxuser    sdbox instead of Maildir (keywords, see doc/dovecot.md)
+#   noboxuser   monitors the mailbox Missing, which does not exist
 # Every directory on the way must be reachable by uid 5000
 # (doc/platform.md §2.4); the state lives under /tmp.
 
@@ -77,6 +78,7 @@ testuser::5000:5000::$D/home/testuser::
 brokenuser::5000:5000::$D/home/brokenuser::userdb_rebound_db=$S/locked/rebound.tdb
 quietuser::5000:5000::$D/home/quietuser::userdb_rebound_mailboxes=
 dboxuser::5000:5000::$D/home/dboxuser::userdb_mail=sdbox:~/sdbox
+noboxuser::5000:5000::$D/home/noboxuser::userdb_rebound_mailboxes=Missing
 EOF
 	chmod 644 "$S/users"
 	cat > "$S/dovecot.conf" <<EOF

@@ -2,7 +2,8 @@
 # test-cli-terminal.sh - the human tables fit 80 columns even with long
 # addresses, campaign names and file names; colour and the progress line
 # appear only on a terminal (a pseudo-terminal here) without NO_COLOR, and
-# never in pipes, files or JSON.
+# never in pipes, files or JSON; `show` cuts an over-long diagnostic at a
+# word, marked.
 . "${abs_top_srcdir:-${top_srcdir:-.}}/tests/ledger-lib.sh"
 
 t0=2026-03-01T10:00:00Z
@@ -57,6 +58,21 @@ grep -q '^a-very-long-local-part[^ ]*~ ' "$T/list.C" ||
 	fail "list: no '~' where a long address is cut (C locale)"
 grep -q "^a-very-long-local-part[^ ]*$(printf '\342\200\246') " "$T/list.C.UTF-8" ||
 	fail "list: no ellipsis where a long address is cut (UTF-8 locale)"
+
+# a diagnostic longer than the ledger keeps (255 bytes) is shown up to
+# its last whole word, marked as cut (issue 17: "mx.example.n")
+words=$(printf 'word%.0s ' $(seq 1 60))
+dsn longdiag@example.org failed 5.1.1 "550 5.1.1 user unknown: $words host mx.example.net end" w9 \
+	> "$T/longdiag.eml"
+rb $t0 record "$T/longdiag.eml" > /dev/null || fail "record longdiag"
+LC_ALL=C.UTF-8 rb $t0 show longdiag@example.org > "$T/show-longdiag"
+line=$(grep '^  diagnostic:' "$T/show-longdiag")
+case $line in
+*" word$(printf '\342\200\246')") ;;
+*) fail "show: a long diagnostic not cut at a word with an ellipsis: $line" ;;
+esac
+LC_ALL=C rb $t0 show longdiag@example.org | grep -q '^  diagnostic: .* word~$' ||
+	fail "show: a long diagnostic not marked with '~' (C locale)"
 
 # pipes: the same through a pipe, and JSON
 rb $t0 list | cat > "$T/pipe-list"

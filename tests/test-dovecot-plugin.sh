@@ -271,6 +271,24 @@ else
 	fail "delivery to quietuser failed"
 fi
 
+# --- a monitored mailbox that does not exist (issue 17) ------------------------
+# Mail meant for it lands in INBOX; the plugin says so, once per process.
+grep -q 'monitored mailbox' "$D/log/dovecot.log" &&
+	fail "a 'monitored mailbox' line before noboxuser got mail"
+f=$(notice nobox)
+if dh_lmtp noboxuser@rebound.test "$f" && dh_lmtp noboxuser@rebound.test "$S/ordinary.eml"; then
+	n=$(grep -c 'rebound: monitored mailbox Missing does not exist for noboxuser' "$D/log/dovecot.log")
+	if [ "$n" -ge 1 ] && [ "$n" -le 2 ]; then
+		ok "missing monitored mailbox: logged ($n line(s) for 2 deliveries: once per process)"
+	else
+		fail "missing monitored mailbox: $n log lines, expected 1 or 2"
+	fi
+else
+	fail "delivery to noboxuser failed"
+fi
+grep -q 'rebound: monitored mailbox Bounces' "$D/log/dovecot.log" &&
+	fail "Bounces (auto = create) reported as missing"
+
 # --- a ledger the user cannot open --------------------------------------------
 : > "$D/log/dovecot.log.before"
 cp "$D/log/dovecot.log" "$D/log/dovecot.log.before"

@@ -14,6 +14,8 @@
 #               time budget (500 ms) ends the wait; the bounce is spooled
 #  badsettings  an invalid acl_m_rebound_ setting and a missing
 #               configuration file: logged, the rest still works
+#  typo         a bad line in the configuration file: skipped and logged
+#               once, the lines after it apply
 
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/exim-lib.sh"
 exim_require
@@ -149,6 +151,24 @@ restart_with "$S/tdb/rebound.tdb" '          set acl_m_rebound_soft_limit = lots
 run_batch badsettings 'rebound: configuration /nonexistent/rebound.conf'
 grep -q 'rebound: .*soft_limit' "$MAINLOG" || fail "badsettings: the bad soft_limit was not logged"
 expect_ledger nobody@example.com state suppressed
+
+# --- typo -------------------------------------------------------------------------------------
+# A typo in the settings file skips that line only: the lines after it
+# apply (here discard_bounces, which shows in the mainlog).
+printf 'soft_limt = 7\npolicy = strict\ndiscard_bounces = yes\n' > "$S/typo.conf"
+chmod 644 "$S/typo.conf"
+restart_with "$S/tdb/rebound.tdb" "          set acl_m_rebound_config = $S/typo.conf"
+f=$(make_dsn typo typo@example.net 5.1.1 550 "user unknown")
+send '<>' news@rebound.test "$f" >/dev/null || fail "typo: DSN not accepted"
+if wait_for 10 grep -q 'rebound: bounce discarded' "$MAINLOG"; then
+	ok "typo: the lines after the bad one apply (discard_bounces)"
+else
+	fail "typo: discard_bounces after the bad line did not apply"
+fi
+n=$(grep -c "rebound: configuration $S/typo.conf:1: unknown setting 'soft_limt'; bad lines skipped, the others apply" "$MAINLOG")
+[ "$n" = 1 ] && ok "typo: the bad line logged once" ||
+	fail "typo: $n log lines for the bad line, expected 1"
+expect_ledger typo@example.net state suppressed
 
 [ $rb_failed = 0 ] || show_logs
 [ $rb_failed = 0 ] && echo "PASS: exim fail-open"

@@ -3,7 +3,9 @@
  *
  * The file is small and written by an administrator, but it is still read
  * defensively: bounded line length, every number range-checked, and an
- * error names the file and line.
+ * error names the file and line.  A bad line (a typo) is skipped and the
+ * rest of the file still applies, so one slip does not silently drop
+ * every setting after it.
  */
 #include "config.h"
 
@@ -275,6 +277,14 @@ static char *trim(char *s)
 
 #define CONFIG_LINE_MAX 2048
 
+/* Remember the first bad line's problem; count the others. */
+static void note_bad_line(char *err, size_t errlen, unsigned *bad,
+			  const char *path, unsigned lineno, const char *why)
+{
+	if ((*bad)++ == 0)
+		rebound_error(err, errlen, "%s:%u: %s", path, lineno, why);
+}
+
 int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 			char *err, size_t errlen)
 {
@@ -286,15 +296,22 @@ int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 				     strerror(errno));
 	}
 	char line[CONFIG_LINE_MAX + 2];
-	unsigned lineno = 0;
-	int rc = 0;
+	unsigned lineno = 0, bad = 0;
+	bool in_long_line = false;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
 		size_t n = strlen(line);
-		if (n > 0 && line[n - 1] != '\n' && !feof(f)) {
-			rc = rebound_error(err, errlen, "%s:%u: line too long",
-					   path, lineno);
-			break;
+		bool complete = n > 0 && line[n - 1] == '\n';
+		/* The rest of a line already found too long. */
+		if (in_long_line) {
+			in_long_line = !complete && !feof(f);
+			continue;
+		}
+		lineno++;
+		if (!complete && !feof(f)) {
+			note_bad_line(err, errlen, &bad, path, lineno,
+				      "line too long");
+			in_long_line = true;
+			continue;
 		}
 		strip_comment(line);
 		char *s = trim(line);
@@ -302,10 +319,9 @@ int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 			continue;
 		char *eq = strchr(s, '=');
 		if (eq == NULL) {
-			rc = rebound_error(err, errlen,
-					   "%s:%u: expected 'key = value'",
-					   path, lineno);
-			break;
+			note_bad_line(err, errlen, &bad, path, lineno,
+				      "expected 'key = value'");
+			continue;
 		}
 		*eq = '\0';
 		char *key = trim(s);
@@ -316,14 +332,20 @@ int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 			value++;
 		}
 		char why[256];
-		if (rebound_config_set(c, key, value, why, sizeof(why)) < 0) {
-			rc = rebound_error(err, errlen, "%s:%u: %s", path,
-					   lineno, why);
-			break;
-		}
+		if (rebound_config_set(c, key, value, why, sizeof(why)) < 0)
+			note_bad_line(err, errlen, &bad, path, lineno, why);
 	}
-	if (rc == 0 && ferror(f)) {
+	int rc = 0;
+	if (ferror(f)) {
 		rc = rebound_error(err, errlen, "%s: read error", path);
+	} else if (bad > 0) {
+		/* "PATH:LINE: problem", and how many more there are. */
+		size_t len = strlen(err);
+		if (bad > 1 && len < errlen)
+			snprintf(err + len, errlen - len,
+				 " (and %u more bad line%s)", bad - 1,
+				 bad > 2 ? "s" : "");
+		rc = REBOUND_CONFIG_BAD_LINES;
 	}
 	fclose(f);
 	return rc;

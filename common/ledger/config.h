@@ -68,9 +68,16 @@ int rebound_policy_preset(rebound_policy *p, const char *name);
 int rebound_config_set(rebound_config *c, const char *key, const char *value,
 		       char *err, size_t errlen);
 
+/* What rebound_config_load() returns when the file was read but some
+ * lines were bad: each bad line is skipped, every other line applies. */
+#define REBOUND_CONFIG_BAD_LINES (-2)
+
 /* Read a `key = value` file (# comments, blank lines) on top of *c.
- * A missing file is not an error when missing_ok.  Returns 0, or -1 with
- * "PATH:LINE: problem" in err; lines before a bad one stay applied. */
+ * A missing file is not an error when missing_ok.  Returns 0; -1 when the
+ * file cannot be read ("PATH: problem" in err; nothing of it applies); or
+ * REBOUND_CONFIG_BAD_LINES when some lines are bad: those are skipped,
+ * every other line applies, and err names the first ("PATH:LINE:
+ * problem", with " (and N more bad lines)" when there are others). */
 int rebound_config_load(rebound_config *c, const char *path, bool missing_ok,
 			char *err, size_t errlen);
 
