@@ -1,14 +1,19 @@
 #!/bin/bash
 # test-config-examples.sh - the drop-in examples under doc/examples/ are
-# valid where rebound-mta(7) and doc/install.md say to put them:
-#  - Exim, Debian's split configuration: a copy of /etc/exim4 with
-#    conf.d/main/000_localmacros, conf.d/router/140_rebound_suppressed, the two ACL
-#    include files (CHECK_RCPT_LOCAL_ACL_FILE switched on too) and
+# valid where rebound-mta(7) and doc/install.md say to put them.  Every
+# half works on pristine copies of Debian's files in a temporary directory
+# (tests/debian-lib.sh), never on the live /etc/exim4 or /etc/dovecot:
+#  - Exim, Debian's split configuration: exim4-config's own files with
+#    conf.d/main/000_localmacros, conf.d/router/140_rebound_suppressed, the
+#    ACL files (MAIN_ACL_CHECK_RCPT switched on too) and
 #    "event_action = REBOUND_EVENT" in the smtp transports, put together
-#    by update-exim4.conf and checked by "exim4 -C ... -bV";
+#    by update-exim4.conf and checked by "exim4 -C ... -bV"; with the
+#    built module, "exim4 -bh" refuses a suppressed recipient (550) to an
+#    authenticated client and to a relay_from_hosts one, the very clients
+#    Debian's acl_check_rcpt accepts first;
 #  - Exim, the monolithic template: exim4.conf.localmacros and the pieces
 #    of exim4.conf.template.rebound pasted where the file says, the same;
-#  - Dovecot: a copy of /etc/dovecot with conf.d/90-rebound.conf, read by
+#  - Dovecot: dovecot-core's files with conf.d/90-rebound.conf, read by
 #    "doveconf -c ... -n", which must show the plugin and its settings;
 #  - every rebound_* setting of the Dovecot example is documented in
 #    doc/dovecot.md and rebound-mta(7).
@@ -16,6 +21,7 @@
 
 top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 ex=$top/doc/examples
+. "$top/tests/debian-lib.sh"
 T=$(mktemp -d /tmp/rebound-examples.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
 # exim4 -C reads the files as Debian-exim.
@@ -43,6 +49,11 @@ exim_check() {
 	*"$T/rebound.so"*) ok "$name: local_scan_path = the module" ;;
 	*) fail "$name: local_scan_path is '$out'" ;;
 	esac
+	out=$(exim4 -C "$dir/out.conf" -bP acl_smtp_rcpt 2>&1)
+	case $out in
+	*"$T/rebound-rcpt.acl"*) ok "$name: acl_smtp_rcpt = rebound-rcpt.acl" ;;
+	*) fail "$name: acl_smtp_rcpt is '$out'" ;;
+	esac
 	out=$(exim4 -C "$dir/out.conf" -bP router rebound_suppressed 2>&1)
 	printf '%s\n' "$out" | grep -q 'driver = redirect' &&
 		ok "$name: router rebound_suppressed defined" ||
@@ -53,23 +64,52 @@ exim_check() {
 		fail "$name: remote_smtp has no rebound event_action"
 	grep -q 'acl_m_rebound_db' "$dir/out.conf" "$T"/rebound-data.acl ||
 		fail "$name: acl_m_rebound_db is set nowhere"
+	rcpt_check "$name" "$dir/out.conf"
 }
 
-# exim_base DIR SPLIT: a copy of Debian's Exim configuration files.
+# rcpt_check NAME CONF: with the real module and a ledger in which
+# alice.smith@example.net is suppressed, exim4 -bh: the clients Debian's
+# acl_check_rcpt accepts before anything else (an authenticated one, a
+# relay_from_hosts one) get 550 for her and 250 for another address; a
+# stranger still gets Debian's "relay not permitted".
+rcpt_check() {
+	local name=$1 conf=$2 out who
+	[ -n "$have_module" ] || return 0
+	for who in "authenticated:192.0.2.10 -oMaa plain_server -oMai alice" \
+		   "relay_from_hosts:192.0.2.20"; do
+		# shellcheck disable=SC2086
+		out=$(printf 'EHLO client.example\r\nMAIL FROM:<news@rebound.test>\r\nRCPT TO:<alice.smith@example.net>\r\nRCPT TO:<ok@example.org>\r\nQUIT\r\n' |
+			timeout 30 exim4 -C "$conf" -bh ${who#*:} 2>&1)
+		if printf '%s\n' "$out" | grep -q '^550 alice.smith@example.net: suppressed after earlier bounces' &&
+		   printf '%s\n' "$out" | grep -q '^250 Accepted'; then
+			ok "$name: ${who%%:*} client: suppressed recipient refused (550), other accepted"
+		else
+			fail "$name: ${who%%:*} client: no 550 for the suppressed recipient:"
+			printf '%s\n' "$out" | grep -E '^[0-9]{3} |^LOG' | tail -n 6
+		fi
+	done
+	out=$(printf 'EHLO client.example\r\nMAIL FROM:<news@rebound.test>\r\nRCPT TO:<alice.smith@example.net>\r\nQUIT\r\n' |
+		timeout 30 exim4 -C "$conf" -bh 192.0.2.99 2>&1)
+	printf '%s\n' "$out" | grep -q '^550 relay not permitted' &&
+		ok "$name: a stranger still gets Debian's relay not permitted" ||
+		fail "$name: a stranger's RCPT: $(printf '%s\n' "$out" | grep -E '^5[0-9]{2} ' | head -n 1)"
+}
+
+# exim_base DIR SPLIT: a pristine copy of Debian's Exim configuration
+# (never the live /etc/exim4, which an administrator may have changed),
+# relaying for 192.0.2.20.
 exim_base() {
-	mkdir -p "$1"
-	cp -r /etc/exim4/conf.d /etc/exim4/update-exim4.conf.conf \
-		/etc/exim4/exim4.conf.template "$1/"
-	sed -i "/^dc_use_split_config=/d" "$1/update-exim4.conf.conf"
-	echo "dc_use_split_config='$2'" >> "$1/update-exim4.conf.conf"
-	chmod -R a+rX "$1"
+	deb_pristine_exim "$1" || return 1
+	deb_update_conf "$1" "$2" 192.0.2.20
 }
 
-# Our files with their paths turned into the temporary ones.
+# Our files with their paths turned into the temporary ones, the optional
+# RCPT ACL switched on.
 localize() {
-	sed -e "s|/usr/lib/exim4/local_scan/rebound.so|$T/rebound.so|" \
+	sed -e "s|/usr/lib/exim4/local_scan/rebound.so|$T/rebound.so|g" \
+		-e "s|/var/lib/rebound/rebound.tdb|$T/tdb/rebound.tdb|g" \
 		-e "s|/etc/exim4/rebound-|$T/rebound-|" \
-		-e "s|^#CHECK_RCPT_LOCAL_ACL_FILE|CHECK_RCPT_LOCAL_ACL_FILE|" "$1"
+		-e "s|^#MAIN_ACL_CHECK_RCPT|MAIN_ACL_CHECK_RCPT|" "$1"
 }
 
 # add_event FILE: "event_action = REBOUND_EVENT" after "driver = smtp" in
@@ -86,23 +126,38 @@ add_event() {
 }
 
 if command -v exim4 >/dev/null && command -v update-exim4.conf >/dev/null &&
-	[ -d /etc/exim4/conf.d ] && [ -f /etc/exim4/exim4.conf.template ]; then
+	command -v dpkg-query >/dev/null && exim_base "$T/split" true; then
 	ran=1
-	# Not loaded by -bV; any file will do.
-	cp "${REBOUND_EXIM_MODULE:-/dev/null}" "$T/rebound.so" 2>/dev/null ||
+	have_module=
+	if [ -n "${REBOUND_EXIM_MODULE:-}" ] && [ -f "$REBOUND_EXIM_MODULE" ] &&
+	   [ "$(id -u)" = 0 ] && [ -x "${abs_top_builddir:-$top}/cli/rebound" ]; then
+		have_module=yes
+		cp "$REBOUND_EXIM_MODULE" "$T/rebound.so"
+		# The ledger: alice.smith@example.net suppressed.
+		mkdir "$T/tdb"
+		"${abs_top_builddir:-$top}/cli/rebound" --db "$T/tdb/rebound.tdb" \
+			record "$top/samples/postfix-user-unknown.eml" > /dev/null ||
+			fail "rebound record could not make the test ledger"
+		chown -R root:Debian-exim "$T/tdb"
+		chmod 2770 "$T/tdb"
+		chmod 660 "$T/tdb/rebound.tdb"
+	else
+		echo "note: no built module or not root: the RCPT checks with exim4 -bh are skipped"
+		# Not loaded by -bV; any file will do.
 		: > "$T/rebound.so"
+	fi
 	localize "$ex/exim/rebound-data.acl" > "$T/rebound-data.acl"
 	localize "$ex/exim/rebound-rcpt.acl" > "$T/rebound-rcpt.acl"
 	localize "$ex/exim/rebound-notsmtp.acl" > "$T/rebound-notsmtp.acl"
 	chmod 644 "$T"/rebound-*.acl "$T/rebound.so"
 
 	# Split: the drop-ins as they are.
-	exim_base "$T/split" true
 	localize "$ex/exim/conf.d/main/000_localmacros" > "$T/split/conf.d/main/000_localmacros"
 	cp "$ex/exim/conf.d/router/140_rebound_suppressed" "$T/split/conf.d/router/"
 	for f in "$T"/split/conf.d/transport/30_exim4-config_remote_smtp*; do
 		add_event "$f"
 	done
+	chmod -R a+rX "$T/split"
 	exim_check "split configuration" "$T/split"
 
 	# Monolithic: localmacros + the router after "begin routers".
@@ -117,14 +172,14 @@ if command -v exim4 >/dev/null && command -v update-exim4.conf >/dev/null &&
 		"$ex/exim/exim4.conf.template.rebound" > "$T/router"
 	sed -i "/^begin routers/r $T/router" "$T/mono/exim4.conf.template"
 	add_event "$T/mono/exim4.conf.template"
+	chmod -R a+rX "$T/mono"
 	exim_check "monolithic template" "$T/mono"
 else
-	echo "Exim half skipped: exim4, update-exim4.conf or /etc/exim4 missing"
+	echo "Exim half skipped: exim4, update-exim4.conf or a pristine copy of Debian's configuration missing"
 fi
 
-if command -v doveconf >/dev/null && [ -f /etc/dovecot/dovecot.conf ]; then
+if command -v doveconf >/dev/null && deb_pristine_dovecot "$T/dovecot"; then
 	ran=1
-	cp -r /etc/dovecot "$T/dovecot"
 	cp "$ex/dovecot/conf.d/90-rebound.conf" "$T/dovecot/conf.d/"
 	if out=$(doveconf -c "$T/dovecot/dovecot.conf" -n 2>&1); then
 		ok "doveconf -n accepts dovecot.conf with 90-rebound.conf"
