@@ -846,8 +846,14 @@ START_TEST(spool_round_trip)
 }
 END_TEST
 
-/* A child holds the ledger's lock until it is killed. */
-static pid_t hold_lock(const char *path)
+typedef enum held_lock {
+	HOLD_TRANSACTION,	/* tdb_transaction_start: other writers */
+	HOLD_LOCKALL,		/* tdb_lockall: every reader and writer */
+	HOLD_LOCKALL_READ,	/* tdb_lockall_read: every commit */
+} held_lock;
+
+/* A child holds one of the ledger's locks until it is killed. */
+static pid_t hold_lock_of(const char *path, held_lock what)
 {
 	int fds[2];
 	ck_assert_int_eq(pipe(fds), 0);
@@ -855,7 +861,11 @@ static pid_t hold_lock(const char *path)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct tdb_context *t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
-		if (t == NULL || tdb_transaction_start(t) != 0)
+		int rc = t == NULL ? -1 :
+			 what == HOLD_LOCKALL ? tdb_lockall(t) :
+			 what == HOLD_LOCKALL_READ ? tdb_lockall_read(t) :
+						     tdb_transaction_start(t);
+		if (rc != 0)
 			_exit(1);
 		if (write(fds[1], "x", 1) != 1)
 			_exit(2);
@@ -867,6 +877,11 @@ static pid_t hold_lock(const char *path)
 	ck_assert_int_eq(read(fds[0], &c, 1), 1);
 	close(fds[0]);
 	return pid;
+}
+
+static pid_t hold_lock(const char *path)
+{
+	return hold_lock_of(path, HOLD_TRANSACTION);
 }
 
 static void release_lock(pid_t pid)
@@ -997,6 +1012,94 @@ START_TEST(next_writer_replays_spool)
 }
 END_TEST
 
+static int64_t elapsed_ms(const struct timespec *since)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)(ts.tv_sec - since->tv_sec) * 1000 +
+	       (ts.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Another process's tdb_lockall() (every read and write) or
+ * tdb_lockall_read() (every commit): with a lock wait, opening, reading,
+ * recording and in-band events all return within it; the notice is
+ * spooled and recorded once when the lock is gone.  Without the bounded
+ * start, read and commit each of these waited as long as the lock was
+ * held (the child holds it until killed: the test would hang). */
+START_TEST(whole_file_lock_never_holds_a_module)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/lockall.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_ledger_close(l);	/* tdb: one open per process, forks too */
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_record_context ctx = { .now = T0, .source = "exim" };
+	rebound_outcome o[4];
+	const unsigned wait_ms = 200;
+	/* generous: the suite runs in parallel on a loaded machine */
+	const int64_t limit_ms = wait_ms + 3000;
+	const held_lock kinds[] = { HOLD_LOCKALL, HOLD_LOCKALL_READ };
+	for (size_t k = 0; k < 2; k++) {
+		pid_t holder = hold_lock_of(path, kinds[k]);
+		rebound_ledger_set_lock_wait(wait_ms);
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE, err,
+					sizeof(err));
+		ck_assert_msg(l != NULL, "%s", err);
+		ck_assert_int_le(elapsed_ms(&t0), limit_ms);
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		char id[40];
+		snprintf(id, sizeof(id), "<lockall%zu@mx.example>", k);
+		rebound_result res = spool_result(id);
+		int n = rebound_ledger_record(l, &p, &res, &ctx, o, 4, err,
+					      sizeof(err));
+		ck_assert_msg(n == REBOUND_LEDGER_SPOOLED, "%zu: %d: %s", k, n,
+			      err);
+		ck_assert_int_le(elapsed_ms(&t0), limit_ms);
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int may = rebound_ledger_may_send(l, "spooled@example.org", T0,
+						  err, sizeof(err));
+		if (kinds[k] == HOLD_LOCKALL) {
+			ck_assert_int_eq(may, -1);
+			ck_assert_ptr_nonnull(strstr(err, "locked by another"));
+		} else {
+			ck_assert_int_eq(may, 1);	/* readers share */
+		}
+		ck_assert_int_le(elapsed_ms(&t0), limit_ms);
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rebound_recipient r = { .address = "inband@example.org",
+					.action = REBOUND_ACTION_FAILED,
+					.hard = true };
+		ck_assert_int_eq(rebound_ledger_record_recipient(
+					 l, &p, &r, &ctx, o, err, sizeof(err)),
+				 -1);
+		ck_assert_ptr_nonnull(strstr(err, "locked by another"));
+		ck_assert_int_le(elapsed_ms(&t0), limit_ms);
+
+		release_lock(holder);
+		rebound_ledger_close(l);
+	}
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_result res = spool_result("<after-lockall@mx.example>");
+	ck_assert_msg(rebound_ledger_record(l, &p, &res, &ctx, o, 4, err,
+					    sizeof(err)) == 1, "%s", err);
+	unsigned long waiting;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, NULL), 0);
+	ck_assert_uint_eq(waiting, 0);
+	ck_assert_int_eq(events_of(l), 3);	/* each notice once */
+	rebound_ledger_set_lock_wait(0);
+	rebound_ledger_close(l);
+}
+END_TEST
+
 /* The command waits for the lock and never spools. */
 START_TEST(command_does_not_spool)
 {
@@ -1116,6 +1219,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, spool_round_trip);
 	tcase_add_test(tc, locked_notice_spooled_and_replayed_once);
 	tcase_add_test(tc, next_writer_replays_spool);
+	tcase_add_test(tc, whole_file_lock_never_holds_a_module);
 	tcase_add_test(tc, command_does_not_spool);
 	tcase_add_test(tc, reopen_per_record_same_second);
 	suite_add_tcase(s, tc);

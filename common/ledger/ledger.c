@@ -42,6 +42,12 @@ static rebound_ledger *open_ledgers;
  * must not start again at 1 within the same second. */
 static uint32_t event_seq;
 
+/* Process-wide limit on waiting for another process's lock (0: no
+ * limit, the command). */
+static unsigned lock_wait_ms;
+/* The last change or read failed because that limit was spent. */
+static bool lock_wait_spent;
+
 /* tdb's last complaint, for error messages (processes are single
  * threaded: Exim, Dovecot, the CLI). */
 char ledger_tdb_last_log[200];
@@ -344,16 +350,27 @@ static TDB_DATA key_of(const char *k)
 	return d;
 }
 
+static int read_lock(rebound_ledger *l, TDB_DATA key, char *err,
+		     size_t errlen);
+
 /* Fetch key into *val (caller frees val->dptr).  1 found, 0 missing, -1. */
 static int fetch(rebound_ledger *l, const char *k, TDB_DATA *val, char *err,
 		 size_t errlen)
 {
+	/* Inside a transaction its own lock covers every read. */
+	bool bounded = lock_wait_ms > 0 && !tdb_transaction_active(l->tdb);
+	if (bounded && read_lock(l, key_of(k), err, errlen) < 0) {
+		val->dptr = NULL;
+		return -1;
+	}
 	*val = tdb_fetch(l->tdb, key_of(k));
-	if (val->dptr != NULL)
-		return 1;
-	if (tdb_error(l->tdb) == TDB_ERR_NOEXIST)
-		return 0;
-	return ledger_db_fail(l, "read", err, errlen);
+	int rc = 1;
+	if (val->dptr == NULL)
+		rc = tdb_error(l->tdb) == TDB_ERR_NOEXIST ?
+			     0 : ledger_db_fail(l, "read", err, errlen);
+	if (bounded)
+		tdb_chainunlock_read(l->tdb, key_of(k));
+	return rc;
 }
 
 static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
@@ -419,11 +436,6 @@ int ledger_store_campaign(rebound_ledger *l, const char *k,
 	return rc;
 }
 
-/* Process-wide limit on waiting for another writer (0: no limit). */
-static unsigned lock_wait_ms;
-/* The last change failed because that limit was spent. */
-static bool lock_wait_spent;
-
 void rebound_ledger_set_lock_wait(unsigned ms)
 {
 	lock_wait_ms = ms;
@@ -436,8 +448,43 @@ static int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* When the transaction begun last must be given up (lock_wait_ms > 0):
+ * its start and its commit share one wait. */
+static int64_t txn_deadline;
+
+/* One more short pause before the deadline; false when it is spent. */
+static bool pause_until(int64_t deadline, long *pause_us)
+{
+	if (monotonic_ms() >= deadline)
+		return false;
+	struct timespec ts = { 0, *pause_us * 1000 };
+	nanosleep(&ts, NULL);
+	if (*pause_us < 20000)
+		*pause_us *= 2;
+	return true;
+}
+
+static int locked_error(rebound_ledger *l, char *err, size_t errlen)
+{
+	lock_wait_spent = true;
+	return rebound_error(err, errlen,
+			     "%s: locked by another process for more than "
+			     "%u ms",
+			     l->path, lock_wait_ms);
+}
+
+static bool lock_busy(rebound_ledger *l)
+{
+	enum TDB_ERROR e = tdb_error(l->tdb);
+	return e == TDB_ERR_LOCK || e == TDB_ERR_NOLOCK;
+}
+
 /* Another process's open transaction makes tdb_transaction_start() wait
- * without end; with a limit, try without blocking until it is spent. */
+ * without end; with a limit, try without blocking until it is spent.
+ * tdb_transaction_start_nonblock() only does not wait for the
+ * transaction lock: it then waits without limit for a read lock on all
+ * records, which another process's tdb_lockall() holds (doc/platform.md
+ * §3), so that lock is tried first, without waiting, and let go. */
 static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 {
 	if (lock_wait_ms == 0) {
@@ -446,24 +493,50 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 					      errlen);
 		return 0;
 	}
-	int64_t deadline = monotonic_ms() + lock_wait_ms;
+	txn_deadline = monotonic_ms() + lock_wait_ms;
 	long pause_us = 500;
-	while (tdb_transaction_start_nonblock(l->tdb) != 0) {
-		enum TDB_ERROR e = tdb_error(l->tdb);
-		if (e != TDB_ERR_LOCK && e != TDB_ERR_NOLOCK)
+	for (;;) {
+		if (tdb_lockall_read_nonblock(l->tdb) == 0) {
+			tdb_unlockall_read(l->tdb);
+			if (tdb_transaction_start_nonblock(l->tdb) == 0)
+				return 0;
+		}
+		if (!lock_busy(l))
 			return ledger_db_fail(l, "start a transaction", err,
 					      errlen);
-		if (monotonic_ms() >= deadline) {
-			lock_wait_spent = true;
-			return rebound_error(err, errlen,
-					     "%s: locked by another process "
-					     "for more than %u ms",
-					     l->path, lock_wait_ms);
-		}
-		struct timespec ts = { 0, pause_us * 1000 };
-		nanosleep(&ts, NULL);
-		if (pause_us < 20000)
-			pause_us *= 2;
+		if (!pause_until(txn_deadline, &pause_us))
+			return locked_error(l, err, errlen);
+	}
+}
+
+/* tdb's commit turns the transaction's read lock on all records into a
+ * write lock and waits without limit for every other process's read
+ * lock (a reader in a hash chain, a walk, tdb_lockall_read) and for the
+ * open lock.  Ask the kernel first whether another process holds any
+ * lock on the file now (F_GETLK never reports this process's own).
+ * 1 free, 0 held, -1 cannot tell. */
+static int commit_lock_free(rebound_ledger *l)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(tdb_fd(l->tdb), F_GETLK, &fl) != 0)
+		return -1;
+	return fl.l_type == F_UNLCK ? 1 : 0;
+}
+
+/* Outside a transaction a read takes a read lock on its hash chain and
+ * waits without limit while another process holds tdb_lockall(): with a
+ * limit, the chain is locked without waiting first (tdb_fetch nests in
+ * it).  0 locked, -1 with err ("locked ..." when the wait is spent). */
+static int read_lock(rebound_ledger *l, TDB_DATA key, char *err,
+		     size_t errlen)
+{
+	int64_t deadline = monotonic_ms() + lock_wait_ms;
+	long pause_us = 500;
+	while (tdb_chainlock_read_nonblock(l->tdb, key) != 0) {
+		if (!lock_busy(l))
+			return ledger_db_fail(l, "read", err, errlen);
+		if (!pause_until(deadline, &pause_us))
+			return locked_error(l, err, errlen);
 	}
 	return 0;
 }
@@ -482,6 +555,14 @@ void ledger_cancel(rebound_ledger *l)
 
 int ledger_commit(rebound_ledger *l, char *err, size_t errlen)
 {
+	if (lock_wait_ms > 0) {
+		long pause_us = 500;
+		while (commit_lock_free(l) == 0)
+			if (!pause_until(txn_deadline, &pause_us)) {
+				tdb_transaction_cancel(l->tdb);
+				return locked_error(l, err, errlen);
+			}
+	}
 	errno = 0;
 	if (tdb_transaction_commit(l->tdb) != 0) {
 		/* The system's reason (ENOSPC, EIO, EDQUOT...), which tdb's
@@ -527,8 +608,21 @@ static int check_meta(rebound_ledger *l, int64_t now, char *err,
 static int write_meta_if_missing(rebound_ledger *l, int64_t now, char *err,
 				 size_t errlen)
 {
-	if (tdb_exists(l->tdb, key_of("meta")))
+	TDB_DATA v;
+	lock_wait_spent = false;
+	int found = fetch(l, "meta", &v, err, errlen);
+	if (found == 1) {
+		free(v.dptr);
 		return 0;
+	}
+	if (found < 0 && lock_wait_spent) {
+		/* Locked beyond the wait: every transaction checks the meta
+		   record anyway, and a module must not be held here. */
+		lock_wait_spent = false;
+		if (err != NULL && errlen > 0)
+			err[0] = '\0';
+		return 0;
+	}
 	if (ledger_begin(l, err, errlen) < 0)
 		return -1;
 	if (check_meta(l, now, err, errlen) < 0) {
