@@ -27,8 +27,9 @@ static void db_usage(FILE *out)
 		"the ledger is there and valid afterwards.\n"
 		"'check' verifies the tdb file and decodes every record: exit 0 when\n"
 		"all is well, 1 when problems were found, 2 when the ledger cannot\n"
-		"be read at all.  'backup' copies the ledger to DEST (a new file)\n"
-		"while writers wait, so that the copy is consistent.  'repack'\n"
+		"be read at all.  'backup' copies the ledger to DEST (a new file):\n"
+		"one consistent state, every record that can be read; exit 1 when\n"
+		"the ledger is damaged and some records were out of reach.  'repack'\n"
 		"rewrites the file in place (writers wait): the records stay, space\n"
 		"that a writer killed in a commit left unused becomes free again.\n"
 		"'replay' records the notices the modules spooled while the ledger\n"
@@ -186,7 +187,10 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 			status = 2;
 		} else {
 			printf("%s: copied to %s\n", env.db_path, argv[2]);
-			status = 0;
+			/* damaged: every readable record saved, but not all */
+			if (rc == 1)
+				fprintf(stderr, "rebound db backup: %s\n", err);
+			status = rc;
 		}
 	} else {
 		rebound_check_report r;

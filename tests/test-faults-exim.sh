@@ -14,6 +14,9 @@
 #  nolock        fcntl record locks fail (ENOLCK: a broken lock manager)
 #  eacces        the file's owner and mode changed under the daemon
 #  locked        another process holds a transaction past the budget
+#  lockall       another process holds tdb_lockall (every read and write)
+#                past the budget: a DSN, an RCPT-time lookup each return
+#                within budget + 3 s, the DSN spooled, then recorded once
 #  killed        a writer SIGKILLed inside its transaction while the
 #                bounces wait for its lock
 #  damaged       4 KiB in the middle of the file overwritten
@@ -27,6 +30,7 @@ FULL=$S/full
 fl_cleanup() {
 	mountpoint -q "$FULL" 2>/dev/null && umount "$FULL"
 	[ -n "${tdbtool_pid:-}" ] && kill -9 "$tdbtool_pid" 2>/dev/null
+	[ -n "${hold_pid:-}" ] && kill -9 "$hold_pid" 2>/dev/null
 	exim_cleanup
 }
 trap fl_cleanup EXIT
@@ -239,6 +243,38 @@ recorded_after locked
 fl_spool_replayed locked dsn1-locked@example.net dsn2-locked@example.net \
 	dsn3-locked@example.net
 
+# --- lockall ----------------------------------------------------------------------
+# tests/hold-lock holds tdb_lockall, which every read and every write of
+# the file waits for; local_scan and the RCPT-time dlfunc must not.
+new_ledger lockall "$S/tdb"
+"$rb_build/tests/hold-lock" "$DB" 60 lockall > "$S/hold.out" 2>&1 &
+hold_pid=$!
+wait_for 10 grep -q locked "$S/hold.out" || fail "lockall: hold-lock did not lock"
+f=$(fl_dsn lockall-dsn1 dsn1-lockall@example.net)
+t0=$(date +%s%N)
+send '<>' news@rebound.test "$f" >/dev/null || fail "lockall: the DSN was refused"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ $ms -lt 4000 ] && ok "lockall: the DSN was accepted in $ms ms (budget 1000)" ||
+	fail "lockall: the DSN took $ms ms (budget 1000 + 3000)"
+f=$(fl_plain lockall-rcpt)
+t0=$(date +%s%N)
+send alice@example.com someone@acl.test "$f" >/dev/null
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ $ms -lt 4000 ] && ok "lockall: the RCPT-time lookup answered in $ms ms" ||
+	fail "lockall: the RCPT-time lookup took $ms ms (budget 1000 + 3000)"
+grep -q "rebound_suppressed .*locked by another process" "$MAINLOG" ||
+	fail "lockall: the lookup does not log 'locked'"
+grep -q "rebound: bounce spooled (.*locked by another process.*spooled as" "$MAINLOG" &&
+	ok "lockall: the DSN was spooled" || fail "lockall: the DSN was not logged as spooled"
+kill "$hold_pid"
+wait "$hold_pid" 2>/dev/null
+hold_pid=
+fl_seeds_kept lockall
+recorded_after lockall
+fl_spool_replayed lockall dsn1-lockall@example.net
+
 # --- killed -----------------------------------------------------------------------------
 new_ledger killed "$S/tdb"
 tdbtool_hold
@@ -284,7 +320,12 @@ with open(path, "r+b") as f:
 EOF
 batch damaged
 delivered_all damaged
-fl_cli_reports damaged "$rb_cli" --db "$DB" db check
+# db check reports the damage (exit 1) instead of failing on it
+"$rb_cli" --db "$DB" db check > "$S/check.damaged" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "PROBLEMS" "$S/check.damaged" &&
+	ok "damaged: db check exit 1: $(head -n 2 "$S/check.damaged" | tr '\n' ' ')" ||
+	fail "damaged: db check exit $rc: $(head -n 3 "$S/check.damaged")"
 exim_stop
 cp "$S/damaged.backup" "$DB"
 fl_seeds_kept damaged-restored

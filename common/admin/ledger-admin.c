@@ -47,39 +47,138 @@ int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
 typedef int (*walk_fn)(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 		       void *ctx);
 
+/* One hash chain's records (those with the prefix), copied so that the
+ * chain's lock is let go before anyone looks at them. */
+typedef struct chain_copy {
+	TDB_DATA *keys, *vals;
+	size_t n, cap;
+	bool oom;
+	const char *prefix;
+	size_t plen;
+} chain_copy;
+
+static bool dup_data(TDB_DATA *to, TDB_DATA from)
+{
+	to->dsize = from.dsize;
+	to->dptr = malloc(from.dsize ? from.dsize : 1);
+	if (to->dptr != NULL && from.dsize > 0)
+		memcpy(to->dptr, from.dptr, from.dsize);
+	return to->dptr != NULL;
+}
+
+static int copy_from_chain(struct tdb_context *tdb, TDB_DATA key,
+			   TDB_DATA val, void *p)
+{
+	(void)tdb;
+	chain_copy *c = p;
+	if (key.dsize < c->plen || memcmp(key.dptr, c->prefix, c->plen) != 0)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		TDB_DATA *k = realloc(c->keys, cap * sizeof(*k));
+		if (k != NULL)
+			c->keys = k;
+		TDB_DATA *v = k != NULL ? realloc(c->vals, cap * sizeof(*v)) :
+					  NULL;
+		if (v == NULL) {
+			c->oom = true;
+			return -1;
+		}
+		c->vals = v;
+		c->cap = cap;
+	}
+	if (!dup_data(&c->keys[c->n], key)) {
+		c->oom = true;
+		return -1;
+	}
+	if (!dup_data(&c->vals[c->n], val)) {
+		free(c->keys[c->n].dptr);
+		c->oom = true;
+		return -1;
+	}
+	c->n++;
+	return 0;
+}
+
+static void chain_copy_clear(chain_copy *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->keys[i].dptr);
+		free(c->vals[i].dptr);
+	}
+	c->n = 0;
+}
+
+/* Hash chains that could not be read (a damaged record: the records
+ * after it in its chain are out of reach), and the first of them. */
+typedef struct walk_damage {
+	unsigned long chains;
+	char first[200];
+} walk_damage;
+
+/* The walk goes one hash chain at a time (tdb_traverse_chain: a read
+ * lock on that chain only, never on the whole file, so that no writer
+ * waits for more than one chain), and skips a chain it cannot read,
+ * counting it in *damage and in the result as one record.  Returns the
+ * count of records that could not be read, or -1. */
+static long walk_tdb(rebound_ledger *l, struct tdb_context *tdb,
+		     const char *prefix, walk_fn fn, void *ctx,
+		     walk_damage *damage, char *err, size_t errlen)
+{
+	chain_copy c = { .prefix = prefix, .plen = strlen(prefix) };
+	long bad = 0;
+	int stop = 0;
+	int chains = tdb_hash_size(tdb);
+	for (int chain = 0; chain < chains && !stop; chain++) {
+		ledger_tdb_last_log[0] = '\0';
+		if (tdb_traverse_chain(tdb, (unsigned)chain, copy_from_chain,
+				       &c) < 0) {
+			if (c.oom) {
+				chain_copy_clear(&c);
+				free(c.keys);
+				free(c.vals);
+				return rebound_error(err, errlen,
+						     "%s: out of memory",
+						     l->path);
+			}
+			enum TDB_ERROR e = tdb_error(tdb);
+			if (e == TDB_ERR_LOCK || e == TDB_ERR_NOLOCK ||
+			    e == TDB_ERR_LOCK_TIMEOUT) {
+				chain_copy_clear(&c);
+				free(c.keys);
+				free(c.vals);
+				return ledger_db_fail(l, "walk the records",
+						      err, errlen);
+			}
+			bad++;
+			if (damage != NULL && damage->chains++ == 0)
+				snprintf(damage->first, sizeof(damage->first),
+					 "hash chain %d cannot be read: %s%s%s%s",
+					 chain, tdb_errorstr(tdb),
+					 ledger_tdb_last_log[0] ? " (" : "",
+					 ledger_tdb_last_log,
+					 ledger_tdb_last_log[0] ? ")" : "");
+		}
+		for (size_t i = 0; i < c.n && !stop; i++) {
+			int rc = fn(l, c.keys[i], c.vals[i], ctx);
+			if (rc < 0)
+				bad++;
+			else if (rc > 0)
+				stop = 1;
+		}
+		chain_copy_clear(&c);
+	}
+	free(c.keys);
+	free(c.vals);
+	return bad;
+}
+
 static long walk(rebound_ledger *l, const char *prefix, walk_fn fn,
 		 void *ctx, char *err, size_t errlen)
 {
 	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
-	size_t plen = strlen(prefix);
-	long bad = 0;
-	TDB_DATA k = tdb_firstkey(l->tdb);
-	while (k.dptr != NULL) {
-		int stop = 0;
-		if (k.dsize >= plen && memcmp(k.dptr, prefix, plen) == 0) {
-			TDB_DATA v = tdb_fetch(l->tdb, k);
-			if (v.dptr != NULL) {
-				int rc = fn(l, k, v, ctx);
-				free(v.dptr);
-				if (rc < 0)
-					bad++;
-				else if (rc > 0)
-					stop = 1;
-			}
-		}
-		if (stop) {
-			free(k.dptr);
-			return bad;
-		}
-		TDB_DATA next = tdb_nextkey(l->tdb, k);
-		free(k.dptr);
-		k = next;
-	}
-	if (tdb_error(l->tdb) != TDB_SUCCESS &&
-	    tdb_error(l->tdb) != TDB_ERR_NOEXIST)
-		return ledger_db_fail(l, "walk the records", err, errlen);
-	return bad;
+	return walk_tdb(l, l->tdb, prefix, fn, ctx, NULL, err, errlen);
 }
 
 typedef struct walk_ctx {
@@ -405,35 +504,99 @@ static bool key_stored(const unsigned char *key, size_t len, void *ctx)
 	return tdb_exists(ctx, k) == 1;
 }
 
-/* The second opinion of ledger-scan.c on the file, read while writers
- * wait (tdb_lockall_read), so that it sees one consistent state. */
-static int scan_file(rebound_ledger *l, rebound_tdb_scan *sc)
+/* A private copy of the ledger file for the checks that read all of it
+ * at once (tdb_check, ledger-scan.c, tdb_rescue): the bytes are copied
+ * while writers wait (tdb_lockall_read, so that the copy is one
+ * consistent state), which takes a fraction of what the checks take; the
+ * copy is opened without locks and unlinked at once.  NULL with err. */
+static struct tdb_context *open_snapshot(rebound_ledger *l, char *err,
+					 size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmp[1100];
+	snprintf(tmp, sizeof(tmp), "%s/rebound-snapshot-XXXXXX",
+		 dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		rebound_error(err, errlen, "%s: cannot make a copy: %s", tmp,
+			      strerror(errno));
+		return NULL;
+	}
+	if (tdb_lockall_read(l->tdb) != 0) {
+		ledger_db_fail(l, "lock for a copy", err, errlen);
+		close(fd);
+		unlink(tmp);
+		return NULL;
+	}
+	static char buf[1 << 20];
+	int src = tdb_fd(l->tdb);
+	int copy_errno = 0;
+	for (off_t off = 0;;) {
+		ssize_t n = pread(src, buf, sizeof(buf), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				copy_errno = errno;
+			break;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(fd, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				copy_errno = w < 0 ? errno : ENOSPC;
+				break;
+			}
+			done += w;
+		}
+		if (copy_errno != 0)
+			break;
+		off += n;
+	}
+	tdb_unlockall_read(l->tdb);
+	if (close(fd) != 0 && copy_errno == 0)
+		copy_errno = errno;
+	struct tdb_context *t = NULL;
+	if (copy_errno == 0) {
+		const struct tdb_logging_context log_ctx = { ledger_tdb_log,
+							     NULL };
+		t = tdb_open_ex(tmp, 0, TDB_NOLOCK, O_RDWR, 0600, &log_ctx,
+				NULL);
+		if (t == NULL)
+			copy_errno = errno != 0 ? errno : EIO;
+	}
+	unlink(tmp);
+	if (t == NULL)
+		rebound_error(err, errlen, "%s: cannot copy the ledger to %s: %s%s%s",
+			      l->path, tmp, strerror(copy_errno),
+			      ledger_tdb_last_log[0] ? ": " : "",
+			      ledger_tdb_last_log);
+	return t;
+}
+
+/* The second opinion of ledger-scan.c on the snapshot's bytes. */
+static int scan_file(struct tdb_context *snap, rebound_tdb_scan *sc)
 {
 	memset(sc, 0, sizeof(*sc));
-	if (tdb_lockall_read(l->tdb) != 0) {
-		snprintf(sc->problem, sizeof(sc->problem), "cannot lock: %s",
-			 tdb_errorstr(l->tdb));
-		return -1;
-	}
 	int rc = -1;
 	struct stat st;
-	if (fstat(tdb_fd(l->tdb), &st) != 0 || st.st_size <= 0) {
+	if (fstat(tdb_fd(snap), &st) != 0 || st.st_size <= 0) {
 		snprintf(sc->problem, sizeof(sc->problem), "cannot stat: %s",
 			 strerror(errno));
 	} else {
 		size_t size = (size_t)st.st_size;
 		void *p = mmap(NULL, size, PROT_READ, MAP_SHARED,
-			       tdb_fd(l->tdb), 0);
+			       tdb_fd(snap), 0);
 		if (p == MAP_FAILED) {
 			snprintf(sc->problem, sizeof(sc->problem),
 				 "cannot map: %s", strerror(errno));
 		} else {
 			rc = rebound_tdb_scan_layout(p, size, key_stored,
-						     l->tdb, sc);
+						     snap, sc);
 			munmap(p, size);
 		}
 	}
-	tdb_unlockall_read(l->tdb);
 	return rc;
 }
 
@@ -443,8 +606,13 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 	memset(r, 0, sizeof(*r));
 	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
+	/* tdb_check holds a read lock on the whole file for as long as it
+	   runs (seconds on a large ledger): it reads a copy instead. */
+	struct tdb_context *snap = open_snapshot(l, err, errlen);
+	if (snap == NULL)
+		return -1;
 	ledger_tdb_last_log[0] = '\0';
-	r->tdb_ok = tdb_check(l->tdb, NULL, NULL) == 0;
+	r->tdb_ok = tdb_check(snap, NULL, NULL) == 0;
 	/* tdb_check (tdb 1.4) also fails files that tdb itself reads
 	   without fault (ledger-scan.h): a second opinion tells space a
 	   killed commit left unused from damage. */
@@ -452,7 +620,7 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 		char what[200];
 		snprintf(what, sizeof(what), "%s", ledger_tdb_last_log);
 		rebound_tdb_scan sc;
-		int rc = scan_file(l, &sc);
+		int rc = scan_file(snap, &sc);
 		if (rc == 0 && sc.unused_areas > 0) {
 			r->unused_space = true;
 			r->unused_bytes = sc.unused_bytes;
@@ -465,8 +633,15 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 				 what);
 		}
 	}
-	if (walk(l, "", check_record, r, err, errlen) < 0)
+	walk_damage damage = { 0 };
+	long rc = walk_tdb(l, snap, "", check_record, r, &damage, err, errlen);
+	tdb_close(snap);
+	if (rc < 0)
 		return -1;
+	r->bad += damage.chains;
+	if (damage.chains > 0 && r->first_problem[0] == '\0')
+		snprintf(r->first_problem, sizeof(r->first_problem), "%s",
+			 damage.first);
 	if (!r->meta_ok && r->first_problem[0] == '\0')
 		snprintf(r->first_problem, sizeof(r->first_problem),
 			 "no valid meta record");
@@ -483,12 +658,54 @@ int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen)
 	return 0;
 }
 
-static int copy_record(struct tdb_context *src, TDB_DATA key, TDB_DATA val,
+/* Whether a record found by tdb_rescue is one of the ledger's (its key
+ * names a kind and its value decodes as that kind). */
+static bool ledger_record(TDB_DATA key, TDB_DATA val)
+{
+	rebound_check_report r;
+	memset(&r, 0, sizeof(r));
+	(void)check_record(NULL, key, val, &r);
+	return r.bad == 0 && r.other == 0;
+}
+
+typedef struct backup_copy {
+	struct tdb_context *dst;
+	unsigned long saved, rescued;
+	bool failed;
+	char why[200];
+} backup_copy;
+
+static void store_copy(backup_copy *b, TDB_DATA key, TDB_DATA val,
+		       bool rescued)
+{
+	if (b->failed)
+		return;
+	if (tdb_store(b->dst, key, val, TDB_INSERT) == 0) {
+		b->saved++;
+		if (rescued)
+			b->rescued++;
+		return;
+	}
+	if (tdb_error(b->dst) == TDB_ERR_EXISTS)
+		return;		/* already saved from its hash chain */
+	b->failed = true;
+	snprintf(b->why, sizeof(b->why), "%s", tdb_errorstr(b->dst));
+}
+
+static int copy_record(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 		       void *p)
 {
-	(void)src;
-	struct tdb_context *dst = p;
-	return tdb_store(dst, key, val, TDB_INSERT) == 0 ? 0 : -1;
+	(void)l;
+	store_copy(p, key, val, false);
+	return 0;
+}
+
+/* tdb_rescue: every record the file holds, also behind damage; the
+ * copies of records that their chains gave are already saved. */
+static void rescue_record(TDB_DATA key, TDB_DATA val, void *p)
+{
+	if (ledger_record(key, val))
+		store_copy(p, key, val, true);
 }
 
 int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
@@ -503,6 +720,12 @@ int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
 		return rebound_error(err, errlen, "%s: %s", dest,
 				     strerror(errno));
 	close(fd);
+	/* Writers wait only while the file's bytes are copied. */
+	struct tdb_context *snap = open_snapshot(l, err, errlen);
+	if (snap == NULL) {
+		unlink(dest);
+		return -1;
+	}
 	const struct tdb_logging_context log_ctx = { ledger_tdb_log, NULL };
 	struct tdb_context *dst = tdb_open_ex(dest, tdb_hash_size(l->tdb),
 					      TDB_DEFAULT, O_RDWR | O_CREAT,
@@ -510,38 +733,51 @@ int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
 	if (dst == NULL) {
 		rebound_error(err, errlen, "%s: cannot create: %s", dest,
 			      strerror(errno));
+		tdb_close(snap);
 		unlink(dest);
 		return -1;
 	}
 	int rc = -1;
-	/* A transaction on the source keeps writers out: a consistent copy. */
-	if (tdb_transaction_start(l->tdb) != 0) {
-		ledger_db_fail(l, "lock for the backup", err, errlen);
-		goto out;
-	}
+	backup_copy b = { .dst = dst };
+	walk_damage damage = { 0 };
 	if (tdb_transaction_start(dst) != 0) {
 		rebound_error(err, errlen, "%s: cannot start a transaction",
 			      dest);
-		tdb_transaction_cancel(l->tdb);
 		goto out;
 	}
-	if (tdb_traverse(l->tdb, copy_record, dst) < 0) {
-		rebound_error(err, errlen, "%s: copy failed: %s", dest,
-			      tdb_errorstr(dst));
+	long bad = walk_tdb(l, snap, "", copy_record, &b, &damage, err,
+			    errlen);
+	if (bad >= 0 && damage.chains > 0 && !b.failed &&
+	    tdb_rescue(snap, rescue_record, &b) != 0 && !b.failed) {
+		rebound_error(err, errlen, "%s: cannot scan for records: %s",
+			      l->path, tdb_errorstr(snap));
+		bad = -1;
+	}
+	if (bad < 0 || b.failed) {
+		if (b.failed)
+			rebound_error(err, errlen, "%s: cannot write: %s", dest,
+				      b.why);
 		tdb_transaction_cancel(dst);
-		tdb_transaction_cancel(l->tdb);
 		goto out;
 	}
 	if (tdb_transaction_commit(dst) != 0) {
 		rebound_error(err, errlen, "%s: cannot commit: %s", dest,
 			      tdb_errorstr(dst));
-		tdb_transaction_cancel(l->tdb);
 		goto out;
 	}
-	tdb_transaction_cancel(l->tdb);
 	rc = 0;
+	if (damage.chains > 0) {
+		rebound_error(err, errlen,
+			      "%s: %lu damaged hash chain(s) (first: %s); "
+			      "%lu records saved, %lu of them found past the "
+			      "damage",
+			      l->path, damage.chains, damage.first, b.saved,
+			      b.rescued);
+		rc = 1;
+	}
 out:
 	tdb_close(dst);
+	tdb_close(snap);
 	if (rc < 0)
 		unlink(dest);
 	return rc;

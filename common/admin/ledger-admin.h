@@ -3,11 +3,17 @@
  * backup); defined in ledger-admin.c, part of the admin library that
  * only the command links.  The modules need only ledger/ledger.h.
  *
- * Iteration walks the keys one at a time (tdb_firstkey/nextkey) rather
- * than in one traverse, so a long report never holds a lock that would
- * make Exim and Dovecot wait.  Records changed during a walk may be seen
- * old or new; a record that cannot be decoded is reported through the
- * error count, not fatal.
+ * Iteration walks one hash chain at a time (tdb_traverse_chain) and
+ * copies it before looking at it, so a long report never holds more
+ * than one chain's lock: Exim and Dovecot never wait for it (tdb_firstkey
+ * and nextkey keep a record locked between calls, and every commit waits
+ * for that lock; tdb_traverse_read locks the whole file).  Records
+ * changed during a walk may be seen old or new.  A record that cannot be
+ * decoded, and a hash chain that cannot be read (a damaged record: the
+ * records after it in its chain are out of reach), are counted in the
+ * result and skipped, never fatal.  The checks that read the whole file
+ * at once (db check, backup) read a copy of it, taken while writers wait
+ * only for the copy.
  */
 #ifndef REBOUND_LEDGER_ADMIN_H
 #define REBOUND_LEDGER_ADMIN_H
@@ -30,7 +36,8 @@ typedef int (*rebound_event_fn)(const rebound_event *ev, void *ctx);
 typedef int (*rebound_campaign_fn)(const rebound_campaign *c, void *ctx);
 
 /* Walk all recipients (time applied up to now), events, or campaigns.
- * Return the number of records that could not be decoded, or -1. */
+ * Return the number of records that could not be decoded plus the hash
+ * chains that could not be read, or -1. */
 long rebound_ledger_each_recipient(rebound_ledger *l, int64_t now,
 				   rebound_entry_fn fn, void *ctx,
 				   char *err, size_t errlen);
@@ -80,7 +87,8 @@ typedef struct rebound_check_report {
 	char first_problem[256];
 } rebound_check_report;
 
-/* Verify the file (tdb's own check, then every record).  Returns 0 when
+/* Verify the file (tdb's own check, then every record), on a copy of
+ * it; a hash chain that cannot be read counts in `bad`.  Returns 0 when
  * all is well (unused_space may be set), 1 when problems were found (see
  * the report), -1 when the check itself failed. */
 int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
@@ -90,8 +98,12 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
  * records stay, unused space becomes free space.  Returns 0 or -1. */
 int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen);
 
-/* Copy the ledger to a new file `dest` (must not exist) while writers
- * wait, so that the copy is consistent.  Returns 0 or -1. */
+/* Copy the ledger to a new file `dest` (must not exist): a consistent
+ * state (a copy of the file's bytes taken while writers wait), every
+ * record it holds.  When hash chains are damaged, every record tdb_rescue
+ * still finds in the file is saved as well (the first copy of a key wins)
+ * and 1 is returned with a warning in err that says how many chains and
+ * records.  Returns 0, 1, or -1 (dest is removed). */
 int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
 			  size_t errlen);
 
