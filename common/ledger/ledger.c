@@ -608,19 +608,17 @@ static int check_meta(rebound_ledger *l, int64_t now, char *err,
 static int write_meta_if_missing(rebound_ledger *l, int64_t now, char *err,
 				 size_t errlen)
 {
-	TDB_DATA v;
-	lock_wait_spent = false;
-	int found = fetch(l, "meta", &v, err, errlen);
-	if (found == 1) {
-		free(v.dptr);
-		return 0;
-	}
-	if (found < 0 && lock_wait_spent) {
-		/* Locked beyond the wait: every transaction checks the meta
-		   record anyway, and a module must not be held here. */
-		lock_wait_spent = false;
-		if (err != NULL && errlen > 0)
-			err[0] = '\0';
+	if (lock_wait_ms > 0) {
+		/* A module never waits here: every transaction checks the
+		   meta record anyway, within the budget; waiting here too
+		   would spend the budget twice. */
+		if (tdb_chainlock_read_nonblock(l->tdb, key_of("meta")) != 0)
+			return 0;
+		int there = tdb_exists(l->tdb, key_of("meta"));
+		tdb_chainunlock_read(l->tdb, key_of("meta"));
+		if (there)
+			return 0;
+	} else if (tdb_exists(l->tdb, key_of("meta"))) {
 		return 0;
 	}
 	if (ledger_begin(l, err, errlen) < 0)
