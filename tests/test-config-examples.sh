@@ -14,7 +14,10 @@
 #  - Exim, the monolithic template: exim4.conf.localmacros and the pieces
 #    of exim4.conf.template.rebound pasted where the file says, the same;
 #  - Dovecot: dovecot-core's files with conf.d/90-rebound.conf, read by
-#    "doveconf -c ... -n", which must show the plugin and its settings;
+#    "doveconf -c ... -n", which must show no warning, the plugin in each
+#    protocol that saves mail, Bounces created on demand and the plugin's
+#    settings, also with Sieve switched on in Debian's 20-lmtp.conf and
+#    20-imap.conf ("mail_plugins = $mail_plugins sieve");
 #  - every rebound_* setting of the Dovecot example is documented in
 #    doc/dovecot.md and rebound-mta(7).
 # Each half is skipped without its server's packages; 77 when both are.
@@ -178,22 +181,52 @@ else
 	echo "Exim half skipped: exim4, update-exim4.conf or a pristine copy of Debian's configuration missing"
 fi
 
+# dovecot_check NAME WANT: doveconf -n on $T/dovecot: no warning, the
+# plugin list WANT in the lmtp, lda, imap and doveadm blocks, Bounces
+# created on demand, the plugin settings there.
+dovecot_check() {
+	local name=$1 want=$2 out p
+	if ! out=$(doveconf -c "$T/dovecot/dovecot.conf" -n 2>&1); then
+		fail "$name: doveconf rejects 90-rebound.conf: $out"
+		return
+	fi
+	ok "$name: doveconf -n accepts dovecot.conf with 90-rebound.conf"
+	printf '%s\n' "$out" | grep -q 'Warning' &&
+		fail "$name: doveconf warns: $(printf '%s\n' "$out" | grep Warning)"
+	for p in lmtp lda imap doveadm; do
+		printf '%s\n' "$out" | sed -n "/^protocol $p {/,/^}/p" |
+			grep -q "^  mail_plugins = \"$want\"" &&
+			ok "$name: protocol $p loads '$want'" ||
+			fail "$name: protocol $p does not load '$want'"
+	done
+	printf '%s\n' "$out" | sed -n '/^namespace inbox {/,/^}/p' |
+		grep -A1 '^  mailbox Bounces {' | grep -q 'auto = create' ||
+		fail "$name: Bounces is not created on demand"
+	for k in rebound_mailboxes rebound_db; do
+		printf '%s\n' "$out" | grep -q "^  $k = " ||
+			fail "$name: plugin setting $k missing"
+	done
+}
+
 if command -v doveconf >/dev/null && deb_pristine_dovecot "$T/dovecot"; then
 	ran=1
 	cp "$ex/dovecot/conf.d/90-rebound.conf" "$T/dovecot/conf.d/"
-	if out=$(doveconf -c "$T/dovecot/dovecot.conf" -n 2>&1); then
-		ok "doveconf -n accepts dovecot.conf with 90-rebound.conf"
-		printf '%s\n' "$out" | grep -q '^mail_plugins = .*notify rebound' ||
-			fail "doveconf: mail_plugins without 'notify rebound'"
-		for k in rebound_mailboxes rebound_db; do
-			printf '%s\n' "$out" | grep -q "^  $k = " ||
-				fail "doveconf: plugin setting $k missing"
-		done
-	else
-		fail "doveconf rejects 90-rebound.conf: $out"
-	fi
+	dovecot_check "Dovecot, Debian's defaults" " notify rebound"
+	# Sieve switched on the Debian way, in the protocol blocks of
+	# 20-lmtp.conf and 20-imap.conf: rebound still loads there.
+	sed -i 's/^  #mail_plugins = \$mail_plugins$/  mail_plugins = $mail_plugins sieve/' \
+		"$T/dovecot/conf.d/20-lmtp.conf" "$T/dovecot/conf.d/20-imap.conf"
+	out=$(doveconf -c "$T/dovecot/dovecot.conf" -n 2>&1 |
+		sed -n '/^protocol lmtp {/,/^}/p')
+	case $out in
+	*'mail_plugins = " sieve notify rebound"'*)
+		ok "Dovecot with sieve in 20-lmtp.conf: lmtp loads sieve notify rebound" ;;
+	*) fail "Dovecot with sieve in 20-lmtp.conf: protocol lmtp is: $out" ;;
+	esac
+	doveconf -c "$T/dovecot/dovecot.conf" -n 2>&1 | grep -q Warning &&
+		fail "Dovecot with sieve in 20-*.conf: doveconf warns"
 else
-	echo "Dovecot half skipped: doveconf or /etc/dovecot missing"
+	echo "Dovecot half skipped: doveconf or a pristine copy of Debian's configuration missing"
 fi
 
 # The Exim examples say what doc/exim.md says: each of their
