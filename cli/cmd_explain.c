@@ -7,6 +7,7 @@
 #include "classify_run.h"
 #include "mail/mail.h"
 #include "commands.h"
+#include "term.h"
 
 static void flag_names(unsigned flags)
 {
@@ -26,18 +27,27 @@ static void flag_names(unsigned flags)
 		printf("none");
 }
 
+/* "  label:  value", the value escaped where it is not printable. */
+static void line(const char *label, const char *v)
+{
+	printf("  %-15s ", label);
+	term_text(stdout, v);
+	putchar('\n');
+}
+
 static void print_explain(const char *file, const rebound_result *res)
 {
-	printf("%s\n", file);
+	term_text(stdout, file);
+	putchar('\n');
 	printf("  class:          %s\n", rebound_class_name(res->cls));
-	printf("  evidence:       %s\n", res->evidence ? res->evidence : "-");
-	printf("  format:         %s\n", res->format ? res->format : "-");
+	line("evidence:", res->evidence ? res->evidence : "-");
+	line("format:", res->format ? res->format : "-");
 	printf("  parser flags:   ");
 	flag_names(res->msg_flags);
 	printf("\n");
 #define SHOW(label, v) \
 	if ((v) != NULL) \
-		printf("  %-15s %s\n", label ":", v)
+		line(label ":", v)
 	SHOW("reporting MTA", res->reporting_mta);
 	SHOW("gateway", res->gateway);
 	SHOW("message-id", res->orig_message_id);
@@ -55,7 +65,9 @@ static void print_explain(const char *file, const rebound_result *res)
 	}
 	for (size_t i = 0; i < res->nrcpt; i++) {
 		const rebound_recipient *r = &res->rcpt[i];
-		printf("  recipient %s\n", r->address);
+		printf("  recipient ");
+		term_text(stdout, r->address);
+		putchar('\n');
 		printf("    action:       %s\n", rebound_action_name(r->action));
 		printf("    status:       %s%s\n", r->status[0] ? r->status : "-",
 		       r->status_derived ? " (derived: the notice states "
@@ -65,13 +77,18 @@ static void print_explain(const char *file, const rebound_result *res)
 		       r->reply_code[0] ? r->reply_code : "-");
 		SHOW("  remote MTA", r->remote_mta);
 		SHOW("  diagnostic", r->diagnostic);
-		printf("    reason:       %s (rule: %s)\n",
-		       rebound_reason_name(r->reason), r->rule ? r->rule : "-");
+		printf("    reason:       %s (rule: ",
+		       rebound_reason_name(r->reason));
+		term_text(stdout, r->rule ? r->rule : "-");
+		printf(")\n");
 		printf("    hard:         %s\n", r->hard ? "yes" : "no");
-		if (r->suspect)
-			printf("    suspect:      yes: %s (maybe a policy block; "
-			       "suspended, not suppressed)\n",
-			       r->suspect_why != NULL ? r->suspect_why : "-");
+		if (r->suspect) {
+			printf("    suspect:      yes: ");
+			term_text(stdout, r->suspect_why != NULL ?
+					  r->suspect_why : "-");
+			printf(" (maybe a policy block; suspended, not "
+			       "suppressed)\n");
+		}
 		printf("    category:     %d (%s)\n",
 		       rebound_reason_category(r->reason),
 		       rebound_reason_hubspot(r->reason));

@@ -384,7 +384,9 @@ static void print_cut_text(FILE *out, const char *label, const char *v,
 void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 {
 	char t1[40], t2[40];
-	fprintf(out, "address:        %s\n", e->address);
+	fputs("address:        ", out);
+	term_text(out, e->address);
+	putc('\n', out);
 	fprintf(out, "state:          %s%s", rebound_state_name(e->state),
 		e->suspect ? " (suspect)" : "");
 	if (e->state == REBOUND_STATE_SUSPENDED)
@@ -420,8 +422,11 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 			rebound_reason_category(e->last_reason),
 			e->last_hard ? "hard" : "soft");
 #define LINE(label, v) \
-	if ((v)[0] != '\0') \
-		fprintf(out, "  %-16s%s\n", label, v)
+	if ((v)[0] != '\0') { \
+		fprintf(out, "  %-16s", label); \
+		term_text(out, v); \
+		putc('\n', out); \
+	}
 		LINE("status:", e->last_status);
 		LINE("reply code:", e->last_reply);
 		if (e->last_diag[0] != '\0')
@@ -434,8 +439,10 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 #undef LINE
 	}
 	for (size_t i = 0; i < e->nhard_domains; i++)
-		fprintf(out, "%s%s (%s)\n",
-			i == 0 ? "hard bounced for: " : "                  ",
-			e->hard_domains[i].domain,
+	{
+		fputs(i == 0 ? "hard bounced for: " : "                  ", out);
+		term_text(out, e->hard_domains[i].domain);
+		fprintf(out, " (%s)\n",
 			cli_local_time(e->hard_domains[i].time, t1, sizeof(t1)));
+	}
 }

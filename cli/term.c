@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mail/mail.h"
+
 static int colour_fd = -1;		/* the stream decided last */
 static bool colour_on;
 
@@ -91,21 +93,43 @@ static size_t prefix_bytes(const char *s, size_t len, size_t cols)
 	return i;
 }
 
-static void put_clean(FILE *out, const char *s, size_t len)
+void term_text(FILE *out, const char *s)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		putc(c < 0x20 || c == 0x7f ? '?' : c, out);
+	if (s == NULL)
+		return;
+	size_t len = strlen(s);
+	if (rebound_printable_already(s, len)) {
+		fwrite(s, 1, len, out);
+		return;
 	}
+	size_t need = rebound_printable(s, len, NULL, 0);
+	char *e = malloc(need + 1);
+	if (e == NULL)
+		return;
+	rebound_printable(s, len, e, need + 1);
+	fwrite(e, 1, need, out);
+	free(e);
 }
 
-void term_cell(FILE *out, const char *s, int width, bool keep_end,
+void term_cell(FILE *out, const char *raw, int width, bool keep_end,
 	       term_colour colour)
 {
 	static const char *const codes[] = { "", "\033[31m", "\033[33m",
 					     "\033[32m" };
-	if (s == NULL)
-		s = "";
+	if (raw == NULL)
+		raw = "";
+	/* Cut and padded as it is shown: escaped (mail/printable.h). */
+	size_t rawlen = strlen(raw);
+	char *esc = NULL;
+	const char *s = raw;
+	if (!rebound_printable_already(raw, rawlen)) {
+		size_t need = rebound_printable(raw, rawlen, NULL, 0);
+		esc = malloc(need + 1);
+		if (esc == NULL)
+			return;
+		rebound_printable(raw, rawlen, esc, need + 1);
+		s = esc;
+	}
 	size_t len = strlen(s), cols = columns(s, len);
 	/* width 0: the last column, neither cut nor padded */
 	size_t w = width > 0 ? (size_t)width : cols > 0 ? cols : 1;
@@ -113,14 +137,14 @@ void term_cell(FILE *out, const char *s, int width, bool keep_end,
 	if (paint)
 		fputs(codes[colour], out);
 	if (cols <= w) {
-		put_clean(out, s, len);
+		fwrite(s, 1, len, out);
 	} else if (keep_end) {
 		size_t skip = prefix_bytes(s, len, cols - (w - 1));
 		fputs(term_ellipsis(), out);
-		put_clean(out, s + skip, len - skip);
+		fwrite(s + skip, 1, len - skip, out);
 		cols = w;
 	} else {
-		put_clean(out, s, prefix_bytes(s, len, w - 1));
+		fwrite(s, 1, prefix_bytes(s, len, w - 1), out);
 		fputs(term_ellipsis(), out);
 		cols = w;
 	}
@@ -128,6 +152,7 @@ void term_cell(FILE *out, const char *s, int width, bool keep_end,
 		fputs("\033[0m", out);
 	for (; cols < w; cols++)
 		putc(' ', out);
+	free(esc);
 }
 
 /* --- progress ----------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* term.h - how the CLI writes for people: colour and a progress line only
  * when the stream is a terminal (and NO_COLOR is not set), and table cells
- * cut to their width so that tables fit 80 columns.  Pipes, files and
- * JSON get plain bytes. */
+ * cut to their width so that tables fit 80 columns.  Text from mail or
+ * the ledger is escaped where it is not printable, on a terminal or not
+ * (a pipe to less is a terminal too); JSON has its own escape. */
 #ifndef REBOUND_CLI_TERM_H
 #define REBOUND_CLI_TERM_H
 
@@ -20,9 +21,15 @@ term_colour term_state_colour(const char *state);
 /* The mark of a cut text: "…" where the locale says UTF-8, else "~". */
 const char *term_ellipsis(void);
 
+/* s as a person's terminal may show it: what is not printable (controls,
+ * bidi controls, invalid UTF-8) escaped as \xHH or \uHHHH
+ * (mail/printable.h, the form addresses have in the ledger).  NULL
+ * writes nothing. */
+void term_text(FILE *out, const char *s);
+
 /* One table cell of exactly `width` columns (then no separator): s cut
  * with an ellipsis when longer (keep_end: keep its end, for file names),
- * control characters shown as '?', coloured when colour != TERM_PLAIN
+ * escaped as term_text does, coloured when colour != TERM_PLAIN
  * and the stream takes colour.  Width 0: the whole of s, unpadded. */
 void term_cell(FILE *out, const char *s, int width, bool keep_end,
 	       term_colour colour);

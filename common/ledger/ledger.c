@@ -24,6 +24,7 @@
 
 #include "ledger.h"
 #include "ledger-internal.h"
+#include "mail/printable.h"
 #include "ledger-record.h"
 #include "ledger-spool.h"
 #include "policy.h"
@@ -314,7 +315,14 @@ int rebound_ledger_address_key(const char *address, char *key, size_t size)
 {
 	if (address == NULL)
 		return -1;
-	size_t n = strlen(address);
+	/* One form for every way an address comes in (a notice, a
+	   command's argument, the output of list): the printable one. */
+	char printable[320];
+	size_t n = rebound_printable(address, strlen(address), printable,
+				     sizeof(printable));
+	if (n >= sizeof(printable))
+		return -1;
+	address = printable;
 	if (n == 0 || n >= 320 || size < n + 3)
 		return -1;
 	key[0] = 'r';

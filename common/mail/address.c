@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "printable.h"
 #include "strutil.h"
 
 #define MAX_LOCAL 64
@@ -159,7 +160,8 @@ char *rebound_address_find(rebound_arena *arena, const char *s, size_t len,
 			*at_out = l + (size_t)(start - addr);
 		if (span_out != NULL)
 			*span_out = n - (size_t)(start - addr);
-		return start;
+		/* Its one printable form, the ledger's key (printable.h). */
+		return rebound_printable_dup(arena, start);
 	}
 	return NULL;
 }

@@ -3,7 +3,8 @@
  * Bounces name recipients in many shapes: "rfc822; a@b", "<a@b>",
  * "\"Name\" <a@b>", "a@b:", "'a@b'", "mailto:a@b".  These functions find the
  * address in such a string and give it back normalised: domain lower-cased,
- * local part as written (compared case-insensitively elsewhere).
+ * local part as written (compared case-insensitively elsewhere), and what
+ * is not printable escaped (printable.h), the form the ledger keeps.
  */
 #ifndef REBOUND_ADDRESS_H
 #define REBOUND_ADDRESS_H
