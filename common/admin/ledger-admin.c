@@ -22,6 +22,7 @@
 #include "ledger-admin.h"
 #include "ledger-scan.h"
 #include "ledger/ledger-internal.h"
+#include "ledger/journal.h"
 #include "ledger/ledger-record.h"
 #include "ledger/policy.h"
 #include "mail/error.h"
@@ -263,7 +264,9 @@ int rebound_ledger_unbounce(rebound_ledger *l, const char *address,
 	}
 	rebound_entry_refresh(&e, now);
 	rebound_entry_unbounce(&e, now);
-	if (ledger_store_entry(l, k, &e, err, errlen) < 0) {
+	if (ledger_store_entry(l, k, &e, err, errlen) < 0 ||
+	    ledger_journal_edit(l, REBOUND_EDIT_UNBOUNCE, address, now, err,
+				errlen) < 0) {
 		ledger_cancel(l);
 		return -1;
 	}
@@ -308,7 +311,10 @@ int rebound_ledger_campaign_set(rebound_ledger *l, const char *campaign,
 		rebound_campaign_resume(&c, now);
 	else
 		rebound_campaign_cancel(&c, now);
-	if (ledger_store_campaign(l, k, &c, err, errlen) < 0) {
+	rebound_edit edit = op == REBOUND_CAMPAIGN_OP_RESUME ?
+				    REBOUND_EDIT_RESUME : REBOUND_EDIT_CANCEL;
+	if (ledger_store_campaign(l, k, &c, err, errlen) < 0 ||
+	    ledger_journal_edit(l, edit, campaign, now, err, errlen) < 0) {
 		ledger_cancel(l);
 		return -1;
 	}

@@ -187,6 +187,9 @@ static const field event_fields[] = {
 	FLD(rebound_event, 14, F_STR, mta),
 	FLD(rebound_event, 15, F_STR, sender_domain),
 	FLD(rebound_event, 16, F_STR, campaign),
+	/* A fleet's fields (journal.h), tagged apart from the rest. */
+	FLD(rebound_event, 40, F_STR, origin),
+	FENUM(rebound_event, 41, edit, REBOUND_EDIT_CANCEL),
 };
 
 static const field campaign_fields[] = {

@@ -81,6 +81,19 @@ typedef struct rebound_entry {
 	rebound_extra extra;
 } rebound_entry;
 
+/* What a hand edit an event stands for (a fleet ships edits as events,
+ * journal.h); REBOUND_EDIT_NONE for an observation. */
+typedef enum rebound_edit {
+	REBOUND_EDIT_NONE = 0,
+	REBOUND_EDIT_UNBOUNCE,		/* address */
+	REBOUND_EDIT_RESUME,		/* campaign */
+	REBOUND_EDIT_CANCEL,		/* campaign */
+} rebound_edit;
+
+/* Longest cluster node name and event origin ("node:sequence"). */
+#define REBOUND_NODE_MAX 64
+#define REBOUND_ORIGIN_MAX 80
+
 /* e:<time>:<id> - one event, for reports. */
 typedef struct rebound_event {
 	int64_t time;
@@ -97,6 +110,10 @@ typedef struct rebound_event {
 	char mta[128];
 	char sender_domain[128];
 	char campaign[128];
+	/* In a fleet only (journal.h): the cluster-unique key, and the
+	   hand edit the event stands for. */
+	char origin[REBOUND_ORIGIN_MAX];
+	rebound_edit edit;
 	rebound_extra extra;
 } rebound_event;
 

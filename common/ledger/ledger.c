@@ -24,6 +24,7 @@
 
 #include "ledger.h"
 #include "ledger-internal.h"
+#include "journal.h"
 #include "mail/printable.h"
 #include "ledger-record.h"
 #include "ledger-spool.h"
@@ -747,10 +748,13 @@ static void make_event(rebound_event *ev, const rebound_observation *o,
 	copy_str(ev->campaign, sizeof(ev->campaign), o->campaign);
 }
 
-/* Store one event under a new e:<time>:<id> key. */
-static int put_event(rebound_ledger *l, const rebound_event *ev, char *err,
+/* Store one event under a new e:<time>:<id> key (in a fleet, journalled
+ * first: journal.h). */
+static int put_event(rebound_ledger *l, rebound_event *ev, char *err,
 		     size_t errlen)
 {
+	if (ledger_journal_event(l, ev, err, errlen) < 0)
+		return -1;
 	rebound_buf b = { 0 };
 	rebound_event_encode(&b, ev);
 	int rc = -1;
