@@ -201,13 +201,14 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 		} else if (json) {
 			printf("{\"ok\":%s,\"tdb_ok\":%s,\"unused_space\":%s,"
 			       "\"unused_bytes\":%llu,\"meta_ok\":%s,\"recipients\":%lu,\"events\":%lu,\"markers\":%lu,"
-			       "\"campaigns\":%lu,\"other\":%lu,\"bad\":%lu,"
-			       "\"problem\":",
+			       "\"campaigns\":%lu,\"domains\":%lu,\"other\":%lu,"
+			       "\"bad\":%lu,\"problem\":",
 			       rc == 0 ? "true" : "false",
 			       r.tdb_ok ? "true" : "false",
 			       r.unused_space ? "true" : "false",
 			       r.unused_bytes, r.meta_ok ? "true" : "false", r.recipients,
-			       r.events, r.markers, r.campaigns, r.other, r.bad);
+			       r.events, r.markers, r.campaigns, r.domains,
+			       r.other, r.bad);
 			rebound_json_string(stdout, r.first_problem[0] ?
 							    r.first_problem : NULL);
 			unsigned long waiting = 0, badf = 0;
@@ -220,6 +221,8 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 			       "%lu campaigns", env.db_path,
 			       rc == 0 ? "ok" : "PROBLEMS", r.recipients,
 			       r.events, r.markers, r.campaigns);
+			if (r.domains)
+				printf(", %lu domains", r.domains);
 			if (r.other)
 				printf(", %lu other keys", r.other);
 			if (r.bad)

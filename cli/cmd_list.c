@@ -15,6 +15,7 @@ typedef struct row {
 	char *address;
 	rebound_state state;
 	bool suspect;
+	char why[48];
 	uint32_t hard, soft;
 	int64_t last_seen, last_time;
 	rebound_reason reason;
@@ -23,6 +24,7 @@ typedef struct row {
 typedef struct list_run {
 	cli_filter f;
 	bool json;
+	bool suspect_only;		/* --suspect */
 	int64_t now;
 	row *rows;
 	size_t n, cap;
@@ -32,7 +34,7 @@ typedef struct list_run {
 static int list_one(const rebound_entry *e, void *ctx)
 {
 	list_run *lr = ctx;
-	if (!cli_filter_keep(&lr->f, e))
+	if (!cli_filter_keep(&lr->f, e) || (lr->suspect_only && !e->suspect))
 		return 0;
 	if (lr->json) {
 		cli_entry_json(stdout, e, lr->now);
@@ -55,6 +57,7 @@ static int list_one(const rebound_entry *e, void *ctx)
 	}
 	r->state = e->state;
 	r->suspect = e->suspect;
+	snprintf(r->why, sizeof(r->why), "%s", e->suspect_why);
 	r->hard = e->hard_count;
 	r->soft = e->soft_count;
 	r->last_seen = e->last_seen;
@@ -72,13 +75,16 @@ static int row_cmp(const void *a, const void *b)
 static void list_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rebound list [--state S] [--domain D] [--since TIME] [--json]\n"
+		"usage: rebound list [--state S] [--domain D] [--since TIME] [--suspect]\n"
+		"                    [--json]\n"
 		"List the recipients in the ledger, sorted by address.\n"
 		"  --state S      only this state: active, pending, soft, suspended,\n"
 		"                 suppressed, global\n"
 		"  --domain D     only addresses at D or its subdomains\n"
 		"  --since TIME   only addresses seen at or after TIME (RFC 3339,\n"
 		"                 a local date 2026-03-01, or an age: 36h, 7d, 2w)\n"
+		"  --suspect      only suspect recipients (a hard bounce that may be a\n"
+		"                 block: suspended, not suppressed), with why\n"
 		"  --json         one JSON object per line, not sorted\n");
 }
 
@@ -89,6 +95,7 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 	const char *state = NULL, *domain = NULL, *since = NULL;
 	const cli_opt opts[] = {
 		{ "--json", &lr.json, NULL },
+		{ "--suspect", &lr.suspect_only, NULL },
 		{ "--state", NULL, &state },
 		{ "--domain", NULL, &domain },
 		{ "--since", NULL, &since },
@@ -130,7 +137,8 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 	if (!lr.json && status != 2) {
 		qsort(lr.rows, lr.n, sizeof(*lr.rows), row_cmp);
 		printf("%-27s %-11s %4s %4s %-13s %s\n", "ADDRESS", "STATE",
-		       "HARD", "SOFT", "LAST REASON", "LAST SEEN");
+		       "HARD", "SOFT", "LAST REASON",
+		       lr.suspect_only ? "LAST SEEN        WHY" : "LAST SEEN");
 		for (size_t i = 0; i < lr.n; i++) {
 			const row *r = &lr.rows[i];
 			char state_buf[16], t[40];
@@ -141,10 +149,17 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 			putchar(' ');
 			term_cell(stdout, state_buf, 11, false,
 				  term_state_colour(state_buf));
-			printf(" %4lu %4lu %-13s %s\n", (unsigned long)r->hard,
+			printf(" %4lu %4lu %-13s %-*s", (unsigned long)r->hard,
 			       (unsigned long)r->soft,
 			       r->last_time ? rebound_reason_name(r->reason) : "-",
+			       lr.suspect_only ? 16 : 0,
 			       cli_local_time(r->last_seen, t, sizeof(t)));
+			if (lr.suspect_only) {
+				putchar(' ');
+				term_cell(stdout, r->why[0] ? r->why : "-", 0,
+					  false, TERM_PLAIN);
+			}
+			putchar('\n');
 		}
 		printf("%zu recipient%s%s\n", lr.n, lr.n == 1 ? "" : "s",
 		       lr.n > 0 ? " (* suspect)" : "");

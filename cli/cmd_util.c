@@ -311,8 +311,9 @@ void cli_entry_json(FILE *out, const rebound_entry *e, int64_t now)
 	rebound_json_string(out, e->address);
 	fprintf(out, ",\"state\":\"%s\"", rebound_state_name(e->state));
 	jtime(out, "until", e->state == REBOUND_STATE_SUSPENDED ? e->until : 0);
-	fprintf(out, ",\"suspect\":%s,\"may_send\":%s",
-		e->suspect ? "true" : "false",
+	fprintf(out, ",\"suspect\":%s", e->suspect ? "true" : "false");
+	jstr(out, "suspect_why", e->suspect ? e->suspect_why : NULL);
+	fprintf(out, ",\"may_send\":%s",
 		rebound_entry_may_send(e, now) ? "true" : "false");
 	fprintf(out,
 		",\"hard_count\":%lu,\"soft_count\":%lu,\"consecutive_soft\":%lu"
@@ -387,8 +388,12 @@ void cli_entry_text(FILE *out, const rebound_entry *e, int64_t now)
 	fputs("address:        ", out);
 	term_text(out, e->address);
 	putc('\n', out);
-	fprintf(out, "state:          %s%s", rebound_state_name(e->state),
-		e->suspect ? " (suspect)" : "");
+	fprintf(out, "state:          %s", rebound_state_name(e->state));
+	if (e->suspect) {
+		fputs(e->suspect_why[0] ? " (suspect: " : " (suspect", out);
+		term_text(out, e->suspect_why);
+		putc(')', out);
+	}
 	if (e->state == REBOUND_STATE_SUSPENDED)
 		fprintf(out, " until %s", cli_local_time(e->until, t1, sizeof(t1)));
 	fprintf(out, "\nmay send:       %s\n",

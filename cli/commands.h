@@ -21,6 +21,7 @@ int cmd_check(const global_opts *g, int argc, char **argv);
 int cmd_unbounce(const global_opts *g, int argc, char **argv);
 int cmd_list(const global_opts *g, int argc, char **argv);
 int cmd_stats(const global_opts *g, int argc, char **argv);
+int cmd_domains(const global_opts *g, int argc, char **argv);
 int cmd_export(const global_opts *g, int argc, char **argv);
 int cmd_campaign(const global_opts *g, int argc, char **argv);
 int cmd_prune(const global_opts *g, int argc, char **argv);

@@ -21,6 +21,7 @@ static const command commands[] = {
 	{ "unbounce", cmd_unbounce, "clear addresses by hand" },
 	{ "list", cmd_list, "list recipients by state, domain, time" },
 	{ "stats", cmd_stats, "count bounces by reason, domain, day, ..." },
+	{ "domains", cmd_domains, "recipients by domain: suspect, blocking marks" },
 	{ "export", cmd_export, "all recipients as CSV or JSON Lines" },
 	{ "campaign", cmd_campaign, "campaign bounce rates, pause and cancel" },
 	{ "prune", cmd_prune, "delete old events from the ledger" },

@@ -75,11 +75,18 @@ static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 			  "named in the notice were not read",
 			  txn->set.mailbox, res->nrcpt);
 	for (int i = 0; i < n; i++) {
-		if (out[i].suspect && !out[i].duplicate)
+		if (out[i].suspect && !out[i].duplicate) {
+			/* The classifier's evidence, else the ledger's own
+			   (domain-burst, delivered-lately). */
+			const char *why = rebound_suspect_why(res,
+							      out[i].address);
+			if (strcmp(why, "delivered-lately") == 0 &&
+			    out[i].suspect_why[0] != '\0')
+				why = out[i].suspect_why;
 			i_info(RBD_LOG "%s: %s recorded as suspect=yes (%s): "
 			       "suspended, not suppressed", txn->set.mailbox,
-			       out[i].address,
-			       rebound_suspect_why(res, out[i].address));
+			       out[i].address, why);
+		}
 		if (out[i].unverified && !out[i].duplicate)
 			i_info(RBD_LOG "%s: %s recorded as unverified: no valid "
 			       "signed return path names it", txn->set.mailbox,

@@ -141,8 +141,14 @@ static void report_recipient(const rebound_result *res,
 		  r != NULL && r->status[0] ? r->status : NULL);
 	rbx_clean(campaign, sizeof campaign, res->campaign);
 	char why[160] = "";
-	if (o != NULL && o->suspect)
-		rbx_clean(why, sizeof why, rebound_suspect_why(res, o->address));
+	if (o != NULL && o->suspect) {
+		/* The classifier's evidence in full; else the ledger's own
+		   (domain-burst, delivered-lately). */
+		const char *w = rebound_suspect_why(res, o->address);
+		if (strcmp(w, "delivered-lately") == 0 && o->suspect_why[0])
+			w = o->suspect_why;
+		rbx_clean(why, sizeof why, w);
+	}
 	if (o != NULL)
 		snprintf(state, sizeof state, "%s%s%s%s%s%s",
 			 rebound_state_name(o->state),

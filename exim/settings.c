@@ -33,6 +33,7 @@ static const char *const setting_keys[] = {
 	"pending_expire_hours", "global_domains", "global_window_days",
 	"campaign_min_sends", "campaign_max_rate", "campaign_pause_hours",
 	"event_retention_days", "hard_limit", "suspect_delivered_days",
+	"suspect_burst_count", "suspect_burst_minutes",
 };
 
 const char *rbx_acl_var(const char *name)

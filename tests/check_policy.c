@@ -49,6 +49,7 @@ typedef struct expect {
 	int64_t pending_expires;
 	size_t nhard_domains;
 	bool may_send;
+	const char *why;	/* suspect_why; NULL: "" */
 } expect;
 
 typedef struct policy_row {
@@ -101,16 +102,24 @@ static const policy_row policy_rows[] = {
 	  SEEN_HARD, "two.example", T0,
 	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 3, .hard_run = 3,
 	    .nhard_domains = 2 } },
-	{ "3 suspect hard bounce: suspended 24 h, suspect", NULL,
+	{ "3 suspect hard bounce: suspended 24 h, suspect, why kept", NULL,
 	  { .state = REBOUND_STATE_ACTIVE }, SEEN_SUSPECT, "s.example", T0,
 	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 24 * HOUR,
-	    .suspect = true, .hard = 1 } },
+	    .suspect = true, .hard = 1, .why = "gateway:cisco" } },
 	{ "3 hard bounce within 30 days of a delivery: suspect", NULL,
 	  { .state = REBOUND_STATE_ACTIVE, .last_delivered = T0 - 29 * DAY,
 	    .delivered_count = 1 },
 	  SEEN_HARD, "s.example", T0,
 	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 24 * HOUR,
-	    .suspect = true, .hard = 1, .delivered = 1 } },
+	    .suspect = true, .hard = 1, .delivered = 1,
+	    .why = "delivered-lately" } },
+	{ "3 a plain hard bounce after a suspect one: suppressed, why gone",
+	  NULL,
+	  { .state = REBOUND_STATE_ACTIVE, .suspect = true, .hard_count = 1,
+	    .suspect_why = "stage:data" },
+	  SEEN_HARD, "s.example", T0,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard = 2, .hard_run = 1,
+	    .nhard_domains = 1 } },
 	{ "3 a delivery longer ago: not suspect", NULL,
 	  { .state = REBOUND_STATE_ACTIVE, .last_delivered = T0 - 31 * DAY,
 	    .delivered_count = 1 },
@@ -121,7 +130,7 @@ static const policy_row policy_rows[] = {
 	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 1, .hard_run = 1 },
 	  SEEN_SUSPECT, "s.example", T0,
 	  { .state = REBOUND_STATE_SUPPRESSED, .suspect = true, .hard = 2,
-	    .hard_run = 1 } },
+	    .hard_run = 1, .why = "gateway:cisco" } },
 	{ "4 block: suspended 24 h, not a soft bounce", NULL,
 	  { .state = REBOUND_STATE_ACTIVE }, SEEN_BLOCK, "s.example", T0,
 	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + 24 * HOUR,
@@ -209,6 +218,18 @@ static const policy_row policy_rows[] = {
 	  SEEN_DELIVERED, NULL, T0,
 	  { .state = REBOUND_STATE_ACTIVE, .delayed = 1, .delivered = 1,
 	    .may_send = true } },
+	{ "9 delivery clears a suspect mark and ends its suspension", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR,
+	    .suspect = true, .suspect_why = "domain-burst", .hard_count = 1 },
+	  SEEN_DELIVERED, NULL, T0,
+	  { .state = REBOUND_STATE_ACTIVE, .hard = 1, .delivered = 1,
+	    .may_send = true } },
+	{ "9 delivery leaves a block's suspension (not suspect)", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR,
+	    .block_count = 1 },
+	  SEEN_DELIVERED, NULL, T0,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR, .block = 1,
+	    .delivered = 1 } },
 	{ "9 delivery leaves a suppression", NULL,
 	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 1, .hard_run = 1 },
 	  SEEN_DELIVERED, NULL, T0,
@@ -239,7 +260,8 @@ static const policy_row policy_rows[] = {
 	  { .state = REBOUND_STATE_SOFT, .soft = 2, .consecutive = 2,
 	    .may_send = true } },
 	{ "12 unbounce: active, history kept", NULL,
-	  { .state = REBOUND_STATE_GLOBAL, .suspect = true, .hard_count = 3,
+	  { .state = REBOUND_STATE_GLOBAL, .suspect = true,
+	    .suspect_why = "gateway:mimecast", .hard_count = 3,
 	    .hard_run = 3, .soft_count = 2, .consecutive_soft = 2,
 	    .nhard_domains = 1,
 	    .hard_domains = { HARD_DOMAIN(T0 - DAY, "one.example") } },
@@ -263,6 +285,9 @@ static rebound_observation observation(seen what, const char *sender_domain)
 		o.reason = REBOUND_REASON_USERUNKNOWN;
 		o.hard = true;
 		o.suspect = what == SEEN_SUSPECT;
+		if (o.suspect)
+			o.suspect_why =
+				"gateway:cisco remote-mta mx1.example.iphmx.com";
 		break;
 	case SEEN_BLOCK:
 		o.reason = REBOUND_REASON_SPAMDETECTED;
@@ -348,8 +373,261 @@ START_TEST(policy_row_table)
 		      "row %s: nhard_domains %zu", r->row, e.nhard_domains);
 	ck_assert_msg(rebound_entry_may_send(&e, r->at) == w->may_send,
 		      "row %s: may_send", r->row);
+	ck_assert_msg(strcmp(e.suspect_why, w->why != NULL ? w->why : "") == 0,
+		      "row %s: suspect_why '%s'", r->row, e.suspect_why);
 	if (r->what == SEEN_TIME && w->soft > r->given.soft_count)
 		ck_assert_str_eq(rebound_reason_name(e.last_reason), "expired");
+}
+END_TEST
+
+/* The short name the ledger keeps of the classifier's evidence. */
+static const struct { const char *why, *want; } short_names[] = {
+	{ "gateway:cisco remote-mta mx1.example.iphmx.com", "gateway:cisco" },
+	{ "gateway:mimecast notice", "gateway:mimecast" },
+	{ "gateway:email security service notice",
+	  "gateway:email security service" },
+	{ "gateway:proofpoint said mx0a.pphosted.com",
+	  "gateway:proofpoint" },
+	{ "gateway:cisco from", "gateway:cisco" },
+	{ "stage:data", "stage:data" },
+	{ "status:5.7.1", "status:5.7.1" },
+	{ "status:5.2.1 without RCPT", "status:5.2.1" },
+	{ "policy-words:access denied", "policy-words" },
+	{ NULL, "" },
+};
+
+START_TEST(suspect_short_name_table)
+{
+	char out[48];
+	rebound_suspect_short_name(short_names[_i].why, out, sizeof(out));
+	ck_assert_str_eq(out, short_names[_i].want);
+}
+END_TEST
+
+/* "The same reply": addresses, numbers and ids masked. */
+static const struct { const char *a, *b; bool same; } shapes[] = {
+	{ "550 5.1.1 <ann@corp.example>: Recipient address rejected: User unknown",
+	  "550 5.1.1 <bob@corp.example>: Recipient address rejected: User unknown",
+	  true },
+	{ "550 5.1.1 ann@corp.example... User unknown (id=4FgH2k3Zz1)",
+	  "550  5.1.1  BOB@corp.example... user UNKNOWN (id=9QrT7m1Ab2)", true },
+	{ "550 5.1.1 <ann@corp.example>: Recipient address rejected: User unknown",
+	  "550 5.1.1 <bob@corp.example>: mailbox unavailable", false },
+	{ "host mx1.corp.example[192.0.2.1] said: 550 no such user",
+	  "host mx2.corp.example[192.0.2.7] said: 550 no such user", true },
+};
+
+START_TEST(reply_shape_table)
+{
+	char a[160], b[160];
+	rebound_reply_shape(shapes[_i].a, a, sizeof(a));
+	rebound_reply_shape(shapes[_i].b, b, sizeof(b));
+	ck_assert_msg((strcmp(a, b) == 0) == shapes[_i].same, "'%s' vs '%s'",
+		      a, b);
+}
+END_TEST
+
+/* --- a domain that blocks the sender (doc/design.md §6 row 14) ----------- */
+
+#define SHAPE "# # <#>: recipient address rejected: user unknown"
+#define OTHER "# # <#>: mailbox unavailable"
+#define HIT(t, a, sh) { .time = (t), .address = a, .shape = (sh) }
+
+typedef struct burst_row {
+	const char *row;
+	unsigned count, minutes;	/* the settings */
+	rebound_domain given;		/* hits' shapes: 1 = SHAPE, 2 = OTHER */
+	const char *address;
+	const char *shape;
+	int64_t at;
+	rebound_burst want;
+	bool blocking;
+	size_t nhits;
+	uint32_t block_recipients, blocks;
+	int64_t block_start;
+} burst_row;
+
+static const burst_row burst_rows[] = {
+	{ "14 the first user unknown: counted, no burst", 5, 30,
+	  { .nhits = 0 }, "a@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NONE, false, 1, 0, 0, 0 },
+	{ "14 the fifth recipient within 30 minutes: a burst", 5, 30,
+	  { .nhits = 4, .hits = { HIT(T0 - 29 * 60, "a@corp.example", 1),
+				  HIT(T0 - 20 * 60, "b@corp.example", 1),
+				  HIT(T0 - 10 * 60, "c@corp.example", 1),
+				  HIT(T0 - 60, "d@corp.example", 1) } },
+	  "e@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NEW, true, 5, 5, 1, T0 - 29 * 60 },
+	{ "14 the oldest fell out of the window: no burst", 5, 30,
+	  { .nhits = 4, .hits = { HIT(T0 - 31 * 60, "a@corp.example", 1),
+				  HIT(T0 - 20 * 60, "b@corp.example", 1),
+				  HIT(T0 - 10 * 60, "c@corp.example", 1),
+				  HIT(T0 - 60, "d@corp.example", 1) } },
+	  "e@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NONE, false, 4, 0, 0, 0 },
+	{ "14 the same recipient again counts once", 5, 30,
+	  { .nhits = 4, .hits = { HIT(T0 - 29 * 60, "a@corp.example", 1),
+				  HIT(T0 - 20 * 60, "b@corp.example", 1),
+				  HIT(T0 - 10 * 60, "c@corp.example", 1),
+				  HIT(T0 - 60, "d@corp.example", 1) } },
+	  "B@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NONE, false, 4, 0, 0, 0 },
+	{ "14 another reply is no company for the burst", 5, 30,
+	  { .nhits = 4, .hits = { HIT(T0 - 29 * 60, "a@corp.example", 1),
+				  HIT(T0 - 20 * 60, "b@corp.example", 2),
+				  HIT(T0 - 10 * 60, "c@corp.example", 1),
+				  HIT(T0 - 60, "d@corp.example", 1) } },
+	  "e@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NONE, false, 5, 0, 0, 0 },
+	{ "14 later in a marked window: suspect, the window runs on", 5, 30,
+	  { .blocking = true, .shape = SHAPE, .block_start = T0 - 40 * 60,
+	    .block_last = T0 - 25 * 60, .block_recipients = 5, .blocks = 1 },
+	  "f@corp.example", SHAPE, T0,
+	  REBOUND_BURST_MARKED, true, 1, 6, 1, T0 - 40 * 60 },
+	{ "14 after the marked window: counted again", 5, 30,
+	  { .blocking = true, .shape = SHAPE, .block_start = T0 - 90 * 60,
+	    .block_last = T0 - 31 * 60, .block_recipients = 5, .blocks = 1 },
+	  "f@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NONE, true, 1, 5, 1, T0 - 90 * 60 },
+	{ "14 a marked domain, another reply: not suspect", 5, 30,
+	  { .blocking = true, .shape = SHAPE, .block_start = T0 - 40 * 60,
+	    .block_last = T0 - 5 * 60, .block_recipients = 5, .blocks = 1 },
+	  "f@corp.example", OTHER, T0,
+	  REBOUND_BURST_NONE, true, 1, 5, 1, T0 - 40 * 60 },
+	{ "14 suspect_burst_count 0: off", 0, 30,
+	  { .nhits = 4, .hits = { HIT(T0 - 29 * 60, "a@corp.example", 1),
+				  HIT(T0 - 20 * 60, "b@corp.example", 1),
+				  HIT(T0 - 10 * 60, "c@corp.example", 1),
+				  HIT(T0 - 60, "d@corp.example", 1) } },
+	  "e@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NONE, false, 4, 0, 0, 0 },
+	{ "14 a count of 2 within 5 minutes (settings)", 2, 5,
+	  { .nhits = 1, .hits = { HIT(T0 - 4 * 60, "a@corp.example", 1) } },
+	  "b@corp.example", SHAPE, T0,
+	  REBOUND_BURST_NEW, true, 2, 2, 1, T0 - 4 * 60 },
+};
+
+START_TEST(burst_row_table)
+{
+	const burst_row *r = &burst_rows[_i];
+	rebound_policy p;
+	ck_assert_int_eq(rebound_policy_preset(&p, "default"), 0);
+	p.suspect_burst_count = r->count;
+	p.suspect_burst_minutes = r->minutes;
+	static rebound_domain d;
+	d = r->given;
+	/* the table names shapes by number: their hashes here */
+	for (size_t i = 0; i < d.nhits; i++)
+		d.hits[i].shape = rebound_shape_hash(d.hits[i].shape == 1 ?
+							     SHAPE : OTHER);
+	rebound_burst b = rebound_domain_hard(&d, &p, r->address, r->shape,
+					      "550 5.1.1 ...", r->at);
+	ck_assert_msg(b == r->want, "row %s: burst %d, want %d", r->row,
+		      (int)b, (int)r->want);
+	ck_assert_msg(d.blocking == r->blocking, "row %s: blocking", r->row);
+	ck_assert_msg(d.nhits == r->nhits, "row %s: nhits %zu", r->row,
+		      d.nhits);
+	ck_assert_msg(d.block_recipients == r->block_recipients,
+		      "row %s: block_recipients %u", r->row,
+		      d.block_recipients);
+	ck_assert_msg(d.blocks == r->blocks, "row %s: blocks %u", r->row,
+		      d.blocks);
+	ck_assert_msg(d.block_start == r->block_start,
+		      "row %s: block_start %lld", r->row,
+		      (long long)d.block_start);
+	if (b != REBOUND_BURST_NONE)
+		ck_assert_int_eq(d.block_last, r->at);
+}
+END_TEST
+
+/* The recipients of a burst found later. */
+typedef struct burst_entry_row {
+	const char *row;
+	const char *preset;
+	rebound_entry given;
+	bool changed;
+	rebound_state state;
+	int64_t until;
+	uint32_t hard_run;
+	size_t nhard_domains;
+	const char *why;
+} burst_entry_row;
+
+#define WINDOW_START (T0 - 10 * 60)
+#define LAST_HARD(t) .last_time = (t), .last_hard = true, \
+	.last_reason = REBOUND_REASON_USERUNKNOWN, \
+	.last_sender_domain = "s.example"
+
+static const burst_entry_row burst_entry_rows[] = {
+	{ "14 suppressed by the burst's bounce: suspended, run undone", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 1, .hard_run = 1,
+	    LAST_HARD(T0 - 5 * 60), .nhard_domains = 1,
+	    .hard_domains = { HARD_DOMAIN(T0 - 5 * 60, "s.example") } },
+	  true, REBOUND_STATE_SUSPENDED, T0 + 24 * HOUR, 0, 0,
+	  "domain-burst" },
+	{ "14 suppressed before the burst: stays suppressed, suspect", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 2, .hard_run = 2,
+	    LAST_HARD(T0 - 5 * 60), .nhard_domains = 1,
+	    .hard_domains = { HARD_DOMAIN(T0 - 5 * 60, "s.example") } },
+	  true, REBOUND_STATE_SUPPRESSED, 0, 1, 0, "domain-burst" },
+	{ "14 already suspect: its own why stays", NULL,
+	  { .state = REBOUND_STATE_SUSPENDED, .until = T0 + HOUR,
+	    .suspect = true, .suspect_why = "gateway:proofpoint",
+	    .hard_count = 1, LAST_HARD(T0 - 5 * 60) },
+	  false, REBOUND_STATE_SUSPENDED, T0 + HOUR, 0, 0,
+	  "gateway:proofpoint" },
+	{ "14 a bounce before the window: unchanged", NULL,
+	  { .state = REBOUND_STATE_SUPPRESSED, .hard_count = 1, .hard_run = 1,
+	    LAST_HARD(WINDOW_START - 1), .nhard_domains = 1,
+	    .hard_domains = { HARD_DOMAIN(WINDOW_START - 1, "s.example") } },
+	  false, REBOUND_STATE_SUPPRESSED, 0, 1, 1, NULL },
+	{ "14 global: unchanged", NULL,
+	  { .state = REBOUND_STATE_GLOBAL, .hard_count = 3, .hard_run = 3,
+	    LAST_HARD(T0 - 5 * 60) },
+	  false, REBOUND_STATE_GLOBAL, 0, 3, 0, NULL },
+	{ "14 below hard_limit (mailman): soft becomes suspended", "mailman",
+	  { .state = REBOUND_STATE_SOFT, .hard_count = 1, .hard_run = 1,
+	    LAST_HARD(T0 - 5 * 60) },
+	  true, REBOUND_STATE_SUSPENDED, T0 + 24 * HOUR, 0, 0,
+	  "domain-burst" },
+};
+
+START_TEST(burst_entry_row_table)
+{
+	const burst_entry_row *r = &burst_entry_rows[_i];
+	rebound_policy p;
+	ck_assert_int_eq(rebound_policy_preset(&p, r->preset != NULL ?
+						   r->preset : "default"), 0);
+	static rebound_entry e;
+	e = r->given;
+	bool changed = rebound_entry_burst_suspect(&e, &p, WINDOW_START, T0);
+	ck_assert_msg(changed == r->changed, "row %s: changed", r->row);
+	ck_assert_msg(e.state == r->state, "row %s: state %s", r->row,
+		      rebound_state_name(e.state));
+	ck_assert_msg(e.until == r->until, "row %s: until %lld", r->row,
+		      (long long)e.until);
+	ck_assert_msg(e.hard_run == r->hard_run, "row %s: hard_run %u",
+		      r->row, e.hard_run);
+	ck_assert_msg(e.nhard_domains == r->nhard_domains,
+		      "row %s: nhard_domains %zu", r->row, e.nhard_domains);
+	ck_assert_msg(strcmp(e.suspect_why, r->why != NULL ? r->why : "") == 0,
+		      "row %s: why '%s'", r->row, e.suspect_why);
+}
+END_TEST
+
+/* A delivery ends a domain's mark. */
+START_TEST(burst_delivery_clears_mark)
+{
+	static rebound_domain d;
+	memset(&d, 0, sizeof(d));
+	ck_assert(!rebound_domain_delivered(&d, "a@corp.example", T0));
+	d.blocking = true;
+	d.nhits = 1;
+	ck_assert(rebound_domain_delivered(&d, "a@corp.example", T0));
+	ck_assert(!d.blocking);
+	ck_assert(d.cleared == T0);
+	ck_assert_str_eq(d.cleared_by, "a@corp.example");
+	ck_assert_uint_eq(d.nhits, 0);
 }
 END_TEST
 
@@ -1035,6 +1313,120 @@ START_TEST(created_mode_0660)
 }
 END_TEST
 
+/* Row 14 through the ledger: 20 user unknowns at one domain within five
+ * minutes, the same reply but for the address.  The first four are
+ * suppressed as they come; the fifth makes the burst, which moves them
+ * back; the rest are suspect as they come: 20 suspended, none
+ * suppressed, the domain marked.  A delivery clears both marks. */
+static rebound_outcome user_unknown(int64_t now, const char *addr)
+{
+	char diag[200];
+	snprintf(diag, sizeof(diag), "550 5.1.1 <%s>: Recipient address "
+		 "rejected: User unknown in virtual mailbox table", addr);
+	rebound_recipient r = rcpt(addr, REBOUND_ACTION_FAILED,
+				   REBOUND_REASON_USERUNKNOWN, true);
+	r.diagnostic = diag;
+	return notice(now, REBOUND_CLASS_BOUNCE, r, "s.example", NULL);
+}
+
+START_TEST(burst_of_user_unknowns_suspends)
+{
+	char addr[64];
+	for (int i = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "u%02d@corp.example", i);
+		rebound_outcome o = user_unknown(T0 + i * 15, addr);
+		ck_assert_int_eq(o.state, i < 4 ? REBOUND_STATE_SUPPRESSED :
+						  REBOUND_STATE_SUSPENDED);
+	}
+	int64_t now = T0 + 5 * 60;
+	for (int i = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "u%02d@corp.example", i);
+		rebound_entry e = get(addr, now);
+		ck_assert_msg(e.state == REBOUND_STATE_SUSPENDED, "%s: %s", addr,
+			      rebound_state_name(e.state));
+		ck_assert(e.suspect);
+		ck_assert_str_eq(e.suspect_why, "domain-burst");
+		ck_assert_uint_eq(e.hard_run, 0);
+		ck_assert_uint_eq(e.nhard_domains, 0);
+		ck_assert_int_eq(may(addr, now), 0);
+		ck_assert_int_eq(may(addr, now + 24 * HOUR), 1);
+	}
+	static rebound_domain d;
+	ck_assert_int_eq(rebound_ledger_domain_get(L, "Corp.Example", &d, err,
+						   sizeof(err)), 1);
+	ck_assert(d.blocking);
+	ck_assert_uint_eq(d.blocks, 1);
+	ck_assert_uint_eq(d.block_recipients, 20);
+	ck_assert(d.block_start == T0);
+	ck_assert(d.block_last == T0 + 19 * 15);
+	ck_assert_ptr_nonnull(strstr(d.block_reply, "User unknown"));
+	/* a delivery to one of them clears its mark and the domain's */
+	delivered(now, "u07@corp.example");
+	rebound_entry e = get("u07@corp.example", now);
+	ck_assert_int_eq(e.state, REBOUND_STATE_ACTIVE);
+	ck_assert(!e.suspect);
+	ck_assert_str_eq(e.suspect_why, "");
+	ck_assert_int_eq(rebound_ledger_domain_get(L, "corp.example", &d, err,
+						   sizeof(err)), 1);
+	ck_assert(!d.blocking);
+	ck_assert(d.cleared == now);
+	ck_assert_str_eq(d.cleared_by, "u07@corp.example");
+	/* the others stay suspended until their time */
+	ck_assert_int_eq(get("u08@corp.example", now).state,
+			 REBOUND_STATE_SUSPENDED);
+	/* a plain user unknown from another domain is suppressed */
+	rebound_outcome o = user_unknown(now, "gone@other.example");
+	ck_assert_int_eq(o.state, REBOUND_STATE_SUPPRESSED);
+	ck_assert(!o.suspect);
+}
+END_TEST
+
+/* Four do not make a burst; bounces spread over more than the window
+ * neither; with suspect_burst_count 0 no domain record is written. */
+START_TEST(no_burst_below_count_or_window)
+{
+	char addr[64];
+	for (int i = 0; i < 4; i++) {
+		snprintf(addr, sizeof(addr), "f%d@few.example", i);
+		ck_assert_int_eq(user_unknown(T0 + i, addr).state,
+				 REBOUND_STATE_SUPPRESSED);
+	}
+	for (int i = 0; i < 8; i++) {
+		snprintf(addr, sizeof(addr), "s%d@slow.example", i);
+		ck_assert_int_eq(user_unknown(T0 + i * 31 * 60, addr).state,
+				 REBOUND_STATE_SUPPRESSED);
+	}
+	P.suspect_burst_count = 0;
+	for (int i = 0; i < 8; i++) {
+		snprintf(addr, sizeof(addr), "o%d@off.example", i);
+		ck_assert_int_eq(user_unknown(T0 + i, addr).state,
+				 REBOUND_STATE_SUPPRESSED);
+	}
+	static rebound_domain d;
+	ck_assert_int_eq(rebound_ledger_domain_get(L, "off.example", &d, err,
+						   sizeof(err)), 0);
+	ck_assert_int_eq(rebound_ledger_domain_get(L, "few.example", &d, err,
+						   sizeof(err)), 1);
+	ck_assert(!d.blocking);
+}
+END_TEST
+
+/* The classifier's evidence is kept by its short name; show and list
+ * read it from the record. */
+START_TEST(suspect_why_recorded)
+{
+	rebound_recipient r = rcpt("gw@example.org", REBOUND_ACTION_FAILED,
+				   REBOUND_REASON_USERUNKNOWN, true);
+	r.suspect = true;
+	r.suspect_why = "gateway:cisco remote-mta mx1.example.iphmx.com";
+	rebound_outcome o = notice(T0, REBOUND_CLASS_BOUNCE, r, "s.example",
+				   NULL);
+	ck_assert(o.suspect);
+	ck_assert_str_eq(o.suspect_why, "gateway:cisco");
+	ck_assert_str_eq(get("gw@example.org", T0).suspect_why, "gateway:cisco");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -1044,6 +1436,16 @@ static Suite *suite(void)
 	tcase_add_loop_test(pure, campaign_row_table, 0,
 			    (int)(sizeof(campaign_rows) /
 				  sizeof(*campaign_rows)));
+	tcase_add_loop_test(pure, suspect_short_name_table, 0,
+			    (int)(sizeof(short_names) / sizeof(*short_names)));
+	tcase_add_loop_test(pure, reply_shape_table, 0,
+			    (int)(sizeof(shapes) / sizeof(*shapes)));
+	tcase_add_loop_test(pure, burst_row_table, 0,
+			    (int)(sizeof(burst_rows) / sizeof(*burst_rows)));
+	tcase_add_loop_test(pure, burst_entry_row_table, 0,
+			    (int)(sizeof(burst_entry_rows) /
+				  sizeof(*burst_entry_rows)));
+	tcase_add_test(pure, burst_delivery_clears_mark);
 	suite_add_tcase(s, pure);
 	TCase *tc = tcase_create("ledger");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1059,6 +1461,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, global_after_three_domains);
 	tcase_add_test(tc, suspect_hard_suspends);
 	tcase_add_test(tc, hard_after_recent_delivery_is_suspect);
+	tcase_add_test(tc, burst_of_user_unknowns_suspends);
+	tcase_add_test(tc, no_burst_below_count_or_window);
+	tcase_add_test(tc, suspect_why_recorded);
 	tcase_add_test(tc, other_reports_never_suppress);
 	tcase_add_test(tc, autoreply_without_recipient_is_an_event);
 	tcase_add_test(tc, unverified_changes_nothing);

@@ -181,7 +181,7 @@ out=$(timeout 60 swaks --socket "$T/dc/run/lmtp" --protocol LMTP --from '<>' \
 	--to "$U+Bounces@localhost" --data "@$top/samples/gateway-notice.eml" 2>&1)
 expect "swaks to Dovecot's LMTP" '^<- +250 .*Saved' "$out"
 out=$("$RB" --db "$DB" show grace@example.net 2>&1)
-expect "rebound show" '^state: +suspended \(suspect\) until ' "$out"
+expect "rebound show" '^state: +suspended \(suspect: gateway:email security service\) until ' "$out"
 [ -f "$T/home-$U/mail/Bounces" ] && ok "the notice is in ~/mail/Bounces (mbox)" ||
 	fail "no ~/mail/Bounces"
 

@@ -132,8 +132,7 @@ recorded_after() {
 	local f st
 	f=$(fl_dsn "$1-after" "after-$1@example.net")
 	lmtp "$f" "$1-after" || fail "$1: DSN after the fault not delivered"
-	st=$("$fl_rb" --db "$DB" show --json "after-$1@example.net" 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null)
+	st=$(fl_state "after-$1@example.net")
 	[ "$st" = suppressed ] && ok "$1: a bounce after the fault is recorded" ||
 		fail "$1: a bounce after the fault: state '$st'"
 }

@@ -247,6 +247,36 @@ long rebound_ledger_each_campaign(rebound_ledger *l, int64_t now,
 	return walk(l, "c:", walk_campaign, &w, err, errlen);
 }
 
+static int walk_domain(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
+		       void *p)
+{
+	(void)l;
+	(void)key;
+	walk_ctx *w = p;
+	static rebound_domain d;	/* large: not on the stack */
+	if (rebound_domain_decode(&d, val.dptr, val.dsize, NULL, 0) < 0)
+		return -1;
+	return ((rebound_domain_fn)w->fn)(&d, w->ctx) != 0 ? 1 : 0;
+}
+
+long rebound_ledger_each_domain(rebound_ledger *l, rebound_domain_fn fn,
+				void *ctx, char *err, size_t errlen)
+{
+	walk_ctx w = { 0, (void *)fn, ctx };
+	return walk(l, "b:", walk_domain, &w, err, errlen);
+}
+
+int rebound_ledger_domain_get(rebound_ledger *l, const char *domain,
+			      rebound_domain *out, char *err, size_t errlen)
+{
+	if (ledger_usable(l, err, errlen) < 0)
+		return -1;
+	char k[sizeof(out->name) + 2];
+	if (ledger_domain_key(domain, k, sizeof(k)) < 0)
+		return rebound_error(err, errlen, "not a domain: '%s'", domain);
+	return ledger_fetch_domain(l, k, out, err, errlen);
+}
+
 int rebound_ledger_unbounce(rebound_ledger *l, const char *address,
 			    int64_t now, char *err, size_t errlen)
 {
@@ -466,6 +496,7 @@ static int check_record(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 		rebound_campaign c;
 		rebound_seen s;
 		rebound_meta m;
+		rebound_domain b;
 	} u;
 	if (key.dsize >= 2 && key.dptr[1] == ':') {
 		switch (key.dptr[0]) {
@@ -488,6 +519,11 @@ static int check_record(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 			r->markers++;
 			rc = rebound_seen_decode(&u.s, val.dptr, val.dsize, why,
 						 sizeof(why));
+			break;
+		case 'b':
+			r->domains++;
+			rc = rebound_domain_decode(&u.b, val.dptr, val.dsize,
+						   why, sizeof(why));
 			break;
 		default:
 			r->other++;

@@ -47,6 +47,15 @@ long rebound_ledger_each_campaign(rebound_ledger *l, int64_t now,
 				  rebound_campaign_fn fn, void *ctx,
 				  char *err, size_t errlen);
 
+/* The recipient domains (b: records, policy.h: bursts and the mark of a
+ * domain that blocks the sender): one by name (1 found, 0 not, -1
+ * error), or a walk as above. */
+typedef int (*rebound_domain_fn)(const rebound_domain *d, void *ctx);
+int rebound_ledger_domain_get(rebound_ledger *l, const char *domain,
+			      rebound_domain *out, char *err, size_t errlen);
+long rebound_ledger_each_domain(rebound_ledger *l, rebound_domain_fn fn,
+				void *ctx, char *err, size_t errlen);
+
 /* Clear one recipient by hand.  1 done, 0 not in the ledger, -1 error. */
 int rebound_ledger_unbounce(rebound_ledger *l, const char *address,
 			    int64_t now, char *err, size_t errlen);
@@ -75,6 +84,7 @@ int rebound_ledger_prune(rebound_ledger *l, int64_t before,
 
 typedef struct rebound_check_report {
 	unsigned long recipients, events, markers, campaigns, other;
+	unsigned long domains;		/* b: records (recipient domains) */
 	unsigned long bad;		/* records that do not decode */
 	bool tdb_ok;			/* tdb_check() passed */
 	/* tdb_check() failed, but only on space that no record and no

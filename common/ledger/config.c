@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "rebound-config.h"
+#include "ledger-record.h"
 #include "mail/error.h"
 #include "mail/strutil.h"
 
@@ -29,27 +30,27 @@ typedef struct preset {
 } preset;
 
 #define POLICY(name, soft, block, suspect, pending, gdom, gdays, csends, \
-	       crate, cpause, retention, hard, sdays) \
+	       crate, cpause, retention, hard, sdays, bcount, bmin) \
 	{ name, { name, soft, block, suspect, pending, gdom, gdays, csends, \
-		  crate, cpause, retention, hard, sdays } }
+		  crate, cpause, retention, hard, sdays, bcount, bmin } }
 
 static const preset presets[] = {
-	/*      name       soft blk susp pend gdom gdays sends rate  pause keep hard sdays */
-	POLICY("default",   7,  24,  24,  72,  3,  60,  100, 0.05, 24, 180, 1, 30),
+	/*      name       soft blk susp pend gdom gdays sends rate  pause keep hard sdays burst min */
+	POLICY("default",   7,  24,  24,  72,  3,  60,  100, 0.05, 24, 180, 1, 30, 5, 30),
 	/* Zoho Campaigns: repeated soft bounces become a hard bounce. */
-	POLICY("zoho",      5,  24,  24,  72,  3,  60,  100, 0.05, 24, 180, 1, 30),
+	POLICY("zoho",      5,  24,  24,  72,  3,  60,  100, 0.05, 24, 180, 1, 30, 5, 30),
 	/* Marketo: category 1 suspends for 24 h, category 2 is "email
 	   invalid", soft bounces change nothing, delivery is retried for
 	   about a day before a message is given up. */
-	POLICY("marketo",   0,  24,  24,  24,  3,  60,  100, 0.05, 24, 180, 1, 30),
+	POLICY("marketo",   0,  24,  24,  24,  3,  60,  100, 0.05, 24, 180, 1, 30, 5, 30),
 	/* HubSpot: pending for 72 h, then soft; three hard bounces within
 	   60 days make a global bounce; soft bounces keep the contact. */
-	POLICY("hubspot",   0,  24,  24,  72,  3,  60,  100, 0.05, 24, 180, 1, 30),
+	POLICY("hubspot",   0,  24,  24,  72,  3,  60,  100, 0.05, 24, 180, 1, 30, 5, 30),
 	/* Mailman: a hard bounce scores 1.0, a soft one 0.5, and the
 	   member is disabled at a score of 5.0. */
-	POLICY("mailman",  10,  24,  24,  72,  0,  60,    0, 0.05, 24, 180, 5, 30),
+	POLICY("mailman",  10,  24,  24,  72,  0,  60,    0, 0.05, 24, 180, 5, 30, 5, 30),
 	/* Strict: for senders whose reputation is already at risk. */
-	POLICY("strict",    3,  72,  72,  48,  2,  90,   50, 0.02, 48, 365, 1, 60),
+	POLICY("strict",    3,  72,  72,  48,  2,  90,   50, 0.02, 48, 365, 1, 60, 5, 30),
 };
 
 #undef POLICY
@@ -164,6 +165,8 @@ static const uint_key uint_keys[] = {
 	UK(campaign_pause_hours, 24 * 3650),
 	UK(event_retention_days, 36500),
 	UK(suspect_delivered_days, 3650),
+	UK(suspect_burst_count, REBOUND_BURST_HITS),
+	UK(suspect_burst_minutes, 24 * 60),
 };
 #undef UK
 

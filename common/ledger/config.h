@@ -36,6 +36,11 @@ typedef struct rebound_policy {
 	unsigned suspect_delivered_days; /* a hard bounce for an address
 					   delivered to within this many
 					   days is suspect; 0: off */
+	/* This many different recipients of one domain with the same
+	   hard "user unknown" within this many minutes: the domain blocks
+	   the sender, they are suspect (doc/design.md §6 row 14); 0: off */
+	unsigned suspect_burst_count;
+	unsigned suspect_burst_minutes;
 } rebound_policy;
 
 typedef struct rebound_config {

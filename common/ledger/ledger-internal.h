@@ -61,6 +61,10 @@ int ledger_commit(rebound_ledger *l, char *err, size_t errlen);
 int rebound_ledger_address_key(const char *address, char *key, size_t size);
 /* The key of a campaign: "c:" + its name.  0, or -1 when it cannot be. */
 int ledger_campaign_key(const char *name, char *key, size_t size);
+/* The key of a recipient domain: "b:" + the domain lower-cased (not
+ * "d:", which the seen-before markers hold).  0, or -1 when it cannot
+ * be. */
+int ledger_domain_key(const char *domain, char *key, size_t size);
 
 /* A record by its key: fetch 1 found, 0 missing, -1 error (a record that
  * does not decode is an error); store 0 or -1. */
@@ -72,5 +76,9 @@ int ledger_fetch_campaign(rebound_ledger *l, const char *k,
 			  rebound_campaign *c, char *err, size_t errlen);
 int ledger_store_campaign(rebound_ledger *l, const char *k,
 			  const rebound_campaign *c, char *err, size_t errlen);
+int ledger_fetch_domain(rebound_ledger *l, const char *k, rebound_domain *d,
+			char *err, size_t errlen);
+int ledger_store_domain(rebound_ledger *l, const char *k,
+			const rebound_domain *d, char *err, size_t errlen);
 
 #endif

@@ -133,8 +133,9 @@ typedef struct field {
 #define FENUM(st, tag, member, maxv) \
 	{ tag, F_ENUM, offsetof(st, member), sizeof(((st *)0)->member), maxv }
 
-/* Tag of the repeated hard-domain field of a recipient. */
-enum { TAG_HARD_DOMAIN = 40 };
+/* Tag of the repeated field of a recipient (its hard domains) and of a
+ * domain (the recipients of its window): a time and a string. */
+enum { TAG_HARD_DOMAIN = 40, TAG_BURST_HIT = 40 };
 
 static const field entry_fields[] = {
 	FLD(rebound_entry, 1, F_STR, address),
@@ -167,6 +168,7 @@ static const field entry_fields[] = {
 	FLD(rebound_entry, 28, F_STR, last_mta),
 	FLD(rebound_entry, 29, F_STR, last_sender_domain),
 	FLD(rebound_entry, 30, F_STR, last_campaign),
+	FLD(rebound_entry, 31, F_STR, suspect_why),
 	/* 40: hard domain (repeated: varint time, then the domain) */
 };
 
@@ -187,6 +189,7 @@ static const field event_fields[] = {
 	FLD(rebound_event, 14, F_STR, mta),
 	FLD(rebound_event, 15, F_STR, sender_domain),
 	FLD(rebound_event, 16, F_STR, campaign),
+	FLD(rebound_event, 17, F_STR, suspect_why),
 	/* A fleet's fields (journal.h), tagged apart from the rest. */
 	FLD(rebound_event, 40, F_STR, origin),
 	FENUM(rebound_event, 41, edit, REBOUND_EDIT_CANCEL),
@@ -215,6 +218,21 @@ static const field meta_fields[] = {
 
 static const field seen_fields[] = {
 	FLD(rebound_seen, 1, F_I64, time),
+};
+
+static const field domain_fields[] = {
+	FLD(rebound_domain, 1, F_STR, name),
+	FLD(rebound_domain, 2, F_STR, shape),
+	FLD(rebound_domain, 3, F_BOOL, blocking),
+	FLD(rebound_domain, 4, F_I64, block_start),
+	FLD(rebound_domain, 5, F_I64, block_last),
+	FLD(rebound_domain, 6, F_U32, block_recipients),
+	FLD(rebound_domain, 7, F_STR, block_reply),
+	FLD(rebound_domain, 8, F_U32, blocks),
+	FLD(rebound_domain, 9, F_I64, cleared),
+	FLD(rebound_domain, 10, F_STR, cleared_by),
+	/* 40: one recipient of the window (repeated: varint time, varint
+	   hash of the reply's shape, then the address) */
 };
 
 #define NFIELDS(t) (sizeof(t) / sizeof(*(t)))
@@ -360,20 +378,44 @@ static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
 
 /* --- recipients --------------------------------------------------------- */
 
+/* One repeated field of a time and a string. */
+static void encode_timed(rebound_buf *b, uint64_t tag, int64_t time,
+			 const char *str, size_t size)
+{
+	size_t len = strnlen(str, size);
+	uint64_t t = zigzag(time);
+	buf_varint(b, tag);
+	buf_varint(b, varint_len(t) + len);
+	buf_varint(b, t);
+	buf_put(b, str, len);
+}
+
+/* Read one: 0, or -1 when the time is bad. */
+static int decode_timed(const unsigned char *val, size_t len, int64_t *time,
+			char *str, size_t size)
+{
+	uint64_t t;
+	size_t n = read_varint(val, len, &t);
+	if (n == 0)
+		return -1;
+	*time = unzigzag(t);
+	size_t slen = len - n;
+	if (slen >= size)
+		slen = size - 1;
+	memcpy(str, val + n, slen);
+	str[slen] = '\0';
+	return 0;
+}
+
 void rebound_entry_encode(rebound_buf *b, const rebound_entry *e)
 {
 	rebound_buf_header(b, REBOUND_KIND_RECIPIENT);
 	encode_fields(b, e, entry_fields, NFIELDS(entry_fields));
 	for (size_t i = 0; i < e->nhard_domains && i < REBOUND_HARD_DOMAINS;
-	     i++) {
-		const rebound_hard_domain *h = &e->hard_domains[i];
-		size_t dlen = strnlen(h->domain, sizeof(h->domain));
-		uint64_t t = zigzag(h->time);
-		buf_varint(b, TAG_HARD_DOMAIN);
-		buf_varint(b, varint_len(t) + dlen);
-		buf_varint(b, t);
-		buf_put(b, h->domain, dlen);
-	}
+	     i++)
+		encode_timed(b, TAG_HARD_DOMAIN, e->hard_domains[i].time,
+			     e->hard_domains[i].domain,
+			     sizeof(e->hard_domains[i].domain));
 	encode_extra(b, &e->extra);
 }
 
@@ -384,19 +426,12 @@ static int entry_special(void *rec, uint64_t tag, const unsigned char *val,
 	if (tag != TAG_HARD_DOMAIN)
 		return 1;
 	rebound_entry *e = rec;
-	uint64_t t;
-	size_t n = read_varint(val, len, &t);
-	if (n == 0)
+	rebound_hard_domain h;
+	if (decode_timed(val, len, &h.time, h.domain, sizeof(h.domain)) < 0)
 		return -1;
 	if (e->nhard_domains >= REBOUND_HARD_DOMAINS)
 		return 0;		/* more than we keep: ignore */
-	rebound_hard_domain *h = &e->hard_domains[e->nhard_domains++];
-	h->time = unzigzag(t);
-	size_t dlen = len - n;
-	if (dlen >= sizeof(h->domain))
-		dlen = sizeof(h->domain) - 1;
-	memcpy(h->domain, val + n, dlen);
-	h->domain[dlen] = '\0';
+	e->hard_domains[e->nhard_domains++] = h;
 	return 0;
 }
 
@@ -468,4 +503,56 @@ int rebound_seen_decode(rebound_seen *out, const unsigned char *data,
 	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_SEEN,
 		      seen_fields, NFIELDS(seen_fields), NULL, data, len, err,
 		      errlen);
+}
+
+/* --- recipient domains ---------------------------------------------------- */
+
+void rebound_domain_encode(rebound_buf *b, const rebound_domain *d)
+{
+	rebound_buf_header(b, REBOUND_KIND_DOMAIN);
+	encode_fields(b, d, domain_fields, NFIELDS(domain_fields));
+	for (size_t i = 0; i < d->nhits && i < REBOUND_BURST_HITS; i++) {
+		const rebound_burst_hit *h = &d->hits[i];
+		size_t alen = strnlen(h->address, sizeof(h->address));
+		uint64_t t = zigzag(h->time);
+		buf_varint(b, TAG_BURST_HIT);
+		buf_varint(b, varint_len(t) + varint_len(h->shape) + alen);
+		buf_varint(b, t);
+		buf_varint(b, h->shape);
+		buf_put(b, h->address, alen);
+	}
+	encode_extra(b, &d->extra);
+}
+
+/* A burst hit: varint time, varint shape hash, then the address. */
+static int domain_special(void *rec, uint64_t tag, const unsigned char *val,
+			  size_t len)
+{
+	if (tag != TAG_BURST_HIT)
+		return 1;
+	rebound_domain *d = rec;
+	uint64_t t, shape;
+	size_t n = read_varint(val, len, &t);
+	size_t m = n == 0 ? 0 : read_varint(val + n, len - n, &shape);
+	if (m == 0 || shape > UINT32_MAX)
+		return -1;
+	if (d->nhits >= REBOUND_BURST_HITS)
+		return 0;
+	rebound_burst_hit *h = &d->hits[d->nhits++];
+	h->time = unzigzag(t);
+	h->shape = (uint32_t)shape;
+	size_t alen = len - n - m;
+	if (alen >= sizeof(h->address))
+		alen = sizeof(h->address) - 1;
+	memcpy(h->address, val + n + m, alen);
+	h->address[alen] = '\0';
+	return 0;
+}
+
+int rebound_domain_decode(rebound_domain *out, const unsigned char *data,
+			  size_t len, char *err, size_t errlen)
+{
+	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_DOMAIN,
+		      domain_fields, NFIELDS(domain_fields), domain_special,
+		      data, len, err, errlen);
 }

@@ -29,6 +29,7 @@ enum rebound_record_kind {
 	REBOUND_KIND_SEEN = 'd',
 	REBOUND_KIND_META = 'm',
 	REBOUND_KIND_SPOOLED = 'q',	/* a notice waiting in the spool */
+	REBOUND_KIND_DOMAIN = 'b',	/* a recipient domain's bursts */
 };
 
 /* Unknown fields kept verbatim (as many as fit). */
@@ -53,6 +54,10 @@ typedef struct rebound_entry {
 	rebound_state state;
 	int64_t until;			/* SUSPENDED: until when */
 	bool suspect;			/* the last hard bounce was suspect */
+	/* Why, the evidence's short name ("gateway:cisco", "stage:data",
+	   "delivered-lately", "domain-burst"); "" in a record written
+	   before it was kept. */
+	char suspect_why[48];
 	int64_t first_seen, last_seen;
 	int64_t pending_since, pending_expires;	/* delayed, no final yet */
 	int64_t last_delivered;
@@ -102,6 +107,7 @@ typedef struct rebound_event {
 	rebound_action action;
 	rebound_reason reason;
 	bool hard, suspect, unverified;
+	char suspect_why[48];		/* as rebound_entry's */
 	rebound_state state_after;
 	char source[16];
 	char status[16];
@@ -142,6 +148,37 @@ typedef struct rebound_seen {
 	rebound_extra extra;
 } rebound_seen;
 
+/* One recipient of a domain's current window of hard bounces. */
+typedef struct rebound_burst_hit {
+	int64_t time;
+	uint32_t shape;			/* hash of the reply's shape */
+	char address[320];
+} rebound_burst_hit;
+
+/* Recipients of one window kept (suspect_burst_count's largest value). */
+#define REBOUND_BURST_HITS 32
+
+/* b:<domain> - hard bounces of one recipient domain that came together
+ * with the same reply, and the mark of a domain that blocks the sender
+ * (doc/design.md §6 row 14). */
+typedef struct rebound_domain {
+	char name[128];
+	/* The distinct recipients that hard-bounced within the window,
+	   oldest first, each with its reply's shape. */
+	size_t nhits;
+	rebound_burst_hit hits[REBOUND_BURST_HITS];
+	/* The mark: set by a burst, cleared by a delivery. */
+	bool blocking;
+	char shape[160];			/* rebound_reply_shape */
+	int64_t block_start, block_last;	/* the marked window */
+	uint32_t block_recipients;		/* suspect in it */
+	char block_reply[256];			/* the reply that marked it */
+	uint32_t blocks;			/* windows marked so far */
+	int64_t cleared;			/* the last mark's end */
+	char cleared_by[320];			/* the address delivered to */
+	rebound_extra extra;
+} rebound_domain;
+
 /* A growing byte buffer for encoding. */
 typedef struct rebound_buf {
 	unsigned char *p;
@@ -157,6 +194,7 @@ void rebound_event_encode(rebound_buf *b, const rebound_event *ev);
 void rebound_campaign_encode(rebound_buf *b, const rebound_campaign *c);
 void rebound_meta_encode(rebound_buf *b, const rebound_meta *m);
 void rebound_seen_encode(rebound_buf *b, const rebound_seen *s);
+void rebound_domain_encode(rebound_buf *b, const rebound_domain *d);
 
 /* Decoders: fill *out from data[0..len).  Return 0, or -1 with a reason
  * in err (wrong kind, other major version, truncated field). */
@@ -170,6 +208,8 @@ int rebound_meta_decode(rebound_meta *out, const unsigned char *data,
 			size_t len, char *err, size_t errlen);
 int rebound_seen_decode(rebound_seen *out, const unsigned char *data,
 			size_t len, char *err, size_t errlen);
+int rebound_domain_decode(rebound_domain *out, const unsigned char *data,
+			  size_t len, char *err, size_t errlen);
 
 /* Low level, for tests of the format itself: append one field. */
 void rebound_buf_header(rebound_buf *b, int kind);

@@ -31,6 +31,7 @@ enum {
 	/* inside a recipient */
 	R_ADDRESS = 1, R_ACTION, R_STATUS, R_REPLY, R_REASON, R_HARD,
 	R_SUSPECT, R_DIAG, R_MTA,
+	R_SUSPECT_WHY,		/* the classifier's evidence (issue 18) */
 };
 
 #define STR_MAX 4096u
@@ -58,6 +59,7 @@ static void encode_rcpt(rebound_buf *b, const rebound_recipient *r)
 	rebound_buf_uint(&sub, R_SUSPECT, r->suspect);
 	put_str(&sub, R_DIAG, r->diagnostic);
 	put_str(&sub, R_MTA, r->remote_mta);
+	put_str(&sub, R_SUSPECT_WHY, r->suspect_why);
 	if (sub.failed)
 		b->failed = true;
 	else
@@ -180,6 +182,10 @@ static int decode_rcpt(rebound_recipient *r, pool *pl,
 			break;
 		case R_MTA:
 			if ((r->remote_mta = pool_str(pl, val, vlen)) == NULL)
+				return -1;
+			break;
+		case R_SUSPECT_WHY:
+			if ((r->suspect_why = pool_str(pl, val, vlen)) == NULL)
 				return -1;
 			break;
 		case R_ACTION:

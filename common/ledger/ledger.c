@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -353,6 +354,26 @@ int ledger_campaign_key(const char *name, char *key, size_t size)
 	return 0;
 }
 
+int ledger_domain_key(const char *domain, char *key, size_t size)
+{
+	if (domain == NULL)
+		return -1;
+	size_t n = strlen(domain);
+	if (n == 0 || n >= sizeof(((rebound_domain *)0)->name) ||
+	    size < n + 3)
+		return -1;
+	key[0] = 'b';
+	key[1] = ':';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)domain[i];
+		if (c <= ' ' || c == 0x7f || c == '@')
+			return -1;
+		key[2 + i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	key[2 + n] = '\0';
+	return 0;
+}
+
 static TDB_DATA key_of(const char *k)
 {
 	TDB_DATA d = { (unsigned char *)(uintptr_t)k, strlen(k) };
@@ -440,6 +461,32 @@ int ledger_store_campaign(rebound_ledger *l, const char *k,
 {
 	rebound_buf b = { 0 };
 	rebound_campaign_encode(&b, c);
+	int rc = store(l, k, &b, TDB_REPLACE, err, errlen);
+	rebound_buf_free(&b);
+	return rc;
+}
+
+int ledger_fetch_domain(rebound_ledger *l, const char *k, rebound_domain *d,
+			char *err, size_t errlen)
+{
+	TDB_DATA v;
+	int rc = fetch(l, k, &v, err, errlen);
+	if (rc <= 0)
+		return rc;
+	char why[100];
+	rc = rebound_domain_decode(d, v.dptr, v.dsize, why, sizeof(why));
+	free(v.dptr);
+	if (rc < 0)
+		return rebound_error(err, errlen, "%s: record %s: %s", l->path,
+				     k, why);
+	return 1;
+}
+
+int ledger_store_domain(rebound_ledger *l, const char *k,
+			const rebound_domain *d, char *err, size_t errlen)
+{
+	rebound_buf b = { 0 };
+	rebound_domain_encode(&b, d);
 	int rc = store(l, k, &b, TDB_REPLACE, err, errlen);
 	rebound_buf_free(&b);
 	return rc;
@@ -724,6 +771,9 @@ static void fill_outcome(rebound_outcome *o, const char *address,
 	o->state = found ? e->state : REBOUND_STATE_ACTIVE;
 	o->until = found && e->state == REBOUND_STATE_SUSPENDED ? e->until : 0;
 	o->suspect = found && e->suspect;
+	if (o->suspect)
+		copy_str(o->suspect_why, sizeof(o->suspect_why),
+			 e->suspect_why);
 	o->duplicate = duplicate;
 }
 
@@ -738,6 +788,9 @@ static void make_event(rebound_event *ev, const rebound_observation *o,
 	ev->reason = o->reason;
 	ev->hard = o->hard;
 	ev->suspect = o->suspect;
+	if (o->suspect)
+		rebound_suspect_short_name(o->suspect_why, ev->suspect_why,
+					   sizeof(ev->suspect_why));
 	ev->unverified = unverified;
 	copy_str(ev->source, sizeof(ev->source), o->source);
 	copy_str(ev->status, sizeof(ev->status), o->status);
@@ -795,6 +848,88 @@ static int count_campaign_bounce(rebound_ledger *l,
 	return ledger_store_campaign(l, k, &c, err, errlen);
 }
 
+/* The recipient domain of an address and its key; 0, or -1 when it has
+ * none we can keep. */
+static int domain_key_of(const char *address, char *k, size_t size)
+{
+	const char *at = address != NULL ? strrchr(address, '@') : NULL;
+	return at != NULL ? ledger_domain_key(at + 1, k, size) : -1;
+}
+
+/* A hard "user unknown" for `address`, seen by its domain's record
+ * (policy.h, rebound_domain_hard).  When it makes a burst, the other
+ * recipients of the window become suspect too.  Returns 1 when this
+ * bounce is part of a burst (suspect), 0 when not, -1 on error. */
+static int domain_hard_bounce(rebound_ledger *l, const rebound_policy *policy,
+			      const char *address,
+			      const rebound_observation *o, int64_t now,
+			      char *err, size_t errlen)
+{
+	char dk[sizeof(((rebound_domain *)0)->name) + 2];
+	if (policy->suspect_burst_count == 0 ||
+	    domain_key_of(address, dk, sizeof(dk)) < 0)
+		return 0;
+	static rebound_domain d;	/* large: not on the stack */
+	int found = ledger_fetch_domain(l, dk, &d, err, errlen);
+	if (found < 0)
+		return -1;
+	if (!found) {
+		memset(&d, 0, sizeof(d));
+		copy_str(d.name, sizeof(d.name), dk + 2);
+	}
+	char shape[sizeof(d.shape)];
+	rebound_reply_shape(o->diag != NULL && o->diag[0] != '\0' ?
+				    o->diag : o->status,
+			    shape, sizeof(shape));
+	rebound_burst b = rebound_domain_hard(&d, policy, address, shape,
+					      o->diag, now);
+	if (ledger_store_domain(l, dk, &d, err, errlen) < 0)
+		return -1;
+	if (b != REBOUND_BURST_NEW)
+		return b == REBOUND_BURST_MARKED ? 1 : 0;
+	/* The window's earlier recipients: each was recorded as a plain
+	   hard bounce, and is suspect now. */
+	uint32_t h = rebound_shape_hash(shape);
+	for (size_t i = 0; i < d.nhits; i++) {
+		char k[340];
+		rebound_entry e;
+		if (d.hits[i].shape != h ||
+		    strcasecmp(d.hits[i].address, address) == 0 ||
+		    rebound_ledger_address_key(d.hits[i].address, k,
+					       sizeof(k)) < 0)
+			continue;
+		int rc = ledger_fetch_entry(l, k, &e, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		rebound_entry_refresh(&e, now);
+		if (rebound_entry_burst_suspect(&e, policy, d.block_start,
+						now) &&
+		    ledger_store_entry(l, k, &e, err, errlen) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* A delivery to `address`: its domain's mark, if it has one, ends.
+ * Returns 0 or -1. */
+static int domain_delivered(rebound_ledger *l, const char *address,
+			    int64_t now, char *err, size_t errlen)
+{
+	char dk[sizeof(((rebound_domain *)0)->name) + 2];
+	if (domain_key_of(address, dk, sizeof(dk)) < 0 ||
+	    !tdb_exists(l->tdb, key_of(dk)))
+		return 0;
+	static rebound_domain d;	/* large: not on the stack */
+	int found = ledger_fetch_domain(l, dk, &d, err, errlen);
+	if (found <= 0)
+		return found;
+	if (!rebound_domain_delivered(&d, address, now))
+		return 0;
+	return ledger_store_domain(l, dk, &d, err, errlen);
+}
+
 /* Record one observation about one address inside a transaction.
  * in_band_delivery: a delivery seen by Exim, which only matters for an
  * address already in the ledger (no record and no event otherwise). */
@@ -838,6 +973,9 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		}
 		return 1;
 	}
+	if (kind == REBOUND_OBS_DELIVERED &&
+	    domain_delivered(l, address, ctx->now, err, errlen) < 0)
+		return -1;
 	if (in_band_delivery && !found) {
 		if (out != NULL)
 			fill_outcome(out, address, &e, false, false);
@@ -846,6 +984,20 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 	if (!found) {
 		memset(&e, 0, sizeof(e));
 		copy_str(e.address, sizeof(e.address), address);
+	}
+	rebound_observation burst_o;
+	if (kind == REBOUND_OBS_FAILED && o->hard &&
+	    o->reason == REBOUND_REASON_USERUNKNOWN) {
+		int b = domain_hard_bounce(l, policy, address, o, ctx->now, err,
+					   errlen);
+		if (b < 0)
+			return -1;
+		if (b > 0 && !o->suspect) {
+			burst_o = *o;
+			burst_o.suspect = true;
+			burst_o.suspect_why = "domain-burst";
+			o = &burst_o;
+		}
 	}
 	rebound_entry_apply(&e, policy, o, ctx->now);
 	if (ledger_store_entry(l, k, &e, err, errlen) < 0)
@@ -877,6 +1029,7 @@ static void observation_of(rebound_observation *o, rebound_class cls,
 	o->reason = r->reason;
 	o->hard = r->hard;
 	o->suspect = r->suspect;
+	o->suspect_why = r->suspect ? r->suspect_why : NULL;
 	o->source = ctx->source;
 	o->status = r->status;
 	o->reply = r->reply_code;

@@ -73,6 +73,7 @@ typedef struct rebound_outcome {
 	rebound_state state;		/* after recording */
 	int64_t until;			/* SUSPENDED: until when; else 0 */
 	bool suspect;
+	char suspect_why[48];		/* why, its short name (policy.h) */
 	bool duplicate;			/* seen before: counted once */
 	bool unverified;		/* no valid signature named it:
 					   recorded, no state changed */

@@ -24,6 +24,7 @@ typedef struct rebound_observation {
 	rebound_reason reason;
 	bool hard;
 	bool suspect;
+	const char *suspect_why;	/* the classifier's evidence */
 	const char *source;		/* each string may be NULL */
 	const char *status;
 	const char *reply;
@@ -61,6 +62,55 @@ rebound_obs_kind rebound_entry_apply(rebound_entry *e,
 /* Clear a recipient by hand: active again, counts of the current run
  * cleared (history totals stay). */
 void rebound_entry_unbounce(rebound_entry *e, int64_t now);
+
+/* The short name of a suspect hard bounce's evidence, as the ledger
+ * keeps it: the classifier's suspect_why up to its first space
+ * ("stage:data", "status:5.7.1"), a gateway with its service's whole
+ * name ("gateway:cisco", "gateway:email security service"), the words
+ * of "policy-words:..." left out; "" for NULL. */
+void rebound_suspect_short_name(const char *why, char *out, size_t size);
+
+/* --- a domain that blocks the sender (doc/design.md §6 row 14) --------- */
+
+/* The shape of a reply, for "the same reply": lower case, spaces
+ * squeezed, every word with an '@' or a digit in it masked (addresses,
+ * codes, hosts with numbers, queue ids), at most size - 1 bytes. */
+void rebound_reply_shape(const char *reply, char *out, size_t size);
+
+typedef enum rebound_burst {
+	REBOUND_BURST_NONE = 0,		/* no burst (yet) */
+	REBOUND_BURST_MARKED,		/* in a marked window: suspect */
+	REBOUND_BURST_NEW,		/* this one made a burst: it and
+					   the window's others are suspect */
+} rebound_burst;
+
+/* A hard "user unknown" for `address` at domain d, with a reply of the
+ * given shape (and as it read, for the report).  With
+ * suspect_burst_count recipients of the domain that got the same reply
+ * within suspect_burst_minutes, the domain is marked as blocking the
+ * sender; while it is, each such bounce within the window of the last
+ * one is MARKED.  After NEW, d->block_start is where the window
+ * started: the caller marks the recipients of d->hits with the same
+ * shape (rebound_entry_burst_suspect). */
+rebound_burst rebound_domain_hard(rebound_domain *d, const rebound_policy *p,
+				  const char *address, const char *shape,
+				  const char *reply, int64_t now);
+
+/* The hash of a shape that rebound_burst_hit keeps. */
+uint32_t rebound_shape_hash(const char *shape);
+
+/* A delivery to `address` at domain d: the mark is cleared.  Returns
+ * true when d changed. */
+bool rebound_domain_delivered(rebound_domain *d, const char *address,
+			      int64_t now);
+
+/* A recipient whose hard bounce at or after `since` was part of a burst
+ * found later: it becomes suspect ("domain-burst") and suspended, and a
+ * suppression that bounce made is undone (hard run and sender domain).
+ * An address already suspect, global, or whose last bounce was not a
+ * hard one of the window stays as it is.  Returns true when e changed. */
+bool rebound_entry_burst_suspect(rebound_entry *e, const rebound_policy *p,
+				 int64_t since, int64_t now);
 
 /* Campaigns: end a pause whose time is up (a resume). */
 void rebound_campaign_refresh(rebound_campaign *c, int64_t now);
