@@ -927,6 +927,55 @@ START_TEST(spool_round_trip)
 }
 END_TEST
 
+/* The spool keeps at most REBOUND_SPOOL_MAX_RCPT recipients of a notice
+ * (replay refuses more), and refuses to write a file that replay would
+ * refuse as too long: it says so rather than leave a file that can never
+ * be recorded (issue 16, item 5). */
+START_TEST(spool_limits)
+{
+	enum { MANY = REBOUND_SPOOL_MAX_RCPT + 500 };
+	rebound_result res = spool_result("<many@mx.example>");
+	rebound_recipient *v = calloc(MANY, sizeof(*v));
+	char (*addr)[40] = calloc(MANY, sizeof(*addr));
+	ck_assert(v != NULL && addr != NULL);
+	for (size_t i = 0; i < MANY; i++) {
+		v[i] = spool_rcpt;
+		snprintf(addr[i], sizeof(addr[i]), "r%zu@example.org", i);
+		v[i].address = addr[i];
+	}
+	res.rcpt = v;
+	res.nrcpt = MANY;
+	rebound_record_context ctx = { .now = T0, .source = "exim" };
+	rebound_buf b = { 0 };
+	rebound_spool_encode(&b, &res, &ctx);
+	ck_assert(!b.failed);
+	rebound_spooled sp;
+	char why[100];
+	ck_assert_int_eq(rebound_spool_decode(&sp, b.p, b.len, why, sizeof(why)),
+			 0);
+	ck_assert_uint_eq(sp.res.nrcpt, REBOUND_SPOOL_MAX_RCPT);
+	rebound_spooled_free(&sp);
+	rebound_buf_free(&b);
+
+	/* Long diagnostics: more than REBOUND_SPOOL_MAX_BYTES in all. */
+	char diag[400];
+	memset(diag, 'x', sizeof(diag) - 1);
+	diag[sizeof(diag) - 1] = '\0';
+	for (size_t i = 0; i < MANY; i++)
+		v[i].diagnostic = diag;
+	char name[1300], err[400] = "", ledger[400];
+	snprintf(ledger, sizeof(ledger), "%s/big.tdb", tmpdir);
+	ck_assert_int_eq(rebound_spool_write(ledger, &res, &ctx, name,
+					     sizeof(name), err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "too large") != NULL, "err: %s", err);
+	unsigned long waiting = 1;
+	ck_assert_int_eq(rebound_spool_count(ledger, &waiting, NULL), 0);
+	ck_assert_uint_eq(waiting, 0);
+	free(v);
+	free(addr);
+}
+END_TEST
+
 typedef enum held_lock {
 	HOLD_TRANSACTION,	/* tdb_transaction_start: other writers */
 	HOLD_LOCKALL,		/* tdb_lockall: every reader and writer */
@@ -1300,6 +1349,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, killed_in_commit_after_growing);
 	tcase_add_test(tc, layout_scan_tells_damage);
 	tcase_add_test(tc, spool_round_trip);
+	tcase_add_test(tc, spool_limits);
 	tcase_add_test(tc, locked_notice_spooled_and_replayed_once);
 	tcase_add_test(tc, next_writer_replays_spool);
 	tcase_add_test(tc, whole_file_lock_never_holds_a_module);

@@ -414,6 +414,15 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 		rebound_buf_free(&b);
 		return rebound_error(err, errlen, "spool: out of memory");
 	}
+	/* Replay refuses a larger file: say so now rather than leave one
+	   that can never be recorded. */
+	if (b.len > REBOUND_SPOOL_MAX_BYTES) {
+		size_t len = b.len;
+		rebound_buf_free(&b);
+		return rebound_error(err, errlen, "spool: notice too large "
+				     "(%zu bytes, at most %u)", len,
+				     REBOUND_SPOOL_MAX_BYTES);
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	unsigned n = ++seq;

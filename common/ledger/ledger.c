@@ -1203,10 +1203,16 @@ int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
 		if (rebound_spool_write(l->path, res, ctx, name, sizeof(name), e2,
 					sizeof(e2)) == 0) {
 			const char *base = strrchr(name, '/');
+			char cut[96] = "";
+			if (res->nrcpt > REBOUND_SPOOL_MAX_RCPT)
+				snprintf(cut, sizeof(cut), " (its first %u of "
+					 "%zu recipients: the spool keeps no "
+					 "more)", REBOUND_SPOOL_MAX_RCPT,
+					 res->nrcpt);
 			if (err != NULL && used < errlen)
 				snprintf(err + used, errlen - used,
-					 "; spooled as %s",
-					 base != NULL ? base + 1 : name);
+					 "; spooled as %s%s",
+					 base != NULL ? base + 1 : name, cut);
 			return REBOUND_LEDGER_SPOOLED;
 		}
 		if (err != NULL && used < errlen)
