@@ -627,7 +627,8 @@ int rebound_journal_fold(rebound_ledger *l, const rebound_policy *policy,
 		st = &local;
 	if (l == NULL || policy == NULL || (n > 0 && evs == NULL))
 		return rebound_error(err, errlen, "fold: missing argument");
-	qsort(evs, n, sizeof(*evs), event_cmp);
+	if (n > 1)	/* qsort wants a non-null array even for none */
+		qsort(evs, n, sizeof(*evs), event_cmp);
 	if (ledger_begin(l, err, errlen) < 0)
 		return -1;
 	rebound_cluster_state cs;
