@@ -27,8 +27,10 @@ fl_require
 dh_setup
 fl_init
 tdbtool_pid=
+hold_pid=
 cleanup() {
 	[ -n "$tdbtool_pid" ] && kill -9 "$tdbtool_pid" 2>/dev/null
+	[ -n "$hold_pid" ] && kill -9 "$hold_pid" 2>/dev/null
 	dh_stop
 	[ "${REBOUND_KEEP_TMP:-0}" = 1 ] && echo "state kept in $S" || rm -rf "$S"
 }
@@ -227,6 +229,45 @@ tdbtool "$DB" keys 2>/dev/null | grep -q never-committed &&
 	fail "killed: the killed writer's uncommitted key is in the file"
 fl_seeds_kept killed
 fl_db_check killed
+
+# --- lockall ---------------------------------------------------------------
+# Another process holds tdb_lockall, which every read and every write of
+# the file waits for (tests/hold-lock): each LMTP delivery of a bounce
+# still answers within the time budget (2 s) + 3 s, is stored, and its
+# bounce is spooled and recorded once when the lock is gone (issue 16).
+new_ledger lockall
+"${abs_top_builddir:-$rb_top}/tests/hold-lock" "$DB" 60 lockall > "$S/hold.out" 2>&1 &
+hold_pid=$!
+n=0
+while [ $n -lt 100 ] && ! grep -q locked "$S/hold.out"; do
+	sleep 0.1
+	n=$((n + 1))
+done
+grep -q locked "$S/hold.out" || fail "lockall: hold-lock did not lock"
+worst=0
+SENT=0
+: > "$S/accepted.lockall"
+for i in 1 2; do
+	f=$(fl_dsn "lockall-dsn$i" "dsn$i-lockall@example.net")
+	t0=$(date +%s%N)
+	lmtp "$f" "lockall-dsn$i" && echo >> "$S/accepted.lockall"
+	t1=$(date +%s%N)
+	SENT=$((SENT + 1))
+	ms=$(( (t1 - t0) / 1000000 ))
+	[ $ms -gt $worst ] && worst=$ms
+done
+[ $worst -lt 5000 ] && ok "lockall: the slowest LMTP delivery answered in $worst ms (budget 2000)" ||
+	fail "lockall: an LMTP delivery took $worst ms (budget 2000 + 3000)"
+stored_all lockall
+n=$(newlog | grep -c "rebound: .*spooled: .*spooled as")
+[ "$n" = 2 ] && ok "lockall: the 2 bounces were spooled" ||
+	fail "lockall: $n of the 2 bounces logged as spooled"
+kill "$hold_pid"
+wait "$hold_pid" 2>/dev/null
+hold_pid=
+fl_seeds_kept lockall
+recorded_after lockall
+fl_spool_replayed lockall dsn1-lockall@example.net dsn2-lockall@example.net
 
 # --- damaged ---------------------------------------------------------------
 new_ledger damaged
