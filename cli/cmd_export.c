@@ -128,7 +128,7 @@ int cmd_export(const global_opts *g, int argc, char **argv)
 			     &x.f) < 0)
 		return 2;
 	cli_env env;
-	int rc = cli_open(g, "rebound export", false, &env);
+	int rc = cli_open_walk(g, "rebound export", &env);
 	if (rc != 0)
 		return rc;
 	x.now = env.now;

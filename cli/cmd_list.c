@@ -116,7 +116,7 @@ int cmd_list(const global_opts *g, int argc, char **argv)
 			     &lr.f) < 0)
 		return 2;
 	cli_env env;
-	int rc = cli_open(g, "rebound list", false, &env);
+	int rc = cli_open_walk(g, "rebound list", &env);
 	if (rc != 0)
 		return rc;
 	lr.now = env.now;

@@ -221,7 +221,7 @@ int cmd_stats(const global_opts *g, int argc, char **argv)
 	if (since != NULL && cli_since(g, "rebound stats", since, &s.since) < 0)
 		return 2;
 	cli_env env;
-	int rc = cli_open(g, "rebound stats", false, &env);
+	int rc = cli_open_walk(g, "rebound stats", &env);
 	if (rc != 0)
 		return rc;
 	char err[1200];

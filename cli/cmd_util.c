@@ -211,6 +211,7 @@ int cli_setup(const global_opts *g, const char *cmd, cli_env *env)
 	}
 	if (cli_now(g, cmd, &env->now) < 0)
 		return 2;
+	rebound_ledger_set_hash_size(env->cfg.db_hash_size);
 	/* Which ledger: --db, the configuration file, the system ledger
 	   if it is there, else one in the user's state directory. */
 	if (g->db_path != NULL)
@@ -254,8 +255,8 @@ static void make_parent_dirs(const char *path)
 	(void)mkdir(dir, 0700);
 }
 
-int cli_open(const global_opts *g, const char *cmd, bool create,
-	     cli_env *env)
+static int open_ledger(const global_opts *g, const char *cmd, bool create,
+		       unsigned flags, cli_env *env)
 {
 	int rc = cli_setup(g, cmd, env);
 	if (rc != 0)
@@ -264,13 +265,25 @@ int cli_open(const global_opts *g, const char *cmd, bool create,
 		make_parent_dirs(env->db_path);
 	char err[1200];
 	env->ledger = rebound_ledger_open(env->db_path,
-					  create ? REBOUND_LEDGER_CREATE : 0,
+					  (create ? REBOUND_LEDGER_CREATE : 0) |
+						  flags,
 					  err, sizeof(err));
 	if (env->ledger == NULL) {
 		fprintf(stderr, "%s: %s\n", cmd, err);
 		return 2;
 	}
 	return 0;
+}
+
+int cli_open(const global_opts *g, const char *cmd, bool create,
+	     cli_env *env)
+{
+	return open_ledger(g, cmd, create, 0, env);
+}
+
+int cli_open_walk(const global_opts *g, const char *cmd, cli_env *env)
+{
+	return open_ledger(g, cmd, false, REBOUND_LEDGER_WALK, env);
 }
 
 void cli_close(cli_env *env)

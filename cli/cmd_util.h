@@ -27,6 +27,9 @@ int cli_setup(const global_opts *g, const char *cmd, cli_env *env);
  * (record).  Prints one line and returns 2 on error, else 0. */
 int cli_open(const global_opts *g, const char *cmd, bool create,
 	     cli_env *env);
+/* cli_open for a report that walks every record (stats, list, export):
+ * a large ledger is read without a map, so that memory stays flat. */
+int cli_open_walk(const global_opts *g, const char *cmd, cli_env *env);
 void cli_close(cli_env *env);
 
 /* Is a the option --help or -h? */

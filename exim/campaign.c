@@ -67,6 +67,7 @@ int rbx_campaign_check(const rebound_config *c, uschar **return_text)
 		return LOCAL_SCAN_ACCEPT;
 
 	rebound_ledger_set_lock_wait(rebound_config_time_budget_ms(c));
+	rebound_ledger_set_hash_size(c->db_hash_size);
 	rebound_ledger *l = rbx_ledger(c->db_path, true, err, sizeof err);
 	if (l == NULL ||
 	    rebound_ledger_campaign_send(l, &c->policy, campaign,

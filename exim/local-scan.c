@@ -196,6 +196,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	} else {
 		/* A writer holding its transaction must not hold the mail. */
 		rebound_ledger_set_lock_wait((unsigned)left);
+		rebound_ledger_set_hash_size(c->db_hash_size);
 		rebound_ledger *l = rbx_ledger(c->db_path, true, err, sizeof err);
 		rebound_verp_vouch vouch;
 		rbx_verp_vouch(c, &vouch);

@@ -1,13 +1,19 @@
 /* bench_ledger.c - how fast the ledger commits, and how big it grows.
  *
- *   bench_ledger [-d DIR] [-w WRITERS] [-n NOTICES]
+ *   bench_ledger [-d DIR] [-w WRITERS] [-n NOTICES] [-k FILE] [-H CHAINS]
  *
  * WRITERS processes (default 1) each record NOTICES distinct bounce
  * notices (default 500), one recipient each, one transaction each, all
  * started at once into a new ledger in DIR (default /tmp).  Prints the
  * records committed per second over the wall time, and the file's size
  * per 100,000 recipients (each recipient here has its r: record, one e:
- * event and one d: marker).  Not a test: `make bench-ledger` runs it.
+ * event and one d: marker).  Then, at that size, the CPU time (user and
+ * system: the machine may be busy) of one lookup (rebound_ledger_may_send
+ * of a recorded address, 20,000 of them) and of one more record (500 of
+ * them, a commit each).  -k FILE keeps the ledger in FILE (for `stats`
+ * and `list` to be measured on it); -H CHAINS creates it with that many
+ * hash chains (db_hash_size).  Not a test: `make bench-ledger`
+ * runs it.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -28,6 +34,89 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One bounce notice for recipient i of writer w, recorded at `when`. */
+static int record_one(rebound_ledger *l, const rebound_policy *p, int w,
+		      int i, int64_t when, char *err, size_t errlen)
+{
+	char addr[96], id[96], diag[256];
+	snprintf(addr, sizeof(addr), "user%d.%d@domain%d.example", w, i,
+		 i % 97);
+	snprintf(id, sizeof(id), "<%d.%d.bench@mx.example>", w, i);
+	snprintf(diag, sizeof(diag),
+		 "550 5.1.1 <%s>: Recipient address rejected: "
+		 "User unknown in virtual mailbox table", addr);
+	rebound_recipient r;
+	memset(&r, 0, sizeof(r));
+	r.address = addr;
+	r.action = REBOUND_ACTION_FAILED;
+	r.reason = REBOUND_REASON_USERUNKNOWN;
+	r.hard = true;
+	snprintf(r.status, sizeof(r.status), "5.1.1");
+	snprintf(r.reply_code, sizeof(r.reply_code), "550");
+	r.diagnostic = diag;
+	r.remote_mta = "mx.domain.example";
+	rebound_result res;
+	memset(&res, 0, sizeof(res));
+	res.cls = REBOUND_CLASS_BOUNCE;
+	res.rcpt = &r;
+	res.nrcpt = 1;
+	res.message_id = id;
+	res.sender_domain = "sender.example";
+	res.reporting_mta = "mx.domain.example";
+	rebound_record_context ctx = { .now = when, .source = "bench" };
+	rebound_outcome o;
+	return rebound_ledger_record(l, p, &res, &ctx, &o, 1, err, errlen) == 1 ?
+		0 : -1;
+}
+
+/* CPU time per lookup and per record once the ledger holds `total`
+ * recipients (writer 0's user0.I addresses among them). */
+static int cost_at_size(const char *path, int notices)
+{
+	char err[512];
+	rebound_ledger *l = rebound_ledger_open(path, 0, err, sizeof(err));
+	if (l == NULL) {
+		fprintf(stderr, "bench_ledger: %s\n", err);
+		return 1;
+	}
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	int lookups = 20000, records = 500;
+	unsigned seed = 1;
+	double t0 = cpu_s();
+	for (int i = 0; i < lookups; i++) {
+		char addr[96];
+		seed = seed * 1103515245u + 12345u;
+		int k = (int)((seed >> 8) % (unsigned)notices);
+		snprintf(addr, sizeof(addr), "user0.%d@domain%d.example", k,
+			 k % 97);
+		if (rebound_ledger_may_send(l, addr, 1767225600 + notices, err,
+					    sizeof(err)) < 0) {
+			fprintf(stderr, "bench_ledger: %s\n", err);
+			return 1;
+		}
+	}
+	double t1 = cpu_s();
+	for (int i = 0; i < records; i++)
+		if (record_one(l, &p, 999, i, 1767225600 + notices + i, err,
+			       sizeof(err)) < 0) {
+			fprintf(stderr, "bench_ledger: %s\n", err);
+			return 1;
+		}
+	double t2 = cpu_s();
+	rebound_ledger_close(l);
+	printf("recipients=%d lookup-cpu=%.1f us record-cpu=%.1f us\n",
+	       notices, (t1 - t0) / lookups * 1e6, (t2 - t1) / records * 1e6);
+	return 0;
+}
+
 static int writer(const char *path, int w, int n, int start_fd)
 {
 	char err[512];
@@ -43,36 +132,8 @@ static int writer(const char *path, int w, int n, int start_fd)
 	if (read(start_fd, &c, 1) < 0)	/* wait for the start (EOF) */
 		return 1;
 	for (int i = 0; i < n; i++) {
-		char addr[96], id[96], diag[256];
-		snprintf(addr, sizeof(addr), "user%d.%d@domain%d.example", w, i,
-			 i % 97);
-		snprintf(id, sizeof(id), "<%d.%d.bench@mx.example>", w, i);
-		snprintf(diag, sizeof(diag),
-			 "550 5.1.1 <%s>: Recipient address rejected: "
-			 "User unknown in virtual mailbox table", addr);
-		rebound_recipient r;
-		memset(&r, 0, sizeof(r));
-		r.address = addr;
-		r.action = REBOUND_ACTION_FAILED;
-		r.reason = REBOUND_REASON_USERUNKNOWN;
-		r.hard = true;
-		snprintf(r.status, sizeof(r.status), "5.1.1");
-		snprintf(r.reply_code, sizeof(r.reply_code), "550");
-		r.diagnostic = diag;
-		r.remote_mta = "mx.domain.example";
-		rebound_result res;
-		memset(&res, 0, sizeof(res));
-		res.cls = REBOUND_CLASS_BOUNCE;
-		res.rcpt = &r;
-		res.nrcpt = 1;
-		res.message_id = id;
-		res.sender_domain = "sender.example";
-		res.reporting_mta = "mx.domain.example";
-		rebound_record_context ctx = { .now = 1767225600 + i,
-					       .source = "bench" };
-		rebound_outcome o;
-		if (rebound_ledger_record(l, &p, &res, &ctx, &o, 1, err,
-					  sizeof(err)) != 1) {
+		if (record_one(l, &p, w, i, 1767225600 + i, err,
+			       sizeof(err)) < 0) {
 			fprintf(stderr, "writer %d: %s\n", w, err);
 			return 1;
 		}
@@ -83,16 +144,20 @@ static int writer(const char *path, int w, int n, int start_fd)
 
 int main(int argc, char **argv)
 {
-	const char *dir = "/tmp";
+	const char *dir = "/tmp", *keep = NULL;
 	int writers = 1, notices = 500, opt;
-	while ((opt = getopt(argc, argv, "d:w:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:w:n:k:H:")) != -1) {
 		switch (opt) {
 		case 'd': dir = optarg; break;
 		case 'w': writers = atoi(optarg); break;
 		case 'n': notices = atoi(optarg); break;
+		case 'k': keep = optarg; break;
+		case 'H':
+			rebound_ledger_set_hash_size((unsigned)atoi(optarg));
+			break;
 		default:
 			fprintf(stderr, "usage: bench_ledger [-d DIR] [-w WRITERS] "
-					"[-n NOTICES]\n");
+					"[-n NOTICES] [-k FILE] [-H CHAINS]\n");
 			return 2;
 		}
 	}
@@ -101,8 +166,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char path[1024];
-	snprintf(path, sizeof(path), "%s/bench-ledger.%ld.tdb", dir,
-		 (long)getpid());
+	if (keep != NULL)
+		snprintf(path, sizeof(path), "%s", keep);
+	else
+		snprintf(path, sizeof(path), "%s/bench-ledger.%ld.tdb", dir,
+			 (long)getpid());
 	unlink(path);
 	/* Create the file first, so that creation is not timed. */
 	char err[512];
@@ -146,7 +214,10 @@ int main(int argc, char **argv)
 	       writers, total, secs, (double)total / secs, size,
 	       (double)size / (double)total * 100000.0 / 1048576.0,
 	       failed ? " (WRITERS FAILED)" : "");
-	unlink(path);
+	if (!failed && writers == 1 && cost_at_size(path, notices) != 0)
+		failed = 1;
+	if (keep == NULL)
+		unlink(path);
 	free(pids);
 	return failed ? 1 : 0;
 }

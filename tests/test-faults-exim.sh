@@ -48,11 +48,13 @@ start() {
 	unset LD_PRELOAD REBOUND_FAULTSHIM
 }
 
-# new_ledger NAME DIR: a ledger made as the administrator would, seeded.
+# new_ledger NAME DIR [CONFIG]: a ledger made as the administrator would
+# (with CONFIG: that rebound.conf), seeded.
 new_ledger() {
 	local db=$2/$1.tdb
 	DB=$db
-	"$rb_cli" --db "$db" db create >/dev/null || fail "$1: db create"
+	"$rb_cli" ${3:+--config "$3"} --db "$db" db create >/dev/null ||
+		fail "$1: db create"
 	chgrp Debian-exim "$db"
 	fl_seed "$1" 3
 	start "$1" "$db"
@@ -158,7 +160,10 @@ shim_fault() {
 mkdir -p "$FULL"
 if mount -t tmpfs -o size=2m,mode=2770 tmpfs "$FULL" 2>/dev/null; then
 	chgrp Debian-exim "$FULL"
-	new_ledger enospc-tmpfs "$FULL"
+	# A small hash table (the default's 4 MB would not fit), so that
+	# the file itself has little room to fill.
+	printf 'db_hash_size = 32749\n' >"$S/small-hash.conf"
+	new_ledger enospc-tmpfs "$FULL" "$S/small-hash.conf"
 	# What space is left in the file system, a filler takes; then the
 	# ledger fills the room it has in its file, until the CLI says no.
 	dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null

@@ -225,6 +225,16 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 					     key, value);
 		return 0;
 	}
+	if (strcmp(key, "db_hash_size") == 0) {
+		if (parse_uint(value, REBOUND_LEDGER_HASH_SIZE_MAX,
+			       &c->db_hash_size) < 0 || c->db_hash_size == 0)
+			return rebound_error(
+				err, errlen,
+				"%s: expected a number of hash chains from 1 "
+				"to %u, not '%s'", key,
+				REBOUND_LEDGER_HASH_SIZE_MAX, value);
+		return 0;
+	}
 	if (strcmp(key, "time_budget_ms") == 0) {
 		if (parse_uint(value, 600000, &c->time_budget_ms) < 0)
 			return rebound_error(

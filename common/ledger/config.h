@@ -52,6 +52,8 @@ typedef struct rebound_config {
 	bool discard_bounces;		/* Exim: drop recorded bounces */
 	unsigned time_budget_ms;	/* time one call may take; 0 means
 					   the default (see below) */
+	unsigned db_hash_size;		/* hash chains of a new ledger; 0:
+					   REBOUND_LEDGER_HASH_SIZE */
 	rebound_policy policy;
 } rebound_config;
 

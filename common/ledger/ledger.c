@@ -32,9 +32,9 @@
 #include "policy.h"
 #include "mail/error.h"
 
-/* Buckets of the hash table, fixed at creation: about one per ten
- * records of a ledger with 100,000 recipients and their events. */
-#define LEDGER_HASH_SIZE 32749
+/* Hash chains of a ledger created by this process (fixed at creation;
+ * `rebound db repack --hash-size` changes them). */
+static unsigned create_hash_size = REBOUND_LEDGER_HASH_SIZE;
 #define OPEN_ATTEMPTS 5
 
 /* Handles open in this process (one per file). */
@@ -93,18 +93,25 @@ int ledger_db_fail(rebound_ledger *l, const char *what, char *err,
 static bool permanent_open_error(int e)
 {
 	return e == ENOENT || e == EACCES || e == EPERM || e == EISDIR ||
-	       e == ENOTDIR || e == EROFS || e == ELOOP || e == ENAMETOOLONG;
+	       e == ENOTDIR || e == EROFS || e == ELOOP || e == ENAMETOOLONG ||
+	       e == ENOSPC || e == EDQUOT;
 }
 
+/* A file larger than this is read without a map by a process that walks
+ * it (REBOUND_LEDGER_WALK): every page a walk reads through tdb's map
+ * stays resident until the map goes, so a walk over a million recipients
+ * held the whole file (900 MB); read by pread, it holds a few pages. */
+#define WALK_MAP_LIMIT (64L * 1024 * 1024)
+
 static struct tdb_context *open_tdb(const char *path, int oflags,
-				    int *saved_errno)
+				    int tdb_flags, int *saved_errno)
 {
 	const struct tdb_logging_context log_ctx = { ledger_tdb_log, NULL };
 	struct tdb_context *tdb = NULL;
 	for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
 		ledger_tdb_last_log[0] = '\0';
 		errno = 0;
-		tdb = tdb_open_ex(path, LEDGER_HASH_SIZE, TDB_DEFAULT, oflags,
+		tdb = tdb_open_ex(path, (int)create_hash_size, tdb_flags, oflags,
 				  0660, &log_ctx, NULL);
 		*saved_errno = errno;
 		if (tdb != NULL || permanent_open_error(*saved_errno))
@@ -161,8 +168,10 @@ static int create_atomically(const char *path)
 	}
 	unlink(tmp);		/* a leftover of an earlier crash of ours */
 	int e = 0;
-	struct tdb_context *t = open_tdb(tmp, O_RDWR | O_CREAT | O_EXCL, &e);
+	struct tdb_context *t = open_tdb(tmp, O_RDWR | O_CREAT | O_EXCL,
+					 TDB_DEFAULT, &e);
 	if (t == NULL) {
+		unlink(tmp);	/* tdb may have made it before failing */
 		errno = e != 0 ? e : EIO;
 		return -1;
 	}
@@ -228,7 +237,11 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 	if (creating && !exists && create_atomically(path) < 0)
 		e = errno;
 	else	/* a file created just now is complete: no O_CREAT */
-		tdb = open_tdb(path, exists ? oflags : O_RDWR, &e);
+		tdb = open_tdb(path, exists ? oflags : O_RDWR,
+			       (flags & REBOUND_LEDGER_WALK) && exists &&
+					       st.st_size > WALK_MAP_LIMIT ?
+				       TDB_NOMMAP : TDB_DEFAULT,
+			       &e);
 	if (creating)
 		umask(old_umask);
 	if (tdb == NULL) {
@@ -236,6 +249,11 @@ rebound_ledger *rebound_ledger_open(const char *path, unsigned flags,
 		    e == ENOTDIR || e == EROFS)
 			rebound_error(err, errlen, "%s: cannot open ledger: %s",
 				      path, strerror(e));
+		else if (creating && (e == ENOSPC || e == EDQUOT))
+			/* the hash table alone is 4 bytes a chain */
+			rebound_error(err, errlen,
+				      "%s: cannot create ledger: %s", path,
+				      strerror(e));
 		else if (e == EBUSY)
 			rebound_error(err, errlen,
 				      "%s: already open in this process under "
@@ -495,6 +513,11 @@ int ledger_store_domain(rebound_ledger *l, const char *k,
 void rebound_ledger_set_lock_wait(unsigned ms)
 {
 	lock_wait_ms = ms;
+}
+
+void rebound_ledger_set_hash_size(unsigned chains)
+{
+	create_hash_size = chains != 0 ? chains : REBOUND_LEDGER_HASH_SIZE;
 }
 
 static int64_t monotonic_ms(void)
