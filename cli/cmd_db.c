@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd_util.h"
@@ -20,7 +21,7 @@ static void db_usage(FILE *out)
 		"usage: rebound db create\n"
 		"       rebound db check [--json]\n"
 		"       rebound db backup DEST\n"
-		"       rebound db repack\n"
+		"       rebound db repack [--hash-size N]\n"
 		"       rebound db replay [--json]\n"
 		"'create' creates a missing ledger (mode 0660; a setgid directory\n"
 		"gives it its group) and never touches an existing file: exit 0 when\n"
@@ -31,7 +32,9 @@ static void db_usage(FILE *out)
 		"one consistent state, every record that can be read; exit 1 when\n"
 		"the ledger is damaged and some records were out of reach.  'repack'\n"
 		"rewrites the file in place (writers wait): the records stay, space\n"
-		"that a writer killed in a commit left unused becomes free again.\n"
+		"that a writer killed in a commit left unused becomes free again;\n"
+		"with --hash-size it writes a new file with N hash chains (see\n"
+		"db_hash_size in rebound.conf(5)) that takes the ledger's place.\n"
 		"'replay' records the notices the modules spooled while the ledger\n"
 		"was locked (PATH.spool/), oldest first, each counted once; a file\n"
 		"that cannot be read is renamed *.bad and kept: exit 0 when all were\n"
@@ -130,8 +133,11 @@ static int db_create(const global_opts *g)
 int cmd_db(const global_opts *g, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = { { "--json", &json, NULL } };
-	int n = cli_parse("rebound db", argc, argv, opts, 1);
+	const char *hash_size = NULL;
+	const cli_opt opts[] = { { "--json", &json, NULL },
+				 { "--hash-size", NULL, &hash_size } };
+	int n = cli_parse("rebound db", argc, argv, opts,
+			  sizeof(opts) / sizeof(*opts));
 	if (n == CLI_HELP) {
 		db_usage(stdout);
 		return 0;
@@ -142,9 +148,22 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 	bool backup = n == 2 && strcmp(argv[1], "backup") == 0;
 	bool repack = n == 1 && strcmp(argv[1], "repack") == 0 && !json;
 	bool replay = n == 1 && strcmp(argv[1], "replay") == 0;
-	if (!check && !backup && !repack && !replay) {
+	if ((!check && !backup && !repack && !replay) ||
+	    (hash_size != NULL && !repack)) {
 		db_usage(stderr);
 		return 2;
+	}
+	unsigned long chains = 0;
+	if (hash_size != NULL) {
+		char *end;
+		chains = strtoul(hash_size, &end, 10);
+		if (hash_size[0] < '0' || hash_size[0] > '9' || *end != '\0' ||
+		    chains == 0 || chains > REBOUND_LEDGER_HASH_SIZE_MAX) {
+			fprintf(stderr, "rebound db repack: --hash-size: a number "
+					"from 1 to %u, not '%s'\n",
+				REBOUND_LEDGER_HASH_SIZE_MAX, hash_size);
+			return 2;
+		}
 	}
 	cli_env env;
 	int rc = cli_open(g, "rebound db", false, &env);
@@ -172,12 +191,19 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 			fprintf(stderr, "rebound db replay: %s\n", err);
 		status = rc < 0 ? 2 : st.bad > 0 ? 1 : 0;
 	} else if (repack) {
-		rc = rebound_ledger_repack(env.ledger, err, sizeof(err));
+		rc = chains != 0 ?
+			rebound_ledger_rehash(env.ledger, (unsigned)chains, err,
+					      sizeof(err)) :
+			rebound_ledger_repack(env.ledger, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "rebound db repack: %s\n", err);
 			status = 2;
 		} else {
-			printf("%s: repacked\n", env.db_path);
+			if (chains != 0)
+				printf("%s: repacked with %lu hash chains\n",
+				       env.db_path, chains);
+			else
+				printf("%s: repacked\n", env.db_path);
 			status = 0;
 		}
 	} else if (backup) {

@@ -1324,6 +1324,113 @@ START_TEST(reopen_per_record_same_second)
 }
 END_TEST
 
+/* --- db repack --hash-size ---------------------------------------------- */
+
+static void record_address(rebound_ledger *l, const char *address)
+{
+	char err[512];
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_recipient r;
+	memset(&r, 0, sizeof(r));
+	r.address = address;
+	r.action = REBOUND_ACTION_FAILED;
+	r.reason = REBOUND_REASON_USERUNKNOWN;
+	r.hard = true;
+	rebound_record_context ctx = { .now = T0, .source = "test" };
+	ck_assert_msg(rebound_ledger_record_recipient(l, &p, &r, &ctx, NULL,
+						      err, sizeof(err)) == 0,
+		      "%s", err);
+}
+
+static int count_any(const rebound_entry *e, void *ctx)
+{
+	(void)e;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+static uint32_t hash_size_of(const char *path)
+{
+	uint32_t n = 0;
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 36, SEEK_SET), 0);
+	ck_assert_int_eq(fread(&n, sizeof(n), 1, f), 1);
+	fclose(f);
+	return n;
+}
+
+/* The records move to a file with the new hash size, and a process that
+ * held the old file open before writes its next bounce to the new one. */
+START_TEST(rehash_keeps_records_and_writers)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/rehash.tdb", tmpdir);
+	rebound_ledger_set_hash_size(101);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	rebound_ledger_set_hash_size(0);
+	ck_assert_msg(l != NULL, "%s", err);
+	ck_assert_uint_eq(hash_size_of(path), 101);
+	for (int i = 0; i < 300; i++) {
+		char a[64];
+		snprintf(a, sizeof(a), "r%d@example.org", i);
+		record_address(l, a);
+	}
+	rebound_ledger_close(l);
+
+	int go[2], done[2];
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(done), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* opened before the repack, used after it */
+		rebound_ledger *w = rebound_ledger_open(path, 0, err,
+							sizeof(err));
+		char c;
+		if (w == NULL || write(done[1], "o", 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(1);
+		record_address(w, "late@example.org");
+		rebound_ledger_close(w);
+		_exit(0);
+	}
+	char c;
+	ck_assert_int_eq(read(done[0], &c, 1), 1);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	ck_assert_msg(rebound_ledger_rehash(l, 1009, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(hash_size_of(path), 1009);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	rebound_ledger_close(l);
+
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	long n = 0;
+	ck_assert_int_eq(rebound_ledger_each_recipient(l, T0, count_any, &n,
+						       err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 301);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "late@example.org", T0, &e, err,
+					    sizeof(err)), 1);
+	ck_assert_int_eq(rebound_ledger_get(l, "r299@example.org", T0, &e, err,
+					    sizeof(err)), 1);
+	rebound_check_report rep;
+	ck_assert_int_eq(rebound_ledger_check(l, &rep, err, sizeof(err)), 0);
+	rebound_ledger_close(l);
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ledger");
@@ -1355,6 +1462,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, whole_file_lock_never_holds_a_module);
 	tcase_add_test(tc, command_does_not_spool);
 	tcase_add_test(tc, reopen_per_record_same_second);
+	tcase_add_test(tc, rehash_keeps_records_and_writers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -731,6 +731,98 @@ int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen)
 	return 0;
 }
 
+static int copy_to_new_file(struct tdb_context *from, TDB_DATA key,
+			    TDB_DATA val, void *p)
+{
+	(void)from;
+	if (key.dsize == strlen(LEDGER_MOVED_KEY) &&
+	    memcmp(key.dptr, LEDGER_MOVED_KEY, key.dsize) == 0)
+		return 0;
+	return tdb_store((struct tdb_context *)p, key, val, TDB_INSERT) == 0 ?
+		0 : -1;
+}
+
+/* The new file, complete and synced, beside the ledger: every record of
+ * the ledger (in its transaction), with `chains` hash chains and the
+ * ledger's owner and mode.  0, or -1 with err (the file removed). */
+static int write_rehashed(rebound_ledger *l, const char *tmp, unsigned chains,
+			  char *err, size_t errlen)
+{
+	struct stat st;
+	if (fstat(tdb_fd(l->tdb), &st) != 0)
+		return rebound_error(err, errlen, "%s: %s", l->path,
+				     strerror(errno));
+	const struct tdb_logging_context log_ctx = { ledger_tdb_log, NULL };
+	unlink(tmp);		/* a leftover of an earlier crash of ours */
+	ledger_tdb_last_log[0] = '\0';
+	struct tdb_context *dst = tdb_open_ex(tmp, (int)chains, TDB_DEFAULT,
+					      O_RDWR | O_CREAT | O_EXCL,
+					      st.st_mode & 0777, &log_ctx, NULL);
+	if (dst == NULL) {
+		int e = errno;
+		unlink(tmp);
+		return rebound_error(err, errlen, "%s: %s", tmp,
+				     e ? strerror(e) : "cannot create");
+	}
+	int rc = tdb_transaction_start(dst) == 0 &&
+		 tdb_traverse(l->tdb, copy_to_new_file, dst) >= 0 &&
+		 tdb_transaction_commit(dst) == 0 ? 0 : -1;
+	if (rc < 0)
+		rebound_error(err, errlen, "%s: cannot copy the records: %s%s%s",
+			      tmp, tdb_errorstr(dst),
+			      ledger_tdb_last_log[0] ? ": " : "",
+			      ledger_tdb_last_log);
+	if (rc == 0 && (fsync(tdb_fd(dst)) != 0 ||
+			(fchown(tdb_fd(dst), st.st_uid, st.st_gid) != 0 &&
+			 errno != EPERM) ||
+			fchmod(tdb_fd(dst), st.st_mode & 07777) != 0))
+		rc = rebound_error(err, errlen, "%s: %s", tmp, strerror(errno));
+	tdb_close(dst);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int rebound_ledger_rehash(rebound_ledger *l, unsigned chains, char *err,
+			  size_t errlen)
+{
+	if (chains == 0 || chains > REBOUND_LEDGER_HASH_SIZE_MAX)
+		return rebound_error(err, errlen, "hash size: from 1 to %u",
+				     REBOUND_LEDGER_HASH_SIZE_MAX);
+	char tmp[sizeof(l->path) + 40];
+	snprintf(tmp, sizeof(tmp), "%s.rehash.%ld", l->path, (long)getpid());
+	/* The ledger's transaction keeps every writer out from the copy to
+	   the moment the old file says where the records went. */
+	if (ledger_begin(l, err, errlen) < 0)
+		return -1;
+	if (write_rehashed(l, tmp, chains, err, errlen) < 0) {
+		ledger_cancel(l);
+		return -1;
+	}
+	/* The new file takes the name first: a crash after it leaves the
+	   ledger complete (the old file is then only unnamed). */
+	if (rename(tmp, l->path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		ledger_cancel(l);
+		return rebound_error(err, errlen, "%s: %s", l->path,
+				     strerror(e));
+	}
+	TDB_DATA key = { (unsigned char *)LEDGER_MOVED_KEY,
+			 strlen(LEDGER_MOVED_KEY) };
+	TDB_DATA val = { (unsigned char *)"", 0 };
+	if (tdb_store(l->tdb, key, val, TDB_REPLACE) != 0) {
+		ledger_cancel(l);
+		/* the records are all in the new file; writers that held the
+		   old one open keep writing there until they reopen */
+		return ledger_db_fail(l, "mark the old file as replaced", err,
+				      errlen);
+	}
+	if (ledger_commit(l, err, errlen) < 0)
+		return -1;
+	return ledger_follow_replacement(l, err, errlen);
+}
+
 /* Whether a record found by tdb_rescue is one of the ledger's (its key
  * names a kind and its value decodes as that kind). */
 static bool ledger_record(TDB_DATA key, TDB_DATA val)

@@ -108,6 +108,14 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
  * records stay, unused space becomes free space.  Returns 0 or -1. */
 int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen);
 
+/* Give the ledger `chains` hash chains (rebound.conf db_hash_size): the
+ * records are copied to a new file beside it, in the ledger's
+ * transaction (writers wait), which then takes the ledger's name; the
+ * old file is marked, so that a process that still holds it writes to
+ * the new one.  0, or -1 with err (the ledger unchanged). */
+int rebound_ledger_rehash(rebound_ledger *l, unsigned chains, char *err,
+			  size_t errlen);
+
 /* Copy the ledger to a new file `dest` (must not exist): a consistent
  * state (a copy of the file's bytes taken while writers wait), every
  * record it holds.  When hash chains are damaged, every record tdb_rescue

@@ -52,6 +52,16 @@ int ledger_usable(rebound_ledger *l, char *err, size_t errlen);
  * rebound_ledger_set_lock_wait says), then ledger_commit or
  * ledger_cancel. */
 int ledger_begin(rebound_ledger *l, char *err, size_t errlen);
+
+/* The key `rebound db repack --hash-size` stores in the file it replaced
+ * by a new one, so that a process still holding the old file writes to
+ * the new one (ledger_begin looks for it in every transaction). */
+#define LEDGER_MOVED_KEY "moved"
+
+/* Open the file now at l's path in place of l's (the old one was
+ * replaced); 0, or -1 with err. */
+int ledger_follow_replacement(rebound_ledger *l, char *err,
+			      size_t errlen);
 void ledger_cancel(rebound_ledger *l);
 int ledger_commit(rebound_ledger *l, char *err, size_t errlen);
 

@@ -620,11 +620,40 @@ static int read_lock(rebound_ledger *l, TDB_DATA key, char *err,
 	return 0;
 }
 
+int ledger_follow_replacement(rebound_ledger *l, char *err, size_t errlen)
+{
+	int e = 0;
+	struct tdb_context *t = open_tdb(l->path, O_RDWR, TDB_DEFAULT, &e);
+	if (t == NULL)
+		return rebound_error(err, errlen, "%s: replaced by db repack, "
+				     "and the new file cannot be opened: %s",
+				     l->path, e ? strerror(e) : "not a ledger");
+	struct stat st;
+	if (fstat(tdb_fd(t), &st) == 0) {
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+	}
+	tdb_close(l->tdb);
+	l->tdb = t;
+	return 0;
+}
+
 int ledger_begin(rebound_ledger *l, char *err, size_t errlen)
 {
 	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
-	return start_transaction(l, err, errlen);
+	/* A file that `db repack --hash-size` replaced holds the key
+	   LEDGER_MOVED_KEY: write to the file now at the path instead (a
+	   second replacement meanwhile is followed too, not more). */
+	for (int tries = 0;; tries++) {
+		if (start_transaction(l, err, errlen) < 0)
+			return -1;
+		if (tries == 3 || !tdb_exists(l->tdb, key_of(LEDGER_MOVED_KEY)))
+			return 0;
+		tdb_transaction_cancel(l->tdb);
+		if (ledger_follow_replacement(l, err, errlen) < 0)
+			return -1;
+	}
 }
 
 void ledger_cancel(rebound_ledger *l)
