@@ -92,6 +92,11 @@ bool rebound_printable_already(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
+		/* Printable ASCII, what nearly every address is made of. */
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			i++;
+			continue;
+		}
 		uint32_t c = 0;
 		size_t n = utf8_seq(p + i, len - i, &c);
 		if (n == 0 || hidden(c))
