@@ -27,5 +27,7 @@ int cmd_campaign(const global_opts *g, int argc, char **argv);
 int cmd_prune(const global_opts *g, int argc, char **argv);
 int cmd_db(const global_opts *g, int argc, char **argv);
 int cmd_verp(const global_opts *g, int argc, char **argv);
+/* a fleet sharing events through CTDB (issue 20) */
+int cmd_cluster(const global_opts *g, int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const command commands[] = {
 	{ "prune", cmd_prune, "delete old events from the ledger" },
 	{ "db", cmd_db, "create, check or back up the ledger file" },
 	{ "verp", cmd_verp, "sign or verify VERP return paths (sign|verify)" },
+	{ "cluster", cmd_cluster, "share the ledger with a fleet through CTDB (sync|status)" },
 };
 
 static void usage(FILE *out)

@@ -8,6 +8,7 @@
 #include "ledger-admin.h"
 #include "ledger-scan.h"
 #include "json.h"
+#include "cluster.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger-record.h"
 #include "ledger/ledger-spool.h"

@@ -235,6 +235,33 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 				REBOUND_LEDGER_HASH_SIZE_MAX, value);
 		return 0;
 	}
+	if (strcmp(key, "cluster_db") == 0 ||
+	    strcmp(key, "cluster_node") == 0) {
+		bool db = key[8] == 'd';
+		char *dst = db ? c->cluster_db : c->cluster_node;
+		size_t size = db ? sizeof(c->cluster_db) :
+				   sizeof(c->cluster_node);
+		/* Both go to the ctdb tool and into keys: a plain alphabet. */
+		bool plain = value[0] != '\0';
+		for (const char *p = value; *p != '\0'; p++)
+			if (!rebound_is_digit(*p) &&
+			    !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') &&
+			    *p != '.' && *p != '-' && *p != '_')
+				plain = false;
+		if (!plain || copy_str(dst, size, value) < 0)
+			return rebound_error(
+				err, errlen,
+				"%s: letters, digits, '.', '-' and '_' only, "
+				"at most %zu: '%s'",
+				key, size - 1, value);
+		return 0;
+	}
+	if (strcmp(key, "cluster_socket") == 0) {
+		if (copy_str(c->cluster_socket, sizeof(c->cluster_socket),
+			     value) < 0)
+			return rebound_error(err, errlen, "%s: too long", key);
+		return 0;
+	}
 	if (strcmp(key, "time_budget_ms") == 0) {
 		if (parse_uint(value, 600000, &c->time_budget_ms) < 0)
 			return rebound_error(

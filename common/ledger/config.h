@@ -54,6 +54,11 @@ typedef struct rebound_config {
 					   the default (see below) */
 	unsigned db_hash_size;		/* hash chains of a new ledger; 0:
 					   REBOUND_LEDGER_HASH_SIZE */
+	/* A fleet sharing events through CTDB (doc/fleet.md): all ""
+	   when this host is in none. */
+	char cluster_db[128];		/* CTDB persistent database */
+	char cluster_node[64];		/* this host's name in the fleet */
+	char cluster_socket[1024];	/* ctdbd's socket; "": the default */
 	rebound_policy policy;
 } rebound_config;
 
