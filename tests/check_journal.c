@@ -182,6 +182,41 @@ static rebound_event remote_event(const char *origin, int64_t t,
 	return ev;
 }
 
+/* A suspect bounce folds into another node as suspect, with why. */
+START_TEST(suspect_why_travels)
+{
+	rebound_ledger *a = open_ledger("sa"), *b = open_ledger("sb");
+	ck_assert_int_eq(rebound_journal_join(a, "mx1", T0, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(rebound_journal_join(b, "mx2", T0, err, sizeof(err)),
+			 0);
+	rebound_recipient r;
+	memset(&r, 0, sizeof(r));
+	r.address = "s@example.org";
+	r.action = REBOUND_ACTION_FAILED;
+	r.reason = REBOUND_REASON_USERUNKNOWN;
+	r.hard = true;
+	r.suspect = true;
+	r.suspect_why = "gateway:cisco remote-mta mx1.example.iphmx.com";
+	rebound_record_context ctx = { .now = T0, .source = "test" };
+	rebound_outcome o;
+	ck_assert_msg(rebound_ledger_record_recipient(a, &policy, &r, &ctx, &o,
+						      err, sizeof(err)) == 0,
+		      "%s", err);
+	collected c;
+	journal_of(a, &c);
+	ck_assert_uint_eq(c.n, 1);
+	fold(b, c.evs, c.n, NULL);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(b, "s@example.org", T0 + 10, &e,
+					    err, sizeof(err)), 1);
+	ck_assert(e.suspect);
+	ck_assert_str_eq(e.suspect_why, "gateway:cisco");
+	rebound_ledger_close(a);
+	rebound_ledger_close(b);
+}
+END_TEST
+
 START_TEST(order_does_not_matter)
 {
 	/* A bounce at T0+10 (node p) and an unbounce at T0+20 (node q): in
@@ -247,6 +282,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, nothing_without_a_fleet);
 	tcase_add_test(tc, bounce_reaches_another_node_once);
 	tcase_add_test(tc, order_does_not_matter);
+	tcase_add_test(tc, suspect_why_travels);
 	suite_add_tcase(s, tc);
 	return s;
 }

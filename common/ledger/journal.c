@@ -411,6 +411,10 @@ static void observation_of_event(rebound_observation *o,
 	o->reason = ev->reason;
 	o->hard = ev->hard;
 	o->suspect = ev->suspect;
+	/* The evidence's short name, kept in the event: a fold on another
+	   host says why as the host that saw the bounce does. */
+	o->suspect_why = ev->suspect && ev->suspect_why[0] != '\0' ?
+				 ev->suspect_why : NULL;
 	o->source = ev->source;
 	o->status = ev->status;
 	o->reply = ev->reply;
