@@ -432,20 +432,51 @@ static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
 	return 0;
 }
 
-int ledger_fetch_entry(rebound_ledger *l, const char *k, rebound_entry *e,
-		       char *err, size_t errlen)
+/* The record of one kind at k, decoded into out (a rebound_entry,
+ * rebound_campaign or rebound_domain): 1, 0 when there is none, or -1
+ * with err set.  One place for the fetch, the free and the message. */
+static int fetch_decoded(rebound_ledger *l, const char *k,
+			 enum rebound_record_kind kind, void *out, char *err,
+			 size_t errlen)
 {
 	TDB_DATA v;
 	int rc = fetch(l, k, &v, err, errlen);
 	if (rc <= 0)
 		return rc;
 	char why[100];
-	rc = rebound_entry_decode(e, v.dptr, v.dsize, why, sizeof(why));
+	switch (kind) {
+	case REBOUND_KIND_RECIPIENT:
+		rc = rebound_entry_decode(out, v.dptr, v.dsize, why, sizeof(why));
+		break;
+	case REBOUND_KIND_CAMPAIGN:
+		rc = rebound_campaign_decode(out, v.dptr, v.dsize, why,
+					     sizeof(why));
+		break;
+	default:
+		rc = rebound_domain_decode(out, v.dptr, v.dsize, why,
+					   sizeof(why));
+		break;
+	}
 	free(v.dptr);
 	if (rc < 0)
 		return rebound_error(err, errlen, "%s: record %s: %s", l->path,
 				     k, why);
 	return 1;
+}
+
+/* Store an encoded record at k and free the buffer. */
+static int store_encoded(rebound_ledger *l, const char *k, rebound_buf *b,
+			 char *err, size_t errlen)
+{
+	int rc = store(l, k, b, TDB_REPLACE, err, errlen);
+	rebound_buf_free(b);
+	return rc;
+}
+
+int ledger_fetch_entry(rebound_ledger *l, const char *k, rebound_entry *e,
+		       char *err, size_t errlen)
+{
+	return fetch_decoded(l, k, REBOUND_KIND_RECIPIENT, e, err, errlen);
 }
 
 int ledger_store_entry(rebound_ledger *l, const char *k,
@@ -453,25 +484,13 @@ int ledger_store_entry(rebound_ledger *l, const char *k,
 {
 	rebound_buf b = { 0 };
 	rebound_entry_encode(&b, e);
-	int rc = store(l, k, &b, TDB_REPLACE, err, errlen);
-	rebound_buf_free(&b);
-	return rc;
+	return store_encoded(l, k, &b, err, errlen);
 }
 
 int ledger_fetch_campaign(rebound_ledger *l, const char *k,
 			  rebound_campaign *c, char *err, size_t errlen)
 {
-	TDB_DATA v;
-	int rc = fetch(l, k, &v, err, errlen);
-	if (rc <= 0)
-		return rc;
-	char why[100];
-	rc = rebound_campaign_decode(c, v.dptr, v.dsize, why, sizeof(why));
-	free(v.dptr);
-	if (rc < 0)
-		return rebound_error(err, errlen, "%s: record %s: %s", l->path,
-				     k, why);
-	return 1;
+	return fetch_decoded(l, k, REBOUND_KIND_CAMPAIGN, c, err, errlen);
 }
 
 int ledger_store_campaign(rebound_ledger *l, const char *k,
@@ -479,25 +498,13 @@ int ledger_store_campaign(rebound_ledger *l, const char *k,
 {
 	rebound_buf b = { 0 };
 	rebound_campaign_encode(&b, c);
-	int rc = store(l, k, &b, TDB_REPLACE, err, errlen);
-	rebound_buf_free(&b);
-	return rc;
+	return store_encoded(l, k, &b, err, errlen);
 }
 
 int ledger_fetch_domain(rebound_ledger *l, const char *k, rebound_domain *d,
 			char *err, size_t errlen)
 {
-	TDB_DATA v;
-	int rc = fetch(l, k, &v, err, errlen);
-	if (rc <= 0)
-		return rc;
-	char why[100];
-	rc = rebound_domain_decode(d, v.dptr, v.dsize, why, sizeof(why));
-	free(v.dptr);
-	if (rc < 0)
-		return rebound_error(err, errlen, "%s: record %s: %s", l->path,
-				     k, why);
-	return 1;
+	return fetch_decoded(l, k, REBOUND_KIND_DOMAIN, d, err, errlen);
 }
 
 int ledger_store_domain(rebound_ledger *l, const char *k,
@@ -505,9 +512,7 @@ int ledger_store_domain(rebound_ledger *l, const char *k,
 {
 	rebound_buf b = { 0 };
 	rebound_domain_encode(&b, d);
-	int rc = store(l, k, &b, TDB_REPLACE, err, errlen);
-	rebound_buf_free(&b);
-	return rc;
+	return store_encoded(l, k, &b, err, errlen);
 }
 
 void rebound_ledger_set_lock_wait(unsigned ms)
