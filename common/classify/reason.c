@@ -16,6 +16,8 @@ static rebound_reason_choice phrase_choice(rebound_arena *arena, long id)
 	c.suspect = false;
 	c.suspect_why = NULL;
 	c.reason = r->reason;
+	c.by = (r->flags & REBOUND_RULE_WEAK) ? REBOUND_BY_WEAK_PHRASE :
+						 REBOUND_BY_PHRASE;
 	c.rule = rebound_arena_printf(arena, "phrase %s/%s%s \"%s\"",
 				      rebound_reason_name(r->reason), r->lang,
 				      (r->flags & REBOUND_RULE_WEAK) ? "/weak" : "",
@@ -45,13 +47,14 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 				   const char *reply, rebound_action action)
 {
 	rebound_reason_choice c = { REBOUND_REASON_UNDEFINED, "default undefined",
-				    false, NULL };
+				    REBOUND_BY_NOTHING, false, NULL };
 	/* A recipient that was delivered, relayed or expanded did not
 	   bounce, whatever its reply says. */
 	if (action == REBOUND_ACTION_DELIVERED ||
 	    action == REBOUND_ACTION_RELAYED ||
 	    action == REBOUND_ACTION_EXPANDED) {
 		c.reason = REBOUND_REASON_DELIVERED;
+		c.by = REBOUND_BY_ACTION;
 		c.rule = rebound_arena_printf(arena, "action %s",
 					      rebound_action_name(action));
 		return c;
@@ -77,16 +80,19 @@ rebound_reason_choice rebound_reason_decide(rebound_arena *arena, const char *di
 		}
 	} else if (sid >= 0) {
 		c.reason = rebound_status_rules[sid].reason;
+		c.by = REBOUND_BY_STATUS;
 		c.rule = rebound_arena_printf(arena, "status %s",
 					      rebound_status_rules[sid].code);
 	} else if (weak >= 0)
 		c = phrase_choice(arena, weak);
 	else if (rid >= 0) {
 		c.reason = rebound_reply_rules[rid].reason;
+		c.by = REBOUND_BY_REPLY;
 		c.rule = rebound_arena_printf(arena, "reply %s",
 					      rebound_reply_rules[rid].code);
 	} else if (action == REBOUND_ACTION_DELAYED) {
 		c.reason = REBOUND_REASON_EXPIRED;
+		c.by = REBOUND_BY_ACTION;
 		c.rule = "action delayed";
 	}
 	/* The stage refines only these reasons (below): no scan for the

@@ -14,9 +14,24 @@
 #include "mail/arena.h"
 #include "result.h"
 
+/* The kind of evidence that decided a reason (the rule's text says the
+ * same for people; code asks this). */
+typedef enum rebound_decided_by {
+	REBOUND_BY_NOTHING = 0,		/* the default: undefined */
+	REBOUND_BY_ACTION,		/* delivered/relayed/expanded, delayed */
+	REBOUND_BY_PHRASE,		/* a strong phrase of the tables */
+	REBOUND_BY_WEAK_PHRASE,		/* a weak phrase of the tables */
+	REBOUND_BY_STATUS,		/* the enhanced status code */
+	REBOUND_BY_REPLY,		/* the bare SMTP reply code */
+	REBOUND_BY_VENDOR,		/* a provider's own field or address */
+} rebound_decided_by;
+
 typedef struct rebound_reason_choice {
 	rebound_reason reason;
 	const char *rule;		/* "phrase ...", "status X.1.1", ... */
+	/* What decided the reason; the SMTP stage and the suspect marks
+	   refine a reason without changing this. */
+	rebound_decided_by by;
 	/* The words say the user is unknown but something beside them puts
 	   it in doubt (a policy status, a refusal after DATA): maybe a
 	   filter's block, so suspend rather than suppress. */

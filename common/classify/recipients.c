@@ -173,7 +173,7 @@ void rebound_rcpt_codes_from_text(rebound_recipient *r, const char *text, size_t
 				   r->reply_code);
 }
 
-void rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
+rebound_decided_by rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
 			const char *reason_text, const char *context)
 {
 	rebound_reason_choice c = rebound_reason_decide(arena, reason_text, context, r->status,
@@ -182,12 +182,13 @@ void rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
 	   address is the only stable part of its notice.  A clear answer
 	   ("the account does not exist") still wins. */
 	bool weak_or_none = c.reason == REBOUND_REASON_UNDEFINED ||
-			    (c.rule != NULL && strstr(c.rule, "/weak") != NULL);
+			    c.by == REBOUND_BY_WEAK_PHRASE;
 	if (weak_or_none &&
 	    rebound_ascii_ieq(rebound_address_domain(r->address),
 			      "googlegroups.com")) {
 		c.reason = REBOUND_REASON_REJECTED;
 		c.rule = "vendor googlegroups: posting refused";
+		c.by = REBOUND_BY_VENDOR;
 		c.suspect = false;
 		c.suspect_why = NULL;
 	}
@@ -201,6 +202,7 @@ void rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
 	if (r->reason == REBOUND_REASON_EXPIRED &&
 	    r->action == REBOUND_ACTION_FAILED)
 		r->action = REBOUND_ACTION_DELAYED;
+	return c.by;
 }
 
 bool rebound_rcpt_any_failed_or_delayed(const rebound_rcpt_list *l)

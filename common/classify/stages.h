@@ -25,6 +25,7 @@
 
 #include "classify.h"
 #include "detect.h"
+#include "reason.h"
 #include "textbounce.h"
 
 /* --- the parts of a message that matter (anatomy.c) --------------------- */
@@ -88,8 +89,8 @@ bool rebound_rcpt_any_failed_or_delayed(const rebound_rcpt_list *l);
 void rebound_rcpt_codes_from_text(rebound_recipient *r, const char *text,
 				  size_t n);
 /* The reason, rule and hard/soft of r from reason_text (context: the
- * recipient's whole block, for the SMTP stage). */
-void rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
+ * recipient's whole block, for the SMTP stage); returns what decided. */
+rebound_decided_by rebound_rcpt_finish(rebound_arena *arena, rebound_recipient *r,
 			 const char *reason_text, const char *context);
 /* When r failed or was delayed and no status was stated: the class
  * default of RFC 3463 ("5.0.0", "4.0.0") from the reply code's class,

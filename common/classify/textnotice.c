@@ -131,13 +131,6 @@ static const char *block_reply(rebound_arena *arena, const char *s, size_t n)
 	return NULL;
 }
 
-/* Does a rule name a phrase of the tables that is not a weak one? */
-static bool strong_phrase_rule(const char *rule)
-{
-	return rule != NULL && strncmp(rule, "phrase ", 7) == 0 &&
-	       strstr(rule, "/weak") == NULL;
-}
-
 /* The reason of r: the remote server's own words and codes decide when
  * the notice gives them (reply), with the whole block as the context.
  * The notice's frame around them ("it was rejected by the recipient
@@ -152,14 +145,13 @@ static void decide_from_reply(rebound_arena *arena, rebound_recipient *r,
 		rebound_rcpt_finish(arena, r, block, NULL);
 		return;
 	}
-	rebound_rcpt_finish(arena, r, reply, block);
+	rebound_decided_by by = rebound_rcpt_finish(arena, r, reply, block);
 	bool bare = r->reason == REBOUND_REASON_UNDEFINED ||
-		    (r->rule != NULL && strncmp(r->rule, "reply ", 6) == 0);
+		    by == REBOUND_BY_REPLY;
 	if (!bare)
 		return;
 	rebound_recipient by_reply = *r;
-	rebound_rcpt_finish(arena, r, block, NULL);
-	if (!strong_phrase_rule(r->rule))
+	if (rebound_rcpt_finish(arena, r, block, NULL) != REBOUND_BY_PHRASE)
 		*r = by_reply;
 }
 
