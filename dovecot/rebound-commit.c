@@ -20,6 +20,39 @@
 
 #include "rebound-plugin.h"
 
+/* The time budget is one deadline for a whole delivery: every bounce a
+ * commit records, and every recipient of one LMTP DATA (each its own
+ * transaction, committed one after another in this process), share it;
+ * once it is spent the rest are spooled at once instead of each waiting
+ * a full budget while the MTA waits for the answer. */
+static char shared_delivery[128];
+static int64_t shared_until;		/* CLOCK_MONOTONIC ms */
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left of this delivery's budget (0: spent). */
+static int delivery_budget_left(const struct rbd_txn *txn, unsigned budget)
+{
+	int64_t now = monotonic_ms();
+	const char *d = txn->set.delivery;
+
+	if (d != NULL && shared_until != 0 &&
+	    strcmp(d, shared_delivery) == 0)
+		return shared_until > now ? (int)(shared_until - now) : 0;
+	if (d != NULL && strlen(d) < sizeof(shared_delivery))
+		memcpy(shared_delivery, d, strlen(d) + 1);
+	else
+		shared_delivery[0] = '\0';
+	shared_until = now + budget;
+	return (int)budget;
+}
+
 /* Record up to this many outcomes per message for the debug line; the
  * ledger records every recipient anyway. */
 #define RBD_OUTCOMES 4
@@ -108,6 +141,7 @@ void rbd_commit_kept(struct rbd_txn *txn)
 {
 	rebound_ledger *ledger;
 	char err[512];
+	unsigned budget;
 	int64_t now;
 
 	if (txn->set.debug && txn->messages > 0) {
@@ -119,16 +153,19 @@ void rbd_commit_kept(struct rbd_txn *txn)
 	/* The mail is stored, but the client has no answer yet: a writer
 	   that holds its transaction must not hold the delivery until the
 	   MTA gives up and sends the message again. */
-	rebound_ledger_set_lock_wait(
-		rebound_config_time_budget_ms(&txn->cfg));
+	budget = rebound_config_time_budget_ms(&txn->cfg);
+	rebound_ledger_set_lock_wait(budget);
+	rebound_ledger_set_deadline(delivery_budget_left(txn, budget));
 	ledger = rebound_ledger_open(txn->cfg.db_path, 0, err, sizeof(err));
 	if (ledger == NULL) {
 		i_error(RBD_LOG "%u bounce(s) in %s not recorded: %s",
 			txn->bounces, txn->set.mailbox, err);
-		return;
+	} else {
+		now = (int64_t)time(NULL);
+		for (const struct rbd_kept *k = txn->kept; k != NULL;
+		     k = k->next)
+			record_one(txn, ledger, k, now);
+		rebound_ledger_close(ledger);
 	}
-	now = (int64_t)time(NULL);
-	for (const struct rbd_kept *k = txn->kept; k != NULL; k = k->next)
-		record_one(txn, ledger, k, now);
-	rebound_ledger_close(ledger);
+	rebound_ledger_set_deadline(-1);
 }

@@ -47,6 +47,10 @@ struct rbd_settings {
 	const char *username;
 	const char *owner_domain;	/* mailbox owner's domain, or NULL */
 	const char *mailbox;		/* vname, for log lines */
+	/* LMTP: the SMTP transaction this delivery is one recipient of
+	   (the session id without its ":N"), so that the recipients of
+	   one DATA share one time budget; NULL elsewhere. */
+	const char *delivery;
 	bool debug;			/* mail_debug */
 };
 

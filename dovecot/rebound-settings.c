@@ -145,6 +145,13 @@ struct rbd_txn *rbd_txn_new(struct mailbox *box)
 	txn->set.owner_domain = owner_domain(pool, owner->username);
 	txn->set.mailbox = p_strdup(pool, vname);
 	txn->set.debug = user->mail_debug;
+	if (user->service != NULL && strcmp(user->service, "lmtp") == 0 &&
+	    user->session_id != NULL) {
+		const char *colon = strchr(user->session_id, ':');
+		txn->set.delivery = colon == NULL ?
+			p_strdup(pool, user->session_id) :
+			p_strdup_until(pool, user->session_id, colon);
+	}
 	txn->kept_tail = &txn->kept;
 	return txn;
 }

@@ -194,8 +194,11 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		snprintf(err, sizeof err, "time budget of %u ms spent before "
 			 "recording", budget);
 	} else {
-		/* A writer holding its transaction must not hold the mail. */
+		/* A writer holding its transaction must not hold the mail;
+		   the deadline also ends the replay of spooled notices that
+		   follows a recorded one, which would otherwise wait anew. */
 		rebound_ledger_set_lock_wait((unsigned)left);
+		rebound_ledger_set_deadline((int)left);
 		rebound_ledger_set_hash_size(c->db_hash_size);
 		rebound_ledger *l = rbx_ledger(c->db_path, true, err, sizeof err);
 		rebound_verp_vouch vouch;
@@ -211,6 +214,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 			if (n < 0)
 				rbx_ledger_drop();
 		}
+		rebound_ledger_set_deadline(-1);
 	}
 
 	if (n < 0) {

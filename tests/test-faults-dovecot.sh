@@ -41,6 +41,10 @@ trap 'exit 1' INT TERM HUP
 cat >> "$S/dovecot.conf" <<EOF
 import_environment = TZ LD_PRELOAD=$FL_SHIM REBOUND_FAULTSHIM=$FL_CTL
 EOF
+# Users whose Bounces one LMTP DATA delivers to at once (lockall-many).
+for i in 1 2 3 4; do
+	echo "multi$i::5000:5000::$D/home/multi$i::" >> "$S/users"
+done
 dh_start || exit 1
 LOG=$D/log/dovecot.log
 MDIR=$D/home/testuser/Maildir/.Bounces
@@ -268,6 +272,43 @@ hold_pid=
 fl_seeds_kept lockall
 recorded_after lockall
 fl_spool_replayed lockall dsn1-lockall@example.net dsn2-lockall@example.net
+
+# --- lockall-many ----------------------------------------------------------
+# One LMTP DATA to 4 recipients, each a monitored Bounces (4 transactions
+# in one LMTP process, committed one after another) while tdb_lockall is
+# held: the recipients share one time budget, so the delivery answers
+# within about one budget (2 s; + 3 s allowed), not 4 (8 s), and all 4
+# are stored; the bounce is spooled and recorded once after (issue 16).
+new_ledger many
+"${abs_top_builddir:-$rb_top}/tests/hold-lock" "$DB" 60 lockall > "$S/hold.out" 2>&1 &
+hold_pid=$!
+n=0
+while [ $n -lt 100 ] && ! grep -q locked "$S/hold.out"; do
+	sleep 0.1
+	n=$((n + 1))
+done
+grep -q locked "$S/hold.out" || fail "lockall-many: hold-lock did not lock"
+f=$(fl_dsn "many-dsn1" "dsn1-many@example.net")
+t0=$(date +%s%N)
+timeout 60 swaks --server 127.0.0.1 --port "$LMTP_PORT" --protocol LMTP \
+	--from '<>' --data "@$f" \
+	--to multi1+Bounces@rebound.test,multi2+Bounces@rebound.test,multi3+Bounces@rebound.test,multi4+Bounces@rebound.test \
+	> "$S/swaks.many" 2>&1 || fail "lockall-many: the LMTP delivery failed: $(tail -n 3 "$S/swaks.many")"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ $ms -lt 5000 ] && ok "lockall-many: 4 recipients answered in $ms ms (one budget: 2000)" ||
+	fail "lockall-many: 4 recipients took $ms ms (one budget 2000 + 3000 allowed; 4 budgets: 8000)"
+n=$(grep -rlE "^X-Test-Id: many-dsn1\$" "$D"/home/multi*/Maildir/.Bounces/new 2>/dev/null | wc -l)
+[ "$n" = 4 ] && ok "lockall-many: stored in all 4 mailboxes" ||
+	fail "lockall-many: stored in $n of 4 mailboxes"
+n=$(newlog | grep -c "rebound: .*spooled: .*spooled as")
+[ "$n" = 4 ] && ok "lockall-many: the 4 copies were spooled" ||
+	fail "lockall-many: $n of the 4 copies logged as spooled"
+kill "$hold_pid"
+wait "$hold_pid" 2>/dev/null
+hold_pid=
+recorded_after many
+fl_spool_replayed many dsn1-many@example.net
 
 # --- damaged ---------------------------------------------------------------
 new_ledger damaged

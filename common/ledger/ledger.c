@@ -533,8 +533,31 @@ static int64_t monotonic_ms(void)
 }
 
 /* When the transaction begun last must be given up (lock_wait_ms > 0):
- * its start and its commit share one wait. */
+ * its start and its commit share one wait (txn_wait_ms long). */
 static int64_t txn_deadline;
+static unsigned txn_wait_ms;
+
+/* A deadline every wait of this process ends by (monotonic ms; 0: none):
+ * the bounces one delivery records share one budget (ledger.h). */
+static int64_t shared_deadline;
+
+void rebound_ledger_set_deadline(int ms)
+{
+	shared_deadline = ms < 0 ? 0 : monotonic_ms() + ms;
+}
+
+/* When a wait that starts now ends: after lock_wait_ms, or at the shared
+ * deadline when that comes first (already passed: one try, no wait).
+ * *wait_ms: how long that is, for the message. */
+static int64_t wait_deadline(unsigned *wait_ms)
+{
+	int64_t now = monotonic_ms();
+	int64_t d = now + lock_wait_ms;
+	if (shared_deadline != 0 && shared_deadline < d)
+		d = shared_deadline > now ? shared_deadline : now;
+	*wait_ms = (unsigned)(d - now);
+	return d;
+}
 
 /* One more short pause before the deadline; false when it is spent. */
 static bool pause_until(int64_t deadline, long *pause_us)
@@ -548,13 +571,17 @@ static bool pause_until(int64_t deadline, long *pause_us)
 	return true;
 }
 
-static int locked_error(rebound_ledger *l, char *err, size_t errlen)
+static int locked_error(rebound_ledger *l, unsigned waited, char *err,
+			size_t errlen)
 {
 	lock_wait_spent = true;
 	return rebound_error(err, errlen,
 			     "%s: locked by another process for more than "
-			     "%u ms",
-			     l->path, lock_wait_ms);
+			     "%u ms%s",
+			     l->path, waited,
+			     waited < lock_wait_ms ?
+				     " (what was left of the time budget)" :
+				     "");
 }
 
 static bool lock_busy(rebound_ledger *l)
@@ -577,7 +604,7 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 					      errlen);
 		return 0;
 	}
-	txn_deadline = monotonic_ms() + lock_wait_ms;
+	txn_deadline = wait_deadline(&txn_wait_ms);
 	long pause_us = 500;
 	for (;;) {
 		if (tdb_lockall_read_nonblock(l->tdb) == 0) {
@@ -589,7 +616,7 @@ static int start_transaction(rebound_ledger *l, char *err, size_t errlen)
 			return ledger_db_fail(l, "start a transaction", err,
 					      errlen);
 		if (!pause_until(txn_deadline, &pause_us))
-			return locked_error(l, err, errlen);
+			return locked_error(l, txn_wait_ms, err, errlen);
 	}
 }
 
@@ -614,13 +641,14 @@ static int commit_lock_free(rebound_ledger *l)
 static int read_lock(rebound_ledger *l, TDB_DATA key, char *err,
 		     size_t errlen)
 {
-	int64_t deadline = monotonic_ms() + lock_wait_ms;
+	unsigned wait_ms;
+	int64_t deadline = wait_deadline(&wait_ms);
 	long pause_us = 500;
 	while (tdb_chainlock_read_nonblock(l->tdb, key) != 0) {
 		if (!lock_busy(l))
 			return ledger_db_fail(l, "read", err, errlen);
 		if (!pause_until(deadline, &pause_us))
-			return locked_error(l, err, errlen);
+			return locked_error(l, wait_ms, err, errlen);
 	}
 	return 0;
 }
@@ -673,7 +701,8 @@ int ledger_commit(rebound_ledger *l, char *err, size_t errlen)
 		while (commit_lock_free(l) == 0)
 			if (!pause_until(txn_deadline, &pause_us)) {
 				tdb_transaction_cancel(l->tdb);
-				return locked_error(l, err, errlen);
+				return locked_error(l, txn_wait_ms, err,
+						    errlen);
 			}
 	}
 	errno = 0;

@@ -42,6 +42,11 @@ void rebound_ledger_close(rebound_ledger *l);
  * long as it takes.  Process-wide; Exim's local_scan sets what is left
  * of its time budget, so that a stuck writer cannot hold the mail. */
 void rebound_ledger_set_lock_wait(unsigned ms);
+/* One deadline, ms from now, that every lock wait of this process ends
+ * by (with a lock wait set), however many notices it records: a
+ * delivery of several bounces spends one time budget, and once it is
+ * spent the rest are spooled at once.  ms < 0 clears it. */
+void rebound_ledger_set_deadline(int ms);
 
 /* Hash chains of a ledger this process creates (rebound.conf
  * db_hash_size; 0: the default).  A lookup walks one chain (a recipient
