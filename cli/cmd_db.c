@@ -1,6 +1,7 @@
 /* cmd_db.c - `rebound db create|check|backup|repack|replay`: looking
  * after the ledger file (creating it, checking every record, a consistent
- * copy, giving back unused space, recording what the modules spooled). */
+ * copy, a new file with unused space given back, recording what the
+ * modules spooled). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -31,10 +32,12 @@ static void db_usage(FILE *out)
 		"be read at all.  'backup' copies the ledger to DEST (a new file):\n"
 		"one consistent state, every record that can be read; exit 1 when\n"
 		"the ledger is damaged and some records were out of reach.  'repack'\n"
-		"rewrites the file in place (writers wait): the records stay, space\n"
-		"that a writer killed in a commit left unused becomes free again;\n"
-		"with --hash-size it writes a new file with N hash chains (see\n"
-		"db_hash_size in rebound.conf(5)) that takes the ledger's place.\n"
+		"copies the records to a new file that takes the ledger's place\n"
+		"(writers go on meanwhile; the ledger is locked only to copy again\n"
+		"what changed): space that a writer killed in a commit left unused\n"
+		"becomes free again; --hash-size gives the new file N hash chains\n"
+		"(see db_hash_size in rebound.conf(5)).  Damaged records are left\n"
+		"out, counted and named: exit 1.\n"
 		"'replay' records the notices the modules spooled while the ledger\n"
 		"was locked (PATH.spool/), oldest first, each counted once; a file\n"
 		"that cannot be read is renamed *.bad and kept: exit 0 when all were\n"
@@ -191,20 +194,38 @@ int cmd_db(const global_opts *g, int argc, char **argv)
 			fprintf(stderr, "rebound db replay: %s\n", err);
 		status = rc < 0 ? 2 : st.bad > 0 ? 1 : 0;
 	} else if (repack) {
-		rc = chains != 0 ?
-			rebound_ledger_rehash(env.ledger, (unsigned)chains, err,
-					      sizeof(err)) :
-			rebound_ledger_repack(env.ledger, err, sizeof(err));
+		rebound_repack_report r;
+		rc = rebound_ledger_rewrite(env.ledger, (unsigned)chains, &r, err,
+					    sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "rebound db repack: %s\n", err);
 			status = 2;
 		} else {
-			if (chains != 0)
-				printf("%s: repacked with %lu hash chains\n",
-				       env.db_path, chains);
+			printf("%s: repacked: %lu records, %u hash chains\n",
+			       env.db_path, r.records, r.chains);
+			if (r.under_lock)
+				printf("  the ledger changed while %u copies were "
+				       "made: the last was made under its lock,\n"
+				       "  writers waited %lu ms\n",
+				       r.copies - 1, r.locked_ms);
 			else
-				printf("%s: repacked\n", env.db_path);
+				printf("  copied while writers went on (%u "
+				       "cop%s); then locked for %lu ms to copy "
+				       "again\n  the %lu hash chains that "
+				       "changed; commits waited %lu ms for the "
+				       "copy of the file\n",
+				       r.copies, r.copies == 1 ? "y" : "ies",
+				       r.locked_ms, r.caught_up, r.snapshot_ms);
 			status = 0;
+			if (rc == 1) {
+				fprintf(stderr, "rebound db repack: %s: %lu damaged "
+						"records skipped (%s); %lu records "
+						"kept, %lu of them found past the "
+						"damage\n",
+					env.db_path, r.skipped, r.skipped_names,
+					r.records, r.rescued);
+				status = 1;
+			}
 		}
 	} else if (backup) {
 		rc = rebound_ledger_backup(env.ledger, argv[2], err, sizeof(err));

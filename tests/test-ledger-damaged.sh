@@ -4,7 +4,8 @@
 # and db check go through every record they can read, say how many they
 # skipped and exit 1; db check --json still prints JSON; db backup saves
 # every readable record (also those behind the damage, through
-# tdb_rescue) into a ledger that checks clean.
+# tdb_rescue) into a ledger that checks clean; db repack does the same in
+# place, counts and names what it left out and exits 1.
 . "${abs_top_srcdir:-${top_srcdir:-.}}/tests/ledger-lib.sh"
 
 N=300
@@ -79,6 +80,25 @@ for a in $(awk '{print $1}' "$T/list" | grep '@example.org'); do
 done
 [ "$(grep -c '@example.org' "$T/blist")" -ge "$(grep -c '@example.org' "$T/list")" ] ||
 	fail "the backup holds fewer recipients than the damaged ledger lists"
+
+# db repack: the damaged ledger is rewritten with every record that can
+# be read (also those behind the damage); the damaged ones are counted
+# and named, exit 1, and the result checks clean.
+cp "$DB" "$T/damaged.tdb"
+rb $now db repack > "$T/repack.out" 2> "$T/repack.err"
+expect "db repack of a damaged ledger exits" $? 1
+grep -q 'repacked' "$T/repack.out" || fail "db repack: $(cat "$T/repack.out" "$T/repack.err")"
+grep -Eq '[1-9][0-9]* damaged records skipped \(.*hash chain' "$T/repack.err" ||
+	fail "db repack does not count and name what it skipped: $(cat "$T/repack.err")"
+rb $now db check > "$T/rcheck" || fail "the repacked ledger does not check clean: $(cat "$T/rcheck")"
+rb $now list > "$T/rlist" || fail "the repacked ledger does not list"
+for a in $(awk '{print $1}' "$T/list" | grep '@example.org'); do
+	grep -q "^$a " "$T/rlist" || fail "$a is not in the repacked ledger"
+done
+[ "$(grep -c '@example.org' "$T/rlist")" -ge "$(grep -c '@example.org' "$T/blist")" ] ||
+	fail "the repacked ledger holds fewer recipients than the backup"
+rb $now record -q "$T/bounces.mbox" > /dev/null || fail "record into the repacked ledger"
+cat "$T/repack.out" "$T/repack.err"
 
 [ $failures -eq 0 ] || exit 1
 echo "PASS: damaged ledger"

@@ -1,20 +1,26 @@
 /* ledger-admin.c - the ledger's read side and the operator's edits, for
  * the rebound command only (see ledger-admin.h): one recipient or
  * campaign, walks over recipients, events and campaigns, unbounce,
- * resuming and cancelling campaigns, prune, check, repack and backup.
+ * resuming and cancelling campaigns, prune, check, repack (a new file
+ * copied while writers go on) and backup.
  *
  * Moved out of ledger/ledger.c so that the Exim module and the Dovecot
  * plugin do not carry it; it works on the ledger's handle through the
  * helpers of ledger/ledger-internal.h.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* memfd_create */
+#endif
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <tdb.h>
@@ -578,27 +584,39 @@ static bool key_stored(const unsigned char *key, size_t len, void *ctx)
 }
 
 /* A private copy of the ledger file for the checks that read all of it
- * at once (tdb_check, ledger-scan.c, tdb_rescue): the bytes are copied
- * while writers wait (tdb_lockall_read, so that the copy is one
- * consistent state), which takes a fraction of what the checks take; the
- * copy is opened without locks and unlinked at once.  NULL with err. */
-static struct tdb_context *open_snapshot(rebound_ledger *l, char *err,
-					 size_t errlen)
+ * at once (tdb_check, ledger-scan.c, tdb_rescue) and for repack: the
+ * bytes are copied while writers wait (tdb_lockall_read, so that the
+ * copy is one consistent state; have_lock: the caller's transaction
+ * already keeps commits out), which takes a fraction of what the checks
+ * take; the copy is opened without locks and unlinked at once.  NULL
+ * with err. */
+static struct tdb_context *open_snapshot(rebound_ledger *l, bool have_lock,
+					 char *err, size_t errlen)
 {
 	const char *dir = getenv("TMPDIR");
 	char tmp[1100];
-	snprintf(tmp, sizeof(tmp), "%s/rebound-snapshot-XXXXXX",
-		 dir != NULL && dir[0] != '\0' ? dir : "/tmp");
-	int fd = mkstemp(tmp);
+	/* In memory where the system has it: writers wait for the copy,
+	   and a disk-backed TMPDIR took 4 times as long (doc/faults.md). */
+	bool in_memory = false;
+	int fd = memfd_create("rebound-snapshot", MFD_CLOEXEC);
+	if (fd >= 0) {
+		in_memory = true;
+		snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s/rebound-snapshot-XXXXXX",
+			 dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+		fd = mkstemp(tmp);
+	}
 	if (fd < 0) {
 		rebound_error(err, errlen, "%s: cannot make a copy: %s", tmp,
 			      strerror(errno));
 		return NULL;
 	}
-	if (tdb_lockall_read(l->tdb) != 0) {
+	if (!have_lock && tdb_lockall_read(l->tdb) != 0) {
 		ledger_db_fail(l, "lock for a copy", err, errlen);
 		close(fd);
-		unlink(tmp);
+		if (!in_memory)
+			unlink(tmp);
 		return NULL;
 	}
 	static char buf[1 << 20];
@@ -627,8 +645,11 @@ static struct tdb_context *open_snapshot(rebound_ledger *l, char *err,
 			break;
 		off += n;
 	}
-	tdb_unlockall_read(l->tdb);
-	if (close(fd) != 0 && copy_errno == 0)
+	if (!have_lock)
+		tdb_unlockall_read(l->tdb);
+	/* a file in memory lives while a descriptor is open: the one tdb
+	   opens below */
+	if (!in_memory && close(fd) != 0 && copy_errno == 0)
 		copy_errno = errno;
 	struct tdb_context *t = NULL;
 	if (copy_errno == 0) {
@@ -639,7 +660,10 @@ static struct tdb_context *open_snapshot(rebound_ledger *l, char *err,
 		if (t == NULL)
 			copy_errno = errno != 0 ? errno : EIO;
 	}
-	unlink(tmp);
+	if (in_memory)
+		close(fd);
+	else
+		unlink(tmp);
 	if (t == NULL)
 		rebound_error(err, errlen, "%s: cannot copy the ledger to %s: %s%s%s",
 			      l->path, tmp, strerror(copy_errno),
@@ -681,7 +705,7 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 		return -1;
 	/* tdb_check holds a read lock on the whole file for as long as it
 	   runs (seconds on a large ledger): it reads a copy instead. */
-	struct tdb_context *snap = open_snapshot(l, err, errlen);
+	struct tdb_context *snap = open_snapshot(l, false, err, errlen);
 	if (snap == NULL)
 		return -1;
 	ledger_tdb_last_log[0] = '\0';
@@ -720,107 +744,6 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 			 "no valid meta record");
 	return (r->tdb_ok || r->unused_space) && r->meta_ok && r->bad == 0 ?
 		       0 : 1;
-}
-
-int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen)
-{
-	if (ledger_usable(l, err, errlen) < 0)
-		return -1;
-	if (tdb_repack(l->tdb) != 0)
-		return ledger_db_fail(l, "repack", err, errlen);
-	return 0;
-}
-
-static int copy_to_new_file(struct tdb_context *from, TDB_DATA key,
-			    TDB_DATA val, void *p)
-{
-	(void)from;
-	if (key.dsize == strlen(LEDGER_MOVED_KEY) &&
-	    memcmp(key.dptr, LEDGER_MOVED_KEY, key.dsize) == 0)
-		return 0;
-	return tdb_store((struct tdb_context *)p, key, val, TDB_INSERT) == 0 ?
-		0 : -1;
-}
-
-/* The new file, complete and synced, beside the ledger: every record of
- * the ledger (in its transaction), with `chains` hash chains and the
- * ledger's owner and mode.  0, or -1 with err (the file removed). */
-static int write_rehashed(rebound_ledger *l, const char *tmp, unsigned chains,
-			  char *err, size_t errlen)
-{
-	struct stat st;
-	if (fstat(tdb_fd(l->tdb), &st) != 0)
-		return rebound_error(err, errlen, "%s: %s", l->path,
-				     strerror(errno));
-	const struct tdb_logging_context log_ctx = { ledger_tdb_log, NULL };
-	unlink(tmp);		/* a leftover of an earlier crash of ours */
-	ledger_tdb_last_log[0] = '\0';
-	struct tdb_context *dst = tdb_open_ex(tmp, (int)chains, TDB_DEFAULT,
-					      O_RDWR | O_CREAT | O_EXCL,
-					      st.st_mode & 0777, &log_ctx, NULL);
-	if (dst == NULL) {
-		int e = errno;
-		unlink(tmp);
-		return rebound_error(err, errlen, "%s: %s", tmp,
-				     e ? strerror(e) : "cannot create");
-	}
-	int rc = tdb_transaction_start(dst) == 0 &&
-		 tdb_traverse(l->tdb, copy_to_new_file, dst) >= 0 &&
-		 tdb_transaction_commit(dst) == 0 ? 0 : -1;
-	if (rc < 0)
-		rebound_error(err, errlen, "%s: cannot copy the records: %s%s%s",
-			      tmp, tdb_errorstr(dst),
-			      ledger_tdb_last_log[0] ? ": " : "",
-			      ledger_tdb_last_log);
-	if (rc == 0 && (fsync(tdb_fd(dst)) != 0 ||
-			(fchown(tdb_fd(dst), st.st_uid, st.st_gid) != 0 &&
-			 errno != EPERM) ||
-			fchmod(tdb_fd(dst), st.st_mode & 07777) != 0))
-		rc = rebound_error(err, errlen, "%s: %s", tmp, strerror(errno));
-	tdb_close(dst);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
-int rebound_ledger_rehash(rebound_ledger *l, unsigned chains, char *err,
-			  size_t errlen)
-{
-	if (chains == 0 || chains > REBOUND_LEDGER_HASH_SIZE_MAX)
-		return rebound_error(err, errlen, "hash size: from 1 to %u",
-				     REBOUND_LEDGER_HASH_SIZE_MAX);
-	char tmp[sizeof(l->path) + 40];
-	snprintf(tmp, sizeof(tmp), "%s.rehash.%ld", l->path, (long)getpid());
-	/* The ledger's transaction keeps every writer out from the copy to
-	   the moment the old file says where the records went. */
-	if (ledger_begin(l, err, errlen) < 0)
-		return -1;
-	if (write_rehashed(l, tmp, chains, err, errlen) < 0) {
-		ledger_cancel(l);
-		return -1;
-	}
-	/* The new file takes the name first: a crash after it leaves the
-	   ledger complete (the old file is then only unnamed). */
-	if (rename(tmp, l->path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		ledger_cancel(l);
-		return rebound_error(err, errlen, "%s: %s", l->path,
-				     strerror(e));
-	}
-	TDB_DATA key = { (unsigned char *)LEDGER_MOVED_KEY,
-			 strlen(LEDGER_MOVED_KEY) };
-	TDB_DATA val = { (unsigned char *)"", 0 };
-	if (tdb_store(l->tdb, key, val, TDB_REPLACE) != 0) {
-		ledger_cancel(l);
-		/* the records are all in the new file; writers that held the
-		   old one open keep writing there until they reopen */
-		return ledger_db_fail(l, "mark the old file as replaced", err,
-				      errlen);
-	}
-	if (ledger_commit(l, err, errlen) < 0)
-		return -1;
-	return ledger_follow_replacement(l, err, errlen);
 }
 
 /* Whether a record found by tdb_rescue is one of the ledger's (its key
@@ -886,7 +809,7 @@ int rebound_ledger_backup(rebound_ledger *l, const char *dest, char *err,
 				     strerror(errno));
 	close(fd);
 	/* Writers wait only while the file's bytes are copied. */
-	struct tdb_context *snap = open_snapshot(l, err, errlen);
+	struct tdb_context *snap = open_snapshot(l, false, err, errlen);
 	if (snap == NULL) {
 		unlink(dest);
 		return -1;
@@ -946,4 +869,618 @@ out:
 	if (rc < 0)
 		unlink(dest);
 	return rc;
+}
+
+/* --- repack --------------------------------------------------------------
+ *
+ * The records are copied to a new file while writers go on: from a
+ * snapshot of the file's bytes (open_snapshot: writers' commits wait
+ * only while the bytes are copied), hash chain by hash chain, then what
+ * tdb_rescue finds behind damage, keeping only records that decode.
+ * Then, under the ledger's transaction, the live file's hash chains are
+ * compared with the snapshot's, record by record (offsets and bytes):
+ * every commit since the snapshot changed the records of the chains it
+ * touched, so those chains, and only those, are copied again.  The new
+ * file then takes the ledger's name and the old one is marked as moved
+ * (LEDGER_MOVED_KEY: writers that hold it open follow), in the same
+ * transaction.  Nothing here needs the writers' help (no sequence
+ * number), so a module of an older release that still has the file open
+ * cannot make it miss a change. */
+
+/* tdb's layout, as ledger-scan.c reads it: a 168-byte header, the free
+ * list's head, one 4-byte head per hash chain, then records of six
+ * 32-bit words (next, rec_len, key_len, data_len, full_hash, magic)
+ * followed by the key and the value. */
+#define TDB_HEADER_BYTES 168u
+#define TDB_REC_BYTES 24u
+#define TDB_REC_LIVE 0x26011999u
+#define TDB_REC_DEAD 0xFEE1DEADu
+#define TDB_VERSION_HERE 0x2601196Du	/* native byte order */
+#define TDB_FEATURES_AT 60u
+
+/* Chains that may change between the snapshot and the lock and still be
+ * caught up under it; more, and the copy is made again. */
+#define REPACK_CATCH_UP_MAX 20000u
+/* Copies made while writers go on before one is made under the lock. */
+#define REPACK_ATTEMPTS 3
+
+typedef struct file_bytes {
+	const unsigned char *p;
+	size_t size;
+} file_bytes;
+
+typedef struct rec_words {
+	uint32_t next, rec_len, key_len, data_len, full_hash, magic;
+} rec_words;
+
+static int map_file(int fd, file_bytes *f)
+{
+	struct stat st;
+	f->p = NULL;
+	f->size = 0;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    (uintmax_t)st.st_size > SIZE_MAX)
+		return -1;
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	f->p = p;
+	f->size = (size_t)st.st_size;
+	return 0;
+}
+
+static void unmap_file(file_bytes *f)
+{
+	if (f->p != NULL)
+		munmap((void *)(uintptr_t)f->p, f->size);
+	f->p = NULL;
+}
+
+static uint32_t word_at(const file_bytes *f, size_t off)
+{
+	uint32_t v;
+	memcpy(&v, f->p + off, sizeof(v));
+	return v;
+}
+
+/* The hash size of a file laid out as this code reads it (this host's
+ * byte order, no feature flags), or 0. */
+static uint32_t layout_chains(const file_bytes *f)
+{
+	if (f->size < TDB_HEADER_BYTES || memcmp(f->p, "TDB file\n", 9) != 0 ||
+	    word_at(f, 32) != TDB_VERSION_HERE ||
+	    word_at(f, TDB_FEATURES_AT) != 0)
+		return 0;
+	uint32_t n = word_at(f, 36);
+	if (n == 0 || TDB_HEADER_BYTES + 4 * ((uint64_t)n + 1) > f->size)
+		return 0;
+	return n;
+}
+
+static uint32_t chain_head(const file_bytes *f, uint32_t chain)
+{
+	return word_at(f, TDB_HEADER_BYTES + 4 * ((size_t)chain + 1));
+}
+
+/* The record a chain leads to at off, if it is one (in the file, a live
+ * or dead record's magic, its key and value inside its length). */
+static bool chain_record(const file_bytes *f, uint32_t off, rec_words *h)
+{
+	if (off % 4 != 0 || off < TDB_HEADER_BYTES ||
+	    (size_t)off + TDB_REC_BYTES > f->size)
+		return false;
+	memcpy(h, f->p + off, sizeof(*h));
+	return (h->magic == TDB_REC_LIVE || h->magic == TDB_REC_DEAD) &&
+	       (uint64_t)h->key_len + h->data_len <= h->rec_len &&
+	       h->rec_len <= f->size - off - TDB_REC_BYTES;
+}
+
+/* Does the chain read the same in both files: the same records at the
+ * same offsets, byte for byte?  A chain that both leave at the same
+ * unreadable place is the same damage. */
+static bool chain_same(const file_bytes *a, const file_bytes *b,
+		       uint32_t chain)
+{
+	uint32_t oa = chain_head(a, chain), ob = chain_head(b, chain);
+	size_t max = a->size / TDB_REC_BYTES;
+	for (size_t steps = 0; steps <= max; steps++) {
+		if (oa != ob)
+			return false;
+		if (oa == 0)
+			return true;
+		rec_words ha, hb;
+		bool ra = chain_record(a, oa, &ha), rb = chain_record(b, ob, &hb);
+		if (!ra || !rb)
+			return ra == rb;
+		size_t n = TDB_REC_BYTES + (size_t)ha.key_len + ha.data_len;
+		if (memcmp(&ha, &hb, sizeof(ha)) != 0 ||
+		    memcmp(a->p + oa, b->p + ob, n) != 0)
+			return false;
+		oa = ha.next;
+		ob = hb.next;
+	}
+	return true;		/* the same loop in both */
+}
+
+/* The new file and what went into it. */
+typedef struct repack_copy {
+	struct tdb_context *dst;
+	unsigned long records, rescued, skipped;
+	unsigned named;
+	char names[512];
+	bool failed;
+	char why[sizeof(((rebound_check_report *)0)->first_problem)];
+} repack_copy;
+
+/* Name a damaged record that was left out (the first few). */
+static void name_skipped(repack_copy *c, const char *what)
+{
+	size_t n = strlen(c->names);
+	if (strstr(c->names, what) != NULL)
+		return;
+	if (c->named++ < 5 && n + strlen(what) + 8 < sizeof(c->names))
+		snprintf(c->names + n, sizeof(c->names) - n, "%s%s",
+			 n > 0 ? "; " : "", what);
+	else if (n + 6 < sizeof(c->names) && strstr(c->names, "; ...") == NULL)
+		snprintf(c->names + n, sizeof(c->names) - n, "; ...");
+}
+
+static bool moved_key(TDB_DATA key)
+{
+	return key.dsize == strlen(LEDGER_MOVED_KEY) &&
+	       memcmp(key.dptr, LEDGER_MOVED_KEY, key.dsize) == 0;
+}
+
+/* 1 keep the record, 0 leave it out (the mark of a replaced file), -1
+ * damaged: a kind the ledger knows that does not decode (why says so). */
+static int repack_verdict(TDB_DATA key, TDB_DATA val, char *why,
+			  size_t whylen)
+{
+	if (moved_key(key))
+		return 0;
+	rebound_check_report r;
+	memset(&r, 0, sizeof(r));
+	(void)check_record(NULL, key, val, &r);
+	if (r.bad == 0)
+		return 1;
+	snprintf(why, whylen, "%s", r.first_problem);
+	return -1;
+}
+
+static void repack_failed(repack_copy *c)
+{
+	if (!c->failed)
+		snprintf(c->why, sizeof(c->why), "%s", tdb_errorstr(c->dst));
+	c->failed = true;
+}
+
+static int repack_chain_record(rebound_ledger *l, TDB_DATA key,
+			       TDB_DATA val, void *p)
+{
+	(void)l;
+	repack_copy *c = p;
+	char why[sizeof(((rebound_check_report *)0)->first_problem)];
+	int v = repack_verdict(key, val, why, sizeof(why));
+	if (c->failed || v == 0)
+		return 0;
+	if (v < 0) {
+		c->skipped++;
+		name_skipped(c, why);
+	} else if (tdb_store(c->dst, key, val, TDB_INSERT) == 0) {
+		c->records++;
+	} else {
+		repack_failed(c);
+	}
+	return 0;
+}
+
+/* tdb_rescue: records behind damage; a key the chains gave is kept as
+ * they gave it. */
+static void repack_rescued(TDB_DATA key, TDB_DATA val, void *p)
+{
+	repack_copy *c = p;
+	char why[sizeof(((rebound_check_report *)0)->first_problem)];
+	if (c->failed || repack_verdict(key, val, why, sizeof(why)) <= 0)
+		return;
+	if (tdb_store(c->dst, key, val, TDB_INSERT) == 0) {
+		c->records++;
+		c->rescued++;
+	} else if (tdb_error(c->dst) != TDB_ERR_EXISTS) {
+		repack_failed(c);
+	}
+}
+
+/* Copy every record of the snapshot into c->dst. */
+static int repack_build(rebound_ledger *l, struct tdb_context *snap,
+			repack_copy *c, char *err, size_t errlen)
+{
+	walk_damage damage = { 0 };
+	if (walk_tdb(l, snap, "", repack_chain_record, c, &damage, err,
+		     errlen) < 0)
+		return -1;
+	if (damage.chains > 0) {
+		c->skipped += damage.chains;
+		if (damage.chains == 1) {
+			name_skipped(c, damage.first);
+		} else {
+			char what[sizeof(damage.first) + 60];
+			snprintf(what, sizeof(what), "%lu hash chains cannot be "
+				 "read, the first: %s", damage.chains,
+				 damage.first);
+			name_skipped(c, what);
+		}
+		if (!c->failed && tdb_rescue(snap, repack_rescued, c) != 0 &&
+		    !c->failed)
+			return rebound_error(err, errlen,
+					     "%s: cannot scan for records: %s",
+					     l->path, tdb_errorstr(snap));
+	}
+	if (c->failed)
+		return rebound_error(err, errlen,
+				     "%s: cannot copy the records: %s",
+				     l->path, c->why);
+	return 0;
+}
+
+/* One chain copied again: what the snapshot's chain gave goes, what the
+ * live chain holds now comes in. */
+static void catch_up_chain(repack_copy *c, const file_bytes *a,
+			   const file_bytes *b, uint32_t chain)
+{
+	char why[sizeof(((rebound_check_report *)0)->first_problem)];
+	rec_words h;
+	bool a_broken = false;
+	uint32_t off = chain_head(a, chain);
+	for (size_t steps = 0; off != 0 && steps <= a->size / TDB_REC_BYTES;
+	     steps++) {
+		if (!chain_record(a, off, &h)) {
+			a_broken = true;	/* counted when copied */
+			break;
+		}
+		if (h.magic == TDB_REC_LIVE) {
+			TDB_DATA key = { (unsigned char *)(uintptr_t)(a->p + off +
+								      TDB_REC_BYTES),
+					 h.key_len };
+			TDB_DATA val = { key.dptr + h.key_len, h.data_len };
+			int v = repack_verdict(key, val, why, sizeof(why));
+			if (v > 0 && tdb_delete(c->dst, key) == 0)
+				c->records--;
+			else if (v < 0 && c->skipped > 0)
+				c->skipped--;	/* counted again below */
+		}
+		off = h.next;
+	}
+	off = chain_head(b, chain);
+	for (size_t steps = 0; off != 0 && steps <= b->size / TDB_REC_BYTES &&
+			       !c->failed;
+	     steps++) {
+		if (!chain_record(b, off, &h)) {
+			if (!a_broken) {
+				snprintf(why, sizeof(why),
+					 "hash chain %lu cannot be read (a bad "
+					 "record at offset %lu)",
+					 (unsigned long)chain,
+					 (unsigned long)off);
+				c->skipped++;
+				name_skipped(c, why);
+			}
+			break;
+		}
+		if (h.magic == TDB_REC_LIVE) {
+			TDB_DATA key = { (unsigned char *)(uintptr_t)(b->p + off +
+								      TDB_REC_BYTES),
+					 h.key_len };
+			TDB_DATA val = { key.dptr + h.key_len, h.data_len };
+			int v = repack_verdict(key, val, why, sizeof(why));
+			if (v < 0) {
+				c->skipped++;
+				name_skipped(c, why);
+			} else if (v > 0) {
+				bool had = tdb_exists(c->dst, key) == 1;
+				if (tdb_store(c->dst, key, val, TDB_REPLACE) != 0)
+					repack_failed(c);
+				else if (!had)
+					c->records++;
+			}
+		}
+		off = h.next;
+	}
+}
+
+/* Under the ledger's transaction: copy again the chains that changed
+ * since the snapshot.  Returns how many, or -1 when the live file cannot
+ * be compared (not a layout this reads) or too many changed. */
+static long catch_up(rebound_ledger *l, struct tdb_context *snap,
+		     repack_copy *c)
+{
+	file_bytes a, b;
+	if (map_file(tdb_fd(snap), &a) < 0)
+		return -1;
+	if (map_file(tdb_fd(l->tdb), &b) < 0) {
+		unmap_file(&a);
+		return -1;
+	}
+	long changed = -1;
+	uint32_t chains = layout_chains(&a);
+	uint32_t *list = NULL;
+	if (chains != 0 && chains == layout_chains(&b) &&
+	    (list = malloc(REPACK_CATCH_UP_MAX * sizeof(*list))) != NULL) {
+		changed = 0;
+		for (uint32_t ch = 0; ch < chains && changed >= 0; ch++) {
+			if (chain_same(&a, &b, ch))
+				continue;
+			if ((unsigned long)changed == REPACK_CATCH_UP_MAX)
+				changed = -1;
+			else
+				list[changed++] = ch;
+		}
+	}
+	for (long i = 0; i < changed && !c->failed; i++)
+		catch_up_chain(c, &a, &b, list[i]);
+	free(list);
+	unmap_file(&a);
+	unmap_file(&b);
+	return changed;
+}
+
+static int64_t clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The new file beside the ledger, with `chains` hash chains (written by
+ * this process only until it takes the ledger's name: no locks, synced
+ * once before). */
+static struct tdb_context *create_copy(rebound_ledger *l, const char *tmp,
+				       unsigned chains, mode_t mode,
+				       char *err, size_t errlen)
+{
+	const struct tdb_logging_context log_ctx = { ledger_tdb_log, NULL };
+	unlink(tmp);		/* a leftover of an earlier crash of ours */
+	ledger_tdb_last_log[0] = '\0';
+	struct tdb_context *dst = tdb_open_ex(tmp, (int)chains,
+					      TDB_NOLOCK | TDB_NOSYNC,
+					      O_RDWR | O_CREAT | O_EXCL,
+					      mode & 0777, &log_ctx, NULL);
+	if (dst == NULL) {
+		int e = errno;
+		unlink(tmp);
+		rebound_error(err, errlen, "%s: %s", tmp,
+			      e ? strerror(e) : "cannot create");
+		(void)l;
+	}
+	return dst;
+}
+
+/* The last steps on the new file, in one transaction of its own (its
+ * first commit, which also places tdb's recovery area before anyone
+ * else writes to it): the chains caught up (unless the copy was made
+ * under the lock), then synced, with the ledger's owner and mode.
+ * *changed: chains caught up, or -1 when they could not be (copy
+ * again).  0 or -1 with err. */
+static int seal_copy(rebound_ledger *l, struct tdb_context *snap,
+		     repack_copy *c, bool caught, const struct stat *st,
+		     long *changed, char *err, size_t errlen)
+{
+	*changed = 0;
+	if (tdb_transaction_start(c->dst) != 0)
+		return rebound_error(err, errlen, "new file: cannot start a "
+				     "transaction: %s", tdb_errorstr(c->dst));
+	if (!caught)
+		*changed = catch_up(l, snap, c);
+	if (*changed < 0) {
+		tdb_transaction_cancel(c->dst);
+		return 0;
+	}
+	/* the meta record written again: the first commit is not empty */
+	TDB_DATA mk = { (unsigned char *)"meta", 4 };
+	TDB_DATA mv = tdb_fetch(c->dst, mk);
+	if (mv.dptr != NULL) {
+		if (tdb_store(c->dst, mk, mv, TDB_REPLACE) != 0)
+			repack_failed(c);
+		free(mv.dptr);
+	}
+	if (c->failed || tdb_transaction_commit(c->dst) != 0) {
+		if (c->failed)
+			tdb_transaction_cancel(c->dst);
+		return rebound_error(err, errlen, "new file: cannot write: %s",
+				     c->failed ? c->why : tdb_errorstr(c->dst));
+	}
+	int fd = tdb_fd(c->dst);
+	if (fsync(fd) != 0 ||
+	    (fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM) ||
+	    fchmod(fd, st->st_mode & 07777) != 0)
+		return rebound_error(err, errlen, "new file: %s",
+				     strerror(errno));
+	return 0;
+}
+
+/* The new file takes the ledger's name, and the old one is marked as
+ * moved, inside the ledger's transaction; when that commit fails the
+ * old file gets its name back (kept meanwhile under `old`). */
+static int swap_in(rebound_ledger *l, const char *tmp, const char *old,
+		   char *err, size_t errlen)
+{
+	TDB_DATA key = { (unsigned char *)LEDGER_MOVED_KEY,
+			 strlen(LEDGER_MOVED_KEY) };
+	TDB_DATA val = { (unsigned char *)"", 0 };
+	if (tdb_store(l->tdb, key, val, TDB_REPLACE) != 0) {
+		ledger_cancel(l);
+		return ledger_db_fail(l, "mark the old file as replaced", err,
+				      errlen);
+	}
+	unlink(old);
+	if (link(l->path, old) != 0) {
+		int e = errno;
+		ledger_cancel(l);
+		return rebound_error(err, errlen, "%s: %s", old, strerror(e));
+	}
+	if (rename(tmp, l->path) != 0) {
+		int e = errno;
+		unlink(old);
+		ledger_cancel(l);
+		return rebound_error(err, errlen, "%s: %s", l->path,
+				     strerror(e));
+	}
+	if (ledger_commit(l, err, errlen) < 0) {
+		/* writers that hold the old file would go on writing there */
+		if (rename(old, l->path) != 0)
+			unlink(old);
+		return -1;
+	}
+	unlink(old);
+	return 0;
+}
+
+enum { REPACK_AGAIN = 2 };
+
+/* The longest time the ledger's transaction was held, in the report. */
+static void held_ms(rebound_repack_report *r, int64_t since)
+{
+	int64_t ms = clock_ms() - since;
+	if (ms > (int64_t)r->locked_ms)
+		r->locked_ms = (unsigned long)ms;
+}
+
+/* One copy and, when it is sound, the swap.  Returns 0, -1 with err, or
+ * REPACK_AGAIN (the ledger changed too much, or was replaced, meanwhile:
+ * the copy is thrown away). */
+static int repack_once(rebound_ledger *l, unsigned chains, bool under_lock,
+		       rebound_repack_report *r, char *err, size_t errlen)
+{
+	char tmp[sizeof(l->path) + 40], old[sizeof(l->path) + 40];
+	snprintf(tmp, sizeof(tmp), "%s.repack.%ld", l->path, (long)getpid());
+	snprintf(old, sizeof(old), "%s.repack-old.%ld", l->path,
+		 (long)getpid());
+	int64_t locked_at = 0;
+	if (under_lock) {
+		if (ledger_begin(l, err, errlen) < 0)
+			return -1;
+		locked_at = clock_ms();
+	}
+	struct stat st;
+	if (fstat(tdb_fd(l->tdb), &st) != 0) {
+		if (under_lock)
+			ledger_cancel(l);
+		return rebound_error(err, errlen, "%s: %s", l->path,
+				     strerror(errno));
+	}
+	int64_t t0 = clock_ms();
+	struct tdb_context *snap = open_snapshot(l, under_lock, err, errlen);
+	if (!under_lock && clock_ms() - t0 > (int64_t)r->snapshot_ms)
+		r->snapshot_ms = (unsigned long)(clock_ms() - t0);
+	if (snap == NULL) {
+		if (under_lock)
+			ledger_cancel(l);
+		return -1;
+	}
+	dev_t dev = l->dev;
+	ino_t ino = l->ino;
+	int rc = -1;
+	repack_copy c = { 0 };
+	c.dst = create_copy(l, tmp, chains ? chains : (unsigned)tdb_hash_size(
+							     l->tdb),
+			    st.st_mode, err, errlen);
+	if (c.dst == NULL || repack_build(l, snap, &c, err, errlen) < 0)
+		goto out;
+	/* the bulk reaches the disk before the lock, what is caught up
+	   under it */
+	if (!under_lock && fsync(tdb_fd(c.dst)) != 0) {
+		rebound_error(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (!under_lock) {
+		if (ledger_begin(l, err, errlen) < 0)
+			goto out;
+		locked_at = clock_ms();
+		under_lock = true;
+		if (l->dev != dev || l->ino != ino) {
+			/* replaced meanwhile (another repack) */
+			rc = REPACK_AGAIN;
+			goto out;
+		}
+		long changed;
+		if (seal_copy(l, snap, &c, false, &st, &changed, err,
+			      errlen) < 0)
+			goto out;
+		if (changed < 0) {
+			rc = REPACK_AGAIN;
+			goto out;
+		}
+		r->caught_up = (unsigned long)changed;
+	} else {
+		long changed;
+		r->under_lock = true;
+		if (seal_copy(l, snap, &c, true, &st, &changed, err,
+			      errlen) < 0)
+			goto out;
+	}
+	tdb_close(c.dst);
+	c.dst = NULL;
+	under_lock = false;	/* swap_in commits or cancels */
+	rc = swap_in(l, tmp, old, err, errlen);
+	held_ms(r, locked_at);
+	if (rc == 0) {
+		r->records = c.records;
+		r->rescued = c.rescued;
+		r->skipped = c.skipped;
+		snprintf(r->skipped_names, sizeof(r->skipped_names), "%s",
+			 c.names);
+		r->chains = chains ? chains : (unsigned)tdb_hash_size(l->tdb);
+	}
+out:
+	if (under_lock) {
+		ledger_cancel(l);
+		held_ms(r, locked_at);
+	}
+	if (c.dst != NULL)
+		tdb_close(c.dst);
+	if (rc != 0)
+		unlink(tmp);
+	tdb_close(snap);
+	return rc;
+}
+
+int rebound_ledger_rewrite(rebound_ledger *l, unsigned chains,
+			   rebound_repack_report *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	if (chains > REBOUND_LEDGER_HASH_SIZE_MAX)
+		return rebound_error(err, errlen, "hash size: from 1 to %u",
+				     REBOUND_LEDGER_HASH_SIZE_MAX);
+	if (ledger_usable(l, err, errlen) < 0)
+		return -1;
+	for (unsigned attempt = 0; attempt <= REPACK_ATTEMPTS; attempt++) {
+		r->copies++;
+		int rc = repack_once(l, chains, attempt == REPACK_ATTEMPTS, r,
+				     err, errlen);
+		if (rc == REPACK_AGAIN)
+			continue;
+		if (rc < 0)
+			return -1;
+		/* handles of this process follow at once */
+		if (ledger_follow_replacement(l, err, errlen) < 0)
+			return -1;
+		return r->skipped > 0 ? 1 : 0;
+	}
+	return rebound_error(err, errlen, "%s: repack: no copy could be made",
+			     l->path);
+}
+
+int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen)
+{
+	rebound_repack_report r;
+	return rebound_ledger_rewrite(l, 0, &r, err, errlen) < 0 ? -1 : 0;
+}
+
+int rebound_ledger_rehash(rebound_ledger *l, unsigned chains, char *err,
+			  size_t errlen)
+{
+	if (chains == 0)
+		return rebound_error(err, errlen, "hash size: from 1 to %u",
+				     REBOUND_LEDGER_HASH_SIZE_MAX);
+	rebound_repack_report r;
+	return rebound_ledger_rewrite(l, chains, &r, err, errlen) < 0 ? -1 : 0;
 }

@@ -90,7 +90,7 @@ typedef struct rebound_check_report {
 	/* tdb_check() failed, but only on space that no record and no
 	   free-list entry uses (left by a writer killed in a commit that
 	   grew the file): ledger-scan.h found every hash chain and the free
-	   list sound.  Harmless; rebound_ledger_repack() gives it back. */
+	   list sound.  Harmless; rebound_ledger_rewrite() gives it back. */
 	bool unused_space;
 	unsigned long long unused_bytes;
 	bool meta_ok;			/* the meta record is there and ours */
@@ -104,15 +104,42 @@ typedef struct rebound_check_report {
 int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 			 char *err, size_t errlen);
 
-/* Rewrite the file with tdb_repack() (writers wait meanwhile): the
- * records stay, unused space becomes free space.  Returns 0 or -1. */
+/* What `db repack` did. */
+typedef struct rebound_repack_report {
+	unsigned long records;		/* in the new file */
+	unsigned long rescued;		/* of them found behind damage */
+	unsigned long skipped;		/* damaged records left out */
+	char skipped_names[512];	/* the first of them */
+	unsigned chains;		/* the new file's hash chains */
+	unsigned copies;		/* copies made (> 1: the ledger changed
+					   too much while one was made) */
+	bool under_lock;		/* the last copy was made under the
+					   ledger's transaction */
+	unsigned long caught_up;	/* hash chains copied again under it */
+	unsigned long locked_ms;	/* the ledger's transaction held */
+	unsigned long snapshot_ms;	/* commits waited for the copy of the
+					   file's bytes */
+} rebound_repack_report;
+
+/* Rewrite the ledger into a new file with `chains` hash chains (0: as
+ * many as it has), which takes the ledger's name; the old file is
+ * marked, so that a process that still holds it writes to the new one.
+ * The records are copied from a snapshot of the file's bytes while
+ * writers go on (hash chain by chain, then tdb_rescue behind damage;
+ * only records that decode are kept); under the ledger's transaction
+ * only the hash chains that changed since are copied again, or, when
+ * too many did, the copy is made again (REPACK_ATTEMPTS times, then
+ * once under the transaction).  Unused space becomes free space.
+ * Returns 0, 1 when damaged records were left out (counted and named in
+ * *r), or -1 with err (the ledger unchanged). */
+int rebound_ledger_rewrite(rebound_ledger *l, unsigned chains,
+			   rebound_repack_report *r, char *err, size_t errlen);
+
+/* rebound_ledger_rewrite keeping the hash size; 0 or -1. */
 int rebound_ledger_repack(rebound_ledger *l, char *err, size_t errlen);
 
-/* Give the ledger `chains` hash chains (rebound.conf db_hash_size): the
- * records are copied to a new file beside it, in the ledger's
- * transaction (writers wait), which then takes the ledger's name; the
- * old file is marked, so that a process that still holds it writes to
- * the new one.  0, or -1 with err (the ledger unchanged). */
+/* rebound_ledger_rewrite with `chains` hash chains (rebound.conf
+ * db_hash_size); 0 or -1. */
 int rebound_ledger_rehash(rebound_ledger *l, unsigned chains, char *err,
 			  size_t errlen);
 
