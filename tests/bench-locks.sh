@@ -10,6 +10,11 @@
 #  2. `rebound db check` on a ledger of RECORDS (100000) recipients,
 #     with DSNs going through meanwhile: how long the check ran and the
 #     longest any DSN took.
+#  3. `rebound db repack` of that ledger while DSNs go through Exim and
+#     a loop of `rebound record` writes other bounces: how long the
+#     repack held the lock (its own figures), the longest DSN and the
+#     longest `rebound record` meanwhile, how many were spooled, and
+#     whether every bounce written meanwhile is in the repacked ledger.
 # The time budget is 2000 ms (the default).
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/exim-lib.sh"
 exim_require
@@ -117,3 +122,58 @@ wait "$check"
 echo "db check on $RECORDS recipients: $(ms_since "$t_check") ms ($(head -n 1 "$S/check.out" | cut -c1-100))"
 echo "  $m DSNs meanwhile, longest: $max2 ms (without the check: $base ms);" \
 	"spooled: $(( $(grep -c "rebound: bounce spooled" "$MAINLOG") - spooled0 ))"
+
+# --- 3: db repack while writers go on --------------------------------------------
+mkdir -p "$S/loop"
+for i in $(seq 1 400); do
+	cp "$(fl_dsn "loop$i" "loop$i@example.net")" "$S/loop/$i.eml"
+done
+# the loop: `rebound record` of one DSN after another until told to stop
+( maxr=0 r=0
+  for i in $(seq 1 400); do
+	[ -e "$S/loop.stop" ] && break
+	t0=$(date +%s%N)
+	"$rb_cli" --db "$DB2" record -q "$S/loop/$i.eml" >/dev/null
+	ms=$(ms_since "$t0"); [ $ms -gt $maxr ] && maxr=$ms
+	r=$((r + 1))
+  done
+  echo "$r $maxr" > "$S/loop.out" ) &
+loop=$!
+sleep 1
+spooled0=$(grep -c "rebound: bounce spooled" "$MAINLOG")
+"$rb_cli" --db "$DB2" db repack > "$S/repack.out" 2>&1 &
+repack=$!
+t_repack=$(date +%s%N)
+max3=0 k=0
+while kill -0 "$repack" 2>/dev/null; do
+	k=$((k + 1))
+	f=$(fl_dsn "repack-dsn$k" "repack$k@example.net")
+	t0=$(date +%s%N)
+	send '<>' news@rebound.test "$f" >/dev/null
+	ms=$(ms_since "$t0"); [ $ms -gt $max3 ] && max3=$ms
+done
+wait "$repack"
+ms_repack=$(ms_since "$t_repack")
+sleep 1
+touch "$S/loop.stop"
+wait "$loop"
+read -r loops maxr < "$S/loop.out"
+f=$(fl_dsn repack-after repack-after@example.net)
+send '<>' news@rebound.test "$f" >/dev/null
+wait_delivered repack-after 1
+missing=0
+for i in $(seq 1 "$loops"); do
+	"$rb_cli" --db "$DB2" show "loop$i@example.net" >/dev/null 2>&1 ||
+		missing=$((missing + 1))
+done
+for i in $(seq 1 "$k"); do
+	"$rb_cli" --db "$DB2" show "repack$i@example.net" >/dev/null 2>&1 ||
+		missing=$((missing + 1))
+done
+echo "db repack of $RECORDS recipients: $ms_repack ms"
+sed 's/^/  /' "$S/repack.out"
+echo "  $k DSNs through Exim meanwhile, longest: $max3 ms; spooled:" \
+	"$(( $(grep -c "rebound: bounce spooled" "$MAINLOG") - spooled0 ))"
+echo "  $loops rebound record meanwhile (before, during and after), longest: $maxr ms"
+echo "  written meanwhile and missing from the repacked ledger: $missing"
+"$rb_cli" --db "$DB2" db check | head -n 1 | sed 's/^/  /'
