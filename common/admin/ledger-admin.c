@@ -26,6 +26,7 @@
 #include <tdb.h>
 
 #include "ledger-admin.h"
+#include "ledger-read.h"
 #include "ledger-scan.h"
 #include "ledger/ledger-internal.h"
 #include "ledger/journal.h"
@@ -211,12 +212,58 @@ static long walk_tdb(rebound_ledger *l, struct tdb_context *tdb,
 	return bad;
 }
 
+/* ledger-read.c's records to a walk_fn, and its chain-by-chain rest. */
+typedef struct read_adapter {
+	rebound_ledger *l;
+	walk_fn fn;
+	void *ctx;
+	ledger_read_fn rfn;
+	void *rctx;
+} read_adapter;
+
+static int from_reader(TDB_DATA key, TDB_DATA val, void *p)
+{
+	read_adapter *a = p;
+	return a->fn(a->l, key, val, a->ctx);
+}
+
+static int to_reader(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
+{
+	(void)l;
+	read_adapter *a = p;
+	return a->rfn(key, val, a->rctx);
+}
+
+static long walk_chains(void *walker, const char *prefix, ledger_read_fn fn,
+			void *ctx, char *err, size_t errlen)
+{
+	read_adapter *a = walker;
+	read_adapter b = { .l = a->l, .rfn = fn, .rctx = ctx };
+	return walk_tdb(a->l, a->l->tdb, prefix, to_reader, &b, NULL, err,
+			errlen);
+}
+
+/* The reports' walks read the file in blocks (ledger-read.h).  For the
+ * benchmark and the tests: REBOUND_WALK=chains walks one chain at a time
+ * as before, REBOUND_WALK=report says on stderr what a block walk met. */
 static long walk(rebound_ledger *l, const char *prefix, walk_fn fn,
 		 void *ctx, char *err, size_t errlen)
 {
 	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
-	return walk_tdb(l, l->tdb, prefix, fn, ctx, NULL, err, errlen);
+	const char *how = getenv("REBOUND_WALK");
+	if (how != NULL && strcmp(how, "chains") == 0)
+		return walk_tdb(l, l->tdb, prefix, fn, ctx, NULL, err, errlen);
+	read_adapter a = { .l = l, .fn = fn, .ctx = ctx };
+	ledger_read_report rep;
+	long rc = rebound_ledger_read(l->tdb, prefix, from_reader, &a,
+				      walk_chains, &a, &rep, err, errlen);
+	if (how != NULL && strcmp(how, "report") == 0)
+		fprintf(stderr, "walk %s: blocks=%lu changed=%lu chains=%lu "
+			"fallback=%d%s%s\n", prefix, rep.blocks, rep.changed,
+			rep.chains, rep.fallback, rep.fallback ? " " : "",
+			rep.why);
+	return rc;
 }
 
 typedef struct walk_ctx {

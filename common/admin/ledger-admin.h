@@ -3,10 +3,13 @@
  * backup); defined in ledger-admin.c, part of the admin library that
  * only the command links.  The modules need only ledger/ledger.h.
  *
- * Iteration walks one hash chain at a time (tdb_traverse_chain) and
- * copies it before looking at it, so a long report never holds more
- * than one chain's lock: Exim and Dovecot never wait for it (tdb_firstkey
- * and nextkey keep a record locked between calls, and every commit waits
+ * Iteration reads the file in blocks, each under tdb's read lock on all
+ * records for about a millisecond (ledger-read.h: how a record moved by
+ * a writer meanwhile is still given once), and goes one hash chain at a
+ * time (tdb_traverse_chain, each chain copied before it is looked at)
+ * where the blocks cannot go on: so a long report never holds a lock
+ * for long, and Exim and Dovecot never wait for it (tdb_firstkey and
+ * nextkey keep a record locked between calls, and every commit waits
  * for that lock; tdb_traverse_read locks the whole file).  Records
  * changed during a walk may be seen old or new.  A record that cannot be
  * decoded, and a hash chain that cannot be read (a damaged record: the
