@@ -25,15 +25,78 @@ typedef struct domain_row {
 	char *reply, *cleared_by;
 } domain_row;
 
+/* One row per domain, found by name through an open-addressing index
+ * (what it holds grows with the domains, not with the recipients). */
 typedef struct domains_run {
 	domain_row *rows;
 	size_t n, cap;
+	size_t *index;			/* row + 1, 0 empty; size a power of 2 */
+	size_t index_size;
 	bool oom;
-	/* per recipient first, one row each; merged by name after */
 } domains_run;
 
-static domain_row *add_row(domains_run *dr, const char *name)
+static uint64_t name_hash(const char *s)
 {
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+static void index_put(size_t *index, size_t size, const char *name,
+		      size_t row)
+{
+	size_t j = name_hash(name) & (size - 1);
+	while (index[j] != 0)
+		j = (j + 1) & (size - 1);
+	index[j] = row + 1;
+}
+
+static domain_row *find_or_add(domains_run *dr, const char *name);
+
+/* The row of a domain (lower case), added when new. */
+static domain_row *add_row(domains_run *dr, const char *domain)
+{
+	char buf[256];
+	size_t len = strlen(domain);
+	char *name = len < sizeof(buf) ? buf : malloc(len + 1);
+	if (name == NULL) {
+		dr->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i <= len; i++)
+		name[i] = domain[i] >= 'A' && domain[i] <= 'Z' ?
+				  (char)(domain[i] + 32) : domain[i];
+	domain_row *r = find_or_add(dr, name);
+	if (name != buf)
+		free(name);
+	return r;
+}
+
+static domain_row *find_or_add(domains_run *dr, const char *name)
+{
+	if (dr->index_size > 0) {
+		size_t j = name_hash(name) & (dr->index_size - 1);
+		while (dr->index[j] != 0) {
+			domain_row *r = &dr->rows[dr->index[j] - 1];
+			if (strcmp(r->name, name) == 0)
+				return r;
+			j = (j + 1) & (dr->index_size - 1);
+		}
+	}
+	if ((dr->n + 1) * 2 > dr->index_size) {
+		size_t size = dr->index_size ? dr->index_size * 2 : 512;
+		size_t *index = calloc(size, sizeof(*index));
+		if (index == NULL) {
+			dr->oom = true;
+			return NULL;
+		}
+		for (size_t i = 0; i < dr->n; i++)
+			index_put(index, size, dr->rows[i].name, i);
+		free(dr->index);
+		dr->index = index;
+		dr->index_size = size;
+	}
 	if (dr->n == dr->cap) {
 		size_t cap = dr->cap ? dr->cap * 2 : 256;
 		domain_row *p = realloc(dr->rows, cap * sizeof(*p));
@@ -50,9 +113,7 @@ static domain_row *add_row(domains_run *dr, const char *name)
 		dr->oom = true;
 		return NULL;
 	}
-	for (char *p = r->name; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
+	index_put(dr->index, dr->index_size, name, dr->n);
 	dr->n++;
 	return r;
 }
@@ -63,12 +124,12 @@ static int domains_entry(const rebound_entry *e, void *ctx)
 	domain_row *r = add_row(ctx, at != NULL ? at + 1 : "-");
 	if (r == NULL)
 		return 1;
-	r->recipients = 1;
-	r->hard = e->hard_count > 0;
-	r->suspect = e->suspect;
-	r->suppressed = e->state == REBOUND_STATE_SUPPRESSED ||
-			e->state == REBOUND_STATE_GLOBAL;
-	r->suspended = e->state == REBOUND_STATE_SUSPENDED;
+	r->recipients++;
+	r->hard += e->hard_count > 0;
+	r->suspect += e->suspect;
+	r->suppressed += e->state == REBOUND_STATE_SUPPRESSED ||
+			 e->state == REBOUND_STATE_GLOBAL;
+	r->suspended += e->state == REBOUND_STATE_SUSPENDED;
 	return 0;
 }
 
@@ -79,6 +140,8 @@ static int domains_mark(const rebound_domain *d, void *ctx)
 	domain_row *r = add_row(ctx, d->name);
 	if (r == NULL)
 		return 1;
+	free(r->reply);
+	free(r->cleared_by);
 	r->marked = true;
 	r->blocking = d->blocking;
 	r->block_start = d->block_start;
@@ -95,12 +158,6 @@ static int domains_mark(const rebound_domain *d, void *ctx)
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const domain_row *)a)->name,
-		      ((const domain_row *)b)->name);
-}
-
 /* Most to review first: a mark, then suspect, then hard, then name. */
 static int by_concern(const void *pa, const void *pb)
 {
@@ -112,38 +169,6 @@ static int by_concern(const void *pa, const void *pb)
 	if (a->hard != b->hard)
 		return a->hard > b->hard ? -1 : 1;
 	return strcmp(a->name, b->name);
-}
-
-/* Fold the rows of one name into its first. */
-static size_t merge(domain_row *rows, size_t n)
-{
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		domain_row *r = &rows[i];
-		if (m > 0 && strcmp(rows[m - 1].name, r->name) == 0) {
-			domain_row *t = &rows[m - 1];
-			t->recipients += r->recipients;
-			t->hard += r->hard;
-			t->suspect += r->suspect;
-			t->suppressed += r->suppressed;
-			t->suspended += r->suspended;
-			if (r->marked) {
-				char *name = t->name;
-				domain_row keep = *t;
-				*t = *r;
-				t->name = name;
-				t->recipients = keep.recipients;
-				t->hard = keep.hard;
-				t->suspect = keep.suspect;
-				t->suppressed = keep.suppressed;
-				t->suspended = keep.suspended;
-			}
-			free(r->name);
-			continue;
-		}
-		rows[m++] = *r;
-	}
-	return m;
 }
 
 static void row_json(const domain_row *r)
@@ -235,7 +260,7 @@ int cmd_domains(const global_opts *g, int argc, char **argv)
 		return 2;
 	}
 	cli_env env;
-	int rc = cli_open(g, "rebound domains", false, &env);
+	int rc = cli_open_walk(g, "rebound domains", &env);
 	if (rc != 0)
 		return rc;
 	domains_run dr;
@@ -259,13 +284,9 @@ int cmd_domains(const global_opts *g, int argc, char **argv)
 		status = 1;
 	}
 	size_t m = 0;
-	if (status != 2 && dr.n > 0) {
-		qsort(dr.rows, dr.n, sizeof(*dr.rows), by_name);
-		m = merge(dr.rows, dr.n);
-		qsort(dr.rows, m, sizeof(*dr.rows), by_concern);
-	} else {
-		m = dr.n;
-	}
+	if (status != 2 && dr.n > 0)
+		qsort(dr.rows, dr.n, sizeof(*dr.rows), by_concern);
+	m = dr.n;
 	size_t shown = 0;
 	if (status != 2 && !json)
 		printf("%-30s %6s %6s %7s %9s %10s  %s\n", "DOMAIN", "RCPTS",
@@ -287,6 +308,7 @@ int cmd_domains(const global_opts *g, int argc, char **argv)
 		free(r->cleared_by);
 	}
 	free(dr.rows);
+	free(dr.index);
 	if (status != 2 && !json)
 		printf("%zu domain%s\n", shown, shown == 1 ? "" : "s");
 	if (cli_flush("rebound domains") != 0)
