@@ -1,7 +1,7 @@
 /* ledger-scan.c - a second opinion on a tdb file's layout for
  * `rebound db check` (see ledger-scan.h for why; admin library).
  *
- * The layout, as tdb 1.x writes it (tdb's documentation and headers): a
+ * The layout, as tdb 1.x writes it (doc/platform.md §3.5): a
  * 168-byte header (magic text, version at byte 32, hash size at 36,
  * recovery area offset at 44, feature flags at 60), the free-list head,
  * one 4-byte chain head per hash bucket, then records one after another
