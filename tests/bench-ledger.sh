@@ -10,7 +10,10 @@
 # CPU time and the largest resident memory (/usr/bin/time, when there),
 # once with the walk in blocks (walk=blocks, what the command does) and
 # once one hash chain at a time (walk=chains, REBOUND_WALK=chains: how it
-# was before).  BENCH_KEEP=1 keeps each ledger of the ladder as
+# was before).  Then the wall time of `rebound record` (one new notice, a
+# process each, 30 of them) alone, and while `stats` runs over and over
+# with either walk: how long a report holds writers up.  BENCH_KEEP=1
+# keeps each ledger of the ladder as
 # BENCH_SIZE_DIR/bench-ledger-N.tdb and uses it again next time (without
 # the record and lookup figures, which come from building it).
 # BENCH_WRITERS=no skips the writers.  Usage: make bench-ledger, or
@@ -21,6 +24,35 @@ dir=${BENCH_DIR:-/tmp}
 size_dir=${BENCH_SIZE_DIR:-/dev/shm}
 [ -d "$size_dir" ] || size_dir=$dir
 per=${BENCH_NOTICES:-800}	# notices in all, split among the writers
+
+# notice ADDRESS: a bounce notice about it (a message id of its own)
+notice() {
+	cat <<EOM
+From: Mail Delivery System <MAILER-DAEMON@mx.bench.example>
+To: news@sender.example
+Subject: Delivery Status Notification
+Message-ID: <$1.notice@mx.bench.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Delivery to $1 failed.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.bench.example
+
+Final-Recipient: rfc822; $1
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+
+--B--
+EOM
+}
 
 if [ "${BENCH_WRITERS:-yes}" != no ]; then
 	for w in 1 4 16; do
@@ -50,6 +82,30 @@ for n in ${BENCH_LADDER:-1000 100000}; do
 			done
 		done
 	fi
-	rm -f "$db.time"
+	for walk in none blocks chains; do
+		rm -f "$db.stop"
+		if [ $walk != none ]; then
+			(while [ ! -e "$db.stop" ]; do
+				REBOUND_WALK=$walk "$rebound" --db "$db" stats >/dev/null
+			done) &
+			reader=$!
+			sleep 0.5
+		fi
+		i=0 sum=0 max=0
+		while [ $i -lt 30 ]; do
+			notice "lat$i.$walk.$$@example.org" > "$db.eml"
+			t0=$(date +%s%N)
+			"$rebound" --db "$db" record -q "$db.eml" >/dev/null
+			t1=$(date +%s%N)
+			ms=$(( (t1 - t0) / 1000000 ))
+			sum=$((sum + ms))
+			[ $ms -gt $max ] && max=$ms
+			i=$((i + 1))
+		done
+		touch "$db.stop"
+		[ $walk = none ] || wait $reader
+		echo "recipients=$n rebound record while stats loops: walk=$walk mean=$((sum / 30)) ms max=$max ms"
+	done
+	rm -f "$db.time" "$db.stop" "$db.eml"
 	[ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$db"
 done
