@@ -270,15 +270,15 @@ typedef struct walk_ctx {
 	int64_t now;
 	void *fn;
 	void *ctx;
+	bool stopped;			/* fn asked to stop */
 } walk_ctx;
 
 static int walk_entry(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
 {
-	(void)l;
-	(void)key;
 	walk_ctx *w = p;
 	rebound_entry e;
-	if (rebound_entry_decode(&e, val.dptr, val.dsize, NULL, 0) < 0)
+	if (ledger_decode_entry(l, (const char *)key.dptr, key.dsize, val.dptr,
+				val.dsize, &e, true, NULL, 0) < 0)
 		return -1;
 	rebound_entry_refresh(&e, w->now);
 	return ((rebound_entry_fn)w->fn)(&e, w->ctx) != 0 ? 1 : 0;
@@ -288,7 +288,7 @@ long rebound_ledger_each_recipient(rebound_ledger *l, int64_t now,
 				   rebound_entry_fn fn, void *ctx,
 				   char *err, size_t errlen)
 {
-	walk_ctx w = { now, (void *)fn, ctx };
+	walk_ctx w = { now, (void *)fn, ctx, false };
 	return walk(l, "r:", walk_entry, &w, err, errlen);
 }
 
@@ -300,14 +300,66 @@ static int walk_event(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
 	rebound_event ev;
 	if (rebound_event_decode(&ev, val.dptr, val.dsize, NULL, 0) < 0)
 		return -1;
-	return ((rebound_event_fn)w->fn)(&ev, w->ctx) != 0 ? 1 : 0;
+	w->stopped = ((rebound_event_fn)w->fn)(&ev, w->ctx) != 0;
+	return w->stopped ? 1 : 0;
+}
+
+/* The events a recipient record keeps (ledger-record.h). */
+typedef struct kept_walk {
+	rebound_event_fn fn;
+	void *ctx;
+	bool stop;
+	rebound_texts t;
+	rebound_entry e;
+} kept_walk;
+
+static int kept_event(const rebound_event *ev, void *p)
+{
+	kept_walk *k = p;
+	if (k->fn(ev, k->ctx) != 0) {
+		k->stop = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int walk_kept(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
+{
+	kept_walk *k = p;
+	/* Only a compact record keeps events: the texts of the record
+	   itself are not needed here. */
+	if (val.dsize < 3 || (val.dptr[2] & 0xf0) !=
+				     (REBOUND_RECORD_VERSION_COMPACT & 0xf0))
+		return 0;
+	if (ledger_decode_entry(l, (const char *)key.dptr, key.dsize, val.dptr,
+				val.dsize, &k->e, false, NULL, 0) < 0)
+		return -1;
+	if (k->e.events_len == 0)
+		return 0;
+	if (rebound_entry_each_event(&k->e, &k->t, kept_event, k, NULL, 0) < 0)
+		return -1;
+	return k->stop ? 1 : 0;
 }
 
 long rebound_ledger_each_event(rebound_ledger *l, rebound_event_fn fn,
 			       void *ctx, char *err, size_t errlen)
 {
-	walk_ctx w = { 0, (void *)fn, ctx };
-	return walk(l, "e:", walk_event, &w, err, errlen);
+	walk_ctx w = { 0, (void *)fn, ctx, false };
+	long bad = walk(l, "e:", walk_event, &w, err, errlen);
+	if (bad < 0 || w.stopped)
+		return bad;
+	kept_walk *k = malloc(sizeof(*k));
+	if (k == NULL || ledger_texts(l, &k->t) == NULL) {
+		free(k);
+		return rebound_error(err, errlen, "out of memory");
+	}
+	k->fn = fn;
+	k->ctx = ctx;
+	k->stop = false;
+	long more = walk(l, "r:", walk_kept, k, err, errlen);
+	ledger_texts_free(&k->t);
+	free(k);
+	return more < 0 ? -1 : bad + more;
 }
 
 static int walk_campaign(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
@@ -327,7 +379,7 @@ long rebound_ledger_each_campaign(rebound_ledger *l, int64_t now,
 				  rebound_campaign_fn fn, void *ctx,
 				  char *err, size_t errlen)
 {
-	walk_ctx w = { now, (void *)fn, ctx };
+	walk_ctx w = { now, (void *)fn, ctx, false };
 	return walk(l, "c:", walk_campaign, &w, err, errlen);
 }
 
@@ -346,7 +398,7 @@ static int walk_domain(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 long rebound_ledger_each_domain(rebound_ledger *l, rebound_domain_fn fn,
 				void *ctx, char *err, size_t errlen)
 {
-	walk_ctx w = { 0, (void *)fn, ctx };
+	walk_ctx w = { 0, (void *)fn, ctx, false };
 	return walk(l, "b:", walk_domain, &w, err, errlen);
 }
 
@@ -447,6 +499,7 @@ typedef struct key_list {
 	bool oom;
 	int64_t before;
 	unsigned long events, markers;
+	rebound_entry *e;		/* prune_kept's */
 } key_list;
 
 static void key_list_add(key_list *kl, TDB_DATA key)
@@ -515,44 +568,234 @@ static int prune_marker(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 	return 0;
 }
 
-int rebound_ledger_prune(rebound_ledger *l, int64_t before,
-			 unsigned long *events, unsigned long *markers,
-			 char *err, size_t errlen)
+/* A compact recipient record keeping events or marks older than the
+ * cut: its key, to be rewritten without them. */
+static int prune_kept(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
 {
-	key_list kl = { .before = before };
-	if (walk(l, "e:", prune_event, &kl, err, errlen) < 0 ||
-	    walk(l, "d:", prune_marker, &kl, err, errlen) < 0) {
-		key_list_free(&kl);
-		return -1;
+	key_list *kl = p;
+	if (val.dsize < 3 || (val.dptr[2] & 0xf0) !=
+				     (REBOUND_RECORD_VERSION_COMPACT & 0xf0))
+		return 0;
+	if (ledger_decode_entry(l, (const char *)key.dptr, key.dsize, val.dptr,
+				val.dsize, kl->e, false, NULL, 0) < 0)
+		return 0;		/* left for db check to report */
+	unsigned long ev = 0, mk = 0;
+	rebound_entry_prune(kl->e, kl->before, &ev, &mk);
+	if (ev + mk > 0) {
+		key_list_add(kl, key);
+		kl->events += ev;
+		kl->markers += mk;
 	}
-	if (kl.oom) {
-		key_list_free(&kl);
-		return rebound_error(err, errlen, "prune: out of memory");
-	}
-	/* Small transactions, so that writers never wait long. */
+	return 0;
+}
+
+/* Delete (or, for an r: key, rewrite without its old events and marks)
+ * the keys of kl in small transactions, so that writers never wait
+ * long.  0 or -1. */
+static int prune_keys(rebound_ledger *l, key_list *kl, char *err,
+		      size_t errlen)
+{
 	int rc = 0;
-	for (size_t i = 0; i < kl.n && rc == 0; i += 1000) {
-		if (ledger_begin(l, err, errlen) < 0) {
-			rc = -1;
-			break;
-		}
-		for (size_t j = i; j < kl.n && j < i + 1000; j++)
-			if (tdb_delete(l->tdb, kl.keys[j]) != 0 &&
-			    tdb_error(l->tdb) != TDB_ERR_NOEXIST) {
-				ledger_db_fail(l, "delete", err, errlen);
-				rc = -1;
-				break;
+	for (size_t i = 0; i < kl->n && rc == 0; i += 1000) {
+		if (ledger_begin(l, err, errlen) < 0)
+			return -1;
+		for (size_t j = i; j < kl->n && j < i + 1000 && rc == 0; j++) {
+			TDB_DATA key = kl->keys[j];
+			if (key.dsize > 2 && key.dptr[0] == 'r' &&
+			    key.dsize < 340) {
+				char k[340];
+				memcpy(k, key.dptr, key.dsize);
+				k[key.dsize] = '\0';
+				int found = ledger_fetch_entry(l, k, kl->e, err,
+							       errlen);
+				if (found > 0) {
+					rebound_entry_prune(kl->e, kl->before,
+							    NULL, NULL);
+					found = ledger_store_entry(l, k, kl->e,
+								   err, errlen);
+				}
+				if (found < 0)
+					rc = -1;
+				continue;
 			}
+			if (tdb_delete(l->tdb, key) != 0 &&
+			    tdb_error(l->tdb) != TDB_ERR_NOEXIST)
+				rc = ledger_db_fail(l, "delete", err, errlen);
+		}
 		if (rc < 0)
 			ledger_cancel(l);
 		else if (ledger_commit(l, err, errlen) < 0)
 			rc = -1;
 	}
+	return rc;
+}
+
+/* --- the texts' sweep ------------------------------------------------------ */
+
+/* Texts that no record refers to any more are deleted: a mark and
+ * sweep.  The generation goes up first; a writer that uses a text
+ * afterwards marks it with the new one (ledger.c, text_intern), and the
+ * sweep deletes only texts of an older generation that the walk over the
+ * recipients did not see referred to.  Memory: one entry per text. */
+typedef struct text_set {
+	uint32_t *refs;
+	unsigned char *used;
+	size_t n, cap;
+	uint64_t gen;
+	bool oom;
+} text_set;
+
+static int collect_text(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
+			void *p)
+{
+	(void)l;
+	text_set *ts = p;
+	char text[512];
+	uint64_t gen;
+	unsigned long ref = 0;
+	if (key.dsize != 10 || rebound_text_decode(val.dptr, val.dsize, text,
+						   sizeof(text), &gen) < 0 ||
+	    gen >= ts->gen)
+		return 0;
+	for (size_t i = 2; i < 10; i++) {
+		int c = key.dptr[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return 0;
+		ref = ref * 16 + (unsigned long)d;
+	}
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? ts->cap * 2 : 1024;
+		uint32_t *r = realloc(ts->refs, cap * sizeof(*r));
+		if (r == NULL) {
+			ts->oom = true;
+			return 1;
+		}
+		ts->refs = r;
+		ts->cap = cap;
+	}
+	ts->refs[ts->n++] = (uint32_t)ref;
+	return 0;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void mark_ref(uint32_t ref, void *p)
+{
+	text_set *ts = p;
+	uint32_t *hit = bsearch(&ref, ts->refs, ts->n, sizeof(ref), cmp_ref);
+	if (hit != NULL)
+		ts->used[hit - ts->refs] = 1;
+}
+
+static int mark_texts(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
+{
+	(void)l;
+	(void)key;
+	rebound_entry_refs(val.dptr, val.dsize, mark_ref, p);
+	return 0;
+}
+
+static int sweep_texts(rebound_ledger *l, unsigned long *swept, char *err,
+		       size_t errlen)
+{
+	text_set ts = { 0 };
+	if (ledger_begin(l, err, errlen) < 0)
+		return -1;
+	ts.gen = ledger_text_generation(l) + 1;
+	if (ledger_set_text_generation(l, ts.gen, err, errlen) < 0) {
+		ledger_cancel(l);
+		return -1;
+	}
+	if (ledger_commit(l, err, errlen) < 0)
+		return -1;
+	int rc = -1;
+	if (walk(l, "t:", collect_text, &ts, err, errlen) < 0)
+		goto out;
+	if (ts.oom || (ts.n > 0 && (ts.used = calloc(ts.n, 1)) == NULL)) {
+		rc = rebound_error(err, errlen, "prune: out of memory");
+		goto out;
+	}
+	if (ts.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	qsort(ts.refs, ts.n, sizeof(*ts.refs), cmp_ref);
+	if (walk(l, "r:", mark_texts, &ts, err, errlen) < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < ts.n && rc == 0; i += 1000) {
+		if (ledger_begin(l, err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+		for (size_t j = i; j < ts.n && j < i + 1000 && rc == 0; j++) {
+			if (ts.used[j])
+				continue;
+			char k[16], text[512];
+			uint64_t gen;
+			ledger_text_key(ts.refs[j], k, sizeof(k));
+			TDB_DATA key = { (unsigned char *)k, strlen(k) };
+			TDB_DATA v = tdb_fetch(l->tdb, key);
+			if (v.dptr == NULL)
+				continue;
+			/* Used since the walk began: spared. */
+			bool old = rebound_text_decode(v.dptr, v.dsize, text,
+						       sizeof(text), &gen) == 0 &&
+				   gen < ts.gen;
+			free(v.dptr);
+			if (!old)
+				continue;
+			if (tdb_delete(l->tdb, key) != 0)
+				rc = ledger_db_fail(l, "delete", err, errlen);
+			else if (swept != NULL)
+				(*swept)++;
+		}
+		if (rc < 0)
+			ledger_cancel(l);
+		else if (ledger_commit(l, err, errlen) < 0)
+			rc = -1;
+	}
+out:
+	free(ts.refs);
+	free(ts.used);
+	return rc;
+}
+
+int rebound_ledger_prune(rebound_ledger *l, int64_t before,
+			 unsigned long *events, unsigned long *markers,
+			 char *err, size_t errlen)
+{
+	key_list kl = { .before = before };
+	kl.e = malloc(sizeof(*kl.e));
+	if (kl.e == NULL)
+		return rebound_error(err, errlen, "prune: out of memory");
+	if (walk(l, "e:", prune_event, &kl, err, errlen) < 0 ||
+	    walk(l, "d:", prune_marker, &kl, err, errlen) < 0 ||
+	    walk(l, "r:", prune_kept, &kl, err, errlen) < 0) {
+		key_list_free(&kl);
+		free(kl.e);
+		return -1;
+	}
+	if (kl.oom) {
+		key_list_free(&kl);
+		free(kl.e);
+		return rebound_error(err, errlen, "prune: out of memory");
+	}
+	int rc = prune_keys(l, &kl, err, errlen);
 	if (events != NULL)
 		*events = kl.events;
 	if (markers != NULL)
 		*markers = kl.markers;
 	key_list_free(&kl);
+	free(kl.e);
+	if (rc == 0)
+		rc = sweep_texts(l, NULL, err, errlen);
 	return rc;
 }
 
@@ -567,10 +810,33 @@ static void problem(rebound_check_report *r, TDB_DATA key, const char *why)
 			 (const char *)key.dptr, why);
 }
 
+static int count_kept(const rebound_event *ev, void *p)
+{
+	(void)ev;
+	(*(unsigned long *)p)++;
+	return 0;
+}
+
+/* The events a recipient record keeps decode, their texts there. */
+static int check_kept(rebound_ledger *l, const rebound_entry *e,
+		      rebound_check_report *r, char *why, size_t size)
+{
+	r->markers += e->nseen;
+	if (e->events_len == 0)
+		return 0;
+	rebound_texts t;
+	if (ledger_texts(l, &t) == NULL)
+		return rebound_error(why, size, "out of memory");
+	unsigned long n = 0;
+	long rc = rebound_entry_each_event(e, &t, count_kept, &n, why, size);
+	ledger_texts_free(&t);
+	r->events += n;
+	return rc < 0 ? -1 : 0;
+}
+
 static int check_record(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 			void *p)
 {
-	(void)l;
 	rebound_check_report *r = p;
 	char why[100] = "";
 	int rc = 0;
@@ -586,9 +852,24 @@ static int check_record(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 		switch (key.dptr[0]) {
 		case 'r':
 			r->recipients++;
-			rc = rebound_entry_decode(&u.e, val.dptr, val.dsize, why,
-						  sizeof(why));
+			/* Its texts must be there; its kept events and marks
+			   count as events and markers. */
+			rc = ledger_decode_entry(l, (const char *)key.dptr,
+						 key.dsize, val.dptr, val.dsize,
+						 &u.e, l != NULL, why,
+						 sizeof(why));
+			if (rc == 0 && l != NULL)
+				rc = check_kept(l, &u.e, r, why, sizeof(why));
 			break;
+		case 't': {
+			char text[512];
+			uint64_t gen;
+			rc = rebound_text_decode(val.dptr, val.dsize, text,
+						 sizeof(text), &gen);
+			if (rc < 0)
+				snprintf(why, sizeof(why), "not a text");
+			break;
+		}
 		case 'e':
 			r->events++;
 			rc = rebound_event_decode(&u.ev, val.dptr, val.dsize, why,
@@ -778,7 +1059,11 @@ int rebound_ledger_check(rebound_ledger *l, rebound_check_report *r,
 		}
 	}
 	walk_damage damage = { 0 };
-	long rc = walk_tdb(l, snap, "", check_record, r, &damage, err, errlen);
+	/* The texts the records refer to are looked for in the copy. */
+	rebound_ledger in_copy = *l;
+	in_copy.tdb = snap;
+	long rc = walk_tdb(&in_copy, snap, "", check_record, r, &damage, err,
+			   errlen);
 	tdb_close(snap);
 	if (rc < 0)
 		return -1;

@@ -528,6 +528,27 @@ static int collect_event(struct tdb_context *tdb, TDB_DATA key, TDB_DATA val,
 	return 0;
 }
 
+/* The events a recipient record keeps (this host's, from before the
+ * fleet: ledger-record.h) join those of e: records. */
+static int collect_kept(const rebound_event *ev, void *p)
+{
+	refold_walk *w = p;
+	if (!orders_address(ev))
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		rebound_event *e = realloc(w->evs, cap * sizeof(*e));
+		if (e == NULL) {
+			w->oom = true;
+			return 1;
+		}
+		w->evs = e;
+		w->cap = cap;
+	}
+	w->evs[w->n++] = *ev;
+	return 0;
+}
+
 /* Rebuild each address of `want` from its kept events, in order. */
 static int refold(rebound_ledger *l, const rebound_policy *policy,
 		  const key_set *want, char *err, size_t errlen)
@@ -538,6 +559,34 @@ static int refold(rebound_ledger *l, const rebound_policy *policy,
 		return w.oom ? rebound_error(err, errlen, "out of memory") :
 			       ledger_db_fail(l, "read events", err, errlen);
 	}
+	/* What the records keep themselves: their events, and their marks
+	   and events to keep after the rebuild. */
+	rebound_entry *kept = malloc(want->n * sizeof(*kept) + 1);
+	bool *had = calloc(want->n + 1, sizeof(*had));
+	rebound_texts t;
+	if (kept == NULL || had == NULL || ledger_texts(l, &t) == NULL) {
+		free(kept);
+		free(had);
+		free(w.evs);
+		return rebound_error(err, errlen, "out of memory");
+	}
+	for (size_t i = 0; i < want->n; i++) {
+		int f = ledger_fetch_entry(l, want->keys[i], &kept[i], err,
+					   errlen);
+		if (f < 0 || (f > 0 && rebound_entry_each_event(
+					       &kept[i], &t, collect_kept, &w,
+					       err, errlen) < 0) ||
+		    w.oom) {
+			ledger_texts_free(&t);
+			free(kept);
+			free(had);
+			free(w.evs);
+			return w.oom ? rebound_error(err, errlen,
+						     "out of memory") : -1;
+		}
+		had[i] = f > 0;
+	}
+	ledger_texts_free(&t);
 	qsort(w.evs, w.n, sizeof(*w.evs), event_cmp);
 	int rc = 0;
 	for (size_t i = 0; i < want->n && rc == 0; i++) {
@@ -555,6 +604,12 @@ static int refold(rebound_ledger *l, const rebound_policy *policy,
 		}
 		if (!found || last == NULL)
 			continue;
+		if (had[i]) {
+			e.nseen = kept[i].nseen;
+			memcpy(e.seen, kept[i].seen, sizeof(e.seen));
+			e.events_len = kept[i].events_len;
+			memcpy(e.events, kept[i].events, e.events_len);
+		}
 		char fkey[340];
 		snprintf(fkey, sizeof(fkey), "f%s", want->keys[i] + 1);
 		if (ledger_store_entry(l, want->keys[i], &e, err, errlen) < 0 ||
@@ -562,6 +617,8 @@ static int refold(rebound_ledger *l, const rebound_policy *policy,
 				errlen) < 0)
 			rc = -1;
 	}
+	free(kept);
+	free(had);
 	free(w.evs);
 	return rc;
 }

@@ -91,4 +91,19 @@ int ledger_fetch_domain(rebound_ledger *l, const char *k, rebound_domain *d,
 int ledger_store_domain(rebound_ledger *l, const char *k,
 			const rebound_domain *d, char *err, size_t errlen);
 
+/* Texts kept once (ledger-record.h): an interning for this ledger
+ * (t filled and returned, NULL out of memory; ledger_texts_free after),
+ * a recipient record decoded with its texts (or without: texts false),
+ * the key of a text, and the sweep's generation (rebound prune). */
+rebound_texts *ledger_texts(rebound_ledger *l, rebound_texts *t);
+void ledger_texts_free(rebound_texts *t);
+int ledger_decode_entry(rebound_ledger *l, const char *k, size_t klen,
+			const unsigned char *data, size_t len,
+			rebound_entry *e, bool texts, char *err,
+			size_t errlen);
+void ledger_text_key(uint32_t ref, char *k, size_t size);
+uint64_t ledger_text_generation(rebound_ledger *l);
+int ledger_set_text_generation(rebound_ledger *l, uint64_t gen, char *err,
+			       size_t errlen);
+
 #endif

@@ -126,16 +126,28 @@ typedef struct field {
 	size_t offset;
 	size_t size;			/* F_STR: buffer size */
 	unsigned max;			/* F_ENUM: largest valid value */
+	bool intern;			/* F_STR: may be a reference */
 } field;
 
 #define FLD(st, tag, type, member) \
-	{ tag, type, offsetof(st, member), sizeof(((st *)0)->member), 0 }
+	{ tag, type, offsetof(st, member), sizeof(((st *)0)->member), 0, \
+	  false }
 #define FENUM(st, tag, member, maxv) \
-	{ tag, F_ENUM, offsetof(st, member), sizeof(((st *)0)->member), maxv }
+	{ tag, F_ENUM, offsetof(st, member), sizeof(((st *)0)->member), \
+	  maxv, false }
+/* A text that a compact record may keep as a reference (tag + REF_TAG:
+ * the reference as a varint). */
+#define FTEXT(st, tag, member) \
+	{ tag, F_STR, offsetof(st, member), sizeof(((st *)0)->member), 0, \
+	  true }
+enum { REF_TAG = 64 };
 
 /* Tag of the repeated field of a recipient (its hard domains) and of a
  * domain (the recipients of its window): a time and a string. */
 enum { TAG_HARD_DOMAIN = 40, TAG_BURST_HIT = 40 };
+/* A compact recipient's seen mark (varint time, then the fingerprint)
+ * and one of its events (the event's fields, without its address). */
+enum { TAG_SEEN_MARK = 50, TAG_KEPT_EVENT = 52 };
 
 static const field entry_fields[] = {
 	FLD(rebound_entry, 1, F_STR, address),
@@ -164,10 +176,10 @@ static const field entry_fields[] = {
 	FLD(rebound_entry, 24, F_STR, last_source),
 	FLD(rebound_entry, 25, F_STR, last_status),
 	FLD(rebound_entry, 26, F_STR, last_reply),
-	FLD(rebound_entry, 27, F_STR, last_diag),
-	FLD(rebound_entry, 28, F_STR, last_mta),
-	FLD(rebound_entry, 29, F_STR, last_sender_domain),
-	FLD(rebound_entry, 30, F_STR, last_campaign),
+	FTEXT(rebound_entry, 27, last_diag),
+	FTEXT(rebound_entry, 28, last_mta),
+	FTEXT(rebound_entry, 29, last_sender_domain),
+	FTEXT(rebound_entry, 30, last_campaign),
 	FLD(rebound_entry, 31, F_STR, suspect_why),
 	/* 40: hard domain (repeated: varint time, then the domain) */
 };
@@ -185,10 +197,10 @@ static const field event_fields[] = {
 	FLD(rebound_event, 10, F_STR, source),
 	FLD(rebound_event, 11, F_STR, status),
 	FLD(rebound_event, 12, F_STR, reply),
-	FLD(rebound_event, 13, F_STR, diag),
-	FLD(rebound_event, 14, F_STR, mta),
-	FLD(rebound_event, 15, F_STR, sender_domain),
-	FLD(rebound_event, 16, F_STR, campaign),
+	FTEXT(rebound_event, 13, diag),
+	FTEXT(rebound_event, 14, mta),
+	FTEXT(rebound_event, 15, sender_domain),
+	FTEXT(rebound_event, 16, campaign),
 	FLD(rebound_event, 17, F_STR, suspect_why),
 	/* A fleet's fields (journal.h), tagged apart from the rest. */
 	FLD(rebound_event, 40, F_STR, origin),
@@ -251,22 +263,92 @@ static uint64_t get_num(const void *rec, const field *f)
 	return 0;
 }
 
-static void encode_fields(rebound_buf *b, const void *rec, const field *fs,
-			  size_t n)
+/* Texts shorter than this stay inline: a reference costs a few bytes
+ * and a record of its own. */
+#define INTERN_MIN 16
+
+/* text with each occurrence of address replaced by the placeholder, in
+ * out; false when it cannot be (a placeholder byte in it already). */
+static bool text_template(const char *text, const char *address, char *out,
+			  size_t size)
+{
+	if (strchr(text, REBOUND_TEXT_ADDRESS) != NULL)
+		return false;
+	size_t alen = address != NULL ? strlen(address) : 0;
+	size_t n = 0;
+	for (const char *p = text; *p != '\0' && n + 1 < size;) {
+		if (alen >= 3 && strncmp(p, address, alen) == 0) {
+			out[n++] = REBOUND_TEXT_ADDRESS;
+			p += alen;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* The reverse: the placeholders of a text replaced by address. */
+static void text_fill(const char *tmpl, const char *address, char *out,
+		      size_t size)
+{
+	size_t n = 0;
+	for (const char *p = tmpl; *p != '\0' && n + 1 < size; p++) {
+		if (*p != REBOUND_TEXT_ADDRESS) {
+			out[n++] = *p;
+			continue;
+		}
+		for (const char *a = address; *a != '\0' && n + 1 < size; a++)
+			out[n++] = *a;
+	}
+	out[n] = '\0';
+}
+
+/* How a record is encoded: its address (placeholders, and the field the
+ * key makes unneeded), the tag of that field, the interning. */
+typedef struct enc_ctx {
+	const char *address;
+	uint32_t skip_tag;		/* 0: none left out */
+	const rebound_texts *texts;
+} enc_ctx;
+
+static void encode_fields_ex(rebound_buf *b, const void *rec, const field *fs,
+			     size_t n, const enc_ctx *cx)
 {
 	for (size_t i = 0; i < n; i++) {
 		const field *f = &fs[i];
 		if (f->type == F_STR) {
 			const char *s = (const char *)rec + f->offset;
 			size_t len = strnlen(s, f->size);
-			if (len > 0)
-				rebound_buf_field(b, f->tag, s, len);
+			if (len == 0 || (cx != NULL && f->tag == cx->skip_tag))
+				continue;
+			if (cx != NULL && f->intern && cx->texts != NULL &&
+			    len >= INTERN_MIN && len < f->size) {
+				char tmpl[512];
+				uint32_t ref = 0;
+				if (text_template(s, cx->address, tmpl,
+						  sizeof(tmpl)))
+					ref = cx->texts->intern(cx->texts->ctx,
+								tmpl);
+				if (ref != 0) {
+					rebound_buf_uint(b, f->tag + REF_TAG,
+							 ref);
+					continue;
+				}
+			}
+			rebound_buf_field(b, f->tag, s, len);
 			continue;
 		}
 		uint64_t v = get_num(rec, f);
 		if (v != 0)		/* absent means zero */
 			rebound_buf_uint(b, f->tag, v);
 	}
+}
+
+static void encode_fields(rebound_buf *b, const void *rec, const field *fs,
+			  size_t n)
+{
+	encode_fields_ex(b, rec, fs, n, NULL);
 }
 
 static void encode_extra(rebound_buf *b, const rebound_extra *x)
@@ -317,6 +399,55 @@ static int set_field(void *rec, const field *f, const unsigned char *val,
 typedef int (*special_fn)(void *rec, uint64_t tag, const unsigned char *val,
 			  size_t len);
 
+/* References met while decoding, resolved once the address is known. */
+#define REFS_MAX 8
+typedef struct dec_ctx {
+	const rebound_texts *texts;	/* NULL: references left empty */
+	size_t addr_offset;		/* of the address in the record */
+	size_t nrefs;
+	struct {
+		const field *f;
+		uint32_t ref;
+	} refs[REFS_MAX];
+} dec_ctx;
+
+static bool major_known(unsigned char version)
+{
+	return (version & 0xf0) == (REBOUND_RECORD_VERSION & 0xf0) ||
+	       (version & 0xf0) == (REBOUND_RECORD_VERSION_COMPACT & 0xf0);
+}
+
+/* Decode the fields of data[pos..len) into rec (already zeroed). */
+static int decode_fields(void *rec, rebound_extra *extra, const field *fs,
+			 size_t nf, special_fn special, dec_ctx *dx,
+			 const unsigned char *data, size_t pos, size_t len,
+			 char *err, size_t errlen);
+
+/* Resolve the references dx met, now that the record's address is
+ * known. */
+static int resolve_refs(void *rec, dec_ctx *dx, char *err, size_t errlen)
+{
+	if (dx == NULL)
+		return 0;
+	for (size_t i = 0; i < dx->nrefs; i++) {
+		const field *f = dx->refs[i].f;
+		char *p = (char *)rec + f->offset;
+		p[0] = '\0';
+		if (dx->texts == NULL)
+			continue;
+		char tmpl[512];
+		if (dx->texts->lookup(dx->texts->ctx, dx->refs[i].ref, tmpl,
+				      sizeof(tmpl)) < 0)
+			return rebound_error(err, errlen,
+					     "text t:%08lx is missing",
+					     (unsigned long)dx->refs[i].ref);
+		text_fill(tmpl, (const char *)rec + dx->addr_offset, p,
+			  f->size);
+	}
+	dx->nrefs = 0;
+	return 0;
+}
+
 static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
 		  const field *fs, size_t nf, special_fn special,
 		  const unsigned char *data, size_t len, char *err,
@@ -325,12 +456,22 @@ static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
 	memset(rec, 0, recsize);
 	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1)
 		return rebound_error(err, errlen, "not a rebound record");
-	if ((data[2] & 0xf0) != (REBOUND_RECORD_VERSION & 0xf0))
+	if (!major_known(data[2]))
 		return rebound_error(err, errlen,
 				     "record of another format version");
 	if (data[3] != kind)
 		return rebound_error(err, errlen, "record of another kind");
-	size_t pos = HEADER_LEN;
+	/* Only a compact recipient refers to texts; anywhere else a
+	   reference tag is a field nobody knows, kept as such. */
+	return decode_fields(rec, extra, fs, nf, special, NULL, data,
+			     HEADER_LEN, len, err, errlen);
+}
+
+static int decode_fields(void *rec, rebound_extra *extra, const field *fs,
+			 size_t nf, special_fn special, dec_ctx *dx,
+			 const unsigned char *data, size_t pos, size_t len,
+			 char *err, size_t errlen)
+{
 	while (pos < len) {
 		size_t start = pos;
 		uint64_t tag, flen;
@@ -349,16 +490,35 @@ static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
 		const unsigned char *val = data + pos;
 		pos += (size_t)flen;
 		const field *f = NULL;
-		for (size_t i = 0; i < nf; i++)
+		bool ref = false;
+		for (size_t i = 0; i < nf; i++) {
 			if (fs[i].tag == tag) {
 				f = &fs[i];
 				break;
 			}
+			if (dx != NULL && fs[i].intern &&
+			    fs[i].tag + REF_TAG == tag) {
+				f = &fs[i];
+				ref = true;
+				break;
+			}
+		}
 		int rc = 1;		/* 1: nobody knows this field */
-		if (f != NULL)
+		if (ref) {
+			uint64_t r = 0;
+			rc = flen == 0 || read_varint(val, (size_t)flen, &r) !=
+						  flen || r == 0 ||
+					     r > UINT32_MAX ?
+				     -1 : 0;
+			if (rc == 0 && dx->nrefs < REFS_MAX) {
+				dx->refs[dx->nrefs].f = f;
+				dx->refs[dx->nrefs++].ref = (uint32_t)r;
+			}
+		} else if (f != NULL) {
 			rc = set_field(rec, f, val, (size_t)flen);
-		else if (special != NULL)
+		} else if (special != NULL) {
 			rc = special(rec, tag, val, (size_t)flen);
+		}
 		if (rc == 1) {
 			/* Unknown: keep it for the next write if it fits. */
 			size_t whole = pos - start;
@@ -407,25 +567,107 @@ static int decode_timed(const unsigned char *val, size_t len, int64_t *time,
 	return 0;
 }
 
-void rebound_entry_encode(rebound_buf *b, const rebound_entry *e)
+static void entry_encode(rebound_buf *b, const rebound_entry *e,
+			 const enc_ctx *cx, bool compact)
 {
-	rebound_buf_header(b, REBOUND_KIND_RECIPIENT);
-	encode_fields(b, e, entry_fields, NFIELDS(entry_fields));
+	unsigned char h[HEADER_LEN] = {
+		MAGIC0, MAGIC1,
+		compact ? REBOUND_RECORD_VERSION_COMPACT :
+			  REBOUND_RECORD_VERSION,
+		REBOUND_KIND_RECIPIENT
+	};
+	buf_put(b, h, sizeof(h));
+	encode_fields_ex(b, e, entry_fields, NFIELDS(entry_fields), cx);
 	for (size_t i = 0; i < e->nhard_domains && i < REBOUND_HARD_DOMAINS;
 	     i++)
 		encode_timed(b, TAG_HARD_DOMAIN, e->hard_domains[i].time,
 			     e->hard_domains[i].domain,
 			     sizeof(e->hard_domains[i].domain));
+	if (compact) {
+		for (size_t i = 0; i < e->nseen && i < REBOUND_SEEN_KEPT; i++) {
+			uint64_t t = zigzag(e->seen[i].time);
+			buf_varint(b, TAG_SEEN_MARK);
+			buf_varint(b, varint_len(t) + REBOUND_FP_LEN);
+			buf_varint(b, t);
+			buf_put(b, e->seen[i].fp, REBOUND_FP_LEN);
+		}
+		buf_put(b, e->events, e->events_len);
+	}
 	encode_extra(b, &e->extra);
+}
+
+void rebound_entry_encode(rebound_buf *b, const rebound_entry *e)
+{
+	/* The self-contained form has no place for marks and events: a
+	   record that keeps some is written compact. */
+	if (e->nseen > 0 || e->events_len > 0)
+		rebound_entry_encode_compact(b, e, NULL, NULL);
+	else
+		entry_encode(b, e, NULL, false);
+}
+
+void rebound_entry_encode_compact(rebound_buf *b, const rebound_entry *e,
+				  const char *key, const rebound_texts *t)
+{
+	enc_ctx cx = { e->address, 0, t };
+	/* The key is the address lower-cased: the same, it says it. */
+	if (key != NULL && key[0] == 'r' && key[1] == ':' &&
+	    strcmp(key + 2, e->address) == 0)
+		cx.skip_tag = 1;
+	entry_encode(b, e, &cx, true);
+}
+
+/* A field of tag and len at the end of buf[0..*used) (of cap bytes);
+ * false when it does not fit. */
+static bool put_field(unsigned char *buf, size_t cap, size_t *used,
+		      uint64_t tag, const unsigned char *val, size_t len)
+{
+	size_t need = varint_len(tag) + varint_len(len) + len;
+	if (*used + need > cap)
+		return false;
+	unsigned char *p = buf + *used;
+	uint64_t nums[2] = { tag, len };
+	for (int i = 0; i < 2; i++) {
+		uint64_t v = nums[i];
+		do {
+			unsigned char c = v & 0x7f;
+			v >>= 7;
+			*p++ = c | (v ? 0x80 : 0);
+		} while (v);
+	}
+	memcpy(p, val, len);
+	*used += need;
+	return true;
+}
+
+static bool events_put(rebound_entry *e, uint64_t tag,
+		       const unsigned char *val, size_t len)
+{
+	return put_field(e->events, sizeof(e->events), &e->events_len, tag,
+			 val, len);
 }
 
 /* Returns 0 handled, -1 invalid, 1 not ours. */
 static int entry_special(void *rec, uint64_t tag, const unsigned char *val,
 			 size_t len)
 {
+	rebound_entry *e = rec;
+	if (tag == TAG_SEEN_MARK) {
+		uint64_t t;
+		size_t n = read_varint(val, len, &t);
+		if (n == 0 || len - n != REBOUND_FP_LEN)
+			return -1;
+		if (e->nseen >= REBOUND_SEEN_KEPT)
+			return 0;	/* more than we keep: ignore */
+		e->seen[e->nseen].time = unzigzag(t);
+		memcpy(e->seen[e->nseen++].fp, val + n, REBOUND_FP_LEN);
+		return 0;
+	}
+	if (tag == TAG_KEPT_EVENT)
+		/* A writer keeps no more than fit: more is damage. */
+		return events_put(e, tag, val, len) ? 0 : -1;
 	if (tag != TAG_HARD_DOMAIN)
 		return 1;
-	rebound_entry *e = rec;
 	rebound_hard_domain h;
 	if (decode_timed(val, len, &h.time, h.domain, sizeof(h.domain)) < 0)
 		return -1;
@@ -438,9 +680,300 @@ static int entry_special(void *rec, uint64_t tag, const unsigned char *val,
 int rebound_entry_decode(rebound_entry *out, const unsigned char *data,
 			 size_t len, char *err, size_t errlen)
 {
-	return decode(out, sizeof(*out), &out->extra, REBOUND_KIND_RECIPIENT,
-		      entry_fields, NFIELDS(entry_fields), entry_special, data,
-		      len, err, errlen);
+	return rebound_entry_decode_at(out, data, len, NULL, 0, NULL, err,
+				       errlen);
+}
+
+int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
+			    size_t len, const char *key, size_t keylen,
+			    const rebound_texts *t, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1)
+		return rebound_error(err, errlen, "not a rebound record");
+	if (!major_known(data[2]))
+		return rebound_error(err, errlen,
+				     "record of another format version");
+	if (data[3] != REBOUND_KIND_RECIPIENT)
+		return rebound_error(err, errlen, "record of another kind");
+	bool compact = (data[2] & 0xf0) ==
+		       (REBOUND_RECORD_VERSION_COMPACT & 0xf0);
+	dec_ctx dx = { .texts = t,
+		       .addr_offset = offsetof(rebound_entry, address) };
+	if (decode_fields(out, &out->extra, entry_fields,
+			  NFIELDS(entry_fields), entry_special,
+			  compact ? &dx : NULL, data, HEADER_LEN, len, err,
+			  errlen) < 0)
+		return -1;
+	if (compact && out->address[0] == '\0' && key != NULL && keylen > 2 &&
+	    key[0] == 'r' && key[1] == ':') {
+		size_t n = keylen - 2;
+		if (n >= sizeof(out->address))
+			n = sizeof(out->address) - 1;
+		memcpy(out->address, key + 2, n);
+		out->address[n] = '\0';
+	}
+	if (!compact && (out->nseen > 0 || out->events_len > 0))
+		return rebound_error(err, errlen,
+				     "marks or events in a record of format 1");
+	return resolve_refs(out, &dx, err, errlen);
+}
+
+/* --- the events a recipient record keeps ------------------------------- */
+
+bool rebound_entry_add_event(rebound_entry *e, const rebound_event *ev,
+			     const rebound_texts *t)
+{
+	rebound_buf b = { 0 };
+	/* The event's fields but its address (the record's). */
+	enc_ctx cx = { e->address, 2, t };
+	encode_fields_ex(&b, ev, event_fields, NFIELDS(event_fields), &cx);
+	encode_extra(&b, &ev->extra);
+	bool ok = !b.failed && events_put(e, TAG_KEPT_EVENT, b.p, b.len);
+	rebound_buf_free(&b);
+	return ok;
+}
+
+/* Walk the fields of e's kept events: fn gets each one's bytes. */
+typedef int (*kept_fn)(const unsigned char *val, size_t len, void *ctx);
+
+static int each_kept(const unsigned char *data, size_t len, kept_fn fn,
+		     void *ctx)
+{
+	size_t pos = 0;
+	while (pos < len) {
+		uint64_t tag, flen;
+		size_t n = read_varint(data + pos, len - pos, &tag);
+		if (n == 0)
+			return -1;
+		pos += n;
+		n = read_varint(data + pos, len - pos, &flen);
+		if (n == 0 || flen > len - pos - n)
+			return -1;
+		pos += n;
+		int rc = tag == TAG_KEPT_EVENT ?
+				 fn(data + pos, (size_t)flen, ctx) : 0;
+		if (rc != 0)
+			return rc;
+		pos += (size_t)flen;
+	}
+	return 0;
+}
+
+/* One kept event decoded, its address e's. */
+static int decode_kept(rebound_event *ev, const rebound_entry *e,
+		       const rebound_texts *t, const unsigned char *val,
+		       size_t len, char *err, size_t errlen)
+{
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->address, sizeof(ev->address), "%s", e->address);
+	dec_ctx dx = { .texts = t,
+		       .addr_offset = offsetof(rebound_event, address) };
+	if (decode_fields(ev, &ev->extra, event_fields,
+			  NFIELDS(event_fields), NULL, &dx, val, 0, len, err,
+			  errlen) < 0)
+		return -1;
+	return resolve_refs(ev, &dx, err, errlen);
+}
+
+typedef struct each_ctx {
+	const rebound_entry *e;
+	const rebound_texts *t;
+	rebound_kept_event_fn fn;
+	void *ctx;
+	long n;
+	char *err;
+	size_t errlen;
+	bool failed;
+	rebound_event ev;
+} each_ctx;
+
+static int each_one(const unsigned char *val, size_t len, void *p)
+{
+	each_ctx *c = p;
+	if (decode_kept(&c->ev, c->e, c->t, val, len, c->err, c->errlen) < 0) {
+		c->failed = true;
+		return -1;
+	}
+	c->n++;
+	return c->fn(&c->ev, c->ctx) != 0 ? 1 : 0;
+}
+
+long rebound_entry_each_event(const rebound_entry *e, const rebound_texts *t,
+			      rebound_kept_event_fn fn, void *ctx, char *err,
+			      size_t errlen)
+{
+	each_ctx *c = malloc(sizeof(*c));
+	if (c == NULL)
+		return rebound_error(err, errlen, "out of memory");
+	*c = (each_ctx){ e, t, fn, ctx, 0, err, errlen, false, { 0 } };
+	int rc = each_kept(e->events, e->events_len, each_one, c);
+	long n = c->n;
+	bool failed = c->failed;
+	free(c);
+	if (rc < 0 && !failed)
+		return rebound_error(err, errlen, "kept events damaged");
+	return rc < 0 ? -1 : n;
+}
+
+typedef struct prune_ctx {
+	int64_t before;
+	unsigned char keep[REBOUND_EVENTS_MAX];
+	size_t keep_len;
+	unsigned long dropped;
+} prune_ctx;
+
+/* The time of a kept event without decoding the rest (tag 1). */
+static int kept_time(const unsigned char *val, size_t len, int64_t *time)
+{
+	*time = 0;
+	size_t pos = 0;
+	while (pos < len) {
+		uint64_t tag, flen, v = 0;
+		size_t n = read_varint(val + pos, len - pos, &tag);
+		if (n == 0)
+			return -1;
+		pos += n;
+		n = read_varint(val + pos, len - pos, &flen);
+		if (n == 0 || flen > len - pos - n)
+			return -1;
+		pos += n;
+		if (tag == 1) {
+			if (read_varint(val + pos, (size_t)flen, &v) != flen)
+				return -1;
+			*time = unzigzag(v);
+			return 0;
+		}
+		pos += (size_t)flen;
+	}
+	return 0;			/* absent: zero */
+}
+
+static int prune_one(const unsigned char *val, size_t len, void *p)
+{
+	prune_ctx *c = p;
+	int64_t t;
+	if (kept_time(val, len, &t) == 0 && t < c->before) {
+		c->dropped++;
+		return 0;
+	}
+	/* Kept: it fitted before, it fits now. */
+	put_field(c->keep, sizeof(c->keep), &c->keep_len, TAG_KEPT_EVENT, val,
+		  len);
+	return 0;
+}
+
+void rebound_entry_prune(rebound_entry *e, int64_t before,
+			 unsigned long *events, unsigned long *marks)
+{
+	prune_ctx *c = malloc(sizeof(*c));
+	if (c != NULL) {
+		c->before = before;
+		c->keep_len = 0;
+		c->dropped = 0;
+		if (each_kept(e->events, e->events_len, prune_one, c) == 0) {
+			memcpy(e->events, c->keep, c->keep_len);
+			e->events_len = c->keep_len;
+			if (events != NULL)
+				*events += c->dropped;
+		}
+		free(c);
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < e->nseen; i++) {
+		if (e->seen[i].time < before) {
+			if (marks != NULL)
+				(*marks)++;
+			continue;
+		}
+		e->seen[n++] = e->seen[i];
+	}
+	e->nseen = n;
+}
+
+/* The references among the fields data[pos..len): those of tags
+ * first_ref..last_ref, and inside kept events (when in_events). */
+static void refs_in(const unsigned char *data, size_t pos, size_t len,
+		    bool top, void (*fn)(uint32_t ref, void *ctx), void *ctx)
+{
+	while (pos < len) {
+		uint64_t tag, flen, v = 0;
+		size_t n = read_varint(data + pos, len - pos, &tag);
+		if (n == 0)
+			return;
+		pos += n;
+		n = read_varint(data + pos, len - pos, &flen);
+		if (n == 0 || flen > len - pos - n)
+			return;
+		pos += n;
+		const field *fs = top ? entry_fields : event_fields;
+		size_t nf = top ? NFIELDS(entry_fields) : NFIELDS(event_fields);
+		if (top && tag == TAG_KEPT_EVENT)
+			refs_in(data, pos, pos + (size_t)flen, false, fn, ctx);
+		else
+			for (size_t i = 0; i < nf; i++)
+				if (fs[i].intern && fs[i].tag + REF_TAG == tag &&
+				    read_varint(data + pos, (size_t)flen, &v) ==
+					    flen &&
+				    v != 0 && v <= UINT32_MAX)
+					fn((uint32_t)v, ctx);
+		pos += (size_t)flen;
+	}
+}
+
+void rebound_entry_refs(const unsigned char *data, size_t len,
+			void (*fn)(uint32_t ref, void *ctx), void *ctx)
+{
+	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1 ||
+	    (data[2] & 0xf0) != (REBOUND_RECORD_VERSION_COMPACT & 0xf0) ||
+	    data[3] != REBOUND_KIND_RECIPIENT)
+		return;
+	refs_in(data, HEADER_LEN, len, true, fn, ctx);
+}
+
+/* --- texts ---------------------------------------------------------------- */
+
+void rebound_text_encode(rebound_buf *b, const char *text, uint64_t gen)
+{
+	unsigned char h[HEADER_LEN] = { MAGIC0, MAGIC1,
+					REBOUND_RECORD_VERSION_COMPACT,
+					REBOUND_KIND_TEXT };
+	buf_put(b, h, sizeof(h));
+	rebound_buf_field(b, 1, text, strlen(text));
+	if (gen != 0)
+		rebound_buf_uint(b, 2, gen);
+}
+
+int rebound_text_decode(const unsigned char *data, size_t len, char *text,
+			size_t size, uint64_t *gen)
+{
+	text[0] = '\0';
+	*gen = 0;
+	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1 ||
+	    !major_known(data[2]) || data[3] != REBOUND_KIND_TEXT)
+		return -1;
+	size_t pos = HEADER_LEN;
+	while (pos < len) {
+		uint64_t tag, flen;
+		size_t n = read_varint(data + pos, len - pos, &tag);
+		if (n == 0)
+			return -1;
+		pos += n;
+		n = read_varint(data + pos, len - pos, &flen);
+		if (n == 0 || flen > len - pos - n)
+			return -1;
+		pos += n;
+		if (tag == 1) {
+			size_t c = flen < size ? (size_t)flen : size - 1;
+			memcpy(text, data + pos, c);
+			text[c] = '\0';
+		} else if (tag == 2 &&
+			   read_varint(data + pos, (size_t)flen, gen) != flen) {
+			return -1;
+		}
+		pos += (size_t)flen;
+	}
+	return 0;
 }
 
 /* --- the other kinds ---------------------------------------------------- */

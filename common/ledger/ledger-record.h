@@ -19,8 +19,15 @@
 #include "classify/result.h"
 
 /* Format version written (high nibble: major, readers refuse another
- * major; low nibble: minor, only adds fields). */
+ * major; low nibble: minor, only adds fields).  Major 1 is
+ * self-contained: every kind but the recipient, and every event that
+ * travels (journal.h).  Major 2 is the compact recipient record
+ * (doc/design.md, "The ledger's size"): its texts may be references to
+ * t: records, its address may be left to its key, and it keeps the
+ * seen-before marks and events of its own address; a reader of major 1
+ * only refuses it.  This reader reads both. */
 #define REBOUND_RECORD_VERSION 0x10
+#define REBOUND_RECORD_VERSION_COMPACT 0x20
 
 enum rebound_record_kind {
 	REBOUND_KIND_RECIPIENT = 'r',
@@ -30,7 +37,37 @@ enum rebound_record_kind {
 	REBOUND_KIND_META = 'm',
 	REBOUND_KIND_SPOOLED = 'q',	/* a notice waiting in the spool */
 	REBOUND_KIND_DOMAIN = 'b',	/* a recipient domain's bursts */
+	REBOUND_KIND_TEXT = 't',	/* a text kept once, referenced */
 };
+
+/* Texts kept once for all records that use them (t:<8 hex of the
+ * hash>): a long text of a recipient record or of one of its events
+ * (diagnostic, MTA, sender domain, campaign) is stored as a reference
+ * when `intern` gives one.  The recipient's own address in the text is
+ * replaced by a placeholder byte first (REBOUND_TEXT_ADDRESS), so that
+ * one MX's reply is one text for all its recipients. */
+#define REBOUND_TEXT_ADDRESS '\x01'
+
+typedef struct rebound_texts {
+	/* The reference of the text (never 0), or 0: keep it inline. */
+	uint32_t (*intern)(void *ctx, const char *text);
+	/* The text of ref into out: 0, or -1 when there is none. */
+	int (*lookup)(void *ctx, uint32_t ref, char *out, size_t size);
+	void *ctx;
+} rebound_texts;
+
+/* A notice seen before, kept in its (only) recipient's record: the
+ * fingerprint that d:<hex> keys otherwise, and when. */
+#define REBOUND_FP_LEN 16
+typedef struct rebound_seen_mark {
+	int64_t time;
+	unsigned char fp[REBOUND_FP_LEN];
+} rebound_seen_mark;
+
+/* Marks and bytes of events a recipient record keeps; more go to d: and
+ * e: records. */
+#define REBOUND_SEEN_KEPT 8
+#define REBOUND_EVENTS_MAX 1536
 
 /* Unknown fields kept verbatim (as many as fit). */
 #define REBOUND_EXTRA_MAX 512
@@ -83,6 +120,13 @@ typedef struct rebound_entry {
 	char last_campaign[128];
 	size_t nhard_domains;
 	rebound_hard_domain hard_domains[REBOUND_HARD_DOMAINS];
+	/* Notices seen for this address alone (instead of d: records). */
+	size_t nseen;
+	rebound_seen_mark seen[REBOUND_SEEN_KEPT];
+	/* This address's events (instead of e: records), encoded: see
+	   rebound_entry_add_event and rebound_entry_each_event. */
+	size_t events_len;
+	unsigned char events[REBOUND_EVENTS_MAX];
 	rebound_extra extra;
 } rebound_entry;
 
@@ -190,6 +234,11 @@ void rebound_buf_free(rebound_buf *b);
 
 /* Encoders: append one record to b (b->failed on out of memory). */
 void rebound_entry_encode(rebound_buf *b, const rebound_entry *e);
+/* The compact form (major 2) of the record at key (r:<address>, or NULL):
+ * the address left out when the key says it, long texts interned
+ * through t (NULL: inline). */
+void rebound_entry_encode_compact(rebound_buf *b, const rebound_entry *e,
+				  const char *key, const rebound_texts *t);
 void rebound_event_encode(rebound_buf *b, const rebound_event *ev);
 void rebound_campaign_encode(rebound_buf *b, const rebound_campaign *c);
 void rebound_meta_encode(rebound_buf *b, const rebound_meta *m);
@@ -200,6 +249,39 @@ void rebound_domain_encode(rebound_buf *b, const rebound_domain *d);
  * in err (wrong kind, other major version, truncated field). */
 int rebound_entry_decode(rebound_entry *out, const unsigned char *data,
 			 size_t len, char *err, size_t errlen);
+/* Either form, the record at key (its address when the record leaves it
+ * out; key may be NULL), its references resolved through t (NULL: their
+ * texts left empty, e.g. for a lookup that only wants the state; a
+ * reference that t cannot resolve is an error). */
+int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
+			    size_t len, const char *key, size_t keylen,
+			    const rebound_texts *t, char *err, size_t errlen);
+
+/* Keep ev (an event of e's address) in e; false when there is no room
+ * left (then it goes to an e: record). */
+bool rebound_entry_add_event(rebound_entry *e, const rebound_event *ev,
+			     const rebound_texts *t);
+/* Each event kept in e, decoded (the address e's, texts through t) and
+ * handed to fn, which returns non-zero to stop.  Returns the count
+ * handed, or -1 when one does not decode (err set). */
+typedef int (*rebound_kept_event_fn)(const rebound_event *ev, void *ctx);
+long rebound_entry_each_event(const rebound_entry *e, const rebound_texts *t,
+			      rebound_kept_event_fn fn, void *ctx, char *err,
+			      size_t errlen);
+/* Drop the events and seen marks kept in e older than `before`; adds
+ * their counts. */
+void rebound_entry_prune(rebound_entry *e, int64_t before,
+			 unsigned long *events, unsigned long *marks);
+/* Every text reference in an encoded recipient record (its own and its
+ * events'), handed to fn. */
+void rebound_entry_refs(const unsigned char *data, size_t len,
+			void (*fn)(uint32_t ref, void *ctx), void *ctx);
+
+/* t: records: the text (with placeholders) and the sweep generation
+ * that last saw it used (rebound prune). */
+void rebound_text_encode(rebound_buf *b, const char *text, uint64_t gen);
+int rebound_text_decode(const unsigned char *data, size_t len, char *text,
+			size_t size, uint64_t *gen);
 int rebound_event_decode(rebound_event *out, const unsigned char *data,
 			 size_t len, char *err, size_t errlen);
 int rebound_campaign_decode(rebound_campaign *out, const unsigned char *data,

@@ -432,12 +432,153 @@ static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
 	return 0;
 }
 
+/* --- texts kept once (ledger-record.h, rebound_texts) ------------------- */
+
+/* The generation of the last text sweep (rebound prune): a text a
+ * writer uses is marked with it, so that a sweep spares what was used
+ * after it began. */
+#define TEXT_GEN_KEY "textgen"
+
+typedef struct text_ctx {
+	rebound_ledger *l;
+	bool have_gen;
+	uint64_t gen;
+} text_ctx;
+
+static uint32_t text_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h != 0 ? h : 1;
+}
+
+uint64_t ledger_text_generation(rebound_ledger *l)
+{
+	TDB_DATA v = tdb_fetch(l->tdb, key_of(TEXT_GEN_KEY));
+	uint64_t gen = 0;
+	if (v.dptr != NULL) {
+		for (size_t i = 0; i < v.dsize && v.dptr[i] >= '0' &&
+				   v.dptr[i] <= '9' && gen < UINT64_MAX / 20;
+		     i++)
+			gen = gen * 10 + (uint64_t)(v.dptr[i] - '0');
+		free(v.dptr);
+	}
+	return gen;
+}
+
+int ledger_set_text_generation(rebound_ledger *l, uint64_t gen, char *err,
+			       size_t errlen)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%llu", (unsigned long long)gen);
+	TDB_DATA v = { (unsigned char *)text, (size_t)n };
+	if (tdb_store(l->tdb, key_of(TEXT_GEN_KEY), v, TDB_REPLACE) != 0)
+		return ledger_db_fail(l, "write", err, errlen);
+	return 0;
+}
+
+void ledger_text_key(uint32_t ref, char *k, size_t size)
+{
+	snprintf(k, size, "t:%08lx", (unsigned long)ref);
+}
+
+static int store_text(rebound_ledger *l, const char *k, const char *text,
+		      uint64_t gen)
+{
+	rebound_buf b = { 0 };
+	rebound_text_encode(&b, text, gen);
+	int rc = store(l, k, &b, TDB_REPLACE, NULL, 0);
+	rebound_buf_free(&b);
+	return rc;
+}
+
+/* Inside a transaction.  Any trouble keeps the text inline. */
+static uint32_t text_intern(void *p, const char *text)
+{
+	text_ctx *c = p;
+	rebound_ledger *l = c->l;
+	if (!tdb_transaction_active(l->tdb))
+		return 0;
+	if (!c->have_gen) {
+		c->gen = ledger_text_generation(l);
+		c->have_gen = true;
+	}
+	uint32_t h = text_hash(text);
+	char k[16];
+	ledger_text_key(h, k, sizeof(k));
+	TDB_DATA v = tdb_fetch(l->tdb, key_of(k));
+	if (v.dptr == NULL) {
+		if (tdb_error(l->tdb) != TDB_ERR_NOEXIST)
+			return 0;
+		return store_text(l, k, text, c->gen) == 0 ? h : 0;
+	}
+	char cur[512];
+	uint64_t gen;
+	bool same = rebound_text_decode(v.dptr, v.dsize, cur, sizeof(cur),
+					&gen) == 0 &&
+		    strcmp(cur, text) == 0;
+	free(v.dptr);
+	if (!same)
+		return 0;		/* another text has this hash */
+	if (gen < c->gen && store_text(l, k, text, c->gen) != 0)
+		return 0;
+	return h;
+}
+
+static int text_lookup(void *p, uint32_t ref, char *out, size_t size)
+{
+	text_ctx *c = p;
+	char k[16];
+	ledger_text_key(ref, k, sizeof(k));
+	TDB_DATA v = tdb_fetch(c->l->tdb, key_of(k));
+	if (v.dptr == NULL)
+		return -1;
+	uint64_t gen;
+	int rc = rebound_text_decode(v.dptr, v.dsize, out, size, &gen);
+	free(v.dptr);
+	return rc;
+}
+
+rebound_texts *ledger_texts(rebound_ledger *l, rebound_texts *t)
+{
+	text_ctx *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->l = l;
+	t->intern = text_intern;
+	t->lookup = text_lookup;
+	t->ctx = c;
+	return t;
+}
+
+void ledger_texts_free(rebound_texts *t)
+{
+	if (t != NULL) {
+		free(t->ctx);
+		t->ctx = NULL;
+	}
+}
+
+int ledger_decode_entry(rebound_ledger *l, const char *k, size_t klen,
+			const unsigned char *data, size_t len,
+			rebound_entry *e, bool texts, char *err,
+			size_t errlen)
+{
+	text_ctx c = { .l = l };
+	rebound_texts t = { text_intern, text_lookup, &c };
+	return rebound_entry_decode_at(e, data, len, k, klen,
+				       texts ? &t : NULL, err, errlen);
+}
+
 /* The record of one kind at k, decoded into out (a rebound_entry,
  * rebound_campaign or rebound_domain): 1, 0 when there is none, or -1
- * with err set.  One place for the fetch, the free and the message. */
-static int fetch_decoded(rebound_ledger *l, const char *k,
-			 enum rebound_record_kind kind, void *out, char *err,
-			 size_t errlen)
+ * with err set.  One place for the fetch, the free and the message.
+ * A recipient's texts are resolved unless lean (a lookup of its state
+ * wants none of them). */
+static int fetch_decoded_ex(rebound_ledger *l, const char *k,
+			    enum rebound_record_kind kind, void *out,
+			    bool lean, char *err, size_t errlen)
 {
 	TDB_DATA v;
 	int rc = fetch(l, k, &v, err, errlen);
@@ -446,7 +587,8 @@ static int fetch_decoded(rebound_ledger *l, const char *k,
 	char why[100];
 	switch (kind) {
 	case REBOUND_KIND_RECIPIENT:
-		rc = rebound_entry_decode(out, v.dptr, v.dsize, why, sizeof(why));
+		rc = ledger_decode_entry(l, k, strlen(k), v.dptr, v.dsize, out,
+					 !lean, why, sizeof(why));
 		break;
 	case REBOUND_KIND_CAMPAIGN:
 		rc = rebound_campaign_decode(out, v.dptr, v.dsize, why,
@@ -462,6 +604,13 @@ static int fetch_decoded(rebound_ledger *l, const char *k,
 		return rebound_error(err, errlen, "%s: record %s: %s", l->path,
 				     k, why);
 	return 1;
+}
+
+static int fetch_decoded(rebound_ledger *l, const char *k,
+			 enum rebound_record_kind kind, void *out, char *err,
+			 size_t errlen)
+{
+	return fetch_decoded_ex(l, k, kind, out, false, err, errlen);
 }
 
 /* Store an encoded record at k and free the buffer. */
@@ -483,7 +632,9 @@ int ledger_store_entry(rebound_ledger *l, const char *k,
 		       const rebound_entry *e, char *err, size_t errlen)
 {
 	rebound_buf b = { 0 };
-	rebound_entry_encode(&b, e);
+	text_ctx c = { .l = l };
+	rebound_texts t = { text_intern, text_lookup, &c };
+	rebound_entry_encode_compact(&b, e, k, &t);
 	return store_encoded(l, k, &b, err, errlen);
 }
 
@@ -812,7 +963,8 @@ static void fp_str(fp_state *s, const char *str, bool fold)
 /* The notice's own Message-ID, or what it says when it has none, and its
  * recipients.  Never the recording context: Exim and Dovecot seeing the
  * same notice must agree. */
-static void fingerprint(const rebound_result *res, char out[33])
+static void fingerprint(const rebound_result *res,
+			unsigned char out[REBOUND_FP_LEN])
 {
 	fp_state s = { UINT64_C(0xcbf29ce484222325), UINT64_C(0x84222325cbf29ce4) };
 	unsigned char cls = (unsigned char)res->cls;
@@ -837,8 +989,37 @@ static void fingerprint(const rebound_result *res, char out[33])
 			fp_str(&s, r->diagnostic, false);
 		}
 	}
-	snprintf(out, 33, "%016llx%016llx", (unsigned long long)mix64(s.a),
-		 (unsigned long long)mix64(s.b ^ s.a));
+	uint64_t halves[2] = { mix64(s.a), mix64(s.b ^ s.a) };
+	for (int h = 0; h < 2; h++)
+		for (int i = 0; i < 8; i++)	/* big-endian: the hex */
+			out[h * 8 + i] = (unsigned char)(halves[h] >>
+							 (56 - 8 * i));
+}
+
+/* A notice seen before: its marker d:<32 hex>, or a mark in its only
+ * recipient's record (ledger-record.h, rebound_seen_mark). */
+static void marker_key(const unsigned char fp[REBOUND_FP_LEN], char *k,
+		       size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (size < 3 + 2 * REBOUND_FP_LEN)
+		return;
+	k[0] = 'd';
+	k[1] = ':';
+	for (int i = 0; i < REBOUND_FP_LEN; i++) {
+		k[2 + 2 * i] = hex[fp[i] >> 4];
+		k[3 + 2 * i] = hex[fp[i] & 15];
+	}
+	k[2 + 2 * REBOUND_FP_LEN] = '\0';
+}
+
+static bool entry_has_mark(const rebound_entry *e,
+			   const unsigned char fp[REBOUND_FP_LEN])
+{
+	for (size_t i = 0; i < e->nseen; i++)
+		if (memcmp(e->seen[i].fp, fp, REBOUND_FP_LEN) == 0)
+			return true;
+	return false;
 }
 
 /* --- recording ------------------------------------------------------------ */
@@ -887,13 +1068,10 @@ static void make_event(rebound_event *ev, const rebound_observation *o,
 	copy_str(ev->campaign, sizeof(ev->campaign), o->campaign);
 }
 
-/* Store one event under a new e:<time>:<id> key (in a fleet, journalled
- * first: journal.h). */
-static int put_event(rebound_ledger *l, rebound_event *ev, char *err,
-		     size_t errlen)
+/* Store one event, journalled already, under a new e:<time>:<id> key. */
+static int store_event(rebound_ledger *l, rebound_event *ev, char *err,
+		       size_t errlen)
 {
-	if (ledger_journal_event(l, ev, err, errlen) < 0)
-		return -1;
 	rebound_buf b = { 0 };
 	rebound_event_encode(&b, ev);
 	int rc = -1;
@@ -912,6 +1090,16 @@ static int put_event(rebound_ledger *l, rebound_event *ev, char *err,
 		rebound_error(err, errlen, "%s: no free event key", l->path);
 	rebound_buf_free(&b);
 	return rc;
+}
+
+/* Store one event under a new e:<time>:<id> key (in a fleet, journalled
+ * first: journal.h). */
+static int put_event(rebound_ledger *l, rebound_event *ev, char *err,
+		     size_t errlen)
+{
+	if (ledger_journal_event(l, ev, err, errlen) < 0)
+		return -1;
+	return store_event(l, ev, err, errlen);
 }
 
 static int count_campaign_bounce(rebound_ledger *l,
@@ -1019,9 +1207,12 @@ static int domain_delivered(rebound_ledger *l, const char *address,
 /* Record one observation about one address inside a transaction.
  * in_band_delivery: a delivery seen by Exim, which only matters for an
  * address already in the ledger (no record and no event otherwise). */
+/* mark: the notice's fingerprint, to keep in the record as its seen
+ * mark (then *marked is set), or NULL. */
 static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		      const char *address, const rebound_observation *o,
 		      const rebound_record_context *ctx, bool in_band_delivery,
+		      const unsigned char *mark, bool *marked,
 		      rebound_outcome *out, char *err, size_t errlen)
 {
 	rebound_obs_kind kind = rebound_observation_kind(o);
@@ -1086,15 +1277,33 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 		}
 	}
 	rebound_entry_apply(&e, policy, o, ctx->now);
-	if (ledger_store_entry(l, k, &e, err, errlen) < 0)
-		return -1;
+	if (mark != NULL && e.nseen < REBOUND_SEEN_KEPT) {
+		e.seen[e.nseen].time = ctx->now;
+		memcpy(e.seen[e.nseen++].fp, mark, REBOUND_FP_LEN);
+		*marked = true;
+	}
+	/* The event is kept in the record (ledger-record.h) unless it has
+	   no room there or travels in a fleet (an event with its origin is
+	   an e: record, which the fold reads). */
+	static rebound_event ev;	/* large: not on the stack */
+	bool separate = false;
 	if (!in_band_delivery) {
-		rebound_event ev;
 		make_event(&ev, o, address, ctx->now, false);
 		ev.state_after = e.state;
-		if (put_event(l, &ev, err, errlen) < 0)
+		if (ledger_journal_event(l, &ev, err, errlen) < 0)
 			return -1;
+		separate = true;
+		if (ev.origin[0] == '\0') {
+			rebound_texts t;
+			text_ctx c = { .l = l };
+			t = (rebound_texts){ text_intern, text_lookup, &c };
+			separate = !rebound_entry_add_event(&e, &ev, &t);
+		}
 	}
+	if (ledger_store_entry(l, k, &e, err, errlen) < 0)
+		return -1;
+	if (separate && store_event(l, &ev, err, errlen) < 0)
+		return -1;
 	if (kind == REBOUND_OBS_FAILED && o->campaign != NULL &&
 	    count_campaign_bounce(l, policy, o->campaign, o->hard, ctx->now,
 				  err, errlen) < 0)
@@ -1178,10 +1387,10 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 		rcpts = &synth;
 		nrcpt = 1;
 	}
-	char fp[33];
+	unsigned char fp[REBOUND_FP_LEN];
 	fingerprint(res, fp);
 	char dkey[40];
-	snprintf(dkey, sizeof(dkey), "d:%s", fp);
+	marker_key(fp, dkey, sizeof(dkey));
 	if (ledger_begin(l, err, errlen) < 0) {
 		*passing = lock_wait_spent;
 		return -1;
@@ -1189,7 +1398,23 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 	if (check_meta(l, ctx->now, err, errlen) < 0)
 		goto failed;
 	size_t n = 0;
-	if (tdb_exists(l->tdb, key_of(dkey))) {
+	/* A notice for one recipient is marked in its record, any other
+	   with a d: record (so is one whose record had no room). */
+	bool seen = tdb_exists(l->tdb, key_of(dkey));
+	char rk[340];
+	if (!seen && nrcpt == 1 &&
+	    rebound_ledger_address_key(rcpts[0].address, rk, sizeof(rk)) == 0) {
+		rebound_entry *e = malloc(sizeof(*e));
+		int found = e == NULL ? rebound_error(err, errlen,
+						      "out of memory") :
+			    fetch_decoded_ex(l, rk, REBOUND_KIND_RECIPIENT, e,
+					     true, err, errlen);
+		seen = found > 0 && entry_has_mark(e, fp);
+		free(e);
+		if (found < 0)
+			goto failed;
+	}
+	if (seen) {
 		/* Seen before: report the states, change nothing. */
 		for (size_t i = 0; i < nrcpt && n < nout; i++) {
 			char k[340];
@@ -1209,22 +1434,27 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 		ledger_cancel(l);
 		return (int)n;
 	}
-	rebound_seen seen = { .time = ctx->now };
-	rebound_buf b = { 0 };
-	rebound_seen_encode(&b, &seen);
-	int rc = store(l, dkey, &b, TDB_INSERT, err, errlen);
-	rebound_buf_free(&b);
-	if (rc < 0)
-		goto failed;
+	bool marked = false;
+	int rc;
 	for (size_t i = 0; i < nrcpt; i++) {
 		rebound_observation o;
 		observation_of(&o, res->cls, &rcpts[i], res, ctx);
 		rc = record_one(l, policy, rcpts[i].address, &o, ctx, false,
+				nrcpt == 1 ? fp : NULL, &marked,
 				n < nout ? &out[n] : NULL, err, errlen);
 		if (rc < 0)
 			goto failed;
 		if (rc > 0 && n < nout)
 			n++;
+	}
+	if (!marked) {
+		rebound_seen mark = { .time = ctx->now };
+		rebound_buf b = { 0 };
+		rebound_seen_encode(&b, &mark);
+		rc = store(l, dkey, &b, TDB_INSERT, err, errlen);
+		rebound_buf_free(&b);
+		if (rc < 0)
+			goto failed;
 	}
 	if (ledger_commit(l, err, errlen) < 0) {
 		*passing = true;
@@ -1355,7 +1585,7 @@ int rebound_ledger_record_recipient(rebound_ledger *l,
 		goto failed;
 	rebound_outcome tmp;
 	int rc = record_one(l, policy, rcpt->address, &o, ctx,
-			    cls == REBOUND_CLASS_DELIVERED,
+			    cls == REBOUND_CLASS_DELIVERED, NULL, NULL,
 			    out != NULL ? out : &tmp, err, errlen);
 	if (rc < 0)
 		goto failed;
@@ -1378,7 +1608,8 @@ int rebound_ledger_may_send(rebound_ledger *l, const char *address,
 	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0)
 		return 1;		/* never recorded */
 	rebound_entry e;
-	int found = ledger_fetch_entry(l, k, &e, err, errlen);
+	int found = fetch_decoded_ex(l, k, REBOUND_KIND_RECIPIENT, &e, true,
+				     err, errlen);
 	if (found < 0)
 		return -1;
 	if (found == 0)
