@@ -251,8 +251,8 @@ START_TEST(bad_records)
 	rebound_buf b = { 0 };
 	rebound_entry_encode(&b, &e);
 	char err[100];
-	/* another major version */
-	b.p[2] = 0x20;
+	/* another major version (1 and 2 are this reader's) */
+	b.p[2] = 0x30;
 	ck_assert_int_eq(rebound_entry_decode(&d, b.p, b.len, err, sizeof(err)), -1);
 	b.p[2] = 0x10;
 	/* another kind */
@@ -1431,6 +1431,280 @@ START_TEST(rehash_keeps_records_and_writers)
 }
 END_TEST
 
+
+/* --- the compact recipient record (format 2) -------------------------- */
+
+/* An interning in memory: texts by their number. */
+static char mem_texts[8][512];
+static unsigned mem_n;
+
+static uint32_t mem_intern(void *ctx, const char *text)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < mem_n; i++)
+		if (strcmp(mem_texts[i], text) == 0)
+			return i + 1;
+	if (mem_n == 8)
+		return 0;
+	snprintf(mem_texts[mem_n++], sizeof(mem_texts[0]), "%s", text);
+	return mem_n;
+}
+
+static int mem_lookup(void *ctx, uint32_t ref, char *out, size_t size)
+{
+	(void)ctx;
+	if (ref == 0 || ref > mem_n)
+		return -1;
+	snprintf(out, size, "%s", mem_texts[ref - 1]);
+	return 0;
+}
+
+static int copy_event(const rebound_event *ev, void *ctx)
+{
+	rebound_event *to = ctx;
+	to[to[0].time == 0 ? 0 : 1] = *ev;
+	return 0;
+}
+
+/* Two recipients of one MX's reply share its text (their addresses
+ * placeholders); a record keeps its address in its key, its marks and
+ * events, and its last bounce in its last event, and reads back the
+ * same. */
+START_TEST(compact_entry_round_trip)
+{
+	static rebound_entry e, d;
+	mem_n = 0;
+	rebound_texts t = { mem_intern, mem_lookup, NULL };
+	e = sample_entry();
+	snprintf(e.address, sizeof(e.address), "some.one@example.org");
+	snprintf(e.last_diag, sizeof(e.last_diag),
+		 "550 5.1.1 <some.one@example.org>: Recipient address "
+		 "rejected: User unknown");
+	snprintf(e.last_mta, sizeof(e.last_mta), "mx1.long-name.example");
+	rebound_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.time = T0 - 10;
+	ev.cls = REBOUND_CLASS_BOUNCE;
+	ev.action = REBOUND_ACTION_DELAYED;
+	snprintf(ev.status, sizeof(ev.status), "4.2.2");
+	snprintf(ev.diag, sizeof(ev.diag), "452 4.2.2 mailbox full of mail");
+	ck_assert(rebound_entry_add_event(&e, &ev, &t));
+	/* The last bounce, as the record holds it. */
+	ev.time = e.last_time;
+	ev.action = e.last_action;
+	ev.reason = e.last_reason;
+	ev.hard = e.last_hard;
+	snprintf(ev.status, sizeof(ev.status), "%s", e.last_status);
+	snprintf(ev.reply, sizeof(ev.reply), "%s", e.last_reply);
+	snprintf(ev.diag, sizeof(ev.diag), "%s", e.last_diag);
+	snprintf(ev.mta, sizeof(ev.mta), "%s", e.last_mta);
+	snprintf(ev.sender_domain, sizeof(ev.sender_domain), "%s",
+		 e.last_sender_domain);
+	ck_assert(rebound_entry_add_event(&e, &ev, &t));
+	e.nseen = 1;
+	e.seen[0].time = T0;
+	memset(e.seen[0].fp, 0xab, REBOUND_FP_LEN);
+
+	const char *key = "r:some.one@example.org";
+	rebound_buf b = { 0 };
+	rebound_entry_encode_compact(&b, &e, key, &t);
+	ck_assert(!b.failed);
+	ck_assert_int_eq(b.p[2], REBOUND_RECORD_VERSION_COMPACT);
+	ck_assert_ptr_null(memmem(b.p, b.len, "some.one", 8));
+	ck_assert_ptr_null(memmem(b.p, b.len, "Recipient", 9));
+	/* The last bounce's fields are its last event's, kept once. */
+	const unsigned char *st = memmem(b.p, b.len, "5.1.1", 5);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_null(memmem(st + 5, b.len - (size_t)(st + 5 - b.p),
+				  "5.1.1", 5));
+	char err[100];
+	ck_assert_msg(rebound_entry_decode_at(&d, b.p, b.len, key, strlen(key),
+					      &t, err, sizeof(err)) == 0,
+		      "%s", err);
+	assert_same_entry(&e, &d);
+	ck_assert_str_eq(d.last_mta, e.last_mta);
+	ck_assert_uint_eq(d.nseen, 1);
+	ck_assert(d.seen[0].time == T0);
+	ck_assert_int_eq(d.seen[0].fp[15], 0xab);
+	rebound_event got[2];
+	memset(got, 0, sizeof(got));
+	ck_assert_int_eq(rebound_entry_each_event(&d, &t, copy_event, got,
+						  err, sizeof(err)), 2);
+	ck_assert(got[0].time == T0 - 10);
+	ck_assert_str_eq(got[0].address, "some.one@example.org");
+	ck_assert_str_eq(got[0].diag, "452 4.2.2 mailbox full of mail");
+	ck_assert_str_eq(got[1].diag, e.last_diag);
+	/* Without its texts, a lookup still has the state. */
+	ck_assert_int_eq(rebound_entry_decode_at(&d, b.p, b.len, key,
+						 strlen(key), NULL, err,
+						 sizeof(err)), 0);
+	ck_assert_int_eq(d.state, e.state);
+	ck_assert_str_eq(d.last_diag, "");
+	/* Another recipient of the same MX: the same text, no new one. */
+	unsigned texts = mem_n;
+	rebound_entry o = sample_entry();
+	snprintf(o.address, sizeof(o.address), "x@example.org");
+	snprintf(o.last_diag, sizeof(o.last_diag),
+		 "550 5.1.1 <x@example.org>: Recipient address rejected: "
+		 "User unknown");
+	snprintf(o.last_mta, sizeof(o.last_mta), "mx1.long-name.example");
+	rebound_buf b2 = { 0 };
+	rebound_entry_encode_compact(&b2, &o, "r:x@example.org", &t);
+	ck_assert_uint_eq(mem_n, texts);
+	ck_assert_int_eq(rebound_entry_decode_at(&d, b2.p, b2.len,
+						 "r:x@example.org", 15, &t, err,
+						 sizeof(err)), 0);
+	ck_assert_str_eq(d.last_diag, o.last_diag);
+	/* A missing text is an error, not an empty diagnostic. */
+	mem_n = 0;
+	ck_assert_int_eq(rebound_entry_decode_at(&d, b2.p, b2.len,
+						 "r:x@example.org", 15, &t, err,
+						 sizeof(err)), -1);
+	/* Prune drops what is older. */
+	mem_n = texts;
+	ck_assert_int_eq(rebound_entry_decode_at(&d, b.p, b.len, key,
+						 strlen(key), &t, err,
+						 sizeof(err)), 0);
+	unsigned long evs = 0, marks = 0;
+	rebound_entry_prune(&d, T0 - 5, &evs, &marks);
+	ck_assert_uint_eq(evs, 1);
+	ck_assert_uint_eq(marks, 0);
+	memset(got, 0, sizeof(got));
+	ck_assert_int_eq(rebound_entry_each_event(&d, &t, copy_event, got,
+						  err, sizeof(err)), 1);
+	ck_assert(got[0].time == T0);
+	rebound_buf_free(&b);
+	rebound_buf_free(&b2);
+}
+END_TEST
+
+static int count_event(const rebound_event *ev, void *ctx)
+{
+	(void)ev;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+static long keys_with(const char *path, char prefix)
+{
+	struct tdb_context *t = tdb_open(path, 0, TDB_DEFAULT, O_RDONLY, 0);
+	ck_assert_ptr_nonnull(t);
+	long n = 0;
+	for (TDB_DATA k = tdb_firstkey(t); k.dptr != NULL;) {
+		if (k.dsize > 1 && k.dptr[0] == prefix && k.dptr[1] == ':')
+			n++;
+		TDB_DATA next = tdb_nextkey(t, k);
+		free(k.dptr);
+		k = next;
+	}
+	tdb_close(t);
+	return n;
+}
+
+static int record_notice_of(rebound_ledger *l, const char *address,
+			    const char *msgid, int64_t when)
+{
+	char err[512], diag[256];
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	snprintf(diag, sizeof(diag), "550 5.1.1 <%s>: Recipient address "
+		 "rejected: User unknown in virtual mailbox table", address);
+	rebound_recipient r;
+	memset(&r, 0, sizeof(r));
+	r.address = address;
+	r.action = REBOUND_ACTION_FAILED;
+	r.reason = REBOUND_REASON_USERUNKNOWN;
+	r.hard = true;
+	snprintf(r.status, sizeof(r.status), "5.1.1");
+	r.diagnostic = diag;
+	r.remote_mta = "mx.domain.example";
+	rebound_result res;
+	memset(&res, 0, sizeof(res));
+	res.cls = REBOUND_CLASS_BOUNCE;
+	res.rcpt = &r;
+	res.nrcpt = 1;
+	res.message_id = msgid;
+	res.sender_domain = "sender.example";
+	rebound_record_context ctx = { .now = when, .source = "test" };
+	rebound_outcome o;
+	int n = rebound_ledger_record(l, &p, &res, &ctx, &o, 1, err,
+				      sizeof(err));
+	ck_assert_msg(n == 1, "%s", err);
+	return o.duplicate ? 1 : 0;
+}
+
+/* A notice for one recipient is one record: no e: event and no d:
+ * marker of its own; the diagnostic is one text for all the MX's
+ * recipients; the same notice again is seen before; prune drops the
+ * kept events and marks, and sweeps texts nobody uses any more. */
+START_TEST(one_record_per_recipient)
+{
+	make_tmpdir();
+	char path[300], err[512];
+	snprintf(path, sizeof(path), "%s/compact.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	ck_assert_int_eq(record_notice_of(l, "a@one.example", "<m1@x>", T0), 0);
+	ck_assert_int_eq(record_notice_of(l, "b@two.example", "<m2@x>", T0), 0);
+	ck_assert_int_eq(record_notice_of(l, "a@one.example", "<m1@x>", T0), 1);
+	rebound_ledger_close(l);	/* a process opens a file once */
+	ck_assert_int_eq(keys_with(path, 'e'), 0);
+	ck_assert_int_eq(keys_with(path, 'd'), 0);
+	/* The reply's text and the MX's name. */
+	ck_assert_int_eq(keys_with(path, 't'), 2);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	long evs = 0;
+	ck_assert_int_eq(rebound_ledger_each_event(l, count_event, &evs, err,
+						   sizeof(err)), 0);
+	ck_assert_int_eq(evs, 2);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "b@two.example", T0, &e, err,
+					    sizeof(err)), 1);
+	ck_assert_str_eq(e.last_diag, "550 5.1.1 <b@two.example>: Recipient "
+		 "address rejected: User unknown in virtual mailbox table");
+	ck_assert_str_eq(e.last_mta, "mx.domain.example");
+	ck_assert_str_eq(e.last_sender_domain, "sender.example");
+	/* A text that no record uses any more goes at the next prune. */
+	rebound_ledger_close(l);
+	struct tdb_context *t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
+	ck_assert_ptr_nonnull(t);
+	const char *lost = "rb\x20t\x01\x0dunused text!!";
+	TDB_DATA k = { (unsigned char *)"t:00000001", 10 };
+	TDB_DATA v = { (unsigned char *)lost, strlen(lost) };
+	ck_assert_int_eq(tdb_store(t, k, v, TDB_REPLACE), 0);
+	tdb_close(t);
+	ck_assert_int_eq(keys_with(path, 't'), 3);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	unsigned long pe = 0, pm = 0;
+	ck_assert_int_eq(rebound_ledger_prune(l, T0 + 1, &pe, &pm, err,
+					      sizeof(err)), 0);
+	ck_assert_uint_eq(pe, 2);
+	ck_assert_uint_eq(pm, 2);
+	rebound_ledger_close(l);
+	ck_assert_int_eq(keys_with(path, 't'), 2);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	evs = 0;
+	ck_assert_int_eq(rebound_ledger_each_event(l, count_event, &evs, err,
+						   sizeof(err)), 0);
+	ck_assert_int_eq(evs, 0);
+	/* The record keeps its state and its texts. */
+	ck_assert_int_eq(rebound_ledger_get(l, "a@one.example", T0, &e, err,
+					    sizeof(err)), 1);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SUPPRESSED);
+	ck_assert_str_eq(e.last_diag, "550 5.1.1 <a@one.example>: Recipient "
+		 "address rejected: User unknown in virtual mailbox table");
+	rebound_check_report r;
+	ck_assert_int_eq(rebound_ledger_check(l, &r, err, sizeof(err)), 0);
+	ck_assert_uint_eq(r.recipients, 2);
+	rebound_ledger_close(l);
+	remove_tmpdir();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ledger");
@@ -1443,6 +1717,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, truncated_records);
 	tcase_add_test(tc, bad_records);
 	tcase_add_test(tc, campaign_round_trip);
+	tcase_add_test(tc, compact_entry_round_trip);
+	tcase_add_test(tc, one_record_per_recipient);
 	tcase_add_test(tc, times);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");

@@ -148,6 +148,15 @@ enum { TAG_HARD_DOMAIN = 40, TAG_BURST_HIT = 40 };
 /* A compact recipient's seen mark (varint time, then the fingerprint)
  * and one of its events (the event's fields, without its address). */
 enum { TAG_SEEN_MARK = 50, TAG_KEPT_EVENT = 52 };
+/* A compact recipient whose last bounce is its last kept event leaves
+ * the last bounce's fields to it (the tags below), and says so. */
+enum { TAG_LAST_SHARED = 60 };
+static const struct {
+	uint32_t entry_tag, event_tag;
+} shared_tags[] = {
+	{ 20, 1 }, { 21, 5 }, { 22, 4 }, { 23, 6 }, { 24, 10 }, { 25, 11 },
+	{ 26, 12 }, { 27, 13 }, { 28, 14 }, { 29, 15 }, { 30, 16 },
+};
 
 static const field entry_fields[] = {
 	FLD(rebound_entry, 1, F_STR, address),
@@ -310,7 +319,18 @@ typedef struct enc_ctx {
 	const char *address;
 	uint32_t skip_tag;		/* 0: none left out */
 	const rebound_texts *texts;
+	bool shared;			/* the shared_tags left out */
 } enc_ctx;
+
+static bool is_shared(const enc_ctx *cx, uint32_t tag)
+{
+	if (cx == NULL || !cx->shared)
+		return false;
+	for (size_t i = 0; i < sizeof(shared_tags) / sizeof(*shared_tags); i++)
+		if (shared_tags[i].entry_tag == tag)
+			return true;
+	return false;
+}
 
 static void encode_fields_ex(rebound_buf *b, const void *rec, const field *fs,
 			     size_t n, const enc_ctx *cx)
@@ -320,7 +340,8 @@ static void encode_fields_ex(rebound_buf *b, const void *rec, const field *fs,
 		if (f->type == F_STR) {
 			const char *s = (const char *)rec + f->offset;
 			size_t len = strnlen(s, f->size);
-			if (len == 0 || (cx != NULL && f->tag == cx->skip_tag))
+			if (len == 0 || (cx != NULL && f->tag == cx->skip_tag) ||
+			    is_shared(cx, f->tag))
 				continue;
 			if (cx != NULL && f->intern && cx->texts != NULL &&
 			    len >= INTERN_MIN && len < f->size) {
@@ -340,7 +361,7 @@ static void encode_fields_ex(rebound_buf *b, const void *rec, const field *fs,
 			continue;
 		}
 		uint64_t v = get_num(rec, f);
-		if (v != 0)		/* absent means zero */
+		if (v != 0 && !is_shared(cx, f->tag))	/* absent: zero */
 			rebound_buf_uint(b, f->tag, v);
 	}
 }
@@ -567,6 +588,67 @@ static int decode_timed(const unsigned char *val, size_t len, int64_t *time,
 	return 0;
 }
 
+static int decode_kept(rebound_event *ev, const rebound_entry *e,
+		       const rebound_texts *t, const unsigned char *val,
+		       size_t len, char *err, size_t errlen);
+static bool last_kept(const rebound_entry *e, const unsigned char **val,
+		      size_t *len);
+
+/* Is e's last bounce its last kept event (the same fields)? */
+static bool last_is_kept(const rebound_entry *e, const rebound_texts *t)
+{
+	const unsigned char *val;
+	size_t len;
+	if (e->last_time == 0 || !last_kept(e, &val, &len))
+		return false;
+	rebound_event *ev = malloc(sizeof(*ev));
+	bool same = ev != NULL &&
+		    decode_kept(ev, e, t, val, len, NULL, 0) == 0 &&
+		    ev->time == e->last_time && ev->reason == e->last_reason &&
+		    ev->action == e->last_action && ev->hard == e->last_hard &&
+		    strcmp(ev->source, e->last_source) == 0 &&
+		    strcmp(ev->status, e->last_status) == 0 &&
+		    strcmp(ev->reply, e->last_reply) == 0 &&
+		    strcmp(ev->diag, e->last_diag) == 0 &&
+		    strcmp(ev->mta, e->last_mta) == 0 &&
+		    strcmp(ev->sender_domain, e->last_sender_domain) == 0 &&
+		    strcmp(ev->campaign, e->last_campaign) == 0;
+	free(ev);
+	return same;
+}
+
+/* Fill e's last bounce from its last kept event (TAG_LAST_SHARED). */
+static int take_last(rebound_entry *e, const rebound_texts *t, char *err,
+		     size_t errlen)
+{
+	const unsigned char *val;
+	size_t len;
+	if (!last_kept(e, &val, &len))
+		return rebound_error(err, errlen,
+				     "last bounce shared with no event");
+	rebound_event *ev = malloc(sizeof(*ev));
+	if (ev == NULL)
+		return rebound_error(err, errlen, "out of memory");
+	int rc = decode_kept(ev, e, t, val, len, err, errlen);
+	if (rc == 0) {
+		e->last_time = ev->time;
+		e->last_reason = ev->reason;
+		e->last_action = ev->action;
+		e->last_hard = ev->hard;
+		memcpy(e->last_source, ev->source, sizeof(e->last_source));
+		memcpy(e->last_status, ev->status, sizeof(e->last_status));
+		memcpy(e->last_reply, ev->reply, sizeof(e->last_reply));
+		memcpy(e->last_diag, ev->diag, sizeof(e->last_diag));
+		memcpy(e->last_mta, ev->mta, sizeof(e->last_mta));
+		memcpy(e->last_sender_domain, ev->sender_domain,
+		       sizeof(e->last_sender_domain));
+		memcpy(e->last_campaign, ev->campaign,
+		       sizeof(e->last_campaign));
+	}
+	free(ev);
+	return rc;
+}
+
 static void entry_encode(rebound_buf *b, const rebound_entry *e,
 			 const enc_ctx *cx, bool compact)
 {
@@ -577,7 +659,13 @@ static void entry_encode(rebound_buf *b, const rebound_entry *e,
 		REBOUND_KIND_RECIPIENT
 	};
 	buf_put(b, h, sizeof(h));
-	encode_fields_ex(b, e, entry_fields, NFIELDS(entry_fields), cx);
+	enc_ctx here = cx != NULL ? *cx : (enc_ctx){ 0 };
+	here.shared = compact && e->events_len > 0 &&
+		      last_is_kept(e, here.texts);
+	if (here.shared)
+		rebound_buf_uint(b, TAG_LAST_SHARED, 1);
+	encode_fields_ex(b, e, entry_fields, NFIELDS(entry_fields),
+			 cx != NULL || here.shared ? &here : NULL);
 	for (size_t i = 0; i < e->nhard_domains && i < REBOUND_HARD_DOMAINS;
 	     i++)
 		encode_timed(b, TAG_HARD_DOMAIN, e->hard_domains[i].time,
@@ -609,7 +697,7 @@ void rebound_entry_encode(rebound_buf *b, const rebound_entry *e)
 void rebound_entry_encode_compact(rebound_buf *b, const rebound_entry *e,
 				  const char *key, const rebound_texts *t)
 {
-	enc_ctx cx = { e->address, 0, t };
+	enc_ctx cx = { e->address, 0, t, false };
 	/* The key is the address lower-cased: the same, it says it. */
 	if (key != NULL && key[0] == 'r' && key[1] == ':' &&
 	    strcmp(key + 2, e->address) == 0)
@@ -666,6 +754,10 @@ static int entry_special(void *rec, uint64_t tag, const unsigned char *val,
 	if (tag == TAG_KEPT_EVENT)
 		/* A writer keeps no more than fit: more is damage. */
 		return events_put(e, tag, val, len) ? 0 : -1;
+	if (tag == TAG_LAST_SHARED) {
+		e->last_shared = true;
+		return 0;
+	}
 	if (tag != TAG_HARD_DOMAIN)
 		return 1;
 	rebound_hard_domain h;
@@ -713,10 +805,17 @@ int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
 		memcpy(out->address, key + 2, n);
 		out->address[n] = '\0';
 	}
-	if (!compact && (out->nseen > 0 || out->events_len > 0))
+	if (!compact && (out->nseen > 0 || out->events_len > 0 ||
+			 out->last_shared))
 		return rebound_error(err, errlen,
 				     "marks or events in a record of format 1");
-	return resolve_refs(out, &dx, err, errlen);
+	if (resolve_refs(out, &dx, err, errlen) < 0)
+		return -1;
+	if (out->last_shared) {
+		out->last_shared = false;
+		return take_last(out, t, err, errlen);
+	}
+	return 0;
 }
 
 /* --- the events a recipient record keeps ------------------------------- */
@@ -726,7 +825,7 @@ bool rebound_entry_add_event(rebound_entry *e, const rebound_event *ev,
 {
 	rebound_buf b = { 0 };
 	/* The event's fields but its address (the record's). */
-	enc_ctx cx = { e->address, 2, t };
+	enc_ctx cx = { e->address, 2, t, false };
 	encode_fields_ex(&b, ev, event_fields, NFIELDS(event_fields), &cx);
 	encode_extra(&b, &ev->extra);
 	bool ok = !b.failed && events_put(e, TAG_KEPT_EVENT, b.p, b.len);
@@ -758,6 +857,32 @@ static int each_kept(const unsigned char *data, size_t len, kept_fn fn,
 		pos += (size_t)flen;
 	}
 	return 0;
+}
+
+typedef struct last_ctx {
+	const unsigned char *val;
+	size_t len;
+} last_ctx;
+
+static int note_last(const unsigned char *val, size_t len, void *p)
+{
+	last_ctx *c = p;
+	c->val = val;
+	c->len = len;
+	return 0;
+}
+
+/* The bytes of e's last kept event; false when it keeps none. */
+static bool last_kept(const rebound_entry *e, const unsigned char **val,
+		      size_t *len)
+{
+	last_ctx c = { NULL, 0 };
+	if (each_kept(e->events, e->events_len, note_last, &c) != 0 ||
+	    c.val == NULL)
+		return false;
+	*val = c.val;
+	*len = c.len;
+	return true;
 }
 
 /* One kept event decoded, its address e's. */

@@ -127,6 +127,8 @@ typedef struct rebound_entry {
 	   rebound_entry_add_event and rebound_entry_each_event. */
 	size_t events_len;
 	unsigned char events[REBOUND_EVENTS_MAX];
+	bool last_shared;		/* decoding: the last bounce's fields
+					   are the last kept event's */
 	rebound_extra extra;
 } rebound_entry;
 
