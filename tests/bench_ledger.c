@@ -6,8 +6,10 @@
  * notices (default 500), one recipient each, one transaction each, all
  * started at once into a new ledger in DIR (default /tmp).  Prints the
  * records committed per second over the wall time, and the file's size
- * per 100,000 recipients (each recipient here has its r: record, one e:
- * event and one d: marker).  Then, at that size, the CPU time (user and
+ * per recipient and per 100,000 recipients (each recipient here has one
+ * bounce: its record, the event and the seen mark of the notice; since
+ * record format 2 all three are one r: record, the reply's text one t:
+ * record for all).  Then, at that size, the CPU time (user and
  * system: the machine may be busy) of one lookup (rebound_ledger_may_send
  * of a recorded address, 20,000 of them) and of one more record (500 of
  * them, a commit each).  -k FILE keeps the ledger in FILE (for `stats`
@@ -210,8 +212,10 @@ int main(int argc, char **argv)
 	long long size = stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
 	long total = (long)writers * notices;
 	printf("writers=%d records=%ld seconds=%.2f records/s=%.0f "
-	       "size=%lld bytes per-100k-recipients=%.1f MiB%s\n",
+	       "size=%lld bytes per-recipient=%.0f bytes "
+	       "per-100k-recipients=%.1f MiB%s\n",
 	       writers, total, secs, (double)total / secs, size,
+	       (double)size / (double)total,
 	       (double)size / (double)total * 100000.0 / 1048576.0,
 	       failed ? " (WRITERS FAILED)" : "");
 	if (!failed && writers == 1 && cost_at_size(path, notices) != 0)

@@ -189,7 +189,7 @@ static const field entry_fields[] = {
 	FTEXT(rebound_entry, 28, last_mta),
 	FTEXT(rebound_entry, 29, last_sender_domain),
 	FTEXT(rebound_entry, 30, last_campaign),
-	FLD(rebound_entry, 31, F_STR, suspect_why),
+	FTEXT(rebound_entry, 31, suspect_why),
 	/* 40: hard domain (repeated: varint time, then the domain) */
 };
 
@@ -210,7 +210,7 @@ static const field event_fields[] = {
 	FTEXT(rebound_event, 14, mta),
 	FTEXT(rebound_event, 15, sender_domain),
 	FTEXT(rebound_event, 16, campaign),
-	FLD(rebound_event, 17, F_STR, suspect_why),
+	FTEXT(rebound_event, 17, suspect_why),
 	/* A fleet's fields (journal.h), tagged apart from the rest. */
 	FLD(rebound_event, 40, F_STR, origin),
 	FENUM(rebound_event, 41, edit, REBOUND_EDIT_CANCEL),
@@ -274,7 +274,7 @@ static uint64_t get_num(const void *rec, const field *f)
 
 /* Texts shorter than this stay inline: a reference costs a few bytes
  * and a record of its own. */
-#define INTERN_MIN 16
+#define INTERN_MIN 10
 
 /* text with each occurrence of address replaced by the placeholder, in
  * out; false when it cannot be (a placeholder byte in it already). */
@@ -673,11 +673,13 @@ static void entry_encode(rebound_buf *b, const rebound_entry *e,
 			     sizeof(e->hard_domains[i].domain));
 	if (compact) {
 		for (size_t i = 0; i < e->nseen && i < REBOUND_SEEN_KEPT; i++) {
-			uint64_t t = zigzag(e->seen[i].time);
+			/* Its time from the record's last sighting: mostly
+			   0, one byte. */
+			uint64_t t = zigzag(e->last_seen - e->seen[i].time);
 			buf_varint(b, TAG_SEEN_MARK);
-			buf_varint(b, varint_len(t) + REBOUND_FP_LEN);
+			buf_varint(b, varint_len(t) + REBOUND_MARK_LEN);
 			buf_varint(b, t);
-			buf_put(b, e->seen[i].fp, REBOUND_FP_LEN);
+			buf_put(b, e->seen[i].fp, REBOUND_MARK_LEN);
 		}
 		buf_put(b, e->events, e->events_len);
 	}
@@ -743,12 +745,13 @@ static int entry_special(void *rec, uint64_t tag, const unsigned char *val,
 	if (tag == TAG_SEEN_MARK) {
 		uint64_t t;
 		size_t n = read_varint(val, len, &t);
-		if (n == 0 || len - n != REBOUND_FP_LEN)
+		if (n == 0 || len - n != REBOUND_MARK_LEN)
 			return -1;
 		if (e->nseen >= REBOUND_SEEN_KEPT)
 			return 0;	/* more than we keep: ignore */
+		/* From last_seen, once it is read (rebound_entry_decode_at). */
 		e->seen[e->nseen].time = unzigzag(t);
-		memcpy(e->seen[e->nseen++].fp, val + n, REBOUND_FP_LEN);
+		memcpy(e->seen[e->nseen++].fp, val + n, REBOUND_MARK_LEN);
 		return 0;
 	}
 	if (tag == TAG_KEPT_EVENT)
@@ -797,6 +800,8 @@ int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
 			  compact ? &dx : NULL, data, HEADER_LEN, len, err,
 			  errlen) < 0)
 		return -1;
+	for (size_t i = 0; i < out->nseen; i++)
+		out->seen[i].time = out->last_seen - out->seen[i].time;
 	if (compact && out->address[0] == '\0' && key != NULL && keylen > 2 &&
 	    key[0] == 'r' && key[1] == ':') {
 		size_t n = keylen - 2;
@@ -813,7 +818,8 @@ int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
 		return -1;
 	if (out->last_shared) {
 		out->last_shared = false;
-		return take_last(out, t, err, errlen);
+		if (t != NULL)
+			return take_last(out, t, err, errlen);
 	}
 	return 0;
 }

@@ -57,11 +57,14 @@ typedef struct rebound_texts {
 } rebound_texts;
 
 /* A notice seen before, kept in its (only) recipient's record: the
- * fingerprint that d:<hex> keys otherwise, and when. */
+ * first REBOUND_MARK_LEN bytes of the fingerprint (REBOUND_FP_LEN) that
+ * d:<hex> keys otherwise (enough: a mark is compared with the few of one
+ * recipient only), and when. */
 #define REBOUND_FP_LEN 16
+#define REBOUND_MARK_LEN 8
 typedef struct rebound_seen_mark {
 	int64_t time;
-	unsigned char fp[REBOUND_FP_LEN];
+	unsigned char fp[REBOUND_MARK_LEN];
 } rebound_seen_mark;
 
 /* Marks and bytes of events a recipient record keeps; more go to d: and
@@ -252,9 +255,10 @@ void rebound_domain_encode(rebound_buf *b, const rebound_domain *d);
 int rebound_entry_decode(rebound_entry *out, const unsigned char *data,
 			 size_t len, char *err, size_t errlen);
 /* Either form, the record at key (its address when the record leaves it
- * out; key may be NULL), its references resolved through t (NULL: their
- * texts left empty, e.g. for a lookup that only wants the state; a
- * reference that t cannot resolve is an error). */
+ * out; key may be NULL), its references resolved through t (a reference
+ * that t cannot resolve is an error).  t NULL reads the state, counts,
+ * marks and kept events only: the texts it refers to are left empty, and
+ * so is the last bounce when the record leaves it to its last event. */
 int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
 			    size_t len, const char *key, size_t keylen,
 			    const rebound_texts *t, char *err, size_t errlen);

@@ -445,11 +445,14 @@ typedef struct text_ctx {
 	uint64_t gen;
 } text_ctx;
 
+/* 28 bits: a reference is a 4-byte varint (another text with the same
+ * hash stays inline). */
 static uint32_t text_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
+	h = (h ^ (h >> 28)) & 0x0fffffffu;
 	return h != 0 ? h : 1;
 }
 
@@ -1017,7 +1020,7 @@ static bool entry_has_mark(const rebound_entry *e,
 			   const unsigned char fp[REBOUND_FP_LEN])
 {
 	for (size_t i = 0; i < e->nseen; i++)
-		if (memcmp(e->seen[i].fp, fp, REBOUND_FP_LEN) == 0)
+		if (memcmp(e->seen[i].fp, fp, REBOUND_MARK_LEN) == 0)
 			return true;
 	return false;
 }
@@ -1279,7 +1282,7 @@ static int record_one(rebound_ledger *l, const rebound_policy *policy,
 	rebound_entry_apply(&e, policy, o, ctx->now);
 	if (mark != NULL && e.nseen < REBOUND_SEEN_KEPT) {
 		e.seen[e.nseen].time = ctx->now;
-		memcpy(e.seen[e.nseen++].fp, mark, REBOUND_FP_LEN);
+		memcpy(e.seen[e.nseen++].fp, mark, REBOUND_MARK_LEN);
 		*marked = true;
 	}
 	/* The event is kept in the record (ledger-record.h) unless it has
