@@ -274,6 +274,43 @@ START_TEST(order_does_not_matter)
 }
 END_TEST
 
+static int count_ev(const rebound_event *ev, void *ctx)
+{
+	(void)ev;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+/* A bounce recorded before the ledger joined is kept in its recipient's
+ * record (record format 2): a re-fold of that address applies it with
+ * the folded ones, and keeps it. */
+START_TEST(kept_events_refold)
+{
+	rebound_ledger *d = open_ledger("kept");
+	record_hard(d, "y@example.org", T0 + 10);
+	ck_assert_int_eq(rebound_journal_join(d, "mx4", 0, err, sizeof(err)),
+			 0);
+	rebound_event one[1];
+	one[0] = remote_event("p:000000000001", T0 + 20, REBOUND_EDIT_NONE);
+	fold(d, one, 1, NULL);
+	rebound_fold_stats st = { 0 };
+	one[0] = remote_event("p:000000000002", T0 + 5, REBOUND_EDIT_NONE);
+	fold(d, one, 1, &st);
+	ck_assert_uint_eq(st.refolded, 1);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(d, "y@example.org", T0 + 30, &e,
+					    err, sizeof(err)), 1);
+	ck_assert_uint_eq(e.hard_count, 3);
+	ck_assert_int_eq(e.first_seen, T0 + 5);
+	ck_assert_int_eq(e.last_seen, T0 + 20);
+	long n = 0;
+	ck_assert_int_ge(rebound_ledger_each_event(d, count_ev, &n, err,
+						   sizeof(err)), 0);
+	ck_assert_int_eq(n, 3);
+	rebound_ledger_close(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -283,6 +320,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bounce_reaches_another_node_once);
 	tcase_add_test(tc, order_does_not_matter);
 	tcase_add_test(tc, suspect_why_travels);
+	tcase_add_test(tc, kept_events_refold);
 	suite_add_tcase(s, tc);
 	return s;
 }
