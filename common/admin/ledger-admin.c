@@ -271,14 +271,17 @@ typedef struct walk_ctx {
 	void *fn;
 	void *ctx;
 	bool stopped;			/* fn asked to stop */
+	rebound_texts *texts;		/* recipients: theirs */
 } walk_ctx;
 
 static int walk_entry(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
 {
+	(void)l;
 	walk_ctx *w = p;
 	rebound_entry e;
-	if (ledger_decode_entry(l, (const char *)key.dptr, key.dsize, val.dptr,
-				val.dsize, &e, true, NULL, 0) < 0)
+	if (rebound_entry_decode_at(&e, val.dptr, val.dsize,
+				    (const char *)key.dptr, key.dsize, w->texts,
+				    NULL, 0) < 0)
 		return -1;
 	rebound_entry_refresh(&e, w->now);
 	return ((rebound_entry_fn)w->fn)(&e, w->ctx) != 0 ? 1 : 0;
@@ -288,8 +291,15 @@ long rebound_ledger_each_recipient(rebound_ledger *l, int64_t now,
 				   rebound_entry_fn fn, void *ctx,
 				   char *err, size_t errlen)
 {
-	walk_ctx w = { now, (void *)fn, ctx, false };
-	return walk(l, "r:", walk_entry, &w, err, errlen);
+	rebound_texts t;
+	if (ledger_usable(l, err, errlen) < 0)
+		return -1;
+	if (ledger_texts(l, &t) == NULL)
+		return rebound_error(err, errlen, "out of memory");
+	walk_ctx w = { now, (void *)fn, ctx, false, &t };
+	long rc = walk(l, "r:", walk_entry, &w, err, errlen);
+	ledger_texts_free(&t);
+	return rc;
 }
 
 static int walk_event(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
@@ -344,7 +354,7 @@ static int walk_kept(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
 long rebound_ledger_each_event(rebound_ledger *l, rebound_event_fn fn,
 			       void *ctx, char *err, size_t errlen)
 {
-	walk_ctx w = { 0, (void *)fn, ctx, false };
+	walk_ctx w = { 0, (void *)fn, ctx, false, NULL };
 	long bad = walk(l, "e:", walk_event, &w, err, errlen);
 	if (bad < 0 || w.stopped)
 		return bad;
@@ -379,7 +389,7 @@ long rebound_ledger_each_campaign(rebound_ledger *l, int64_t now,
 				  rebound_campaign_fn fn, void *ctx,
 				  char *err, size_t errlen)
 {
-	walk_ctx w = { now, (void *)fn, ctx, false };
+	walk_ctx w = { now, (void *)fn, ctx, false, NULL };
 	return walk(l, "c:", walk_campaign, &w, err, errlen);
 }
 
@@ -398,7 +408,7 @@ static int walk_domain(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 long rebound_ledger_each_domain(rebound_ledger *l, rebound_domain_fn fn,
 				void *ctx, char *err, size_t errlen)
 {
-	walk_ctx w = { 0, (void *)fn, ctx, false };
+	walk_ctx w = { 0, (void *)fn, ctx, false, NULL };
 	return walk(l, "b:", walk_domain, &w, err, errlen);
 }
 

@@ -3,6 +3,11 @@
  * Each record kind is described by a table of fields (tag, type, place in
  * the struct); one encoder and one decoder walk the tables.  Tags are never
  * reused: a field that goes away keeps its number retired.
+ *
+ * The compact recipient record (format 2, ledger-record.h) adds: a text
+ * field's reference (its tag + REF_TAG, a varint), the seen marks and
+ * kept events (repeated fields), and TAG_LAST_SHARED; its decoder
+ * resolves references once the address is known (the placeholder).
  */
 #include "ledger-record.h"
 
@@ -617,6 +622,22 @@ static bool last_is_kept(const rebound_entry *e, const rebound_texts *t)
 	return same;
 }
 
+_Static_assert(sizeof(((rebound_entry *)0)->last_diag) ==
+		       sizeof(((rebound_event *)0)->diag) &&
+	       sizeof(((rebound_entry *)0)->last_source) ==
+		       sizeof(((rebound_event *)0)->source) &&
+	       sizeof(((rebound_entry *)0)->last_status) ==
+		       sizeof(((rebound_event *)0)->status) &&
+	       sizeof(((rebound_entry *)0)->last_reply) ==
+		       sizeof(((rebound_event *)0)->reply) &&
+	       sizeof(((rebound_entry *)0)->last_mta) ==
+		       sizeof(((rebound_event *)0)->mta) &&
+	       sizeof(((rebound_entry *)0)->last_sender_domain) ==
+		       sizeof(((rebound_event *)0)->sender_domain) &&
+	       sizeof(((rebound_entry *)0)->last_campaign) ==
+		       sizeof(((rebound_event *)0)->campaign),
+	       "a recipient's last bounce and an event hold the same texts");
+
 /* Fill e's last bounce from its last kept event (TAG_LAST_SHARED). */
 static int take_last(rebound_entry *e, const rebound_texts *t, char *err,
 		     size_t errlen)
@@ -1022,8 +1043,8 @@ void rebound_entry_prune(rebound_entry *e, int64_t before,
 	e->nseen = n;
 }
 
-/* The references among the fields data[pos..len): those of tags
- * first_ref..last_ref, and inside kept events (when in_events). */
+/* The references among the fields data[pos..len): a recipient's own
+ * (top) and, inside its kept events, theirs. */
 static void refs_in(const unsigned char *data, size_t pos, size_t len,
 		    bool top, void (*fn)(uint32_t ref, void *ctx), void *ctx)
 {

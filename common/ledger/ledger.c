@@ -439,10 +439,19 @@ static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
  * after it began. */
 #define TEXT_GEN_KEY "textgen"
 
+/* Texts a walk looked up (a report meets the same few again and again):
+ * direct-mapped by reference. */
+#define TEXT_CACHE 64
+typedef struct text_cache {
+	uint32_t ref[TEXT_CACHE];
+	char text[TEXT_CACHE][256];
+} text_cache;
+
 typedef struct text_ctx {
 	rebound_ledger *l;
 	bool have_gen;
 	uint64_t gen;
+	text_cache *cache;		/* NULL: none */
 } text_ctx;
 
 /* 28 bits: a reference is a 4-byte varint (another text with the same
@@ -532,6 +541,12 @@ static uint32_t text_intern(void *p, const char *text)
 static int text_lookup(void *p, uint32_t ref, char *out, size_t size)
 {
 	text_ctx *c = p;
+	text_cache *tc = c->cache;
+	size_t slot = ref % TEXT_CACHE;
+	if (tc != NULL && tc->ref[slot] == ref) {
+		snprintf(out, size, "%s", tc->text[slot]);
+		return 0;
+	}
 	char k[16];
 	ledger_text_key(ref, k, sizeof(k));
 	TDB_DATA v = tdb_fetch(c->l->tdb, key_of(k));
@@ -540,6 +555,11 @@ static int text_lookup(void *p, uint32_t ref, char *out, size_t size)
 	uint64_t gen;
 	int rc = rebound_text_decode(v.dptr, v.dsize, out, size, &gen);
 	free(v.dptr);
+	/* Only what fits whole (a text is at most a field: 256). */
+	if (rc == 0 && tc != NULL && strlen(out) < sizeof(tc->text[0])) {
+		tc->ref[slot] = ref;
+		snprintf(tc->text[slot], sizeof(tc->text[0]), "%s", out);
+	}
 	return rc;
 }
 
@@ -548,6 +568,7 @@ rebound_texts *ledger_texts(rebound_ledger *l, rebound_texts *t)
 	text_ctx *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
+	c->cache = calloc(1, sizeof(*c->cache));	/* ref 0: empty */
 	c->l = l;
 	t->intern = text_intern;
 	t->lookup = text_lookup;
@@ -557,7 +578,8 @@ rebound_texts *ledger_texts(rebound_ledger *l, rebound_texts *t)
 
 void ledger_texts_free(rebound_texts *t)
 {
-	if (t != NULL) {
+	if (t != NULL && t->ctx != NULL) {
+		free(((text_ctx *)t->ctx)->cache);
 		free(t->ctx);
 		t->ctx = NULL;
 	}
