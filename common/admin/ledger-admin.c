@@ -903,6 +903,8 @@ static int check_record(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 		default:
 			r->other++;
 		}
+	} else if (key.dsize == 7 && memcmp(key.dptr, "textgen", 7) == 0) {
+		/* the texts' sweep generation (ledger.c): a number */
 	} else if (key.dsize == 4 && memcmp(key.dptr, "meta", 4) == 0) {
 		rc = rebound_meta_decode(&u.m, val.dptr, val.dsize, why,
 					 sizeof(why));
