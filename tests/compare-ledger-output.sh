@@ -30,7 +30,7 @@ for who in old new; do
 	for by in reason domain day campaign category; do "$bin" --db "$db" --now $t stats --by $by --json; done > "$out/$who.stats"
 	"$bin" --db "$db" --now $t list --json | python3 -c '
 import json,sys
-for l in sys.stdin: print(json.loads(l)["address"])' > "$out/$who.addrs"
+for l in sys.stdin: print(json.loads(l)["address"])' | sort > "$out/$who.addrs"
 	while IFS= read -r a; do "$bin" --db "$db" --now $t show "$a"; "$bin" --db "$db" --now $t show --json "$a"; done < "$out/$who.addrs" > "$out/$who.show"
 	"$bin" --db "$db" --now $t explain $files > "$out/$who.explain" 2>&1
 	"$bin" --db "$db" --now $t prune --older-than 0 --json > "$out/$who.prune"
