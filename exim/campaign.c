@@ -1,7 +1,9 @@
 /* campaign.c - campaign brakes on outgoing mail.
  *
  * A message that carries the campaign header (campaign_header, default
- * X-Campaign-ID) is counted as one send of that campaign.  When the
+ * X-Campaign-ID) is counted as one send of that campaign (in the counts
+ * file beside the ledger, without a durable transaction: a send only
+ * reads the campaign's record).  When the
  * campaign's bounce rate has paused it, the message is temporarily
  * refused (451, the sender retries after the pause); when it was
  * cancelled, refused (550).  The ledger decides; this file only asks and
@@ -83,6 +85,9 @@ int rbx_campaign_check(const rebound_config *c, uschar **return_text)
 
 	char id[MAX_CAMPAIGN + 1], reply[MAX_CAMPAIGN + 128];
 	rbx_clean(id, sizeof id, campaign);
+	/* Answered, but the count is not whole: say so once. */
+	if (err[0] != '\0')
+		rbx_log("campaign=%s %s; message accepted", id, err);
 	switch (state) {
 	case REBOUND_CAMPAIGN_PAUSED: {
 		char when[40] = "later";

@@ -29,6 +29,7 @@
 #include "ledger-read.h"
 #include "ledger-scan.h"
 #include "ledger/ledger-internal.h"
+#include "ledger/campaign-counts.h"
 #include "ledger/journal.h"
 #include "ledger/ledger-record.h"
 #include "ledger/policy.h"
@@ -375,12 +376,13 @@ long rebound_ledger_each_event(rebound_ledger *l, rebound_event_fn fn,
 static int walk_campaign(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 			 void *p)
 {
-	(void)l;
 	(void)key;
 	walk_ctx *w = p;
 	rebound_campaign c;
 	if (rebound_campaign_decode(&c, val.dptr, val.dsize, NULL, 0) < 0)
 		return -1;
+	/* its sends since the record last changed (campaign-counts.h) */
+	campaign_counts_merge(l->path, &c);
 	rebound_campaign_refresh(&c, w->now);
 	return ((rebound_campaign_fn)w->fn)(&c, w->ctx) != 0 ? 1 : 0;
 }

@@ -25,6 +25,7 @@
 
 #include "ledger.h"
 #include "ledger-internal.h"
+#include "campaign-counts.h"
 #include "journal.h"
 #include "mail/printable.h"
 #include "ledger-record.h"
@@ -663,10 +664,16 @@ int ledger_store_entry(rebound_ledger *l, const char *k,
 	return store_encoded(l, k, &b, err, errlen);
 }
 
+/* A campaign as counted: its sends since the record's last change are in
+ * the counts file (campaign-counts.h), so every reader comes here, and a
+ * transaction that stores the record writes that count back into it. */
 int ledger_fetch_campaign(rebound_ledger *l, const char *k,
 			  rebound_campaign *c, char *err, size_t errlen)
 {
-	return fetch_decoded(l, k, REBOUND_KIND_CAMPAIGN, c, err, errlen);
+	int rc = fetch_decoded(l, k, REBOUND_KIND_CAMPAIGN, c, err, errlen);
+	if (rc == 1)
+		campaign_counts_merge(l->path, c);
+	return rc;
 }
 
 int ledger_store_campaign(rebound_ledger *l, const char *k,
@@ -1643,6 +1650,57 @@ int rebound_ledger_may_send(rebound_ledger *l, const char *address,
 	return rebound_entry_may_send(&e, now) ? 1 : 0;
 }
 
+/* The campaign's record must change: made on its first send, given its
+ * first send's time (a record a bounce made), a pause that ended, a rule
+ * that now pauses or cancels it (judge), or only a checkpoint of the
+ * count (!judge: the rule is applied at the next send, as before).  One
+ * transaction; *c is the campaign after it. */
+static int campaign_change(rebound_ledger *l, const rebound_policy *policy,
+			   const char *k, const char *campaign, int64_t now,
+			   bool judge, rebound_campaign *c, char *err,
+			   size_t errlen)
+{
+	if (ledger_begin(l, err, errlen) < 0)
+		return -1;
+	if (check_meta(l, now, err, errlen) < 0)
+		goto failed;
+	int rc = ledger_fetch_campaign(l, k, c, err, errlen);
+	if (rc < 0)
+		goto failed;
+	if (rc == 0) {
+		memset(c, 0, sizeof(*c));
+		copy_str(c->name, sizeof(c->name), campaign);
+	}
+	if (c->first_sent == 0)
+		c->first_sent = now;
+	if (judge)
+		rebound_campaign_check(c, policy, now);
+	if (ledger_store_campaign(l, k, c, err, errlen) < 0)
+		goto failed;
+	return ledger_commit(l, err, errlen);
+failed:
+	ledger_cancel(l);
+	return -1;
+}
+
+/* What the rule (and the pause's end) does to c now, without storing
+ * it: true when the record must change. */
+static bool campaign_would_change(const rebound_campaign *c,
+				  const rebound_policy *policy, int64_t now)
+{
+	rebound_campaign after = *c;
+	rebound_campaign_check(&after, policy, now);
+	return after.state != c->state || after.until != c->until ||
+	       after.pauses != c->pauses || after.changed != c->changed ||
+	       after.sent_base != c->sent_base ||
+	       after.bounced_base != c->bounced_base;
+}
+
+/* Sending is the common case and changes no state: the record is only
+ * read (a chain's read lock), and the count goes to the counts file
+ * (campaign-counts.h), which never syncs.  A transaction only when the
+ * record must change.  On success err may still hold a line to log: the
+ * send was not counted, or the counts file was made anew. */
 int rebound_ledger_campaign_send(rebound_ledger *l,
 				 const rebound_policy *policy,
 				 const char *campaign, unsigned nrcpt,
@@ -1653,36 +1711,49 @@ int rebound_ledger_campaign_send(rebound_ledger *l,
 	if (policy == NULL || ledger_campaign_key(campaign, k, sizeof(k)) < 0)
 		return rebound_error(err, errlen,
 				     "ledger: not a campaign name");
-	if (ledger_begin(l, err, errlen) < 0)
+	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
-	if (check_meta(l, now, err, errlen) < 0)
-		goto failed;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
 	rebound_campaign c;
 	int rc = ledger_fetch_campaign(l, k, &c, err, errlen);
 	if (rc < 0)
-		goto failed;
-	if (rc == 0) {
-		memset(&c, 0, sizeof(c));
-		copy_str(c.name, sizeof(c.name), campaign);
-		c.first_sent = now;
-	}
-	rebound_campaign_check(&c, policy, now);
-	if (c.state == REBOUND_CAMPAIGN_RUNNING) {
-		c.sent += nrcpt;
-		c.last_sent = now;
-	}
-	if (ledger_store_campaign(l, k, &c, err, errlen) < 0)
-		goto failed;
-	if (ledger_commit(l, err, errlen) < 0)
 		return -1;
+	TDB_DATA moved;
+	int replaced = fetch(l, LEDGER_MOVED_KEY, &moved, err, errlen);
+	if (replaced < 0)
+		return -1;
+	free(moved.dptr);
+	/* A file that db repack replaced: the transaction follows it. */
+	if (rc == 0 || replaced || c.first_sent == 0 ||
+	    campaign_would_change(&c, policy, now)) {
+		if (campaign_change(l, policy, k, campaign, now, true, &c,
+				    err, errlen) < 0)
+			return -1;
+	}
 	if (state != NULL)
 		*state = c.state;
 	if (until != NULL)
 		*until = c.state == REBOUND_CAMPAIGN_PAUSED ? c.until : 0;
+	if (c.state != REBOUND_CAMPAIGN_RUNNING)
+		return 0;
+	uint64_t total = 0;
+	char note[512];
+	if (campaign_counts_add(l->path, &c, nrcpt, now, &total, note,
+				sizeof(note)) < 0) {
+		rebound_error(err, errlen, "send not counted: %s", note);
+		return 0;
+	}
+	if (note[0] != '\0')
+		rebound_error(err, errlen, "%s", note);
+	/* Now and then the count goes into the ledger too, so that a lost
+	   counts file loses little.  The send is counted either way. */
+	if (total / CAMPAIGN_CHECKPOINT != (total - nrcpt) / CAMPAIGN_CHECKPOINT) {
+		char e2[300];
+		(void)campaign_change(l, policy, k, campaign, now, false, &c,
+				      e2, sizeof(e2));
+	}
 	return 0;
-failed:
-	ledger_cancel(l);
-	return -1;
 }
 
 const char *rebound_state_name(rebound_state s)

@@ -163,7 +163,9 @@ const char *rebound_campaign_state_name(rebound_campaign_state s);
 /* Count one outgoing message of `campaign` to nrcpt recipients, unless the
  * campaign is paused (until *until) or cancelled: then nothing is counted
  * and *state says why the message must wait or be refused.  Returns 0 or
- * -1. */
+ * -1.  The count goes to <path>.counts without a durable transaction
+ * (campaign-counts.h); when it could not be counted there, or that file
+ * was made anew, the call still succeeds and err holds one line to log. */
 int rebound_ledger_campaign_send(rebound_ledger *l,
 				 const rebound_policy *policy,
 				 const char *campaign, unsigned nrcpt,
