@@ -3,9 +3,12 @@
  * with one row per policy row (given state + what is seen -> expected
  * state), and once through the ledger API on a real tdb file (the
  * integration tests), with injected time. */
+#define _GNU_SOURCE		/* RTLD_NEXT, for counting syncs below */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <check.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,8 @@
 #include "ledger/config.h"
 #include "ledger/ledger.h"
 #include "admin/ledger-admin.h"
+#include "ledger/campaign-counts.h"
+#include "ledger/ledger-internal.h"
 #include "ledger/policy.h"
 
 #define HOUR INT64_C(3600)
@@ -750,7 +755,11 @@ static void setup(void)
 static void teardown(void)
 {
 	rebound_ledger_close(L);
+	campaign_counts_close();
 	unlink(path);
+	char counts[sizeof(path) + 16];
+	snprintf(counts, sizeof(counts), "%s%s", path, CAMPAIGN_COUNTS_SUFFIX);
+	unlink(counts);
 	rmdir(dir);
 }
 
@@ -1241,6 +1250,254 @@ START_TEST(campaign_pause_then_cancel)
 }
 END_TEST
 
+/* --- campaign sends off the durable path (issue 21) ----------------------- */
+
+/* Every fsync, fdatasync and msync of this process (tdb's commit makes
+ * them; libtdb's calls bind to these, which pass them on). */
+static unsigned long syncs;
+
+#define COUNT_SYNC(name, proto, args)                                      \
+	__attribute__((visibility("default"))) int name proto;             \
+	int name proto                                                      \
+	{                                                                   \
+		static int(*real) proto;                                    \
+		if (real == NULL)                                           \
+			real = (int(*) proto)dlsym(RTLD_NEXT, #name);       \
+		syncs++;                                                    \
+		return real != NULL ? real args : -1;                       \
+	}
+COUNT_SYNC(fsync, (int fd), (fd))
+COUNT_SYNC(fdatasync, (int fd), (fd))
+COUNT_SYNC(msync, (void *addr, size_t len, int flags), (addr, len, flags))
+
+static rebound_campaign_state send_to(const char *name, int64_t now,
+				      unsigned n)
+{
+	rebound_campaign_state st;
+	int64_t until;
+	ck_assert_msg(rebound_ledger_campaign_send(L, &P, name, n, now, &st,
+						   &until, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_msg(err[0] == '\0', "send %s: %s", name, err);
+	return st;
+}
+
+static void bounces_for(const char *name, int64_t now, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char addr[64];
+		snprintf(addr, sizeof(addr), "b%u@example.org", msgno);
+		notice(now, REBOUND_CLASS_BOUNCE,
+		       rcpt(addr, REBOUND_ACTION_FAILED,
+			    REBOUND_REASON_USERUNKNOWN, true), "s.example",
+		       name);
+	}
+}
+
+static rebound_campaign campaign(const char *name, int64_t now)
+{
+	rebound_campaign c;
+	ck_assert_int_eq(rebound_ledger_campaign_get(L, name, now, &c, err,
+						     sizeof(err)), 1);
+	return c;
+}
+
+/* The record as the ledger holds it, without the counts file. */
+static rebound_campaign in_ledger(const char *name)
+{
+	char k[160];
+	snprintf(k, sizeof(k), "c:%s", name);
+	TDB_DATA key = { (unsigned char *)k, strlen(k) };
+	TDB_DATA v = tdb_fetch(L->tdb, key);
+	ck_assert_ptr_nonnull(v.dptr);
+	rebound_campaign c;
+	ck_assert_int_eq(rebound_campaign_decode(&c, v.dptr, v.dsize, NULL, 0),
+			 0);
+	free(v.dptr);
+	return c;
+}
+
+static void counts_path(char *out, size_t n)
+{
+	snprintf(out, n, "%s%s", path, CAMPAIGN_COUNTS_SUFFIX);
+}
+
+/* Sent one message at a time, as Exim counts them, the pause comes at
+ * the same message as when every send was a transaction: from a send
+ * (the check before the 101st sees 100 sent, 20 bounced) and from a
+ * bounce (the 6th of 100 sends).  Passes before the counts file too. */
+START_TEST(campaign_trigger_points_one_at_a_time)
+{
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(send_to("spring", T0, 1),
+				 REBOUND_CAMPAIGN_RUNNING);
+	bounces_for("spring", T0 + 1, 20);
+	ck_assert_int_eq(campaign("spring", T0 + 1).state,
+			 REBOUND_CAMPAIGN_RUNNING);	/* fewer than 100 */
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(send_to("spring", T0 + 2, 1),
+				 REBOUND_CAMPAIGN_RUNNING);
+	ck_assert_int_eq(send_to("spring", T0 + 3, 1), REBOUND_CAMPAIGN_PAUSED);
+	rebound_campaign c = campaign("spring", T0 + 3);
+	ck_assert_uint_eq(c.sent, 100);
+	ck_assert_int_eq(c.until, T0 + 3 + 24 * HOUR);
+	ck_assert_int_eq(c.last_sent, T0 + 2);
+
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(send_to("autumn", T0, 1),
+				 REBOUND_CAMPAIGN_RUNNING);
+	bounces_for("autumn", T0 + 1, 5);	/* exactly 5 %: not above */
+	ck_assert_int_eq(campaign("autumn", T0 + 1).state,
+			 REBOUND_CAMPAIGN_RUNNING);
+	bounces_for("autumn", T0 + 2, 1);
+	c = campaign("autumn", T0 + 2);
+	ck_assert_int_eq(c.state, REBOUND_CAMPAIGN_PAUSED);
+	ck_assert_int_eq(c.until, T0 + 2 + 24 * HOUR);
+	ck_assert_uint_eq(c.sent, 100);
+	ck_assert_int_eq(send_to("autumn", T0 + 3, 1), REBOUND_CAMPAIGN_PAUSED);
+	/* the pause ends: running, judged on what follows */
+	ck_assert_int_eq(send_to("autumn", T0 + 2 + 24 * HOUR, 1),
+			 REBOUND_CAMPAIGN_RUNNING);
+	c = campaign("autumn", T0 + 2 + 24 * HOUR);
+	ck_assert_uint_eq(c.sent, 101);
+	ck_assert_uint_eq(c.sent_base, 100);
+}
+END_TEST
+
+/* A send of a running campaign makes no sync and leaves the record as
+ * it was; the counts reach it with the next change (a bounce) or every
+ * CAMPAIGN_CHECKPOINT sends, and losing the counts file loses only the
+ * sends since. */
+START_TEST(campaign_sends_stay_off_the_ledger)
+{
+	syncs = 0;
+	ck_assert_int_eq(send_to("spring", T0, 1), REBOUND_CAMPAIGN_RUNNING);
+	ck_assert_msg(syncs > 0, "the first send (a new record) is a commit, "
+		      "and these counters see its syncs");
+	syncs = 0;
+	for (int i = 0; i < 200; i++)
+		send_to("spring", T0 + 1, 1);
+	ck_assert_uint_eq(syncs, 0);
+	ck_assert_uint_eq(in_ledger("spring").sent, 0);
+	ck_assert_uint_eq(campaign("spring", T0 + 1).sent, 201);
+	/* the list walk counts the same */
+	bounces_for("spring", T0 + 2, 1);
+	ck_assert_uint_eq(in_ledger("spring").sent, 201);
+	for (int i = 0; i < 10; i++)
+		send_to("spring", T0 + 3, 1);
+	char cp[sizeof(path) + 16];
+	counts_path(cp, sizeof(cp));
+	ck_assert_int_eq(unlink(cp), 0);
+	ck_assert_uint_eq(campaign("spring", T0 + 3).sent, 201);
+	/* counted again from the checkpoint, in a new file */
+	send_to("spring", T0 + 4, 1);
+	ck_assert_uint_eq(campaign("spring", T0 + 4).sent, 202);
+	/* every 1000 sends the count goes into the ledger */
+	send_to("spring", T0 + 5, CAMPAIGN_CHECKPOINT - 202 - 1);
+	ck_assert_uint_eq(in_ledger("spring").sent, 201);
+	send_to("spring", T0 + 6, 1);
+	ck_assert_uint_eq(in_ledger("spring").sent, CAMPAIGN_CHECKPOINT);
+}
+END_TEST
+
+static int walk_sent(const rebound_campaign *c, void *p)
+{
+	if (strcmp(c->name, "spring") == 0)
+		*(uint64_t *)p = c->sent;
+	return 0;
+}
+
+/* A damaged counts file is made anew with one line to log and counting
+ * goes on from the ledger's checkpoint; the ledger is not touched.  A
+ * torn value counts from the checkpoint too; a file that cannot be made
+ * leaves the send uncounted and the campaign running. */
+START_TEST(campaign_counts_damaged)
+{
+	for (int i = 0; i < 10; i++)
+		send_to("spring", T0, 1);
+	bounces_for("spring", T0 + 1, 1);	/* checkpoint: 10 */
+	for (int i = 0; i < 5; i++)
+		send_to("spring", T0 + 2, 1);
+	uint64_t walked = 0;
+	ck_assert_int_ge(rebound_ledger_each_campaign(L, T0 + 2, walk_sent,
+						      &walked, err,
+						      sizeof(err)), 0);
+	ck_assert_uint_eq(walked, 15);
+
+	/* the ledger's bytes, to compare */
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	size_t size = (size_t)st.st_size;
+	unsigned char *before = malloc(size), *after = malloc(size);
+	ck_assert(before != NULL && after != NULL);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_eq(pread(fd, before, size, 0), (ssize_t)size);
+
+	/* a new process finds the counts file overwritten */
+	campaign_counts_close();
+	char cp[sizeof(path) + 16];
+	counts_path(cp, sizeof(cp));
+	int cfd = open(cp, O_WRONLY);
+	ck_assert_int_ge(cfd, 0);
+	unsigned char junk[4096];
+	memset(junk, 0xaa, sizeof(junk));
+	ck_assert_int_eq(write(cfd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(cfd);
+	rebound_campaign_state state;
+	int64_t until;
+	ck_assert_int_eq(rebound_ledger_campaign_send(L, &P, "spring", 1,
+						      T0 + 3, &state, &until,
+						      err, sizeof(err)), 0);
+	ck_assert_int_eq(state, REBOUND_CAMPAIGN_RUNNING);
+	ck_assert_msg(strstr(err, "was damaged") != NULL &&
+		      strstr(err, "made anew") != NULL, "note: %s", err);
+	ck_assert_uint_eq(campaign("spring", T0 + 3).sent, 11);
+	send_to("spring", T0 + 3, 1);		/* and no note again */
+	ck_assert_uint_eq(campaign("spring", T0 + 3).sent, 12);
+	ck_assert_int_eq(pread(fd, after, size, 0), (ssize_t)size);
+	ck_assert_int_eq(memcmp(before, after, size), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq((size_t)st.st_size, size);
+	close(fd);
+	free(before);
+	free(after);
+	rebound_check_report r;
+	ck_assert_int_eq(rebound_ledger_check(L, &r, err, sizeof(err)), 0);
+
+	/* a torn value: counted again from the checkpoint */
+	cfd = open(cp, O_RDWR);
+	ck_assert_int_ge(cfd, 0);
+	ck_assert_int_eq(fstat(cfd, &st), 0);
+	unsigned char *m = mmap(NULL, (size_t)st.st_size,
+				PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+	ck_assert(m != MAP_FAILED);
+	unsigned char *v = memmem(m, (size_t)st.st_size, "rbc1", 4);
+	ck_assert_ptr_nonnull(v);
+	v[12] ^= 0x55;				/* a byte of the count */
+	munmap(m, (size_t)st.st_size);
+	close(cfd);
+	ck_assert_uint_eq(campaign("spring", T0 + 4).sent, 10);
+	ck_assert_int_eq(rebound_ledger_campaign_send(L, &P, "spring", 1,
+						      T0 + 4, &state, &until,
+						      err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "unreadable") != NULL, "note: %s", err);
+	ck_assert_uint_eq(campaign("spring", T0 + 4).sent, 11);
+
+	/* no counts file can be made: not counted, still running */
+	campaign_counts_close();
+	ck_assert_int_eq(unlink(cp), 0);
+	ck_assert_int_eq(mkdir(cp, 0700), 0);
+	ck_assert_int_eq(rebound_ledger_campaign_send(L, &P, "spring", 1,
+						      T0 + 5, &state, &until,
+						      err, sizeof(err)), 0);
+	ck_assert_int_eq(state, REBOUND_CAMPAIGN_RUNNING);
+	ck_assert_msg(strstr(err, "send not counted") != NULL, "note: %s",
+		      err);
+	ck_assert_uint_eq(campaign("spring", T0 + 5).sent, 10);
+	ck_assert_int_eq(rmdir(cp), 0);
+}
+END_TEST
+
 /* presets differ where the tools differ */
 START_TEST(presets)
 {
@@ -1471,6 +1728,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, duplicate_counts_once);
 	tcase_add_test(tc, address_case);
 	tcase_add_test(tc, campaign_pause_then_cancel);
+	tcase_add_test(tc, campaign_trigger_points_one_at_a_time);
+	tcase_add_test(tc, campaign_sends_stay_off_the_ledger);
+	tcase_add_test(tc, campaign_counts_damaged);
 	tcase_add_test(tc, presets);
 	tcase_add_test(tc, read_open_never_creates);
 	tcase_add_test(tc, second_open_shares_handle);
