@@ -1400,6 +1400,64 @@ START_TEST(campaign_sends_stay_off_the_ledger)
 }
 END_TEST
 
+/* The whole counts file, read into a new buffer of *size bytes. */
+static unsigned char *counts_bytes(size_t *size)
+{
+	char cp[sizeof(path) + 16];
+	counts_path(cp, sizeof(cp));
+	int fd = open(cp, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	*size = (size_t)st.st_size;
+	unsigned char *b = malloc(*size);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(pread(fd, b, *size, 0), (ssize_t)*size);
+	close(fd);
+	return b;
+}
+
+/* What the counts file relies on (doc/platform.md §3.5): after a
+ * campaign's first count, tdb 1.4.8 rewrites its fixed-size value in
+ * place; no other byte of the file changes (no chain, no free list, no
+ * record header), so a crash can tear that value and nothing else. */
+START_TEST(campaign_count_rewritten_in_place)
+{
+	send_to("spring", T0, 1);
+	send_to("summer", T0, 1);
+	size_t n0, n1;
+	unsigned char *a = counts_bytes(&n0);
+	for (int i = 0; i < 3; i++)
+		send_to("spring", T0 + 1 + i, 7);
+	unsigned char *b = counts_bytes(&n1);
+	ck_assert_uint_eq(n0, n1);
+	size_t changed_from = n0, changed_to = 0;
+	for (size_t i = 0; i < n0; i++)
+		if (a[i] != b[i]) {
+			if (i < changed_from)
+				changed_from = i;
+			changed_to = i;
+		}
+	ck_assert(changed_from < n0);
+	/* every changed byte within one value (32 bytes from its "rbc1") */
+	bool within = false;
+	for (const unsigned char *v = b; !within;) {
+		v = memmem(v, n1 - (size_t)(v - b), "rbc1", 4);
+		if (v == NULL)
+			break;
+		size_t at = (size_t)(v - b);
+		within = changed_from >= at && changed_to < at + 32;
+		v++;
+	}
+	ck_assert_msg(within, "bytes %zu..%zu changed, not one value",
+		      changed_from, changed_to);
+	free(a);
+	free(b);
+	ck_assert_uint_eq(campaign("spring", T0 + 3).sent, 22);
+	ck_assert_uint_eq(campaign("summer", T0 + 3).sent, 1);
+}
+END_TEST
+
 static int walk_sent(const rebound_campaign *c, void *p)
 {
 	if (strcmp(c->name, "spring") == 0)
@@ -1731,6 +1789,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, campaign_trigger_points_one_at_a_time);
 	tcase_add_test(tc, campaign_sends_stay_off_the_ledger);
 	tcase_add_test(tc, campaign_counts_damaged);
+	tcase_add_test(tc, campaign_count_rewritten_in_place);
 	tcase_add_test(tc, presets);
 	tcase_add_test(tc, read_open_never_creates);
 	tcase_add_test(tc, second_open_shares_handle);
