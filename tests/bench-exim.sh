@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench-exim.sh - Exim's acceptance rate over SMTP with and without
-# rebound.so as local_scan, for ordinary mail and for DSNs.  Not part of
-# "make check"; run it from the build tree as root:
+# rebound.so as local_scan, for ordinary mail, DSNs and campaign mail (a
+# message with the campaign header: counted as a send).  Not part of
+# "make check"; run it as root with `make bench-exim`, or from the build
+# tree:
 #
 #   REBOUND_EXIM_MODULE=$PWD/exim/.libs/rebound.so tests/bench-exim.sh
 #
@@ -17,7 +19,12 @@
 # shared machine changes); the median rate is reported.
 #
 # Environment: BENCH_CLIENTS (8), BENCH_MSGS (100), BENCH_PER_CONN (10),
-# BENCH_ROUNDS (5).
+# BENCH_ROUNDS (5), BENCH_KINDS ("ordinary dsn campaign"), BENCH_LEDGER
+# (a ledger file to start from, copied: e.g. one of a million recipients
+# made by `tests/bench_ledger -n 1000000 -k FILE`; default: a new one),
+# BENCH_STRACE=1 (then one more round of each kind with and without
+# rebound under `strace -f -c` of the daemon: fsync, fdatasync and msync
+# calls per message; the rounds under strace are not timed).
 
 abs_top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 abs_top_builddir=${abs_top_builddir:-$PWD}
@@ -30,6 +37,18 @@ clients=${BENCH_CLIENTS:-8}
 msgs=${BENCH_MSGS:-100}
 per_conn=${BENCH_PER_CONN:-10}
 rounds=${BENCH_ROUNDS:-5}
+kinds=${BENCH_KINDS:-ordinary dsn campaign}
+
+if [ -n "${BENCH_LEDGER:-}" ]; then
+	[ -f "$BENCH_LEDGER" ] || { echo "BENCH_LEDGER=$BENCH_LEDGER: no such file" >&2; exit 1; }
+	cp "$BENCH_LEDGER" "$DB" || exit 1
+	chown Debian-exim:Debian-exim "$DB"
+	chmod 660 "$DB"
+	echo "ledger: a copy of $BENCH_LEDGER ($(stat -c %s "$DB") bytes)"
+fi
+# Campaign mail: ordinary mail with the default campaign header.
+{ printf 'X-Campaign-ID: bench-campaign\n'; cat "$rb_fixtures/ordinary.eml"; } > "$S/campaign.eml"
+chmod 644 "$S/campaign.eml"
 
 cat > "$S/client.py" <<'PYEOF'
 import multiprocessing, smtplib, sys, time
@@ -69,6 +88,8 @@ one_round() {
 		  template=$rb_fixtures/ordinary.eml ;;
 	dsn)      sender=; rcpt=news@rebound.test
 		  template=$rb_fixtures/dsn-multi.eml ;;
+	campaign) sender=news@rebound.test; rcpt=reader@rebound.test
+		  template=$S/campaign.eml ;;
 	esac
 	out=$(python3 "$S/client.py" "$P1" "$sender" "$rcpt" "$template" \
 		"$clients" "$msgs" "$per_conn") || { echo "client failed" >&2; return 1; }
@@ -99,7 +120,7 @@ for r in $(seq "$rounds"); do
 		exim_stop
 		if [ $mode = without ]; then RB_LOCAL_SCAN=no; else RB_LOCAL_SCAN=yes; fi
 		exim_start
-		for kind in ordinary dsn; do
+		for kind in $kinds; do
 			c0=$(cpu_ticks)
 			rate=$(one_round $kind) || exit 1
 			sleep 0.5
@@ -113,18 +134,54 @@ for r in $(seq "$rounds"); do
 		done
 	done
 done
-for k in without-ordinary with-ordinary without-dsn with-dsn; do
-	result[$k]=$(median ${rates[$k]})
-	cpu_result[$k]=$(median ${cpus[$k]})
+for kind in $kinds; do
+	for k in without-$kind with-$kind; do
+		result[$k]=$(median ${rates[$k]})
+		cpu_result[$k]=$(median ${cpus[$k]})
+	done
 done
 
+# strace_round MODE KIND: one untimed round of KIND with the daemon under
+# strace -f -c; prints fsync, fdatasync and msync calls per message.
+strace_round() {
+	exim_stop
+	if [ "$1" = without ]; then RB_LOCAL_SCAN=no; else RB_LOCAL_SCAN=yes; fi
+	exim_start
+	strace -f -c -e trace=fsync,fdatasync,msync -o "$S/strace.out" -p "$exim_pid" 2>/dev/null &
+	local spid=$!
+	sleep 1
+	one_round "$2" >/dev/null || { kill "$spid"; return 1; }
+	sleep 1
+	kill -INT "$spid"
+	wait "$spid" 2>/dev/null
+	awk -v n=$((clients * msgs)) -v what="$1 rebound, $2" '
+		$NF == "fsync" || $NF == "fdatasync" || $NF == "msync" {
+			calls[$NF] = $4 }
+		END { printf "syncs per message, %s: fsync %.2f fdatasync %.2f msync %.2f\n",
+			what, calls["fsync"] / n, calls["fdatasync"] / n, calls["msync"] / n }
+	' "$S/strace.out"
+	find "$S/exim/spool/input" -type f -delete
+}
+if [ "${BENCH_STRACE:-0}" = 1 ]; then
+	command -v strace >/dev/null 2>&1 || { echo "BENCH_STRACE=1 needs strace" >&2; exit 1; }
+	for kind in $kinds; do
+		for mode in without with; do
+			strace_round $mode "$kind" || exit 1
+		done
+	done
+fi
+
+not_counted=$(grep -c 'rebound: campaign=.*not counted' "$MAINLOG")
+echo "campaign messages not counted: $not_counted"
+[ -f "$DB" ] &&
+	"$rb_cli" --db "$DB" campaign show bench-campaign 2>/dev/null | grep -E '^(sent|state):'
 recorded=$(grep -c 'rebound: bounce recipient=' "$MAINLOG")
 errors=$(grep -c 'rebound: .*not recorded' "$MAINLOG")
 echo "DSN recipients logged by rebound: $recorded, DSNs not recorded: $errors"
 # Why, when some were not: the reason without paths and numbers.
 grep -o 'rebound: .*not recorded (.*' "$MAINLOG" |
 	sed 's|/[^ :]*||g; s/[0-9][0-9]*/N/g' | sort | uniq -c
-for kind in ordinary dsn; do
+for kind in $kinds; do
 	python3 -c "
 w, r = ${result[without-$kind]}, ${result[with-$kind]}
 print('%-8s without %7.1f  with %7.1f msgs/s  change %+.1f %%' % ('$kind', w, r, (r - w) / w * 100))"
