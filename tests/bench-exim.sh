@@ -112,7 +112,7 @@ median() {
 
 # The machine's load changes while the benchmark runs, so the cases
 # take turns: each round restarts Exim without, then with rebound.
-declare -A rates cpus result cpu_result
+declare -A rates cpus result cpu_result ratios extra
 ticks=$(getconf CLK_TCK)
 RB_MAIN='queue_only = true'
 for r in $(seq "$rounds"); do
@@ -132,6 +132,13 @@ for r in $(seq "$rounds"); do
 			# Keep the spool small between rounds.
 			find "$S/exim/spool/input" -type f -delete
 		done
+	done
+	# Within one round the load is most alike: B/A of this round, and
+	# what a kind costs rebound beyond ordinary mail.
+	for kind in $kinds; do
+		w=${cpus[without-$kind]##* } b=${cpus[with-$kind]##* } o=${cpus[with-ordinary]:-}
+		ratios[$kind]="${ratios[$kind]:-} $(python3 -c "print('%.3f' % ($b / $w))")"
+		[ -n "$o" ] && extra[$kind]="${extra[$kind]:-} $(python3 -c "print('%.2f' % ($b - ${o##* }))")"
 	done
 done
 for kind in $kinds; do
@@ -188,5 +195,8 @@ print('%-8s without %7.1f  with %7.1f msgs/s  change %+.1f %%' % ('$kind', w, r,
 	python3 -c "
 w, r = ${cpu_result[without-$kind]}, ${cpu_result[with-$kind]}
 print('%-8s without %7.2f  with %7.2f ms CPU per message (Exim reception)  change %+.1f %%' % ('$kind', w, r, (r - w) / w * 100))"
+	echo "$kind: CPU B/A within each round, median $(median ${ratios[$kind]}) (rounds:${ratios[$kind]})"
+	[ "$kind" = ordinary ] || [ -z "${extra[$kind]:-}" ] ||
+		echo "$kind: with rebound, ms CPU beyond ordinary mail within each round, median $(median ${extra[$kind]}) (rounds:${extra[$kind]})"
 done
 exit 0
