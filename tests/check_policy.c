@@ -1417,7 +1417,7 @@ static unsigned char *counts_bytes(size_t *size)
 	return b;
 }
 
-/* What the counts file relies on (doc/platform.md §3.6): after a
+/* What the counts file relies on (doc/platform.md §3.7): after a
  * campaign's first count, tdb 1.4.8 rewrites its fixed-size value in
  * place; no other byte of the file changes (no chain, no free list, no
  * record header), so a crash can tear that value and nothing else. */

@@ -5,7 +5,7 @@
  * One value per campaign, always VALUE_SIZE bytes, so that every store
  * after the first rewrites the value in place (tdb_update_hash) and
  * touches neither a chain nor the free list: a crash can tear a value,
- * which its check word tells, but not the file (doc/platform.md §3.6).
+ * which its check word tells, but not the file (doc/platform.md §3.7).
  * The file is expendable: a damaged one is replaced by an empty one, and
  * the ledger's checkpoints stand.
  */

@@ -5,7 +5,7 @@
  * serialised with every writer) only to add to a count.  The count now
  * lives in a small tdb file beside the ledger, <db_path>.counts, opened
  * TDB_NOSYNC: one fixed-size value per campaign, rewritten in place under
- * its hash chain's lock (doc/platform.md §3.6: such a store cannot damage
+ * its hash chain's lock (doc/platform.md §3.7: such a store cannot damage
  * tdb's structure in a crash).  The ledger's campaign record keeps a
  * checkpoint of the count, written by every transaction that changes the
  * record anyway (its creation, a bounce that names it, a pause, a resume,
