@@ -32,21 +32,26 @@ ctdb_node_setup() {
 CONF
 }
 
-# In test mode ctdbd exits when its standard input closes (make check's
-# is /dev/null): it gets a FIFO opened read-write, which never ends.
+# In test mode ctdbd exits ("stdin closed, exiting") when its standard
+# input is a pipe whose writer goes away, as a test runner's or CI's can
+# be: it gets a FIFO opened read-write, which never ends.  ctdbd puts
+# itself in the background and stays in our process group (--foreground
+# keeps it there, as without timeout); the start is bounded all the same.
 ctdb_node_start() {
 	local b
 	b=$(ctdb_node_dir "$1")
 	[ -p "$b/stdin" ] || mkfifo "$b/stdin" || return 1
-	CTDB_TEST_MODE=yes CTDB_BASE="$b" "$CTDBD" <>"$b/stdin" \
-		>>"$b/stdout" 2>&1
+	CTDB_TEST_MODE=yes CTDB_BASE="$b" timeout --foreground -k 5 30 \
+		"$CTDBD" <>"$b/stdin" >>"$b/stdout" 2>&1
 }
 
-# The ctdb tool against node N.
+# The ctdb tool against node N, at most CTDB_LIMIT seconds (default 30:
+# a write waits about 28 s for a hung node's keepalives).
 ctdb_at() {
 	local n=$1
 	shift
-	CTDB_SOCKET="$(ctdb_node_dir "$n")/run/ctdbd.socket" ctdb "$@"
+	CTDB_SOCKET="$(ctdb_node_dir "$n")/run/ctdbd.socket" \
+		timeout --foreground -k 5 "${CTDB_LIMIT:-30}" ctdb "$@"
 }
 
 ctdb_node_pid() { cat "$(ctdb_node_dir "$1")/run/ctdbd.pid" 2>/dev/null; }
@@ -55,7 +60,7 @@ ctdb_node_pid() { cat "$(ctdb_node_dir "$1")/run/ctdbd.pid" 2>/dev/null; }
 ctdb_wait_ok() {
 	local n=$1 limit=${2:-60} i=0
 	while [ $i -lt $((limit * 4)) ]; do
-		if ctdb_at "$n" nodestatus all >/dev/null 2>&1; then
+		if CTDB_LIMIT=10 ctdb_at "$n" nodestatus all >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.25
@@ -93,15 +98,24 @@ ctdb_start_all() {
 	done
 }
 
+# Stop every node: ctdb shutdown (bounded), then SIGKILL for a node
+# still there after 5 s.  Only the daemons this $CTDB_TOP started.
 ctdb_stop_all() {
+	local n p i pids=
 	for n in 1 2 3; do
-		ctdb_at "$n" shutdown >/dev/null 2>&1
-	done
-	sleep 0.5
-	for n in 1 2 3; do
-		local p
 		p=$(ctdb_node_pid "$n")
-		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
+		[ -n "$p" ] && pids="$pids $p"
+	done
+	for n in 1 2 3; do
+		CTDB_LIMIT=5 ctdb_at "$n" shutdown >/dev/null 2>&1
+	done
+	for p in $pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$p" 2>/dev/null
 	done
 	return 0
 }

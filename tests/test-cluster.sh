@@ -22,7 +22,10 @@ for n in 1 2 3; do
 done
 
 CTDB_TOP=$T/ctdb
+# The daemons go on INT and TERM too (sh runs no EXIT trap on a signal).
 trap 'ctdb_stop_all; rm -rf "$T"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 for n in 1 2 3; do
 	cat >"$T/node$n.conf" <<EOF
