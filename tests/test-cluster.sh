@@ -5,7 +5,8 @@
 # A bounce on node 1 is refused on node 3 after one sync; an unbounce on
 # node 3 reaches node 1; a node killed and restarted catches up; a node
 # cut off ends in the state of the others (its older events arrive late
-# and re-fold); the same event delivered twice counts once.
+# and re-fold); the same event delivered twice counts once; a sync
+# whose ctdbd hangs gives up after REBOUND_CTDB_TIMEOUT seconds.
 # Skipped (77) without ctdbd or as a user who cannot run it.
 . "${abs_top_srcdir:-${top_srcdir:-.}}/tests/ledger-lib.sh"
 . "$top_srcdir/tests/ctdb-lib.sh"
@@ -133,6 +134,20 @@ for n in 1 2 3; do
 			"$(state 1 $a@example.org $t7)"
 	done
 done
+
+# --- a hung ctdbd: the sync gives up with a message, not waits for ever ---
+p=$(ctdb_node_pid 2)
+kill -STOP "$p"
+started=$(date +%s)
+REBOUND_CTDB_TIMEOUT=2 timeout 30 "$rebound" --config "$T/node2.conf" \
+	--now $t7 cluster sync --quiet 2>"$T/errhung"
+rc=$?
+took=$(($(date +%s) - started))
+kill -CONT "$p"
+expect "sync with its ctdbd hung (exit)" "$rc" 2
+grep -q "no answer in 2 s" "$T/errhung" ||
+	fail "sync with its ctdbd hung said: $(cat "$T/errhung")"
+[ "$took" -le 10 ] || fail "sync with its ctdbd hung took $took s"
 
 [ "$failures" -eq 0 ] || exit 1
 echo "cluster: ok"

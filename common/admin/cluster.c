@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <tdb.h>
@@ -23,6 +26,10 @@
 #define CTDB_HEADER 24
 /* Events folded in one transaction. */
 #define FOLD_BATCH 500
+/* The longest wait for one ctdb command, in seconds: a write waits about
+ * 28 s for a hung peer's keepalives, but the tool waits for ever on a
+ * hung local ctdbd.  REBOUND_CTDB_TIMEOUT (1-3600) changes it. */
+#define CTDB_WAIT_DEFAULT 60
 
 /* --- the ctdb tool ------------------------------------------------------- */
 
@@ -39,14 +46,63 @@ static void read_back(FILE *f, char *buf, size_t size)
 		buf[--n] = '\0';
 }
 
+static unsigned ctdb_wait_seconds(void)
+{
+	const char *v = getenv("REBOUND_CTDB_TIMEOUT");
+	if (v == NULL || *v == '\0')
+		return CTDB_WAIT_DEFAULT;
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+	return *end == '\0' && n >= 1 && n <= 3600 ? (unsigned)n :
+						      CTDB_WAIT_DEFAULT;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for the child until it ends or `limit` seconds have passed.  It
+ * holds the write end of a pipe (`gone`, its read end here): end of file
+ * there means it has exited, no polling.  Then kill and reap it.  1 ended
+ * (*ws set), 0 killed after the limit, -1 on an error (errno). */
+static int wait_bounded(pid_t pid, int gone, unsigned limit, int *ws)
+{
+	int64_t deadline = monotonic_ms() + (int64_t)limit * 1000;
+	for (;;) {
+		int64_t left = deadline - monotonic_ms();
+		if (left <= 0)
+			break;
+		struct pollfd pfd = { gone, POLLIN, 0 };
+		int rc = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc > 0) {	/* end of file: the child is gone */
+			while (waitpid(pid, ws, 0) < 0)
+				if (errno != EINTR)
+					return -1;
+			return 1;
+		}
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, ws, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
 /* Run `ctdb ARGS` against cfg's socket with `input` on its standard
  * input; its output and complaints land in out and complaint.  Returns
- * its exit status, or -1 with err set when it could not run. */
+ * its exit status, or -1 with err set when it could not run or did not
+ * end in time (a hung ctdbd). */
 static int run_ctdb(const rebound_config *cfg, const char *const *args,
 		    const char *input, size_t inlen, char *out, size_t outsize,
 		    char *complaint, size_t csize, char *err, size_t errlen)
 {
 	FILE *in = tmpfile(), *o = tmpfile(), *e = tmpfile();
+	int gone[2] = { -1, -1 };
 	int status = -1;
 	if (in == NULL || o == NULL || e == NULL) {
 		rebound_error(err, errlen, "ctdb: temporary file: %s",
@@ -60,6 +116,10 @@ static int run_ctdb(const rebound_config *cfg, const char *const *args,
 		goto done;
 	}
 	rewind(in);
+	if (pipe(gone) != 0 || fcntl(gone[0], F_SETFD, FD_CLOEXEC) != 0) {
+		rebound_error(err, errlen, "ctdb: pipe: %s", strerror(errno));
+		goto done;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -68,6 +128,7 @@ static int run_ctdb(const rebound_config *cfg, const char *const *args,
 		goto done;
 	}
 	if (pid == 0) {
+		/* gone[1] stays open through exec, until ctdb exits */
 		dup2(fileno(in), 0);
 		dup2(fileno(o), 1);
 		dup2(fileno(e), 2);
@@ -83,13 +144,22 @@ static int run_ctdb(const rebound_config *cfg, const char *const *args,
 		fprintf(stderr, "cannot run ctdb: %s\n", strerror(errno));
 		_exit(127);
 	}
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR) {
-			rebound_error(err, errlen, "ctdb: wait: %s",
-				      strerror(errno));
-			goto done;
-		}
+	close(gone[1]);
+	gone[1] = -1;
+	int ws = 0;
+	unsigned limit = ctdb_wait_seconds();
+	int ended = wait_bounded(pid, gone[0], limit, &ws);
+	if (ended < 0) {
+		rebound_error(err, errlen, "ctdb: wait: %s", strerror(errno));
+		goto done;
+	}
+	if (ended == 0) {
+		rebound_error(err, errlen,
+			      "ctdb %s: no answer in %u s, stopped (is ctdbd "
+			      "hung?)",
+			      args[0], limit);
+		goto done;
+	}
 	status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
 	read_back(o, out, outsize);
 	read_back(e, complaint, csize);
@@ -99,6 +169,10 @@ static int run_ctdb(const rebound_config *cfg, const char *const *args,
 		status = -1;
 	}
 done:
+	if (gone[0] >= 0)
+		close(gone[0]);
+	if (gone[1] >= 0)
+		close(gone[1]);
 	if (in != NULL)
 		fclose(in);
 	if (o != NULL)
