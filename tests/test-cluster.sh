@@ -5,8 +5,9 @@
 # A bounce on node 1 is refused on node 3 after one sync; an unbounce on
 # node 3 reaches node 1; a node killed and restarted catches up; a node
 # cut off ends in the state of the others (its older events arrive late
-# and re-fold); the same event delivered twice counts once; a sync
-# whose ctdbd hangs gives up after REBOUND_CTDB_TIMEOUT seconds.
+# and re-fold); the same event delivered twice counts once; a backlog
+# shipped in several ptrans batches arrives whole; a sync whose ctdbd
+# hangs gives up after REBOUND_CTDB_TIMEOUT seconds.
 # Skipped (77) without ctdbd or as a user who cannot run it.
 . "${abs_top_srcdir:-${top_srcdir:-.}}/tests/ledger-lib.sh"
 . "$top_srcdir/tests/ctdb-lib.sh"
@@ -134,6 +135,32 @@ for n in 1 2 3; do
 			"$(state 1 $a@example.org $t7)"
 	done
 done
+
+# --- a backlog larger than one ptrans batch (1,000 keys) arrives whole ---
+python3 - >"$T/big.eml" <<'PY'
+print("From: MAILER-DAEMON@mx.example\nTo: news@sender.example\n"
+      "Subject: failure\nMessage-ID: <big@mx.example>\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; "
+      "boundary=B\n\n--B\nContent-Type: text/plain\n\nfailed.\n\n--B\n"
+      "Content-Type: message/delivery-status\n\n"
+      "Reporting-MTA: dns; mx.example\n")
+for i in range(2500):
+    print(f"Final-Recipient: rfc822; big{i}@example.org\nAction: failed\n"
+          "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n")
+print("--B--")
+PY
+on 1 $t7 record -q "$T/big.eml" >/dev/null || fail "record of 2,500 on node 1"
+sync_node 1 $t7
+sync_node 3 $t7
+for a in big0 big999 big1000 big2499; do
+	expect "$a on node 3 after the backlog" "$(may_send 3 $t7 $a@example.org)" 1
+done
+on 1 $t7 cluster status >"$T/big1" || fail "status on node 1"
+on 3 $t7 cluster status >"$T/big3" || fail "status on node 3"
+head1=$(sed -n 's/^host mx1 (this host): \([0-9]*\) events.*/\1/p' "$T/big1")
+[ "${head1:-0}" -ge 2500 ] || fail "node 1's head after the backlog: '$head1'"
+grep -q "^host mx1: $head1 events, 0 behind here" "$T/big3" ||
+	fail "node 3 after the backlog: $(cat "$T/big3")"
 
 # --- a hung ctdbd: the sync gives up with a message, not waits for ever ---
 p=$(ctdb_node_pid 2)

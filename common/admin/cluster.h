@@ -3,7 +3,8 @@
  * it into the local ledger (ledger/journal.h; doc/fleet.md).
  *
  * CTDB has no packaged client library: events are written with the
- * `ctdb ptrans` tool (one cluster-wide transaction per sync) and read
+ * `ctdb ptrans` tool (cluster-wide transactions of up to 1,000 keys,
+ * head: and sync: in the last) and read
  * from this node's replica, an ordinary tdb file, opened read-write and
  * only read (doc/platform.md, CTDB).  In the database:
  *   NODE:SEQUENCE   an event, the hex of its ledger encoding
