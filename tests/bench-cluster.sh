@@ -128,7 +128,7 @@ median() {
 
 echo "bench-cluster: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
 	"starting three ctdbd (about 10 s)"
-ctdb_start_all || { echo "ctdbd did not come up"; exit 1; }
+ctdb_start_all || { echo "ctdbd did not come up; try again later"; exit 1; }
 for n in 1 2 3; do sync_at $n; done
 
 # --- shipping and folding: one sync each, PASSES times --------------------

@@ -84,10 +84,20 @@ ctdb_node_kill() {
 	done
 }
 
+# 0 when all three say OK; 2 when another fleet holds one of the
+# addresses (it came up between the caller's check and our start: ctdbd
+# says so in its log within milliseconds); 1 otherwise.
 ctdb_start_all() {
 	for n in 1 2 3; do
 		ctdb_node_setup "$n"
 		ctdb_node_start "$n" || return 1
+	done
+	sleep 1
+	for n in 1 2 3; do
+		grep -q "Address already in use" \
+			"$(ctdb_node_dir "$n")/log.ctdb" 2>/dev/null || continue
+		echo "127.0.0.$n:4379 is taken (another fleet's ctdbd?)"
+		return 2
 	done
 	for n in 1 2 3; do
 		ctdb_wait_ok "$n" 120 && continue
