@@ -7,6 +7,12 @@
  *       for a transport's event_action: records a remote server's
  *       rejection (msg:fail:delivery, msg:rcpt:defer, msg:rcpt:host:defer)
  *       or a delivery (msg:delivery); always expands to "".
+ *   ${dlfunc{rebound.so}{rebound_preload}{N}}
+ *       expands to N ("0" without it) and does nothing else: for
+ *       smtp_accept_max_per_host, which Exim's daemon expands before it
+ *       forks a reception process, so that the daemon loads rebound.so
+ *       once and every reception process inherits it instead of loading
+ *       it at its first local_scan (doc/exim.md, "What a bounce costs").
  *
  * DBPATH may be empty or left out: then $acl_m_rebound_db, the
  * configuration file and the default decide, as for local_scan.
@@ -28,6 +34,7 @@
 
 REBOUND_EXPORT int rebound_suppressed(uschar **yield, int argc, uschar *argv[]);
 REBOUND_EXPORT int rebound_event(uschar **yield, int argc, uschar *argv[]);
+REBOUND_EXPORT int rebound_preload(uschar **yield, int argc, uschar *argv[]);
 
 /* Arena for one event: the reply, its one-line copy, the address. */
 #define EVENT_ARENA ((size_t)256 << 10)
@@ -222,4 +229,12 @@ int rebound_event(uschar **yield, int argc, uschar *argv[])
 	(void)record_event((const char *)argv[0], (const char *)argv[1],
 			   (const char *)argv[2], path);
 	return answer(yield, "");
+}
+
+/* Runs in the daemon's main loop: nothing here but the answer (no
+ * settings, no ledger, no log line per connection). */
+int rebound_preload(uschar **yield, int argc, uschar *argv[])
+{
+	return answer(yield, argc >= 1 && argv[0] != NULL ?
+			     (const char *)argv[0] : "0");
 }

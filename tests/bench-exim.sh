@@ -24,7 +24,9 @@
 # made by `tests/bench_ledger -n 1000000 -k FILE`; default: a new one),
 # BENCH_STRACE=1 (then one more round of each kind with and without
 # rebound under `strace -f -c` of the daemon: fsync, fdatasync and msync
-# calls per message; the rounds under strace are not timed).
+# calls per message; the rounds under strace are not timed),
+# BENCH_PRELOAD=1 (with rebound, the daemon loads rebound.so through
+# rebound_preload in smtp_accept_max_per_host, doc/exim.md).
 
 abs_top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 abs_top_builddir=${abs_top_builddir:-$PWD}
@@ -110,15 +112,24 @@ median() {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+# set_mode without|with: the configuration of the next exim_start.
+set_mode() {
+	RB_MAIN='queue_only = true'
+	if [ "$1" = without ]; then RB_LOCAL_SCAN=no; return; fi
+	RB_LOCAL_SCAN=yes
+	[ "${BENCH_PRELOAD:-0}" = 1 ] &&
+		RB_MAIN="$RB_MAIN"$'\n''smtp_accept_max_per_host = ${dlfunc{REBOUND_SO}{rebound_preload}{0}}'
+	return 0
+}
+
 # The machine's load changes while the benchmark runs, so the cases
 # take turns: each round restarts Exim without, then with rebound.
 declare -A rates cpus result cpu_result ratios extra
 ticks=$(getconf CLK_TCK)
-RB_MAIN='queue_only = true'
 for r in $(seq "$rounds"); do
 	for mode in without with; do
 		exim_stop
-		if [ $mode = without ]; then RB_LOCAL_SCAN=no; else RB_LOCAL_SCAN=yes; fi
+		set_mode $mode
 		exim_start
 		for kind in $kinds; do
 			c0=$(cpu_ticks)
@@ -152,7 +163,7 @@ done
 # strace -f -c; prints fsync, fdatasync and msync calls per message.
 strace_round() {
 	exim_stop
-	if [ "$1" = without ]; then RB_LOCAL_SCAN=no; else RB_LOCAL_SCAN=yes; fi
+	set_mode "$1"
 	exim_start
 	strace -f -c -e trace=fsync,fdatasync,msync -o "$S/strace.out" -p "$exim_pid" 2>/dev/null &
 	local spid=$!

@@ -119,6 +119,22 @@ expect_ledger again@remote.test consecutive_soft 0
 grep -q 'rebound:.*not recorded\|rebound:.*answering no' "$MAINLOG" &&
 	{ fail "rebound reported errors"; grep 'rebound:' "$MAINLOG"; }
 
+# rebound_preload in smtp_accept_max_per_host (doc/exim.md, "What a
+# bounce costs"): the daemon expands it before each fork, so it holds
+# rebound.so itself; the limit it gives back is obeyed as a number, and
+# local_scan in the reception process still records.
+exim_stop
+RB_MAIN='smtp_accept_max_per_host = ${dlfunc{REBOUND_SO}{rebound_preload}{0}}'
+exim_start
+f=$(make_dsn preload gone-preload@remote.test 5.1.1 550 "<gone-preload@remote.test>: no such user")
+send '<>' news@rebound.test "$f" >/dev/null || fail "DSN with rebound_preload not accepted"
+wait_delivered preload 1 || fail "DSN with rebound_preload not delivered"
+expect_ledger gone-preload@remote.test state suppressed
+grep -q "$S/rebound.so" "/proc/$exim_pid/maps" ||
+	fail "the daemon did not load rebound.so through rebound_preload"
+[ -s "$S/exim/log/paniclog" ] && grep -q smtp_accept_max_per_host "$S/exim/log/paniclog" &&
+	fail "smtp_accept_max_per_host with rebound_preload: $(grep smtp_accept_max_per_host "$S/exim/log/paniclog" | head -1)"
+
 [ $rb_failed = 0 ] || show_logs
 [ $rb_failed = 0 ] && echo "PASS: exim dlfunc"
 exit $rb_failed

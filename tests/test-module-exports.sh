@@ -74,7 +74,7 @@ fi
 if [ -n "$REBOUND_EXIM_MODULE" ]; then
 	check_exports "$REBOUND_EXIM_MODULE" \
 		local_scan local_scan_version_major local_scan_version_minor \
-		rebound_suppressed rebound_event \
+		rebound_suppressed rebound_event rebound_preload \
 		rebound_return_path
 fi
 if [ -n "$REBOUND_DOVECOT_PLUGIN" ]; then
