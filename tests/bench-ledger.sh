@@ -5,7 +5,8 @@
 # add 1000000 for the million, about 1 GB and half an hour on this 2-core
 # machine) on BENCH_SIZE_DIR (default /dev/shm: the size does not depend on
 # the disk, and tmpfs makes it quick).  At each size: the bytes per
-# recipient, the CPU time of one lookup and of one more record, and for
+# recipient, the CPU time of one lookup and of one more record and where
+# tdb spends it (bench_ledger -m on a copy, again after db repack), and for
 # `rebound stats`, `list --json` and `export` over it the wall time, the
 # CPU time and the largest resident memory (/usr/bin/time, when there),
 # once with the walk in blocks (walk=blocks, what the command does) and
@@ -14,8 +15,8 @@
 # process each, 30 of them) alone, and while `stats` runs over and over
 # with either walk: how long a report holds writers up.  BENCH_KEEP=1
 # keeps each ledger of the ladder as
-# BENCH_SIZE_DIR/bench-ledger-N.tdb and uses it again next time (without
-# the record and lookup figures, which come from building it).
+# BENCH_SIZE_DIR/bench-ledger-N.tdb and uses it again next time (its
+# record and lookup figures then come from the copy alone).
 # BENCH_WRITERS=no skips the writers.  Usage: make bench-ledger, or
 #   tests/bench-ledger.sh [path/to/bench_ledger [path/to/rebound]]
 bench=${1:-${top_builddir:-.}/tests/bench_ledger}
@@ -72,6 +73,14 @@ for n in ${BENCH_LADDER:-1000 100000}; do
 	fi
 	size=$(wc -c < "$db")
 	echo "recipients=$n bytes=$size bytes-per-recipient=$((size / n))"
+	# The lookup and record CPU and where tdb spends it (bench_ledger -m),
+	# on a copy (a kept ledger is measured as well as a new one), then on
+	# the same copy after db repack (free list and hash chains rewritten).
+	cp "$db" "$db.cost" || exit 1
+	"$bench" -n "$n" -m "$db.cost" || exit 1
+	"$rebound" --db "$db.cost" db repack >/dev/null || exit 1
+	"$bench" -n "$n" -m "$db.cost" | sed "s/^recipients=$n /recipients=$n after-repack /"
+	rm -f "$db.cost"
 	if [ -x /usr/bin/time ]; then
 		for cmd in "stats" "list --json" "export --format csv"; do
 			for walk in blocks chains; do

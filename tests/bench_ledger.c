@@ -1,6 +1,7 @@
 /* bench_ledger.c - how fast the ledger commits, and how big it grows.
  *
  *   bench_ledger [-d DIR] [-w WRITERS] [-n NOTICES] [-k FILE] [-H CHAINS]
+ *   bench_ledger -n NOTICES -m FILE
  *
  * WRITERS processes (default 1) each record NOTICES distinct bounce
  * notices (default 500), one recipient each, one transaction each, all
@@ -14,17 +15,23 @@
  * of a recorded address, 20,000 of them) and of one more record (500 of
  * them, a commit each).  -k FILE keeps the ledger in FILE (for `stats`
  * and `list` to be measured on it); -H CHAINS creates it with that many
- * hash chains (db_hash_size).  Not a test: `make bench-ledger`
+ * hash chains (db_hash_size).  -m FILE gives only the lookup and record
+ * CPU on FILE, a ledger this bench built with -n NOTICES (use a copy: it
+ * grows by 500 recipients), then where a record's cost goes in tdb itself
+ * (tdb_costs).  Not a test: `make bench-ledger`
  * runs it.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <tdb.h>
 
 #include "ledger/config.h"
 #include "ledger/ledger.h"
@@ -80,7 +87,7 @@ static int record_one(rebound_ledger *l, const rebound_policy *p, int w,
 
 /* CPU time per lookup and per record once the ledger holds `total`
  * recipients (writer 0's user0.I addresses among them). */
-static int cost_at_size(const char *path, int notices)
+static int cost_at_size(const char *path, int notices, int rw)
 {
 	char err[512];
 	rebound_ledger *l = rebound_ledger_open(path, 0, err, sizeof(err));
@@ -107,7 +114,7 @@ static int cost_at_size(const char *path, int notices)
 	}
 	double t1 = cpu_s();
 	for (int i = 0; i < records; i++)
-		if (record_one(l, &p, 999, i, 1767225600 + notices + i, err,
+		if (record_one(l, &p, rw, i, 1767225600 + notices + i, err,
 			       sizeof(err)) < 0) {
 			fprintf(stderr, "bench_ledger: %s\n", err);
 			return 1;
@@ -116,6 +123,99 @@ static int cost_at_size(const char *path, int notices)
 	rebound_ledger_close(l);
 	printf("recipients=%d lookup-cpu=%.1f us record-cpu=%.1f us\n",
 	       notices, (t1 - t0) / lookups * 1e6, (t2 - t1) / records * 1e6);
+	return 0;
+}
+
+/* Where the cost of a record goes, in tdb alone (no rebound code): the
+ * CPU time of an empty transaction (start, cancel: tdb re-maps the whole
+ * file and copies the hash table), of one in place rewrite of a record
+ * near the start of the file ("meta"), of one insert of a new small key
+ * (a free-list walk, a record at the best-fitting free space), each in
+ * its own committed transaction, and of one fetch of a recorded
+ * recipient outside a transaction; with tdb's map and without
+ * (TDB_NOMMAP).  Also the free list's length, the records per hash chain
+ * and the slots of tdb's per-transaction block table (one per 4 KB page
+ * of the file, allocated and scanned by every transaction that writes
+ * near the end).  Grows the file by a few hundred small keys. */
+static int tdb_costs(const char *path, int notices)
+{
+	for (int nommap = 0; nommap <= 1; nommap++) {
+		struct tdb_context *t = tdb_open(path, 0,
+						 nommap ? TDB_NOMMAP : 0,
+						 O_RDWR, 0);
+		if (t == NULL) {
+			fprintf(stderr, "bench_ledger: tdb_open %s failed\n",
+				path);
+			return 1;
+		}
+		int n = 200;
+		char k[64];
+		TDB_DATA meta = { (unsigned char *)"meta", 4 };
+		TDB_DATA mv = tdb_fetch(t, meta);
+		if (mv.dptr == NULL) {
+			fprintf(stderr, "bench_ledger: no meta record\n");
+			tdb_close(t);
+			return 1;
+		}
+		double t0 = cpu_s();
+		for (int i = 0; i < n; i++) {
+			tdb_transaction_start(t);
+			tdb_transaction_cancel(t);
+		}
+		double t1 = cpu_s();
+		for (int i = 0; i < n; i++) {
+			tdb_transaction_start(t);
+			tdb_store(t, meta, mv, TDB_REPLACE);
+			tdb_transaction_commit(t);
+		}
+		double t2 = cpu_s();
+		int failed = 0;
+		for (int i = 0; i < n; i++) {
+			snprintf(k, sizeof(k), "x:%ld:%d:%d", (long)getpid(),
+				 nommap, i);
+			TDB_DATA key = { (unsigned char *)k, strlen(k) };
+			TDB_DATA v = { (unsigned char *)"bench value of "
+				       "about sixty bytes, like a seen marker",
+				       52 };
+			tdb_transaction_start(t);
+			if (tdb_store(t, key, v, TDB_INSERT) != 0)
+				failed++;
+			if (tdb_transaction_commit(t) != 0)
+				failed++;
+		}
+		double t3 = cpu_s();
+		unsigned seed = 7;
+		int fetches = 20000;
+		for (int i = 0; i < fetches; i++) {
+			seed = seed * 1103515245u + 12345u;
+			int r = (int)((seed >> 8) % (unsigned)notices);
+			snprintf(k, sizeof(k), "r:user0.%d@domain%d.example", r,
+				 r % 97);
+			TDB_DATA key = { (unsigned char *)k, strlen(k) };
+			TDB_DATA v = tdb_fetch(t, key);
+			if (v.dptr == NULL)
+				failed++;
+			free(v.dptr);
+		}
+		double t4 = cpu_s();
+		free(mv.dptr);
+		struct stat sb;
+		long long size = fstat(tdb_fd(t), &sb) == 0 ?
+					 (long long)sb.st_size : 0;
+		printf("recipients=%d tdb %s: txn-empty=%.1f us "
+		       "txn-rewrite-meta=%.1f us txn-insert=%.1f us "
+		       "fetch=%.2f us free-list=%d records-per-chain=%.1f "
+		       "block-slots=%lld%s\n",
+		       notices, nommap ? "nommap" : "mmap",
+		       (t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6,
+		       (t3 - t2) / n * 1e6, (t4 - t3) / fetches * 1e6,
+		       tdb_freelist_size(t),
+		       3.0 * notices / (double)tdb_hash_size(t), size / 4096,
+		       failed ? " (SOME FAILED)" : "");
+		tdb_close(t);
+		if (failed)
+			return 1;
+	}
 	return 0;
 }
 
@@ -146,20 +246,21 @@ static int writer(const char *path, int w, int n, int start_fd)
 
 int main(int argc, char **argv)
 {
-	const char *dir = "/tmp", *keep = NULL;
+	const char *dir = "/tmp", *keep = NULL, *measure = NULL;
 	int writers = 1, notices = 500, opt;
-	while ((opt = getopt(argc, argv, "d:w:n:k:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:w:n:k:H:m:")) != -1) {
 		switch (opt) {
 		case 'd': dir = optarg; break;
 		case 'w': writers = atoi(optarg); break;
 		case 'n': notices = atoi(optarg); break;
 		case 'k': keep = optarg; break;
+		case 'm': measure = optarg; break;
 		case 'H':
 			rebound_ledger_set_hash_size((unsigned)atoi(optarg));
 			break;
 		default:
 			fprintf(stderr, "usage: bench_ledger [-d DIR] [-w WRITERS] "
-					"[-n NOTICES] [-k FILE] [-H CHAINS]\n");
+					"[-n NOTICES] [-k FILE] [-H CHAINS] [-m FILE]\n");
 			return 2;
 		}
 	}
@@ -167,6 +268,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_ledger: bad -w or -n\n");
 		return 2;
 	}
+	/* An existing ledger of NOTICES recipients (a copy: it grows by
+	   500 recipients of a writer number no build uses). */
+	if (measure != NULL)
+		return cost_at_size(measure, notices,
+				    1000 + (int)(getpid() % 100000)) != 0 ||
+		       tdb_costs(measure, notices) != 0;
 	char path[1024];
 	if (keep != NULL)
 		snprintf(path, sizeof(path), "%s", keep);
@@ -218,7 +325,7 @@ int main(int argc, char **argv)
 	       (double)size / (double)total,
 	       (double)size / (double)total * 100000.0 / 1048576.0,
 	       failed ? " (WRITERS FAILED)" : "");
-	if (!failed && writers == 1 && cost_at_size(path, notices) != 0)
+	if (!failed && writers == 1 && cost_at_size(path, notices, 999) != 0)
 		failed = 1;
 	if (keep == NULL)
 		unlink(path);
