@@ -22,9 +22,12 @@
  * runs it.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +129,74 @@ static int cost_at_size(const char *path, int notices, int rw)
 	return 0;
 }
 
+/* The key of the first or the last record in use in the file's order
+ * (doc/platform.md §3.5 has the layout), and its offset: a rewrite of it
+ * shows what a transaction costs by where it writes.  0, or -1. */
+static int record_at_end(const char *path, bool last, char *key,
+			 size_t size, long long *at)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size < 172) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	unsigned char *m = mmap(NULL, (size_t)sb.st_size, PROT_READ,
+				MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -1;
+	uint32_t chains, h[6];
+	memcpy(&chains, m + 36, 4);
+	unsigned long long off = 168 + 4 + 4ULL * chains, found = 0;
+	while (off + 24 <= (unsigned long long)sb.st_size) {
+		memcpy(h, m + off, sizeof(h));
+		if (h[5] == 0x26011999u && h[2] < size &&
+		    off + 24 + h[2] <= (unsigned long long)sb.st_size) {
+			found = off;
+			if (!last)
+				break;
+		}
+		off += 24 + (unsigned long long)h[1];
+	}
+	int rc = -1;
+	if (found != 0) {
+		memcpy(h, m + found, sizeof(h));
+		memcpy(key, m + found + 24, h[2]);
+		key[h[2]] = '\0';
+		*at = (long long)found;
+		rc = (int)h[2];
+	}
+	munmap(m, (size_t)sb.st_size);
+	return rc;
+}
+
+/* CPU time of n transactions that each change one bit of the record
+ * `k` (tdb skips a store of the same bytes; n even: it ends as it was). */
+static double rewrite_cost(struct tdb_context *t, const char *k, int klen,
+			   int n)
+{
+	TDB_DATA key = { (unsigned char *)k, (size_t)klen };
+	TDB_DATA v = tdb_fetch(t, key);
+	if (v.dptr == NULL || v.dsize == 0)
+		return -1;
+	double t0 = cpu_s();
+	for (int i = 0; i < n; i++) {
+		v.dptr[v.dsize - 1] ^= 1;
+		tdb_transaction_start(t);
+		tdb_store(t, key, v, TDB_REPLACE);
+		tdb_transaction_commit(t);
+	}
+	double t1 = cpu_s();
+	free(v.dptr);
+	return (t1 - t0) / n * 1e6;
+}
+
 /* Where the cost of a record goes, in tdb alone (no rebound code): the
  * CPU time of an empty transaction (start, cancel: tdb re-maps the whole
- * file and copies the hash table), of one in place rewrite of a record
- * near the start of the file ("meta"), of one insert of a new small key
+ * file and copies the hash table), of one in place rewrite (one bit) of
+ * the first and of the last record in the file, of one insert of a new small key
  * (a free-list walk, a record at the best-fitting free space), each in
  * its own committed transaction, and of one fetch of a recorded
  * recipient outside a transaction; with tdb's map and without
@@ -139,6 +206,12 @@ static int cost_at_size(const char *path, int notices, int rw)
  * near the end).  Grows the file by a few hundred small keys. */
 static int tdb_costs(const char *path, int notices)
 {
+	char ends[2][256];
+	long long at[2] = { 0, 0 };
+	int klen[2];
+	for (int i = 0; i < 2; i++)
+		klen[i] = record_at_end(path, i == 1, ends[i],
+					sizeof(ends[i]), &at[i]);
 	for (int nommap = 0; nommap <= 1; nommap++) {
 		struct tdb_context *t = tdb_open(path, 0,
 						 nommap ? TDB_NOMMAP : 0,
@@ -148,26 +221,18 @@ static int tdb_costs(const char *path, int notices)
 				path);
 			return 1;
 		}
-		int n = 200;
+		int n = 200;	/* even */
 		char k[64];
-		TDB_DATA meta = { (unsigned char *)"meta", 4 };
-		TDB_DATA mv = tdb_fetch(t, meta);
-		if (mv.dptr == NULL) {
-			fprintf(stderr, "bench_ledger: no meta record\n");
-			tdb_close(t);
-			return 1;
-		}
 		double t0 = cpu_s();
 		for (int i = 0; i < n; i++) {
 			tdb_transaction_start(t);
 			tdb_transaction_cancel(t);
 		}
 		double t1 = cpu_s();
-		for (int i = 0; i < n; i++) {
-			tdb_transaction_start(t);
-			tdb_store(t, meta, mv, TDB_REPLACE);
-			tdb_transaction_commit(t);
-		}
+		double first = klen[0] > 0 ?
+				       rewrite_cost(t, ends[0], klen[0], n) : -1;
+		double last = klen[1] > 0 ?
+				      rewrite_cost(t, ends[1], klen[1], n) : -1;
 		double t2 = cpu_s();
 		int failed = 0;
 		for (int i = 0; i < n; i++) {
@@ -198,16 +263,16 @@ static int tdb_costs(const char *path, int notices)
 			free(v.dptr);
 		}
 		double t4 = cpu_s();
-		free(mv.dptr);
 		struct stat sb;
 		long long size = fstat(tdb_fd(t), &sb) == 0 ?
 					 (long long)sb.st_size : 0;
 		printf("recipients=%d tdb %s: txn-empty=%.1f us "
-		       "txn-rewrite-meta=%.1f us txn-insert=%.1f us "
+		       "txn-rewrite-first=%.1f us (at %lld) "
+		       "txn-rewrite-last=%.1f us (at %lld) txn-insert=%.1f us "
 		       "fetch=%.2f us free-list=%d records-per-chain=%.1f "
 		       "block-slots=%lld%s\n",
 		       notices, nommap ? "nommap" : "mmap",
-		       (t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6,
+		       (t1 - t0) / n * 1e6, first, at[0], last, at[1],
 		       (t3 - t2) / n * 1e6, (t4 - t3) / fetches * 1e6,
 		       tdb_freelist_size(t),
 		       3.0 * notices / (double)tdb_hash_size(t), size / 4096,
