@@ -131,9 +131,10 @@ static int cost_at_size(const char *path, int notices, int rw)
 
 /* The key of the first or the last record in use in the file's order
  * (doc/platform.md §3.5 has the layout), and its offset: a rewrite of it
- * shows what a transaction costs by where it writes.  0, or -1. */
+ * shows what a transaction costs by where it writes.  Counts the records
+ * in use into *in_use.  The key's length, or -1. */
 static int record_at_end(const char *path, bool last, char *key,
-			 size_t size, long long *at)
+			 size_t size, long long *at, long *in_use)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat sb;
@@ -152,12 +153,12 @@ static int record_at_end(const char *path, bool last, char *key,
 	unsigned long long off = 168 + 4 + 4ULL * chains, found = 0;
 	while (off + 24 <= (unsigned long long)sb.st_size) {
 		memcpy(h, m + off, sizeof(h));
+		if (h[5] == 0x26011999u)
+			(*in_use)++;
 		if (h[5] == 0x26011999u && h[2] < size &&
-		    off + 24 + h[2] <= (unsigned long long)sb.st_size) {
+		    off + 24 + h[2] <= (unsigned long long)sb.st_size &&
+		    (last || found == 0))
 			found = off;
-			if (!last)
-				break;
-		}
 		off += 24 + (unsigned long long)h[1];
 	}
 	int rc = -1;
@@ -209,9 +210,11 @@ static int tdb_costs(const char *path, int notices)
 	char ends[2][256];
 	long long at[2] = { 0, 0 };
 	int klen[2];
+	long in_use = 0, ignored = 0;
 	for (int i = 0; i < 2; i++)
 		klen[i] = record_at_end(path, i == 1, ends[i],
-					sizeof(ends[i]), &at[i]);
+					sizeof(ends[i]), &at[i],
+					i == 0 ? &in_use : &ignored);
 	for (int nommap = 0; nommap <= 1; nommap++) {
 		struct tdb_context *t = tdb_open(path, 0,
 						 nommap ? TDB_NOMMAP : 0,
@@ -275,7 +278,7 @@ static int tdb_costs(const char *path, int notices)
 		       (t1 - t0) / n * 1e6, first, at[0], last, at[1],
 		       (t3 - t2) / n * 1e6, (t4 - t3) / fetches * 1e6,
 		       tdb_freelist_size(t),
-		       3.0 * notices / (double)tdb_hash_size(t), size / 4096,
+		       (double)in_use / (double)tdb_hash_size(t), size / 4096,
 		       failed ? " (SOME FAILED)" : "");
 		tdb_close(t);
 		if (failed)
