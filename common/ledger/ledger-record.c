@@ -116,6 +116,37 @@ static size_t read_varint(const unsigned char *p, size_t len, uint64_t *out)
 	return 0;
 }
 
+/* The field at data[*pos..len): its tag and its value, *pos moved past
+ * it.  0, or -1 with what was cut short in *why (a damaged or truncated
+ * record: never a read past len). */
+static int next_field(const unsigned char *data, size_t len, size_t *pos,
+		      uint64_t *tag, const unsigned char **val, size_t *vlen,
+		      const char **why)
+{
+	uint64_t flen;
+	size_t p = *pos;
+	size_t n = read_varint(data + p, len - p, tag);
+	if (n == 0) {
+		*why = "truncated field tag";
+		return -1;
+	}
+	p += n;
+	n = read_varint(data + p, len - p, &flen);
+	if (n == 0) {
+		*why = "truncated field length";
+		return -1;
+	}
+	p += n;
+	if (flen > len - p) {
+		*why = "truncated field";
+		return -1;
+	}
+	*val = data + p;
+	*vlen = (size_t)flen;
+	*pos = p + (size_t)flen;
+	return 0;
+}
+
 size_t rebound_read_varint(const unsigned char *p, size_t len, uint64_t *out)
 {
 	return read_varint(p, len, out);
@@ -500,21 +531,12 @@ static int decode_fields(void *rec, rebound_extra *extra, const field *fs,
 {
 	while (pos < len) {
 		size_t start = pos;
-		uint64_t tag, flen;
-		size_t n = read_varint(data + pos, len - pos, &tag);
-		if (n == 0)
-			return rebound_error(err, errlen,
-					     "truncated field tag");
-		pos += n;
-		n = read_varint(data + pos, len - pos, &flen);
-		if (n == 0)
-			return rebound_error(err, errlen,
-					     "truncated field length");
-		pos += n;
-		if (flen > len - pos)
-			return rebound_error(err, errlen, "truncated field");
-		const unsigned char *val = data + pos;
-		pos += (size_t)flen;
+		uint64_t tag;
+		const unsigned char *val;
+		size_t flen;
+		const char *why;
+		if (next_field(data, len, &pos, &tag, &val, &flen, &why) < 0)
+			return rebound_error(err, errlen, "%s", why);
 		const field *f = NULL;
 		bool ref = false;
 		for (size_t i = 0; i < nf; i++) {
@@ -868,20 +890,15 @@ static int each_kept(const unsigned char *data, size_t len, kept_fn fn,
 {
 	size_t pos = 0;
 	while (pos < len) {
-		uint64_t tag, flen;
-		size_t n = read_varint(data + pos, len - pos, &tag);
-		if (n == 0)
+		uint64_t tag;
+		const unsigned char *val;
+		size_t flen;
+		const char *why;
+		if (next_field(data, len, &pos, &tag, &val, &flen, &why) < 0)
 			return -1;
-		pos += n;
-		n = read_varint(data + pos, len - pos, &flen);
-		if (n == 0 || flen > len - pos - n)
-			return -1;
-		pos += n;
-		int rc = tag == TAG_KEPT_EVENT ?
-				 fn(data + pos, (size_t)flen, ctx) : 0;
+		int rc = tag == TAG_KEPT_EVENT ? fn(val, flen, ctx) : 0;
 		if (rc != 0)
 			return rc;
-		pos += (size_t)flen;
 	}
 	return 0;
 }
@@ -981,22 +998,18 @@ static int kept_time(const unsigned char *val, size_t len, int64_t *time)
 	*time = 0;
 	size_t pos = 0;
 	while (pos < len) {
-		uint64_t tag, flen, v = 0;
-		size_t n = read_varint(val + pos, len - pos, &tag);
-		if (n == 0)
+		uint64_t tag, v = 0;
+		const unsigned char *f;
+		size_t flen;
+		const char *why;
+		if (next_field(val, len, &pos, &tag, &f, &flen, &why) < 0)
 			return -1;
-		pos += n;
-		n = read_varint(val + pos, len - pos, &flen);
-		if (n == 0 || flen > len - pos - n)
-			return -1;
-		pos += n;
 		if (tag == 1) {
-			if (read_varint(val + pos, (size_t)flen, &v) != flen)
+			if (read_varint(f, flen, &v) != flen)
 				return -1;
 			*time = unzigzag(v);
 			return 0;
 		}
-		pos += (size_t)flen;
 	}
 	return 0;			/* absent: zero */
 }
@@ -1049,27 +1062,22 @@ static void refs_in(const unsigned char *data, size_t pos, size_t len,
 		    bool top, void (*fn)(uint32_t ref, void *ctx), void *ctx)
 {
 	while (pos < len) {
-		uint64_t tag, flen, v = 0;
-		size_t n = read_varint(data + pos, len - pos, &tag);
-		if (n == 0)
+		uint64_t tag, v = 0;
+		const unsigned char *val;
+		size_t flen;
+		const char *why;
+		if (next_field(data, len, &pos, &tag, &val, &flen, &why) < 0)
 			return;
-		pos += n;
-		n = read_varint(data + pos, len - pos, &flen);
-		if (n == 0 || flen > len - pos - n)
-			return;
-		pos += n;
 		const field *fs = top ? entry_fields : event_fields;
 		size_t nf = top ? NFIELDS(entry_fields) : NFIELDS(event_fields);
 		if (top && tag == TAG_KEPT_EVENT)
-			refs_in(data, pos, pos + (size_t)flen, false, fn, ctx);
+			refs_in(data, pos - flen, pos, false, fn, ctx);
 		else
 			for (size_t i = 0; i < nf; i++)
 				if (fs[i].intern && fs[i].tag + REF_TAG == tag &&
-				    read_varint(data + pos, (size_t)flen, &v) ==
-					    flen &&
+				    read_varint(val, flen, &v) == flen &&
 				    v != 0 && v <= UINT32_MAX)
 					fn((uint32_t)v, ctx);
-		pos += (size_t)flen;
 	}
 }
 
@@ -1106,24 +1114,19 @@ int rebound_text_decode(const unsigned char *data, size_t len, char *text,
 		return -1;
 	size_t pos = HEADER_LEN;
 	while (pos < len) {
-		uint64_t tag, flen;
-		size_t n = read_varint(data + pos, len - pos, &tag);
-		if (n == 0)
+		uint64_t tag;
+		const unsigned char *val;
+		size_t flen;
+		const char *why;
+		if (next_field(data, len, &pos, &tag, &val, &flen, &why) < 0)
 			return -1;
-		pos += n;
-		n = read_varint(data + pos, len - pos, &flen);
-		if (n == 0 || flen > len - pos - n)
-			return -1;
-		pos += n;
 		if (tag == 1) {
-			size_t c = flen < size ? (size_t)flen : size - 1;
-			memcpy(text, data + pos, c);
+			size_t c = flen < size ? flen : size - 1;
+			memcpy(text, val, c);
 			text[c] = '\0';
-		} else if (tag == 2 &&
-			   read_varint(data + pos, (size_t)flen, gen) != flen) {
+		} else if (tag == 2 && read_varint(val, flen, gen) != flen) {
 			return -1;
 		}
-		pos += (size_t)flen;
 	}
 	return 0;
 }
