@@ -505,12 +505,11 @@ static int resolve_refs(void *rec, dec_ctx *dx, char *err, size_t errlen)
 	return 0;
 }
 
-static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
-		  const field *fs, size_t nf, special_fn special,
-		  const unsigned char *data, size_t len, char *err,
-		  size_t errlen)
+/* The record's header: ours, a major version we read, of this kind.
+ * 0, or -1 with why in err. */
+static int check_header(const unsigned char *data, size_t len, int kind,
+			char *err, size_t errlen)
 {
-	memset(rec, 0, recsize);
 	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1)
 		return rebound_error(err, errlen, "not a rebound record");
 	if (!major_known(data[2]))
@@ -518,6 +517,17 @@ static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
 				     "record of another format version");
 	if (data[3] != kind)
 		return rebound_error(err, errlen, "record of another kind");
+	return 0;
+}
+
+static int decode(void *rec, size_t recsize, rebound_extra *extra, int kind,
+		  const field *fs, size_t nf, special_fn special,
+		  const unsigned char *data, size_t len, char *err,
+		  size_t errlen)
+{
+	memset(rec, 0, recsize);
+	if (check_header(data, len, kind, err, errlen) < 0)
+		return -1;
 	/* Only a compact recipient refers to texts; anywhere else a
 	   reference tag is a field nobody knows, kept as such. */
 	return decode_fields(rec, extra, fs, nf, special, NULL, data,
@@ -827,13 +837,8 @@ int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
 			    const rebound_texts *t, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1)
-		return rebound_error(err, errlen, "not a rebound record");
-	if (!major_known(data[2]))
-		return rebound_error(err, errlen,
-				     "record of another format version");
-	if (data[3] != REBOUND_KIND_RECIPIENT)
-		return rebound_error(err, errlen, "record of another kind");
+	if (check_header(data, len, REBOUND_KIND_RECIPIENT, err, errlen) < 0)
+		return -1;
 	bool compact = (data[2] & 0xf0) ==
 		       (REBOUND_RECORD_VERSION_COMPACT & 0xf0);
 	dec_ctx dx = { .texts = t,
