@@ -440,13 +440,54 @@ static int store(rebound_ledger *l, const char *k, const rebound_buf *b,
  * after it began. */
 #define TEXT_GEN_KEY "textgen"
 
-/* Texts a walk looked up (a report meets the same few again and again):
- * direct-mapped by reference. */
-#define TEXT_CACHE 64
+/* Texts a walk looked up: a report meets the same texts again and
+ * again (one MX's reply for all its recipients), and a miss is a locked
+ * fetch.  Open addressing by reference; full (half its slots or its
+ * pool used), it starts again empty, so its memory is bounded whatever
+ * the ledger's size (a direct-mapped table of 64 lost two texts whose
+ * references shared a slot on every recipient: 2 fetches each). */
+#define TEXT_CACHE_SLOTS 8192		/* a power of two */
+#define TEXT_CACHE_POOL (1u << 20)
 typedef struct text_cache {
-	uint32_t ref[TEXT_CACHE];
-	char text[TEXT_CACHE][256];
+	uint32_t ref[TEXT_CACHE_SLOTS];	/* 0: empty */
+	uint32_t at[TEXT_CACHE_SLOTS];	/* offset of the text in pool */
+	size_t count, used;
+	char pool[TEXT_CACHE_POOL];
 } text_cache;
+
+static size_t text_cache_slot(const text_cache *tc, uint32_t ref)
+{
+	size_t i = (ref * 2654435761u) & (TEXT_CACHE_SLOTS - 1);
+	while (tc->ref[i] != 0 && tc->ref[i] != ref)
+		i = (i + 1) & (TEXT_CACHE_SLOTS - 1);
+	return i;
+}
+
+static const char *text_cache_get(const text_cache *tc, uint32_t ref)
+{
+	size_t i = text_cache_slot(tc, ref);
+	return tc->ref[i] == ref ? tc->pool + tc->at[i] : NULL;
+}
+
+static void text_cache_put(text_cache *tc, uint32_t ref, const char *text)
+{
+	size_t len = strlen(text) + 1;
+	if (ref == 0 || len > TEXT_CACHE_POOL / 4)
+		return;
+	if (tc->count >= TEXT_CACHE_SLOTS / 2 ||
+	    tc->used + len > TEXT_CACHE_POOL) {
+		memset(tc->ref, 0, sizeof(tc->ref));
+		tc->count = tc->used = 0;
+	}
+	size_t i = text_cache_slot(tc, ref);
+	if (tc->ref[i] == ref)
+		return;
+	memcpy(tc->pool + tc->used, text, len);
+	tc->ref[i] = ref;
+	tc->at[i] = (uint32_t)tc->used;
+	tc->used += len;
+	tc->count++;
+}
 
 typedef struct text_ctx {
 	rebound_ledger *l;
@@ -542,10 +583,10 @@ static uint32_t text_intern(void *p, const char *text)
 static int text_lookup(void *p, uint32_t ref, char *out, size_t size)
 {
 	text_ctx *c = p;
-	text_cache *tc = c->cache;
-	size_t slot = ref % TEXT_CACHE;
-	if (tc != NULL && tc->ref[slot] == ref) {
-		snprintf(out, size, "%s", tc->text[slot]);
+	const char *known = c->cache != NULL ? text_cache_get(c->cache, ref)
+					     : NULL;
+	if (known != NULL) {
+		snprintf(out, size, "%s", known);
 		return 0;
 	}
 	char k[16];
@@ -556,11 +597,10 @@ static int text_lookup(void *p, uint32_t ref, char *out, size_t size)
 	uint64_t gen;
 	int rc = rebound_text_decode(v.dptr, v.dsize, out, size, &gen);
 	free(v.dptr);
-	/* Only what fits whole (a text is at most a field: 256). */
-	if (rc == 0 && tc != NULL && strlen(out) < sizeof(tc->text[0])) {
-		tc->ref[slot] = ref;
-		snprintf(tc->text[slot], sizeof(tc->text[0]), "%s", out);
-	}
+	/* Only what fits whole in out: a shorter buffer's cut is not the
+	   text. */
+	if (rc == 0 && c->cache != NULL && strlen(out) + 1 < size)
+		text_cache_put(c->cache, ref, out);
 	return rc;
 }
 
