@@ -339,8 +339,7 @@ static int walk_kept(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
 	kept_walk *k = p;
 	/* Only a compact record keeps events: the texts of the record
 	   itself are not needed here. */
-	if (val.dsize < 3 || (val.dptr[2] & 0xf0) !=
-				     (REBOUND_RECORD_VERSION_COMPACT & 0xf0))
+	if (!rebound_record_is_compact(val.dptr, val.dsize))
 		return 0;
 	if (ledger_decode_entry(l, (const char *)key.dptr, key.dsize, val.dptr,
 				val.dsize, &k->e, false, NULL, 0) < 0)
@@ -585,8 +584,7 @@ static int prune_marker(rebound_ledger *l, TDB_DATA key, TDB_DATA val,
 static int prune_kept(rebound_ledger *l, TDB_DATA key, TDB_DATA val, void *p)
 {
 	key_list *kl = p;
-	if (val.dsize < 3 || (val.dptr[2] & 0xf0) !=
-				     (REBOUND_RECORD_VERSION_COMPACT & 0xf0))
+	if (!rebound_record_is_compact(val.dptr, val.dsize))
 		return 0;
 	if (ledger_decode_entry(l, (const char *)key.dptr, key.dsize, val.dptr,
 				val.dsize, kl->e, false, NULL, 0) < 0)

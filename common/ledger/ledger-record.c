@@ -468,6 +468,12 @@ typedef struct dec_ctx {
 	} refs[REFS_MAX];
 } dec_ctx;
 
+bool rebound_record_is_compact(const unsigned char *data, size_t len)
+{
+	return len > 2 && (data[2] & 0xf0) ==
+				  (REBOUND_RECORD_VERSION_COMPACT & 0xf0);
+}
+
 static bool major_known(unsigned char version)
 {
 	return (version & 0xf0) == (REBOUND_RECORD_VERSION & 0xf0) ||
@@ -839,8 +845,7 @@ int rebound_entry_decode_at(rebound_entry *out, const unsigned char *data,
 	memset(out, 0, sizeof(*out));
 	if (check_header(data, len, REBOUND_KIND_RECIPIENT, err, errlen) < 0)
 		return -1;
-	bool compact = (data[2] & 0xf0) ==
-		       (REBOUND_RECORD_VERSION_COMPACT & 0xf0);
+	bool compact = rebound_record_is_compact(data, len);
 	dec_ctx dx = { .texts = t,
 		       .addr_offset = offsetof(rebound_entry, address) };
 	if (decode_fields(out, &out->extra, entry_fields,
@@ -1090,7 +1095,7 @@ void rebound_entry_refs(const unsigned char *data, size_t len,
 			void (*fn)(uint32_t ref, void *ctx), void *ctx)
 {
 	if (len < HEADER_LEN || data[0] != MAGIC0 || data[1] != MAGIC1 ||
-	    (data[2] & 0xf0) != (REBOUND_RECORD_VERSION_COMPACT & 0xf0) ||
+	    !rebound_record_is_compact(data, len) ||
 	    data[3] != REBOUND_KIND_RECIPIENT)
 		return;
 	refs_in(data, HEADER_LEN, len, true, fn, ctx);

@@ -29,6 +29,10 @@
 #define REBOUND_RECORD_VERSION 0x10
 #define REBOUND_RECORD_VERSION_COMPACT 0x20
 
+/* Whether a stored value is written in major 2 (the compact recipient
+ * record): its version byte only; the rest is the decoder's to check. */
+bool rebound_record_is_compact(const unsigned char *data, size_t len);
+
 enum rebound_record_kind {
 	REBOUND_KIND_RECIPIENT = 'r',
 	REBOUND_KIND_EVENT = 'e',

@@ -226,8 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A compact record (format 2) read and written as the ledger does.
 	   (A format-1 record's unknown fields are kept verbatim, and in
 	   format 2 their tags may mean something: not a round trip.) */
-	bool compact = size > 2 && (data[2] & 0xf0) ==
-					   (REBOUND_RECORD_VERSION_COMPACT & 0xf0);
+	bool compact = rebound_record_is_compact(data, size);
 	if (e != NULL && compact &&
 	    entry_decode_texts(e, data, size, err, sizeof(err)) == 0) {
 		terminated(e->address, sizeof(e->address));
