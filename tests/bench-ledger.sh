@@ -7,8 +7,9 @@
 # the disk, and tmpfs makes it quick).  At each size: the bytes per
 # recipient, the CPU time of one lookup and of one more record and where
 # tdb spends it (bench_ledger -m on a copy, again after db repack), and for
-# `rebound stats`, `list --json` and `export` over it the wall time, the
-# CPU time and the largest resident memory (/usr/bin/time, when there),
+# `rebound stats`, `list` (the table, sorted), `list --json` and `export`
+# over it the wall time, the CPU time and the largest resident memory
+# (/usr/bin/time, when there),
 # once with the walk in blocks (walk=blocks, what the command does) and
 # once one hash chain at a time (walk=chains, REBOUND_WALK=chains: how it
 # was before).  Then the wall time of `rebound record` (one new notice, a
@@ -82,12 +83,17 @@ for n in ${BENCH_LADDER:-1000 100000}; do
 	"$bench" -n "$n" -m "$db.cost" | sed "s/^recipients=$n /recipients=$n after-repack /"
 	rm -f "$db.cost"
 	if [ -x /usr/bin/time ]; then
-		for cmd in "stats" "list --json" "export --format csv"; do
+		for cmd in "stats" "list" "list --json" "export --format csv"; do
 			for walk in blocks chains; do
 				# shellcheck disable=SC2086
-				REBOUND_WALK=$walk /usr/bin/time -f "recipients=$n rebound $cmd: walk=$walk wall=%e s cpu=%U+%S s max-rss=%M KB" \
-					"$rebound" --db "$db" $cmd >/dev/null 2>"$db.time"
-				tail -n 1 "$db.time"
+				# A command that fails has no figure (its time
+				# would look like a fast run).
+				if REBOUND_WALK=$walk /usr/bin/time -f "recipients=$n rebound $cmd: walk=$walk wall=%e s cpu=%U+%S s max-rss=%M KB" \
+					"$rebound" --db "$db" $cmd >/dev/null 2>"$db.time"; then
+					tail -n 1 "$db.time"
+				else
+					echo "recipients=$n rebound $cmd: walk=$walk FAILED: $(head -n 1 "$db.time")"
+				fi
 			done
 		done
 	fi
@@ -104,7 +110,8 @@ for n in ${BENCH_LADDER:-1000 100000}; do
 		while [ $i -lt 30 ]; do
 			notice "lat$i.$walk.$$@example.org" > "$db.eml"
 			t0=$(date +%s%N)
-			"$rebound" --db "$db" record -q "$db.eml" >/dev/null
+			"$rebound" --db "$db" record -q "$db.eml" >/dev/null ||
+				echo "recipients=$n rebound record: FAILED"
 			t1=$(date +%s%N)
 			ms=$(( (t1 - t0) / 1000000 ))
 			sum=$((sum + ms))

@@ -117,6 +117,11 @@ rb $t2 list --state nonsense >/dev/null 2>&1
 expect "list with an unknown state exits" $? 2
 rb $t2 list > "$T/list.txt" || fail "list"
 expect "list table lines" "$(wc -l < "$T/list.txt")" 6
+# The table sorted through temporary files (a memory bound of one byte:
+# every row a run of its own) is the same table.
+REBOUND_SORT_MEMORY=1 rb $t2 list > "$T/list-runs.txt" || fail "list in runs"
+cmp -s "$T/list.txt" "$T/list-runs.txt" ||
+	fail "list sorted through files differs: $(diff "$T/list.txt" "$T/list-runs.txt")"
 awk 'length > 80 { bad = 1 } END { exit bad }' "$T/list.txt" ||
 	fail "list table wider than 80 columns"
 
