@@ -715,7 +715,9 @@ int rebound_textbounce_scan(rebound_arena *arena, const char *text,
 		size_t line_at = (size_t)(p - text);
 		cand *line_cand = NULL;
 
-		if (!skip_line(p, n)) {
+		/* Only a line with an '@' can name an address: the others
+		   need not be tried against the skipped heads. */
+		if (memchr(p, '@', n) != NULL && !skip_line(p, n)) {
 			size_t off = 0;
 			bool rest_is_text = false;
 			while (off < n) {
