@@ -42,7 +42,13 @@ bool rebound_status_valid(const char *s)
 
 bool rebound_find_status(const char *s, size_t len, char out[16])
 {
-	for (size_t i = 0; i < len; i++) {
+	/* A status's second byte is a dot: only the byte before a dot can
+	   start one, and memchr finds the dots. */
+	const char *dot;
+	for (size_t d = 1;
+	     d < len && (dot = memchr(s + d, '.', len - d)) != NULL; d++) {
+		d = (size_t)(dot - s);
+		size_t i = d - 1;
 		if (i > 0 && (rebound_is_digit(s[i - 1]) || s[i - 1] == '.'))
 			continue;
 		size_t n = status_at(s + i, len - i);
