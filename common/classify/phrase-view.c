@@ -69,13 +69,20 @@ static size_t drop_inner_prefixes(char *s, size_t n)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
-		if (i > 0 && s[i - 1] == ' ') {
+		if (i > 0 && s[i - 1] == ' ' && rebound_is_digit(s[i])) {
 			size_t k = reply_prefix(s + i, n - i);
 			char st[16];
 			if (k > 4 && rebound_find_status(s + i + 4, k - 4, st)) {
 				i += k;
 				continue;
 			}
+		}
+		if (o == i) {
+			/* Nothing dropped yet, so the bytes are where they
+			   were: on to the one after the next space. */
+			const char *sp = memchr(s + i, ' ', n - i);
+			o = i = sp != NULL ? (size_t)(sp - s) + 1 : n;
+			continue;
 		}
 		s[o++] = s[i++];
 	}
@@ -96,9 +103,10 @@ static bool is_domain_char(char c)
  * called "filtered@..." does not read as a reason. */
 static void blank_addresses(char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '@')
-			continue;
+	const char *at;
+	for (size_t i = 0; i < n && (at = memchr(s + i, '@', n - i)) != NULL;
+	     i++) {
+		i = (size_t)(at - s);
 		size_t l = i, r = i + 1;
 		while (l > 0 && s[l - 1] != ' ' && s[l - 1] != '<' &&
 		       s[l - 1] != '(' && s[l - 1] != ':' && s[l - 1] != '"')
@@ -167,6 +175,14 @@ static bool is_hostname(const char *s, size_t n)
 	return false;
 }
 
+/* Does a byte end what comes before a host name (a space, a bracket,
+ * a quote)? */
+static bool host_lead(char c)
+{
+	return c == ' ' || c == '(' || c == '[' || c == '<' || c == '\'' ||
+	       c == '"';
+}
+
 /* Write every host name in norm as the word "host" (in place; returns the
  * new length), so that "553 mx.example.org does not exist" meets the
  * rule for a host that does not exist. */
@@ -174,11 +190,22 @@ static size_t mask_hostnames(char *s, size_t n)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
-		bool starts = i == 0 || s[i - 1] == ' ' || s[i - 1] == '(' ||
-			      s[i - 1] == '[' || s[i - 1] == '<' ||
-			      s[i - 1] == '\'' || s[i - 1] == '"';
+		if (i > 0 && !host_lead(s[i - 1])) {
+			/* No host name starts here: copy the bytes up to the
+			   next place one may (until a host name was masked,
+			   they are where they were). */
+			size_t j = i + 1;
+			while (j < n && !host_lead(s[j - 1]))
+				j++;
+			if (o == i)
+				o = i = j;
+			else
+				while (i < j)
+					s[o++] = s[i++];
+			continue;
+		}
 		size_t e = i;
-		while (starts && e < n &&
+		while (e < n &&
 		       (is_lower_alnum(s[e]) || s[e] == '.' || s[e] == '-'))
 			e++;
 		size_t end = e;
@@ -190,10 +217,14 @@ static size_t mask_hostnames(char *s, size_t n)
 			i = end;
 			continue;
 		}
-		/* Copy the token (or one byte) as it is. */
+		/* Copy the token (or one byte) as it is; until a host name
+		   was masked, it is where it was. */
 		size_t stop = e > i ? e : i + 1;
-		while (i < stop)
-			s[o++] = s[i++];
+		if (o == i)
+			o = i = stop;
+		else
+			while (i < stop)
+				s[o++] = s[i++];
 	}
 	s[o] = '\0';
 	return o;
