@@ -8,8 +8,9 @@ process as its arguments, output to /dev/null.  Each round runs `cat`,
 then every binary named (--rebound, and --other to compare two builds),
 one after the other, so that a busy machine weighs on all of them alike;
 for each run it takes the wall time and the CPU time the child used
-(user + system, from getrusage).  Prints the median of each over the
-rounds and the median of the per-round ratios to `cat`.  A measurement,
+(user + system, from getrusage; the system part is shown too).  Prints
+the median of each over the rounds and the median of the per-round
+ratios to `cat`.  A measurement,
 not a test; `make bench-corpus` runs it.
 
   tests/bench-corpus.py [--rebound cli/rebound] [--other OLD_REBOUND]
@@ -28,7 +29,8 @@ import time
 
 
 def run_once(argv, cwd):
-    """Wall and CPU seconds of one run of argv (output to /dev/null)."""
+    """Wall, CPU and system seconds of one run of argv (output to
+    /dev/null)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with open(os.devnull, "wb") as null:
@@ -36,8 +38,9 @@ def run_once(argv, cwd):
                             stderr=subprocess.DEVNULL).returncode
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return rc, wall, cpu
+    sys_s = after.ru_stime - before.ru_stime
+    cpu = (after.ru_utime - before.ru_utime) + sys_s
+    return rc, wall, cpu, sys_s
 
 
 def main():
@@ -77,27 +80,30 @@ def main():
     # One run of each first: the files in the page cache, and a binary
     # that fails says so before anything is timed.
     for name, argv in cmds:
-        rc, _, _ = run_once(argv, a.corpus)
+        rc, _, _, _ = run_once(argv, a.corpus)
         if rc != 0:
             print("bench-corpus: %s exits %d" % (name, rc))
             return 1
 
     wall = {name: [] for name, _ in cmds}
     cpu = {name: [] for name, _ in cmds}
+    ksys = {name: [] for name, _ in cmds}
     for _ in range(a.rounds):
         for name, argv in cmds:
-            _, w, c = run_once(argv, a.corpus)
+            _, w, c, k = run_once(argv, a.corpus)
             wall[name].append(w)
             cpu[name].append(c)
+            ksys[name].append(k)
 
     print("bench-corpus: %d files (dev.txt x %d, %.1f MB), %d rounds, "
           "rebound %s" % (len(files), a.copies, size / 1e6, a.rounds,
                           " ".join(mode)))
     for name, argv in cmds:
         label = argv[0] if name == "cat" else "%s (%s)" % (name, argv[0])
-        line = "  %-40s wall %7.1f ms  CPU %7.1f ms" % (
+        line = "  %-40s wall %7.1f ms  CPU %7.1f ms (system %5.1f)" % (
             label, statistics.median(wall[name]) * 1e3,
-            statistics.median(cpu[name]) * 1e3)
+            statistics.median(cpu[name]) * 1e3,
+            statistics.median(ksys[name]) * 1e3)
         if name != "cat":
             rw = statistics.median(
                 [x / y for x, y in zip(wall[name], wall["cat"])])

@@ -14,7 +14,8 @@
 # Settings: REBOUND (the binary, default $top_builddir/cli/rebound),
 # BOUNCE (default tests/fixtures/classify/exim-userunknown.eml, 1.1 KB),
 # RUNS (default 500), ROUNDS (default 5), TOOL (hyperfine or loop; by
-# default hyperfine when installed).
+# default hyperfine when installed), OTHER (a second rebound binary,
+# timed beside the first: hyperfine only).
 set -u
 
 top_srcdir=${top_srcdir:-.}
@@ -42,6 +43,11 @@ if [ -z "$tool" ]; then
 	if command -v hyperfine >/dev/null 2>&1; then tool=hyperfine; fi
 fi
 if [ "$tool" = hyperfine ]; then
+	if [ -n "${OTHER:-}" ]; then
+		exec hyperfine --shell=none --warmup 20 --runs "$runs" \
+			"cat $bounce" "$rebound classify $bounce" \
+			"$OTHER classify $bounce"
+	fi
 	exec hyperfine --shell=none --warmup 20 --runs "$runs" \
 		"cat $bounce" "$rebound classify $bounce"
 fi
