@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <check.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -965,7 +966,7 @@ START_TEST(spool_limits)
 		v[i].diagnostic = diag;
 	char name[1300], err[400] = "", ledger[400];
 	snprintf(ledger, sizeof(ledger), "%s/big.tdb", tmpdir);
-	ck_assert_int_eq(rebound_spool_write(ledger, &res, &ctx, name,
+	ck_assert_int_eq(rebound_spool_write(ledger, &res, &ctx, true, name,
 					     sizeof(name), err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "too large") != NULL, "err: %s", err);
 	unsigned long waiting = 1;
@@ -1705,6 +1706,208 @@ START_TEST(one_record_per_recipient)
 }
 END_TEST
 
+/* --- batches (batch_ms) ---------------------------------------------------- */
+
+/* Spool notice i (a hard bounce for r<i>@batch<i>.example, Message-ID
+ * <b<i>@mx.example>) for the ledger at path, as a module that batches. */
+static void queue_notice(const char *path, int i)
+{
+	char addr[64], id[64], err[512];
+	snprintf(addr, sizeof(addr), "r%d@batch%d.example", i, i);
+	snprintf(id, sizeof(id), "<b%d@mx.example>", i);
+	rebound_recipient r = spool_rcpt;
+	r.address = addr;
+	rebound_result res = spool_result(id);
+	res.rcpt = &r;
+	rebound_record_context ctx = { .now = T0 + i, .source = "exim" };
+	ck_assert_msg(rebound_ledger_queue(path, &res, &ctx, i % 2 == 0, err,
+					   sizeof(err)) == 0, "%s", err);
+}
+
+static rebound_ledger *batch_ledger(const char *name, char *path,
+				    size_t size)
+{
+	char err[512];
+	snprintf(path, size, "%s/%s", tmpdir, name);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	return l;
+}
+
+/* Many spooled notices are recorded in one transaction, each once: a
+ * notice spooled twice is counted once, a damaged file is set aside and
+ * holds up nothing. */
+START_TEST(batch_replay_one_transaction)
+{
+	char path[400], err[512];
+	rebound_ledger *l = batch_ledger("batch.tdb", path, sizeof(path));
+	for (int i = 0; i < 50; i++)
+		queue_notice(path, i);
+	queue_notice(path, 7);		/* the same notice again */
+	char junk[500];
+	snprintf(junk, sizeof(junk), "%s.spool/00000000001.000000-1-1.rbq",
+		 path);
+	FILE *f = fopen(junk, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("rb\x10qgarbage", f);
+	fclose(f);
+	unsigned long waiting, badf;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 52);
+	ck_assert_int_eq(events_of(l), 0);	/* spooled: not recorded */
+
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_replay_stats st;
+	ck_assert_msg(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(st.replayed, 51);
+	ck_assert_uint_eq(st.duplicates, 1);
+	ck_assert_uint_eq(st.bad, 1);
+	ck_assert_uint_eq(st.left, 0);
+	ck_assert_uint_eq(st.commits, 1);	/* one transaction */
+	ck_assert_int_eq(events_of(l), 50);	/* each counted once */
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 0);
+	ck_assert_uint_eq(badf, 1);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "r49@batch49.example", T0, &e,
+					    err, sizeof(err)), 1);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SUPPRESSED);
+	ck_assert_int_eq(e.last_seen, T0 + 49);	/* the time it was seen */
+
+	/* Replayed again (a replayer killed after its commit, before it
+	   removed the files): still counted once. */
+	for (int i = 0; i < 3; i++)
+		queue_notice(path, i);
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), 0);
+	ck_assert_uint_eq(st.replayed, 3);
+	ck_assert_uint_eq(st.duplicates, 3);
+	ck_assert_int_eq(events_of(l), 50);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* A batch is bounded (REBOUND_SPOOL_BATCH_MAX notices), so that one
+ * transaction stays short; max_files still counts notices. */
+START_TEST(batch_replay_bounded)
+{
+	char path[400], err[512];
+	rebound_ledger *l = batch_ledger("bounded.tdb", path, sizeof(path));
+	int n = 2 * (int)REBOUND_SPOOL_BATCH_MAX + 50;
+	for (int i = 0; i < n; i++)
+		queue_notice(path, i);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_replay_stats st;
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 30, 0, &st, err,
+					       sizeof(err)), 0);
+	ck_assert_uint_eq(st.replayed, 30);
+	ck_assert_uint_eq(st.commits, 1);
+	ck_assert_uint_eq(st.left, (unsigned long)n - 30);
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), 0);
+	ck_assert_uint_eq(st.replayed, (unsigned long)n - 30);
+	ck_assert_uint_eq(st.commits, 3);	/* 200, 200, 20 */
+	ck_assert_int_eq(events_of(l), n);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* A batch that cannot be committed (the ledger locked) leaves every file
+ * of it in the spool; the next replay records them all. */
+START_TEST(batch_failed_commit_keeps_files)
+{
+	char path[400], err[512];
+	rebound_ledger *l = batch_ledger("locked.tdb", path, sizeof(path));
+	rebound_ledger_close(l);	/* tdb: one open per process, forks too */
+	for (int i = 0; i < 20; i++)
+		queue_notice(path, i);
+	pid_t holder = hold_lock(path);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_replay_stats st;
+	rebound_ledger_set_lock_wait(50);
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "locked by another process"));
+	ck_assert_uint_eq(st.replayed, 0);
+	ck_assert_uint_eq(st.commits, 0);
+	unsigned long waiting;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, NULL), 0);
+	ck_assert_uint_eq(waiting, 20);
+	release_lock(holder);
+	ck_assert_msg(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(st.replayed, 20);
+	ck_assert_uint_eq(st.commits, 1);
+	ck_assert_int_eq(events_of(l), 20);
+	rebound_ledger_set_lock_wait(0);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* batch_ms: batches by default, 0 turns them off, bounded. */
+START_TEST(config_batch_ms)
+{
+	rebound_config c;
+	char err[200];
+	rebound_config_defaults(&c);
+	ck_assert_uint_eq(c.batch_ms, REBOUND_BATCH_MS_DEFAULT);
+	ck_assert_uint_gt(c.batch_ms, 0);
+	ck_assert_int_eq(rebound_config_set(&c, "batch_ms", "0", err,
+					    sizeof(err)), 0);
+	ck_assert_uint_eq(c.batch_ms, 0);
+	ck_assert_int_eq(rebound_config_set(&c, "batch_ms", "250", err,
+					    sizeof(err)), 0);
+	ck_assert_uint_eq(c.batch_ms, 250);
+	ck_assert_int_eq(rebound_config_set(&c, "batch_ms", "60001", err,
+					    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "batch_ms"));
+	ck_assert_int_eq(rebound_config_set(&c, "batch_ms", "-1", err,
+					    sizeof(err)), -1);
+	ck_assert_uint_eq(c.batch_ms, 250);
+}
+END_TEST
+
+/* When a batch is due: the oldest notice batch_ms old, or a full batch
+ * waiting; before that, how long until it is. */
+START_TEST(batch_due)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/due.tdb", tmpdir);
+	unsigned wait;
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 1000, &wait), 0);
+	ck_assert_uint_eq(wait, UINT_MAX);	/* nothing waits */
+	queue_notice(path, 0);
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 60000, &wait), 0);
+	ck_assert_uint_gt(wait, 50000);
+	ck_assert_uint_le(wait, 60000);
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 0, &wait), 1);
+	struct timespec ts = { 0, 30 * 1000000 };
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 20, &wait), 1);
+	for (int i = 1; i < (int)REBOUND_SPOOL_BATCH_MAX; i++)
+		queue_notice(path, i);
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 60000, &wait), 1);
+	/* Ordinary mail is not spooled. */
+	rebound_result plain;
+	memset(&plain, 0, sizeof(plain));
+	plain.cls = REBOUND_CLASS_NOT_BOUNCE;
+	rebound_record_context ctx = { .now = T0, .source = "exim" };
+	char err[200];
+	ck_assert_int_eq(rebound_ledger_queue(path, &plain, &ctx, true, err,
+					      sizeof(err)), 0);
+	unsigned long waiting;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, NULL), 0);
+	ck_assert_uint_eq(waiting, REBOUND_SPOOL_BATCH_MAX);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ledger");
@@ -1735,6 +1938,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, spool_limits);
 	tcase_add_test(tc, locked_notice_spooled_and_replayed_once);
 	tcase_add_test(tc, next_writer_replays_spool);
+	tcase_add_test(tc, batch_replay_one_transaction);
+	tcase_add_test(tc, batch_replay_bounded);
+	tcase_add_test(tc, batch_failed_commit_keeps_files);
+	tcase_add_test(tc, batch_due);
+	tcase_add_test(tc, config_batch_ms);
 	tcase_add_test(tc, whole_file_lock_never_holds_a_module);
 	tcase_add_test(tc, command_does_not_spool);
 	tcase_add_test(tc, reopen_per_record_same_second);

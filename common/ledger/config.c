@@ -78,6 +78,7 @@ void rebound_config_defaults(rebound_config *c)
 	snprintf(c->verp_format, sizeof(c->verp_format), "%s",
 		 "LOCAL+RCPTLOCAL=RCPTDOMAIN@DOMAIN");
 	c->time_budget_ms = DEFAULT_TIME_BUDGET_MS;
+	c->batch_ms = REBOUND_BATCH_MS_DEFAULT;
 	rebound_policy_preset(&c->policy, "default");
 }
 
@@ -268,6 +269,14 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 				err, errlen,
 				"%s: expected milliseconds, not '%s'", key,
 				value);
+		return 0;
+	}
+	if (strcmp(key, "batch_ms") == 0) {
+		if (parse_uint(value, REBOUND_BATCH_MS_MAX, &c->batch_ms) < 0)
+			return rebound_error(
+				err, errlen,
+				"%s: expected milliseconds from 0 to %u, not "
+				"'%s'", key, REBOUND_BATCH_MS_MAX, value);
 		return 0;
 	}
 	if (strcmp(key, "campaign_max_rate") == 0) {

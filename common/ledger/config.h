@@ -54,6 +54,11 @@ typedef struct rebound_config {
 					   the default (see below) */
 	unsigned db_hash_size;		/* hash chains of a new ledger; 0:
 					   REBOUND_LEDGER_HASH_SIZE */
+	/* How long a notice a module classified may wait in the spool
+	   before it is in the ledger, recorded with others in one
+	   transaction (ledger.h, rebound_ledger_queue); 0: each notice is
+	   its own transaction before the module returns. */
+	unsigned batch_ms;
 	/* A fleet sharing events through CTDB (doc/fleet.md): all ""
 	   when this host is in none. */
 	char cluster_db[128];		/* CTDB persistent database */
@@ -70,6 +75,13 @@ void rebound_config_defaults(rebound_config *c);
  * dlfuncs, the Dovecot plugin's commit, waiting for the ledger's lock
  * included): time_budget_ms, or 2000 ms when it is 0. */
 unsigned rebound_config_time_budget_ms(const rebound_config *c);
+
+/* batch_ms's default and its largest value: a second of delay before a
+ * suppression counts costs nothing next to the minutes a bounce takes
+ * to come back, and saves a durable commit (8 device flushes) for
+ * nearly every notice (doc/design.md, "Batches"). */
+#define REBOUND_BATCH_MS_DEFAULT 1000u
+#define REBOUND_BATCH_MS_MAX 60000u
 
 /* Fill *p with a named preset.  Returns 0, or -1 for an unknown name. */
 int rebound_policy_preset(rebound_policy *p, const char *name);

@@ -3,11 +3,13 @@
  * it through the recording function the ledger hands it (see
  * ledger-spool.h; no ledger function is called from here).
  */
+#include <sys/file.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,9 +385,22 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Make a rename in dir durable. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 int rebound_spool_write(const char *ledger_path, const rebound_result *res,
-			const rebound_record_context *ctx, char *name,
-			size_t namelen, char *err, size_t errlen)
+			const rebound_record_context *ctx, bool durable,
+			char *name, size_t namelen, char *err, size_t errlen)
 {
 	static unsigned seq;
 	char dir[1100], tmp[1200], final[1200];
@@ -433,7 +448,8 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 	int rc = -1;
 	if (fd >= 0) {
 		(void)fchmod(fd, 0660);
-		if (write_all(fd, b.p, b.len) == 0 && fsync(fd) == 0)
+		if (write_all(fd, b.p, b.len) == 0 &&
+		    (!durable || fdatasync(fd) == 0))
 			rc = 0;
 		int e = errno;
 		close(fd);
@@ -441,6 +457,15 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 	}
 	if (rc == 0 && rename(tmp, final) < 0)
 		rc = -1;
+	/* The name too: a state change must survive a crash (a failure
+	   here leaves the file, which replay takes whenever it is seen). */
+	if (rc == 0 && durable && sync_dir(dir) < 0) {
+		int e = errno;
+		rebound_error(err, errlen, "%s: cannot sync the spool: %s", dir,
+			      strerror(e));
+		rebound_buf_free(&b);
+		return -1;
+	}
 	if (rc < 0) {
 		int e = errno;
 		unlink(tmp);
@@ -451,6 +476,56 @@ int rebound_spool_write(const char *ledger_path, const rebound_result *res,
 	}
 	rebound_buf_free(&b);
 	return rc;
+}
+
+/* The time (ms since the epoch) a notice's name says it was written;
+ * -1 when the name does not say (then it counts as old). */
+static int64_t name_time_ms(const char *name)
+{
+	char *end;
+	errno = 0;
+	long long sec = strtoll(name, &end, 10);
+	if (errno != 0 || end == name || *end != '.' || sec < 0)
+		return -1;
+	const char *us = end + 1;
+	long usec = strtol(us, &end, 10);
+	if (end == us || usec < 0 || usec > 999999)
+		return -1;
+	return (int64_t)sec * 1000 + usec / 1000;
+}
+
+int rebound_spool_due(const char *ledger_path, unsigned batch_ms,
+		      unsigned *wait_ms)
+{
+	char dir[1100];
+	*wait_ms = UINT_MAX;
+	if (rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0)
+		return -1;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int64_t oldest = INT64_MAX;
+	unsigned long waiting = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_notice(de->d_name))
+			continue;
+		waiting++;
+		int64_t t = name_time_ms(de->d_name);
+		if (t < oldest)
+			oldest = t;
+	}
+	closedir(d);
+	if (waiting == 0)
+		return 0;
+	if (waiting >= REBOUND_SPOOL_BATCH_MAX ||
+	    now - oldest >= (int64_t)batch_ms)
+		return 1;
+	*wait_ms = (unsigned)((int64_t)batch_ms - (now - oldest));
+	return 0;
 }
 
 /* --- replay --------------------------------------------------------------- */
@@ -504,9 +579,66 @@ static int read_notice(const char *path, unsigned char **data, size_t *len)
 	return rc;
 }
 
+/* One notice of a batch, decoded, with its file. */
+typedef struct batch_item {
+	char path[1400];
+	rebound_spooled sp;
+} batch_item;
+
+/* Set a file that is no notice aside, out of the way, for the operator. */
+static void set_aside(const char *path, const char *name, const char *why,
+		      rebound_replay_stats *st)
+{
+	char aside[1420];
+	snprintf(aside, sizeof(aside), "%s.bad", path);
+	if (rename(path, aside) == 0) {
+		st->bad++;
+		if (st->first_bad[0] == '\0')
+			snprintf(st->first_bad, sizeof(st->first_bad),
+				 "%.180s.bad: %.100s", name, why);
+	}
+}
+
+/* Record items[0..n) in one transaction and remove their files after the
+ * commit.  Returns 0; or -1 with err set and *failed_at the notice whose
+ * recording failed (n: the transaction as a whole failed: begin or
+ * commit), everything left in the spool. */
+static int record_batch(const rebound_spool_ops *ops, void *target,
+			batch_item *items, size_t n, rebound_replay_stats *st,
+			size_t *failed_at, char *err, size_t errlen)
+{
+	*failed_at = n;
+	if (ops->begin(target, err, errlen) < 0)
+		return -1;
+	unsigned long dups = 0;
+	for (size_t j = 0; j < n; j++) {
+		rebound_outcome o[1];
+		int r = ops->record(target, &items[j].sp.res, &items[j].sp.ctx,
+				    o, 1, err, errlen);
+		if (r < 0) {
+			ops->cancel(target);
+			*failed_at = j;
+			return -1;
+		}
+		if (r > 0 && o[0].duplicate)
+			dups++;
+	}
+	if (ops->commit(target, err, errlen) < 0)
+		return -1;
+	/* Recorded: a file that stays now (unlink failed, a crash before
+	   this loop) is replayed again and found seen before. */
+	st->commits++;
+	st->duplicates += dups;
+	for (size_t j = 0; j < n; j++) {
+		unlink(items[j].path);
+		st->replayed++;
+	}
+	return 0;
+}
+
 int rebound_spool_replay(const char *ledger_path,
-			 rebound_spool_record_fn record, void *target,
-			 unsigned max_files, unsigned max_ms,
+			 const rebound_spool_ops *ops, void *target,
+			 unsigned max_files, unsigned max_ms, bool nowait,
 			 rebound_replay_stats *st, char *err, size_t errlen)
 {
 	rebound_replay_stats dummy;
@@ -514,7 +646,7 @@ int rebound_spool_replay(const char *ledger_path,
 		st = &dummy;
 	memset(st, 0, sizeof(*st));
 	char dir[1100];
-	if (ledger_path == NULL || record == NULL ||
+	if (ledger_path == NULL || ops == NULL ||
 	    rebound_spool_dir(ledger_path, dir, sizeof(dir)) < 0) {
 		return rebound_error(err, errlen, "replay: no ledger");
 	}
@@ -525,8 +657,22 @@ int rebound_spool_replay(const char *ledger_path,
 		return rebound_error(err, errlen, "%s: %s", dir,
 				     strerror(errno));
 	}
+	/* One replayer at a time: two would only wait for each other's
+	   transaction and find the other's notices seen before.  Held
+	   until closedir. */
+	if (flock(dirfd(d), LOCK_EX | (nowait ? LOCK_NB : 0)) < 0) {
+		int e = errno;
+		closedir(d);
+		if (e == EWOULDBLOCK) {
+			st->busy = true;
+			return 0;
+		}
+		return rebound_error(err, errlen, "%s: lock: %s", dir,
+				     strerror(e));
+	}
 	char **names = NULL;
-	size_t n = 0, cap = 0;
+	batch_item *items = NULL;
+	size_t n = 0, cap = 0, gone = 0;
 	struct dirent *de;
 	int rc = 0;
 	while ((de = readdir(d)) != NULL) {
@@ -548,7 +694,9 @@ int rebound_spool_replay(const char *ledger_path,
 		}
 		n++;
 	}
-	closedir(d);
+	if (rc == 0 &&
+	    (items = calloc(REBOUND_SPOOL_BATCH_MAX, sizeof(*items))) == NULL)
+		rc = -1;
 	if (rc < 0) {
 		rebound_error(err, errlen, "replay: out of memory");
 		goto out;
@@ -556,53 +704,65 @@ int rebound_spool_replay(const char *ledger_path,
 	if (n > 1)	/* (qsort of no names would be given NULL) */
 		qsort(names, n, sizeof(*names), by_name);
 	int64_t start = now_ms();
-	size_t i = 0;
-	for (; i < n; i++) {
-		if ((max_files && i >= max_files) ||
+	size_t i = 0, taken = 0;
+	while (i < n) {
+		if ((max_files && taken >= max_files) ||
 		    (max_ms && now_ms() - start >= (int64_t)max_ms))
 			break;
-		char path[1400];
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unsigned char *data = NULL;
-		size_t len = 0;
-		int got = read_notice(path, &data, &len);
-		if (got == 0)
-			continue;	/* another writer replayed it */
-		rebound_spooled sp;
-		char why[100] = "unreadable";
-		if (got < 0 ||
-		    rebound_spool_decode(&sp, data, len, why, sizeof(why)) < 0) {
-			free(data);
-			/* Kept for the operator, out of the way. */
-			char aside[1420];
-			snprintf(aside, sizeof(aside), "%s.bad", path);
-			if (rename(path, aside) == 0) {
-				st->bad++;
-				if (st->first_bad[0] == '\0')
-					snprintf(st->first_bad,
-						 sizeof(st->first_bad),
-						 "%.180s.bad: %.100s", names[i],
-						 why);
+		/* Gather a batch: read and decode before the transaction,
+		   so that the ledger is held only for the recording. */
+		size_t nb = 0, bytes = 0;
+		for (; i < n && nb < REBOUND_SPOOL_BATCH_MAX &&
+		       bytes < REBOUND_SPOOL_BATCH_BYTES &&
+		       (!max_files || taken < max_files); i++) {
+			batch_item *it = &items[nb];
+			snprintf(it->path, sizeof(it->path), "%s/%s", dir,
+				 names[i]);
+			unsigned char *data = NULL;
+			size_t len = 0;
+			int got = read_notice(it->path, &data, &len);
+			if (got == 0) {
+				gone++;	/* another writer replayed it */
+				continue;
 			}
+			char why[100] = "unreadable";
+			if (got < 0 || rebound_spool_decode(&it->sp, data, len,
+							    why,
+							    sizeof(why)) < 0) {
+				free(data);
+				set_aside(it->path, names[i], why, st);
+				continue;
+			}
+			free(data);
+			bytes += len;
+			taken++;
+			nb++;
+		}
+		if (nb == 0)
 			continue;
+		size_t failed_at;
+		rc = record_batch(ops, target, items, nb, st, &failed_at, err,
+				  errlen);
+		if (rc < 0 && failed_at > 0 && failed_at < nb) {
+			/* One notice could not be recorded: the ones before
+			   it still can, as they could one by one; it and
+			   the rest wait (its error is the answer). */
+			char e2[8];
+			size_t again;
+			(void)record_batch(ops, target, items, failed_at, st,
+					   &again, e2, sizeof(e2));
 		}
-		free(data);
-		rebound_outcome o[1];
-		int r = record(target, &sp.res, &sp.ctx, o, 1, err, errlen);
-		rebound_spooled_free(&sp);
-		if (r < 0) {
-			rc = -1;	/* locked again, or the disk: later */
-			break;
-		}
-		if (r > 0 && o[0].duplicate)
-			st->duplicates++;
-		unlink(path);
-		st->replayed++;
+		for (size_t j = 0; j < nb; j++)
+			rebound_spooled_free(&items[j].sp);
+		if (rc < 0)
+			break;		/* locked again, or the disk: later */
 	}
-	st->left = n - i;
+	st->left = n - st->replayed - st->bad - gone;
 out:
+	free(items);
 	for (size_t j = 0; j < n; j++)
 		free(names[j]);
 	free(names);
+	closedir(d);
 	return rc;
 }

@@ -1,15 +1,26 @@
 /* ledger-spool.h - notices that could not wait for the ledger's lock.
  *
  * When a module cannot get the ledger within its time budget (another
- * writer holds the lock) or its commit fails, the classified notice is
- * written to the spool beside the ledger, <ledger>.spool/, one file per
- * notice, written under a temporary name and renamed into place.  The
- * next writer that gets the lock replays a few of them (oldest first),
- * and `rebound db replay` replays all.  Replay records each notice as it
- * was seen (its time, its source) with the same seen-before key, so a
- * notice recorded twice (two replays at once, a replayer killed before it
- * removed the file) is still counted once.  A file that cannot be read as
- * a notice is renamed *.bad and kept for the operator, never deleted.
+ * writer holds the lock) or its commit fails, or when it batches
+ * (rebound.conf batch_ms), the classified notice is written to the spool
+ * beside the ledger, <ledger>.spool/, one file per notice, written under
+ * a temporary name and renamed into place.  The next writer that gets
+ * the lock replays a few of them (oldest first), a module replays the
+ * batch when it is due, and `rebound db replay` replays all.
+ *
+ * Replay records many notices in ONE ledger transaction (at most
+ * REBOUND_SPOOL_BATCH_MAX notices or REBOUND_SPOOL_BATCH_BYTES of files
+ * each): a durable commit costs 8 device flushes (doc/platform.md
+ * §3.2.2), so a batch pays them once.  Each notice is recorded as it was
+ * seen (its time, its source) with the same seen-before key, so a notice
+ * recorded twice (two replays at once, a replayer killed after the
+ * commit and before it removed the files) is still counted once.  A file
+ * that cannot be read as a notice is renamed *.bad and kept for the
+ * operator, never deleted, and never holds up the batch.  Files are
+ * removed only after their batch committed: a failed commit leaves every
+ * file of the batch in the spool.  One replayer at a time per spool (a
+ * flock on the directory): a module that finds another replaying goes
+ * on without waiting.
  *
  * File format: the ledger's record encoding (ledger-record.h), kind 'q':
  * the recording context, then the fields of the result that recording
@@ -35,6 +46,12 @@
 #define REBOUND_SPOOL_MAX_FILES 5000
 #define REBOUND_SPOOL_MAX_BYTES (256u * 1024u)
 #define REBOUND_SPOOL_MAX_RCPT 1000u
+/* One replay transaction: at most this many notices and file bytes, so
+ * that it holds the ledger's lock for tens of milliseconds at most
+ * (doc/platform.md §3.2.3).  A spool of this many notices is also due
+ * at once, whatever batch_ms says. */
+#define REBOUND_SPOOL_BATCH_MAX 200u
+#define REBOUND_SPOOL_BATCH_BYTES (1024u * 1024u)
 
 /* Encode one notice (b->failed on out of memory). */
 void rebound_spool_encode(rebound_buf *b, const rebound_result *res,
@@ -58,32 +75,48 @@ void rebound_spooled_free(rebound_spooled *s);
 int rebound_spool_dir(const char *ledger_path, char *dir, size_t size);
 
 /* Write one notice to the spool of the ledger at ledger_path (creating
- * the directory, mode 2770, when missing).  Returns 0 with the file's
- * name in name, or -1 with err set. */
+ * the directory, mode 2770, when missing).  durable: the file's data and
+ * its name are on the disk before this returns (fdatasync of the file,
+ * fsync of the directory: 2 flushes); else they reach it with the
+ * kernel's writeback (a process crash loses nothing, a power cut may).
+ * Returns 0 with the file's name in name, or -1 with err set. */
 int rebound_spool_write(const char *ledger_path, const rebound_result *res,
-			const rebound_record_context *ctx, char *name,
-			size_t namelen, char *err, size_t errlen);
+			const rebound_record_context *ctx, bool durable,
+			char *name, size_t namelen, char *err, size_t errlen);
+
+/* Is a batch due: does a notice wait that was written batch_ms or more
+ * ago (by its name's time), or do REBOUND_SPOOL_BATCH_MAX wait?  1 due;
+ * 0 not, with *wait_ms the time until the oldest is due (UINT_MAX when
+ * nothing waits); -1 the directory cannot be read. */
+int rebound_spool_due(const char *ledger_path, unsigned batch_ms,
+		      unsigned *wait_ms);
 
 /* How many notices wait, and how many files were set aside as bad. */
 int rebound_spool_count(const char *ledger_path, unsigned long *waiting,
 			unsigned long *bad);
 
-/* How replay records one notice (ledger.c gives its own recording,
- * without spooling or replaying again).  Fills up to nout outcomes and
- * returns how many, or -1 with err set. */
-typedef int (*rebound_spool_record_fn)(void *target,
-				       const rebound_result *res,
-				       const rebound_record_context *ctx,
-				       rebound_outcome *out, size_t nout,
-				       char *err, size_t errlen);
+/* How replay records a batch (ledger.c gives its own transaction and
+ * recording, without spooling or replaying again): begin, then record
+ * for each notice of the batch, then commit; cancel after a record that
+ * failed.  record fills up to nout outcomes and returns how many, or -1
+ * with err set; the others return 0 or -1 with err set. */
+typedef struct rebound_spool_ops {
+	int (*begin)(void *target, char *err, size_t errlen);
+	int (*record)(void *target, const rebound_result *res,
+		      const rebound_record_context *ctx, rebound_outcome *out,
+		      size_t nout, char *err, size_t errlen);
+	int (*commit)(void *target, char *err, size_t errlen);
+	void (*cancel)(void *target);
+} rebound_spool_ops;
 
 /* Replay the spool of the ledger at ledger_path (NULL: none), oldest
- * first, each notice through record(target, ...): what
- * rebound_ledger_replay (ledger.h) does, with the same limits, stats and
- * answer. */
+ * first, in batches through ops: what rebound_ledger_replay (ledger.h)
+ * does, with the same limits, stats and answer.  nowait: when another
+ * process replays this spool now, return 0 at once (st->busy set)
+ * instead of waiting for it. */
 int rebound_spool_replay(const char *ledger_path,
-			 rebound_spool_record_fn record, void *target,
-			 unsigned max_files, unsigned max_ms,
+			 const rebound_spool_ops *ops, void *target,
+			 unsigned max_files, unsigned max_ms, bool nowait,
 			 rebound_replay_stats *st, char *err, size_t errlen);
 
 #endif

@@ -743,6 +743,11 @@ void rebound_ledger_set_lock_wait(unsigned ms)
 	lock_wait_ms = ms;
 }
 
+unsigned rebound_ledger_lock_wait(void)
+{
+	return lock_wait_ms;
+}
+
 void rebound_ledger_set_hash_size(unsigned chains)
 {
 	create_hash_size = chains != 0 ? chains : REBOUND_LEDGER_HASH_SIZE;
@@ -1423,21 +1428,31 @@ static bool valid_args(const rebound_ledger *l, const rebound_policy *p,
 	return true;
 }
 
-/* Recording proper.  *passing: it failed for a reason that may pass
- * (the lock wait spent, the commit failed), so spooling makes sense. */
-static int record_notice(rebound_ledger *l, const rebound_policy *policy,
+/* A notice that changes nothing: ordinary mail, and a notice without
+ * recipients unless it is an auto-reply or a feedback report. */
+static bool records_nothing(const rebound_result *res)
+{
+	if (res->cls == REBOUND_CLASS_NOT_BOUNCE)
+		return true;
+	if (res->rcpt != NULL && res->nrcpt > 0)
+		return false;
+	return res->cls != REBOUND_CLASS_AUTOREPLY &&
+	       res->cls != REBOUND_CLASS_FEEDBACK;
+}
+
+/* Recording proper, inside a transaction the caller began (and checked
+ * the meta record in): one notice alone, or one of a replayed batch.
+ * Returns the outcomes filled, or -1 with err set (the caller cancels:
+ * the transaction may hold part of the notice).  *seen: it was seen
+ * before, nothing written. */
+static int record_in_txn(rebound_ledger *l, const rebound_policy *policy,
 			 const rebound_result *res,
 			 const rebound_record_context *ctx,
 			 rebound_outcome *out, size_t nout,
-			 char *err, size_t errlen, bool *passing)
+			 char *err, size_t errlen, bool *seen_before)
 {
-	*passing = false;
-	lock_wait_spent = false;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (!valid_args(l, policy, res, ctx, err, errlen))
-		return -1;
-	if (res->cls == REBOUND_CLASS_NOT_BOUNCE)
+	*seen_before = false;
+	if (records_nothing(res))
 		return 0;
 	const rebound_recipient *rcpts = res->rcpt;
 	size_t nrcpt = rcpts != NULL ? res->nrcpt : 0;
@@ -1445,9 +1460,6 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 	if (nrcpt == 0) {
 		/* Auto-replies and feedback reports name no recipient; a
 		   VERP return path may still say who it was. */
-		if (res->cls != REBOUND_CLASS_AUTOREPLY &&
-		    res->cls != REBOUND_CLASS_FEEDBACK)
-			return 0;
 		memset(&synth, 0, sizeof(synth));
 		synth.address = res->verp_recipient != NULL ?
 					res->verp_recipient : "";
@@ -1463,15 +1475,10 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 	fingerprint(res, fp);
 	char dkey[40];
 	marker_key(fp, dkey, sizeof(dkey));
-	if (ledger_begin(l, err, errlen) < 0) {
-		*passing = lock_wait_spent;
-		return -1;
-	}
-	if (check_meta(l, ctx->now, err, errlen) < 0)
-		goto failed;
 	size_t n = 0;
 	/* A notice for one recipient is marked in its record, any other
-	   with a d: record (so is one whose record had no room). */
+	   with a d: record (so is one whose record had no room).  Inside
+	   the transaction, so a notice twice in one batch is seen too. */
 	bool seen = tdb_exists(l->tdb, key_of(dkey));
 	char rk[340];
 	if (!seen && nrcpt == 1 &&
@@ -1484,10 +1491,11 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 		seen = found > 0 && entry_has_mark(e, fp);
 		free(e);
 		if (found < 0)
-			goto failed;
+			return -1;
 	}
 	if (seen) {
 		/* Seen before: report the states, change nothing. */
+		*seen_before = true;
 		for (size_t i = 0; i < nrcpt && n < nout; i++) {
 			char k[340];
 			rebound_entry e;
@@ -1497,13 +1505,12 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 				continue;
 			found = ledger_fetch_entry(l, k, &e, err, errlen);
 			if (found < 0)
-				goto failed;
+				return -1;
 			if (found)
 				rebound_entry_refresh(&e, ctx->now);
 			fill_outcome(&out[n++], rcpts[i].address, &e, found,
 				     true);
 		}
-		ledger_cancel(l);
 		return (int)n;
 	}
 	bool marked = false;
@@ -1515,7 +1522,7 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 				nrcpt == 1 ? fp : NULL, &marked,
 				n < nout ? &out[n] : NULL, err, errlen);
 		if (rc < 0)
-			goto failed;
+			return -1;
 		if (rc > 0 && n < nout)
 			n++;
 	}
@@ -1526,37 +1533,97 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 		rc = store(l, dkey, &b, TDB_INSERT, err, errlen);
 		rebound_buf_free(&b);
 		if (rc < 0)
-			goto failed;
+			return -1;
+	}
+	return (int)n;
+}
+
+/* One notice in its own transaction.  *passing: it failed for a reason
+ * that may pass (the lock wait spent, the commit failed), so spooling
+ * makes sense. */
+static int record_notice(rebound_ledger *l, const rebound_policy *policy,
+			 const rebound_result *res,
+			 const rebound_record_context *ctx,
+			 rebound_outcome *out, size_t nout,
+			 char *err, size_t errlen, bool *passing)
+{
+	*passing = false;
+	lock_wait_spent = false;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (!valid_args(l, policy, res, ctx, err, errlen))
+		return -1;
+	if (records_nothing(res))
+		return 0;
+	if (ledger_begin(l, err, errlen) < 0) {
+		*passing = lock_wait_spent;
+		return -1;
+	}
+	int n;
+	bool seen;
+	if (check_meta(l, ctx->now, err, errlen) < 0 ||
+	    (n = record_in_txn(l, policy, res, ctx, out, nout, err, errlen,
+			       &seen)) < 0) {
+		ledger_cancel(l);
+		return -1;
+	}
+	if (seen) {
+		ledger_cancel(l);	/* nothing to commit */
+		return n;
 	}
 	if (ledger_commit(l, err, errlen) < 0) {
 		*passing = true;
 		return -1;
 	}
-	return (int)n;
-failed:
-	ledger_cancel(l);
-	return -1;
+	return n;
 }
 
-/* Replay records each spooled notice through record_spooled: the
- * ledger's own recording, without spooling or replaying again.  The
- * spool is handed it (ledger-spool.h) and calls nothing of the ledger,
- * so the ledger depends on the spool and not the other way round. */
+/* Replay records a batch of spooled notices in one transaction through
+ * these (ledger-spool.h): the ledger's own recording, without spooling
+ * or replaying again.  The spool is handed them and calls nothing of the
+ * ledger, so the ledger depends on the spool and not the other way. */
 typedef struct replay_target {
 	rebound_ledger *l;
 	const rebound_policy *policy;
 } replay_target;
 
-static int record_spooled(void *target, const rebound_result *res,
-			  const rebound_record_context *ctx,
-			  rebound_outcome *out, size_t nout, char *err,
-			  size_t errlen)
+static int replay_begin(void *target, char *err, size_t errlen)
 {
-	const replay_target *t = target;
-	bool passing;
-	return record_notice(t->l, t->policy, res, ctx, out, nout, err, errlen,
-			     &passing);
+	replay_target *t = target;
+	lock_wait_spent = false;
+	if (ledger_begin(t->l, err, errlen) < 0)
+		return -1;
+	if (check_meta(t->l, time(NULL), err, errlen) < 0) {
+		ledger_cancel(t->l);
+		return -1;
+	}
+	return 0;
 }
+
+static int replay_record(void *target, const rebound_result *res,
+			 const rebound_record_context *ctx,
+			 rebound_outcome *out, size_t nout, char *err,
+			 size_t errlen)
+{
+	replay_target *t = target;
+	bool seen;
+	return record_in_txn(t->l, t->policy, res, ctx, out, nout, err,
+			     errlen, &seen);
+}
+
+static int replay_commit(void *target, char *err, size_t errlen)
+{
+	return ledger_commit(((replay_target *)target)->l, err, errlen);
+}
+
+static void replay_cancel(void *target)
+{
+	ledger_cancel(((replay_target *)target)->l);
+}
+
+static const rebound_spool_ops replay_ops = {
+	replay_begin, replay_record, replay_commit, replay_cancel,
+};
 
 int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 			  unsigned max_files, unsigned max_ms,
@@ -1564,8 +1631,28 @@ int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 {
 	replay_target t = { l, policy };
 	const char *path = l != NULL && policy != NULL ? l->path : NULL;
-	return rebound_spool_replay(path, record_spooled, &t, max_files,
-				    max_ms, st, err, errlen);
+	return rebound_spool_replay(path, &replay_ops, &t, max_files, max_ms,
+				    lock_wait_ms > 0, st, err, errlen);
+}
+
+int rebound_ledger_queue(const char *path, const rebound_result *res,
+			 const rebound_record_context *ctx, bool durable,
+			 char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (path == NULL || res == NULL || ctx == NULL)
+		return rebound_error(err, errlen, "ledger: missing argument");
+	if (records_nothing(res))
+		return 0;
+	return rebound_spool_write(path, res, ctx, durable, NULL, 0, err,
+				   errlen);
+}
+
+int rebound_ledger_batch_due(const char *path, unsigned batch_ms,
+			     unsigned *wait_ms)
+{
+	return rebound_spool_due(path, batch_ms, wait_ms);
 }
 
 /* What a module's recording call replays after its own notice: little
@@ -1588,8 +1675,8 @@ int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
 	if (n < 0 && passing) {
 		char name[1300], e2[400];
 		size_t used = err != NULL ? strlen(err) : 0;
-		if (rebound_spool_write(l->path, res, ctx, name, sizeof(name), e2,
-					sizeof(e2)) == 0) {
+		if (rebound_spool_write(l->path, res, ctx, true, name,
+					sizeof(name), e2, sizeof(e2)) == 0) {
 			const char *base = strrchr(name, '/');
 			char cut[96] = "";
 			if (res->nrcpt > REBOUND_SPOOL_MAX_RCPT)

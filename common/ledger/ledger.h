@@ -42,6 +42,8 @@ void rebound_ledger_close(rebound_ledger *l);
  * long as it takes.  Process-wide; Exim's local_scan sets what is left
  * of its time budget, so that a stuck writer cannot hold the mail. */
 void rebound_ledger_set_lock_wait(unsigned ms);
+/* The lock wait set now (to put it back after a change). */
+unsigned rebound_ledger_lock_wait(void);
 /* One deadline, ms from now, that every lock wait of this process ends
  * by (with a lock wait set), however many notices it records: a
  * delivery of several bounces spends one time budget, and once it is
@@ -121,20 +123,45 @@ int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
  * lock wait (the modules) spools: the command waits for the lock. */
 #define REBOUND_LEDGER_SPOOLED (-2)
 
-/* Replay spooled notices, oldest first: at most max_files and for at most
- * max_ms (0: no limit).  Returns 0, or -1 with err set when a notice
- * could not be recorded (it stays; the stats say how far it got). */
+/* Replay spooled notices, oldest first, many in one transaction
+ * (ledger-spool.h): at most max_files and for at most max_ms (0: no
+ * limit; checked between batches).  Returns 0, or -1 with err set when a
+ * notice could not be recorded (it stays; the stats say how far it
+ * got).  A module (a lock wait set) that finds another process replaying
+ * the spool returns 0 at once with busy set; the command waits. */
 typedef struct rebound_replay_stats {
 	unsigned long replayed;		/* recorded and removed */
 	unsigned long duplicates;	/* of those, seen before */
 	unsigned long bad;		/* unreadable: renamed *.bad */
 	unsigned long left;		/* still waiting */
+	unsigned long commits;		/* transactions it took */
+	bool busy;			/* another process was replaying */
 	char first_bad[300];
 } rebound_replay_stats;
 
 int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 			  unsigned max_files, unsigned max_ms,
 			  rebound_replay_stats *st, char *err, size_t errlen);
+
+/* Batching (rebound.conf batch_ms, doc/design.md): instead of its own
+ * durable transaction, a module writes the classified notice to the
+ * spool of the ledger at path and returns; the batch is recorded, in one
+ * transaction, by whoever next finds it due (rebound_ledger_batch_due,
+ * then rebound_ledger_replay).  durable: the file is on the disk before
+ * this returns (2 device flushes instead of a commit's 8); without, a
+ * power cut may lose it (the Dovecot plugin: the notice is in the
+ * mailbox already).  Ordinary mail is not spooled (0, nothing written).
+ * Needs no ledger handle.  Returns 0, or -1 with err set (then record
+ * it the usual way). */
+int rebound_ledger_queue(const char *path, const rebound_result *res,
+			 const rebound_record_context *ctx, bool durable,
+			 char *err, size_t errlen);
+
+/* Is a batch of the ledger at path due after batch_ms (ledger-spool.h,
+ * rebound_spool_due)?  1 due; 0 not, *wait_ms until it is (UINT_MAX:
+ * nothing waits); -1 the spool cannot be read. */
+int rebound_ledger_batch_due(const char *path, unsigned batch_ms,
+			     unsigned *wait_ms);
 
 /* Record one recipient classified in-band (Exim's event_action): a
  * rejection (rcpt->action FAILED or DELAYED, see rebound_classify_reply)
