@@ -13,10 +13,24 @@
  * file's group and mode decide whether Exim can share it, so it is made
  * at installation (doc/dovecot.md); a mistyped rebound_db then shows as an
  * error in the log instead of a second, silent ledger.
+ *
+ * Batches (rebound.conf batch_ms, the default): a notice is written to
+ * the spool beside the ledger instead, not synced (the notice itself is
+ * in the mailbox, which Dovecot made durable; a device flush per message
+ * is what the batch saves), and the spool is recorded in one transaction
+ * when it is due: at the commit that finds it due, from a timeout in
+ * this process's main ioloop batch_ms after the oldest notice, and at
+ * deinit.  So a notice is in the ledger within about batch_ms with no
+ * further mail (doc/dovecot.md, "Batches").
  */
 #include "lib.h"
+#include "ioloop.h"
 
+#include <grp.h>
+#include <sys/stat.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rebound-plugin.h"
 
@@ -137,6 +151,224 @@ static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 	}
 }
 
+/* --- batches ------------------------------------------------------------ */
+
+/* The batch this process spooled notices for: one ledger at a time (a
+ * notice for another ledger first records this one's batch). */
+static struct rbd_batch {
+	bool pending;
+	struct timeout *to;
+	rebound_config cfg;		/* the spooler's: path, policy */
+	uid_t uid;			/* whom the notices were spooled as */
+	gid_t gid;
+	/* and the groups (mail_access_groups may be what opens the
+	   ledger) */
+	gid_t groups[64];
+	int ngroups;
+	unsigned int retry_ms;		/* after a failure: 0, then longer */
+} batch;
+
+/* How long a flush outside a delivery waits for the lock: nobody waits
+ * for it, but this process serves no mail meanwhile. */
+#define BATCH_LOCK_WAIT_MS 100
+/* How long a flush may go on starting transactions (each at most 200
+ * notices). */
+#define BATCH_REPLAY_MS 500
+/* A flush that failed tries again this much later, twice as long after
+ * each failure up to BATCH_RETRY_MAX_MS (one log line until it works). */
+#define BATCH_RETRY_MS 1000
+#define BATCH_RETRY_MAX_MS 60000
+
+static void batch_timeout(void *context);
+
+static void batch_arm(unsigned int ms)
+{
+	struct ioloop *root = io_loop_get_root();
+
+	if (batch.to != NULL)
+		timeout_remove(&batch.to);
+	/* The main ioloop: a delivery may run in a short-lived one.  The
+	   function itself: its macro's compile-time checks of msecs are a
+	   variable-length array (-Wvla) for a msecs known only at run
+	   time. */
+	if (root != NULL)
+		batch.to = (timeout_add_to)(root, ms, __FILE__, __LINE__,
+					    batch_timeout, NULL);
+}
+
+/* Outside a delivery an LMTP process runs as root: the batch is recorded
+ * as the user who spooled it, so that nothing of the ledger's becomes
+ * root's.  TRUE when switched (then batch_unbecome). */
+struct rbd_ids {
+	gid_t egid;
+	gid_t groups[64];
+	int ngroups;
+};
+
+static bool batch_become(struct rbd_ids *was, bool *switched)
+{
+	*switched = FALSE;
+	if (geteuid() != 0 || batch.uid == 0)
+		return TRUE;
+	was->egid = getegid();
+	was->ngroups = getgroups(N_ELEMENTS(was->groups), was->groups);
+	if (was->ngroups < 0 || batch.ngroups < 0 ||
+	    setgroups((size_t)batch.ngroups, batch.groups) < 0)
+		return FALSE;
+	if (setegid(batch.gid) < 0) {
+		(void)setgroups((size_t)was->ngroups, was->groups);
+		return FALSE;
+	}
+	if (seteuid(batch.uid) < 0) {
+		(void)setegid(was->egid);
+		(void)setgroups((size_t)was->ngroups, was->groups);
+		return FALSE;
+	}
+	*switched = TRUE;
+	return TRUE;
+}
+
+static void batch_unbecome(const struct rbd_ids *was)
+{
+	/* (Dovecot's next delivery fails loudly if this did not work.) */
+	if (seteuid(0) < 0 || setegid(was->egid) < 0 ||
+	    setgroups((size_t)was->ngroups, was->groups) < 0)
+		i_error(RBD_LOG "cannot return to root after recording a "
+			"batch: %m");
+}
+
+/* Record the waiting batch: when due (else the timeout is set for when
+ * it will be), or all of it (deinit, another ledger).  lock_wait: how
+ * long to wait for another process's lock. */
+static void batch_flush(bool all, unsigned int lock_wait)
+{
+	unsigned int wait;
+	const char *path = batch.cfg.db_path;
+
+	if (!batch.pending)
+		return;
+	if (batch.to != NULL)
+		timeout_remove(&batch.to);
+	int due = rebound_ledger_batch_due(path, batch.cfg.batch_ms, &wait);
+	if (due == 0 && wait == UINT_MAX) {
+		batch.pending = FALSE;	/* another process recorded it */
+		return;
+	}
+	if (due == 0 && !all) {
+		batch_arm(wait);
+		return;
+	}
+
+	struct rbd_ids was;
+	bool switched;
+	char err[512] = "";
+	rebound_replay_stats st;
+	int rc = -1;
+
+	memset(&st, 0, sizeof(st));
+	if (!batch_become(&was, &switched)) {
+		i_error(RBD_LOG "batch for %s not recorded: cannot become "
+			"uid %ld: %m", path, (long)batch.uid);
+		batch.pending = FALSE;
+		return;
+	}
+	unsigned int keep = rebound_ledger_lock_wait();
+	rebound_ledger_set_lock_wait(lock_wait);
+	rebound_ledger *ledger = rebound_ledger_open(path, 0, err,
+						     sizeof(err));
+	if (ledger != NULL) {
+		rc = rebound_ledger_replay(ledger, &batch.cfg.policy, 0,
+					   BATCH_REPLAY_MS, &st, err,
+					   sizeof(err));
+		rebound_ledger_close(ledger);
+	}
+	rebound_ledger_set_lock_wait(keep);
+	if (switched)
+		batch_unbecome(&was);
+	if (st.bad > 0)
+		i_error(RBD_LOG "%s: %lu spooled notice(s) set aside as bad, "
+			"first %s", path, st.bad, st.first_bad);
+	if (rc < 0 || ledger == NULL) {
+		if (batch.retry_ms == 0 || all)
+			i_warning(RBD_LOG "batch for %s not recorded now (%s); "
+				  "its notices wait in the spool", path, err);
+		batch.retry_ms = batch.retry_ms == 0 ? BATCH_RETRY_MS :
+				 I_MIN(batch.retry_ms * 2, BATCH_RETRY_MAX_MS);
+		if (!all)
+			batch_arm(batch.retry_ms);
+		return;
+	}
+	batch.retry_ms = 0;
+	if (st.replayed > 0)
+		i_info(RBD_LOG "batch recorded: %lu notice%s (%lu seen before) "
+		       "in %lu transaction%s, %lu left waiting", st.replayed,
+		       st.replayed == 1 ? "" : "s", st.duplicates, st.commits,
+		       st.commits == 1 ? "" : "s", st.left);
+	if (batch.cfg.batch_ms > 0 && !all && (st.left > 0 || st.busy)) {
+		/* More than one replay's worth, or another process is at
+		   it: look again soon. */
+		batch_arm(st.busy ? BATCH_RETRY_MS : 1);
+		return;
+	}
+	batch.pending = FALSE;
+}
+
+static void batch_timeout(void *context ATTR_UNUSED)
+{
+	batch_flush(FALSE, BATCH_LOCK_WAIT_MS);
+}
+
+void rbd_batch_deinit(void)
+{
+	batch_flush(TRUE, BATCH_LOCK_WAIT_MS);
+	if (batch.to != NULL)
+		timeout_remove(&batch.to);
+	batch.pending = FALSE;
+}
+
+/* Spool the kept notice for its batch.  FALSE: not spooled (logged);
+ * record it now. */
+static bool batch_queue(struct rbd_txn *txn, const struct rbd_kept *k,
+			int64_t now)
+{
+	const rebound_result *res = k->res;
+	rebound_record_context ctx = {
+		.now = now,
+		.source = "dovecot",
+		.sender_domain = sender_domain(txn, res),
+		.vouch = k->vouch,
+	};
+	char err[512];
+	struct stat st;
+
+	/* No ledger there (a mistyped rebound_db, one not made yet): no
+	   spool beside it; recording says why, as without batches. */
+	if (stat(txn->cfg.db_path, &st) < 0)
+		return FALSE;
+	if (batch.pending &&
+	    strcmp(batch.cfg.db_path, txn->cfg.db_path) != 0)
+		batch_flush(TRUE, BATCH_LOCK_WAIT_MS);
+	if (rebound_ledger_queue(txn->cfg.db_path, res, &ctx, FALSE, err,
+				 sizeof(err)) < 0) {
+		i_warning(RBD_LOG "%s: not queued for its batch (%s); "
+			  "recording it now", txn->set.mailbox, err);
+		return FALSE;
+	}
+	if (txn->set.debug)
+		i_debug(RBD_LOG "%s: queued for the batch of %s",
+			txn->set.mailbox, txn->cfg.db_path);
+	if (!batch.pending) {
+		batch.pending = TRUE;
+		batch.uid = geteuid();
+		batch.gid = getegid();
+		batch.ngroups = getgroups(N_ELEMENTS(batch.groups),
+					  batch.groups);
+		batch_arm(txn->cfg.batch_ms);
+	}
+	batch.cfg = txn->cfg;
+	return TRUE;
+}
+
 void rbd_commit_kept(struct rbd_txn *txn)
 {
 	rebound_ledger *ledger;
@@ -150,6 +382,28 @@ void rbd_commit_kept(struct rbd_txn *txn)
 	}
 	if (txn->kept == NULL || txn->cfg.db_path[0] == '\0')
 		return;
+	if (txn->cfg.batch_ms > 0) {
+		/* Spooled, and the batch recorded here when it is due
+		   (within this delivery's budget); only what could not be
+		   spooled is recorded one by one below. */
+		bool all_queued = TRUE;
+		now = (int64_t)time(NULL);
+		for (struct rbd_kept *k = txn->kept; k != NULL; k = k->next) {
+			k->queued = batch_queue(txn, k, now);
+			all_queued = all_queued && k->queued;
+		}
+		if (batch.pending) {
+			/* The notices are safe: a locked ledger does not
+			   hold the answer, the timeout tries again. */
+			budget = rebound_config_time_budget_ms(&txn->cfg);
+			rebound_ledger_set_deadline(
+				delivery_budget_left(txn, budget));
+			batch_flush(FALSE, BATCH_LOCK_WAIT_MS);
+			rebound_ledger_set_deadline(-1);
+		}
+		if (all_queued)
+			return;
+	}
 	/* The mail is stored, but the client has no answer yet: a writer
 	   that holds its transaction must not hold the delivery until the
 	   MTA gives up and sends the message again. */
@@ -164,7 +418,8 @@ void rbd_commit_kept(struct rbd_txn *txn)
 		now = (int64_t)time(NULL);
 		for (const struct rbd_kept *k = txn->kept; k != NULL;
 		     k = k->next)
-			record_one(txn, ledger, k, now);
+			if (!k->queued)
+				record_one(txn, ledger, k, now);
 		rebound_ledger_close(ledger);
 	}
 	rebound_ledger_set_deadline(-1);

@@ -121,6 +121,9 @@ void rebound_plugin_init(struct module *module ATTR_UNUSED)
 
 void rebound_plugin_deinit(void)
 {
+	/* Notices spooled for a batch not yet due: in the ledger before
+	   the process ends. */
+	rbd_batch_deinit();
 	if (rbd_notify_ctx != NULL)
 		notify_unregister(rbd_notify_ctx);
 	rbd_notify_ctx = NULL;

@@ -61,6 +61,7 @@ struct rbd_kept {
 	/* With require_signed_verp: the recipients its Delivered-To and
 	   X-Original-To vouch for (keep arena); NULL without. */
 	rebound_verp_vouch *vouch;
+	bool queued;			/* spooled for its batch */
 };
 
 /* The plugin's state for one transaction on a monitored mailbox. */
@@ -112,7 +113,11 @@ bool rbd_keep_mail(struct rbd_txn *txn, struct mail *mail);
 
 /* rebound-commit.c */
 
-/* Record every kept result in the ledger.  Logs problems; never fails. */
+/* Record every kept result in the ledger, or spool it for its batch
+ * (batch_ms).  Logs problems; never fails. */
 void rbd_commit_kept(struct rbd_txn *txn);
+
+/* At the plugin's deinit: record the batch this process spooled. */
+void rbd_batch_deinit(void);
 
 #endif

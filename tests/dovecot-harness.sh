@@ -8,6 +8,9 @@
 #                              "notify rebound"), IMAP and LMTP on free
 #                              loopback ports $IMAP_PORT, $LMTP_PORT
 #   dh_start / dh_stop         the master in the foreground, stopped on exit
+#   dh_base_conf               the first lines of a rebound.conf: batch_ms
+#                              = RB_BATCH_MS (unset: 0, each notice its own
+#                              transaction; empty: the default batches)
 #   dh_lda USER MAILBOX FILE   deliver with dovecot-lda
 #   dh_lmtp RCPT FILE          deliver with swaks over LMTP
 #   dh_stored USER MAILBOX MESSAGE-ID   is the message in the Maildir?
@@ -145,9 +148,17 @@ service auth {
 }
 EOF
 	chmod 644 "$S/dovecot.conf"
-	# An empty configuration file: the compiled-in defaults.
-	printf '# rebound test configuration: defaults\n' > "$S/rebound.conf"
+	# The compiled-in defaults, but each notice recorded before the
+	# delivery ends, so that a test reads the ledger at once
+	# (RB_BATCH_MS: a number; empty: the default batches).
+	dh_base_conf > "$S/rebound.conf"
 	chmod 644 "$S/rebound.conf"
+}
+
+# dh_base_conf: the lines every test configuration starts with.
+dh_base_conf() {
+	printf '# rebound test configuration: defaults\n'
+	[ -z "${RB_BATCH_MS-0}" ] || printf 'batch_ms = %s\n' "${RB_BATCH_MS-0}"
 }
 
 dh_start() {

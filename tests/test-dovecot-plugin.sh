@@ -320,7 +320,8 @@ fi
 head -c 32 /dev/urandom | base64 > "$S/verp.key"
 chown 5000:5000 "$S/verp.key"
 chmod 600 "$S/verp.key"
-printf 'verp_secret_file = %s\nrequire_signed_verp = yes\n' "$S/verp.key" \
+{ dh_base_conf
+  printf 'verp_secret_file = %s\nrequire_signed_verp = yes\n' "$S/verp.key"; } \
 	> "$S/rebound.conf"
 # signed_dsn TAG [RETURN-PATH]: dsn.eml for sub.TAG@remote.example that also
 # names other.TAG@remote.example, with X-Original-To: RETURN-PATH (as the
@@ -376,7 +377,7 @@ if imap testuser append Bounces "$f"; then
 else
 	fail "unsigned DSN: IMAP APPEND failed"
 fi
-printf '# rebound test configuration: defaults\n' > "$S/rebound.conf"
+dh_base_conf > "$S/rebound.conf"
 
 # --- the log --------------------------------------------------------------------
 if grep -q 'Fatal:\|Panic:' "$D/log/dovecot.log"; then
