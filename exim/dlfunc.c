@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/mail/mail.h"
 #include "common/classify/classify.h"
@@ -60,6 +61,39 @@ static const char *db_path(int argc, uschar *argv[], int i,
 	return c->db_path;
 }
 
+/* A DSN that no later notice follows waits in the spool (batch_ms): the
+ * first lookup of a process, and again batch_ms after its last look,
+ * records a due batch first, so that a lookup sees a notice at most
+ * batch_ms after it was accepted (doc/exim.md, "Batches").  Given a
+ * path, the lookup has the defaults only: the settings proper (the
+ * policy to record with) are read only when a batch is due. */
+static void replay_before_lookup(const char *path, const rebound_config *c,
+				 bool path_given)
+{
+	static pid_t pid;
+	static int64_t last;
+	int64_t now = rbx_now_ms();
+	unsigned wait;
+
+	if (c->batch_ms == 0 ||
+	    (pid == getpid() && now - last < (int64_t)c->batch_ms))
+		return;
+	pid = getpid();
+	last = now;
+	if (rebound_ledger_batch_due(path, c->batch_ms, &wait) != 1)
+		return;
+	rebound_config full;
+	if (path_given)
+		rbx_settings(&full);
+	else
+		full = *c;
+	/* The file's batch_ms = 0 (no batching): notices spooled while
+	   the ledger was locked wait for the next writer, as before. */
+	if (full.batch_ms > 0)
+		rbx_replay_due(&full, path, false,
+			       rebound_config_time_budget_ms(&full));
+}
+
 int rebound_suppressed(uschar **yield, int argc, uschar *argv[])
 {
 	rebound_config conf;
@@ -76,6 +110,8 @@ int rebound_suppressed(uschar **yield, int argc, uschar *argv[])
 
 	const char *path = db_path(argc, argv, 1, &conf);
 	rebound_ledger_set_lock_wait(rebound_config_time_budget_ms(&conf));
+	replay_before_lookup(path, &conf, argc > 1 && argv[1] != NULL &&
+					  argv[1][0] != '\0');
 	rebound_ledger *l = rbx_ledger(path, false, err, sizeof err);
 	int rc = -1;
 	if (l != NULL) {

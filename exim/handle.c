@@ -9,6 +9,10 @@
  * list of open files, which would otherwise refuse the reopen) and opens
  * its own.  local_scan may create a missing ledger (the dlfuncs never
  * do); when it does, one log line says so.
+ *
+ * Also here: recording a due batch of spooled notices (batch_ms), which
+ * local_scan does after it spooled its own notice and the RCPT check
+ * does at its first lookup in a process (doc/exim.md, "Batches").
  */
 #include "module.h"
 
@@ -89,4 +93,53 @@ rebound_ledger *rbx_ledger(const char *path, bool create,
 	handle.pid = pid;
 	snprintf(handle.path, sizeof handle.path, "%s", path);
 	return handle.ledger;
+}
+
+/* How long a replay here waits for another process's lock: the notices
+ * are safe in the spool, so the mail does not wait for them; whoever
+ * comes next records them. */
+#define REPLAY_LOCK_WAIT_MS 20
+/* How long one replay may go on starting batches (each at most 200
+ * notices: tens of milliseconds). */
+#define REPLAY_MS 200
+
+void rbx_replay_due(const rebound_config *c, const char *path, bool create,
+		    int64_t left_ms)
+{
+	unsigned wait;
+	char err[RBX_ERRLEN] = "";
+
+	if (left_ms <= 0 || c->batch_ms == 0 ||
+	    rebound_ledger_batch_due(path, c->batch_ms, &wait) != 1)
+		return;
+	unsigned keep = rebound_ledger_lock_wait();
+	rebound_ledger_set_lock_wait(left_ms < REPLAY_LOCK_WAIT_MS ?
+					     (unsigned)left_ms :
+					     REPLAY_LOCK_WAIT_MS);
+	rebound_ledger_set_deadline((int)left_ms);
+	rebound_ledger *l = rbx_ledger(path, create, err, sizeof err);
+	rebound_replay_stats st;
+	memset(&st, 0, sizeof st);
+	int rc = -1;
+	if (l != NULL) {
+		rc = rebound_ledger_replay(l, &c->policy, 0, REPLAY_MS, &st,
+					   err, sizeof err);
+		if (rc < 0)
+			rbx_ledger_drop();
+	}
+	rebound_ledger_set_deadline(-1);
+	rebound_ledger_set_lock_wait(keep);
+	char e[RBX_ERRLEN];
+	rbx_clean(e, sizeof e, err);
+	if (rc < 0 && st.replayed == 0)
+		rbx_log("batch not recorded now (%s); its notices wait in the "
+			"spool", e);
+	else if (st.replayed > 0 || st.bad > 0)
+		rbx_log("batch recorded: %lu notice%s (%lu seen before) in %lu "
+			"transaction%s, %lu left waiting%s%s%s%s",
+			st.replayed, st.replayed == 1 ? "" : "s",
+			st.duplicates, st.commits, st.commits == 1 ? "" : "s",
+			st.left, st.bad ? "; set aside as bad: " : "",
+			st.bad ? st.first_bad : "",
+			rc < 0 ? "; stopped: " : "", rc < 0 ? e : "");
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/mail/mail.h"
@@ -129,6 +130,11 @@ static const rebound_recipient *rcpt_for(const rebound_result *res,
 	return i < res->nrcpt ? &res->rcpt[i] : NULL;
 }
 
+/* The outcome of a recipient whose notice waits in the spool for its
+ * batch (batch_ms): no state yet. */
+static const rebound_outcome queued_outcome;
+#define QUEUED (&queued_outcome)
+
 /* One log line and one header per recipient. */
 static void report_recipient(const rebound_result *res,
 			     const rebound_recipient *r,
@@ -136,12 +142,13 @@ static void report_recipient(const rebound_result *res,
 {
 	char addr[330], status[16], campaign[130], state[256];
 
-	rbx_clean(addr, sizeof addr, o != NULL ? o->address : r->address);
+	rbx_clean(addr, sizeof addr,
+		  o != NULL && o != QUEUED ? o->address : r->address);
 	rbx_clean(status, sizeof status,
 		  r != NULL && r->status[0] ? r->status : NULL);
 	rbx_clean(campaign, sizeof campaign, res->campaign);
 	char why[160] = "";
-	if (o != NULL && o->suspect) {
+	if (o != NULL && o != QUEUED && o->suspect) {
 		/* The classifier's evidence in full; else the ledger's own
 		   (domain-burst, delivered-lately). */
 		const char *w = rebound_suspect_why(res, o->address);
@@ -149,7 +156,9 @@ static void report_recipient(const rebound_result *res,
 			w = o->suspect_why;
 		rbx_clean(why, sizeof why, w);
 	}
-	if (o != NULL)
+	if (o == QUEUED)
+		snprintf(state, sizeof state, "queued");
+	else if (o != NULL)
 		snprintf(state, sizeof state, "%s%s%s%s%s%s",
 			 rebound_state_name(o->state),
 			 o->suspect ? " suspect=yes why=\"" : "", why,
@@ -190,6 +199,38 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	}
 
 	int64_t left = (int64_t)budget - (rbx_now_ms() - started);
+	struct stat st;
+	if (left > 0 && c->batch_ms > 0 && stat(c->db_path, &st) == 0) {
+		/* Batching: the notice goes to the spool, synced (a state
+		   change must survive a crash), and a due batch is
+		   recorded in one transaction; no commit of its own.  (With
+		   no ledger yet, the notice is recorded at once below:
+		   that creates the file, which the RCPT check's replay
+		   never does.) */
+		rebound_verp_vouch vouch;
+		rbx_verp_vouch(c, &vouch);
+		rebound_record_context ctx = {
+			.now = rbx_now(),
+			.source = "exim",
+			.vouch = &vouch,
+		};
+		if (rebound_ledger_queue(c->db_path, res, &ctx, true, err,
+					 sizeof err) == 0) {
+			for (size_t i = 0; i < res->nrcpt && i < MAX_LISTED; i++)
+				report_recipient(res, &res->rcpt[i], QUEUED);
+			if (res->nrcpt > MAX_LISTED)
+				rbx_log("%zu more recipients queued, not listed",
+					res->nrcpt - MAX_LISTED);
+			left = (int64_t)budget - (rbx_now_ms() - started);
+			rbx_replay_due(c, c->db_path, true, left);
+			return true;
+		}
+		char e[RBX_ERRLEN];
+		rbx_clean(e, sizeof e, err);
+		rbx_log("%s not queued for its batch (%s); recording it now",
+			rebound_class_name(res->cls), e);
+		err[0] = '\0';
+	}
 	if (left <= 0) {
 		snprintf(err, sizeof err, "time budget of %u ms spent before "
 			 "recording", budget);

@@ -56,6 +56,12 @@ rebound_ledger *rbx_ledger(const char *path, bool create,
  * the file afresh (a replaced or repaired file, a released lock). */
 void rbx_ledger_drop(void);
 
+/* Record the batch of spooled notices of the ledger at path when it is
+ * due (c->batch_ms; nothing when 0), waiting at most a moment for the
+ * lock and never past left_ms.  Fail open: one log line. */
+void rbx_replay_due(const rebound_config *c, const char *path, bool create,
+		    int64_t left_ms);
+
 /* --- log.c --------------------------------------------------------------- */
 
 /* One main-log line starting "rebound: ".  No newlines reach the log. */

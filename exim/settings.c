@@ -29,6 +29,7 @@ static const char *const setting_keys[] = {
 	"policy",
 	"campaign_header", "verp_format", "verp_secret_file",
 	"require_signed_verp", "discard_bounces", "time_budget_ms",
+	"batch_ms",
 	"soft_limit", "block_suspend_hours", "suspect_suspend_hours",
 	"pending_expire_hours", "global_domains", "global_window_days",
 	"campaign_min_sends", "campaign_max_rate", "campaign_pause_hours",

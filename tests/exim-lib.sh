@@ -22,6 +22,10 @@
 #   RB_DB          the ledger path put in acl_m_rebound_db (default
 #                  $S/tdb/rebound.tdb)
 #   RB_SMTP_EXTRA  extra lines for the remote_smtp transport
+#   RB_BATCH_MS    batch_ms for local_scan (acl_m_rebound_batch_ms):
+#                  unset, 0: each notice its own transaction before
+#                  local_scan returns, so that a test reads the ledger
+#                  at once; empty: the default (batches); a number
 
 set -u
 
@@ -107,6 +111,9 @@ exim_setup() {
 exim_write_config() {
 	local ls_line="local_scan_path = REBOUND_SO"
 	[ "${RB_LOCAL_SCAN:-yes}" = no ] && ls_line=
+	local batch_line=
+	[ -n "${RB_BATCH_MS-0}" ] &&
+		batch_line="  warn    set acl_m_rebound_batch_ms = ${RB_BATCH_MS-0}"
 	cat > "$S/exim.conf" <<EOF
 REBOUND_DB = $DB
 REBOUND_SO = $S/rebound.so
@@ -149,11 +156,13 @@ acl_rcpt:
 
 acl_data:
   warn    set acl_m_rebound_db = REBOUND_DB
+$batch_line
 ${RB_DATA_ACL:-}
   accept
 
 acl_notsmtp:
   warn    set acl_m_rebound_db = REBOUND_DB
+$batch_line
 ${RB_DATA_ACL:-}
   accept
 
