@@ -26,12 +26,15 @@
 # rebound under `strace -f -c` of the daemon: fsync, fdatasync and msync
 # calls per message; the rounds under strace are not timed),
 # BENCH_PRELOAD=1 (with rebound, the daemon loads rebound.so through
-# rebound_preload in smtp_accept_max_per_host, doc/exim.md).
+# rebound_preload in smtp_accept_max_per_host, doc/exim.md),
+# BENCH_BATCH_MS (batch_ms for local_scan; unset: the default, batches;
+# 0: each notice its own transaction, as before batches).
 
 abs_top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 abs_top_builddir=${abs_top_builddir:-$PWD}
 REBOUND_EXIM_MODULE=${REBOUND_EXIM_MODULE:-$abs_top_builddir/exim/.libs/rebound.so}
 . "$abs_top_srcdir/tests/exim-lib.sh"
+RB_BATCH_MS=${BENCH_BATCH_MS-}
 exim_require
 exim_setup
 
