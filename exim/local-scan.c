@@ -199,6 +199,15 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	}
 
 	int64_t left = (int64_t)budget - (rbx_now_ms() - started);
+	/* Once per message: it logs when no signature verifies. */
+	rebound_verp_vouch vouch;
+	if (left > 0)
+		rbx_verp_vouch(c, &vouch);
+	rebound_record_context ctx = {
+		.now = rbx_now(),
+		.source = "exim",
+		.vouch = &vouch,
+	};
 	struct stat st;
 	if (left > 0 && c->batch_ms > 0 && stat(c->db_path, &st) == 0) {
 		/* Batching: the notice goes to the spool, synced (a state
@@ -207,13 +216,6 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		   no ledger yet, the notice is recorded at once below:
 		   that creates the file, which the RCPT check's replay
 		   never does.) */
-		rebound_verp_vouch vouch;
-		rbx_verp_vouch(c, &vouch);
-		rebound_record_context ctx = {
-			.now = rbx_now(),
-			.source = "exim",
-			.vouch = &vouch,
-		};
 		if (rebound_ledger_queue(c->db_path, res, &ctx, true, err,
 					 sizeof err) == 0) {
 			for (size_t i = 0; i < res->nrcpt && i < MAX_LISTED; i++)
@@ -242,13 +244,6 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		rebound_ledger_set_deadline((int)left);
 		rebound_ledger_set_hash_size(c->db_hash_size);
 		rebound_ledger *l = rbx_ledger(c->db_path, true, err, sizeof err);
-		rebound_verp_vouch vouch;
-		rbx_verp_vouch(c, &vouch);
-		rebound_record_context ctx = {
-			.now = rbx_now(),
-			.source = "exim",
-			.vouch = &vouch,
-		};
 		if (l != NULL) {
 			n = rebound_ledger_record(l, &c->policy, res, &ctx, out,
 						  MAX_LISTED, err, sizeof err);
