@@ -1851,6 +1851,111 @@ START_TEST(batch_failed_commit_keeps_files)
 }
 END_TEST
 
+/* A ledger that refuses the notices of some recipients (by number) and
+ * records the others, counting what it took: the spool's replay as the
+ * ledger drives it, without the ledger. */
+typedef struct refusing_ledger {
+	unsigned refuse_mask;		/* bit i: refuse r<i>@ */
+	unsigned recorded[32];		/* per recipient, committed */
+	unsigned pending[32];		/* in the open transaction */
+	unsigned commits;
+} refusing_ledger;
+
+static int refusing_begin(void *p, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	refusing_ledger *r = p;
+	memset(r->pending, 0, sizeof(r->pending));
+	return 0;
+}
+
+static int refusing_record(void *p, const rebound_result *res,
+			   const rebound_record_context *ctx,
+			   rebound_outcome *out, size_t nout, char *err,
+			   size_t errlen)
+{
+	(void)ctx;
+	(void)out;
+	(void)nout;
+	refusing_ledger *r = p;
+	int i = atoi(res->rcpt[0].address + 1);
+	ck_assert(i >= 0 && i < 32);
+	if (r->refuse_mask & (1u << i)) {
+		snprintf(err, errlen, "refused r%d", i);
+		return -1;
+	}
+	r->pending[i]++;
+	return 0;
+}
+
+static int refusing_commit(void *p, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	refusing_ledger *r = p;
+	for (int i = 0; i < 32; i++)
+		r->recorded[i] += r->pending[i];
+	r->commits++;
+	return 0;
+}
+
+static void refusing_cancel(void *p)
+{
+	refusing_ledger *r = p;
+	memset(r->pending, 0, sizeof(r->pending));
+}
+
+/* A notice the ledger refuses while it takes the others holds up none of
+ * them (the first of a batch, and one in the middle): they are recorded
+ * at the first replay; the refused ones wait behind later notices and
+ * are set aside as *.bad after REBOUND_SPOOL_TRIES refusals. */
+START_TEST(batch_refused_notice_holds_up_nothing)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/refused.tdb", tmpdir);
+	for (int i = 0; i < 10; i++)
+		queue_notice(path, i);
+	refusing_ledger r = { .refuse_mask = (1u << 0) | (1u << 5) };
+	const rebound_spool_ops ops = { refusing_begin, refusing_record,
+					refusing_commit, refusing_cancel };
+	rebound_replay_stats st;
+	ck_assert_int_eq(rebound_spool_replay(path, &ops, &r, 0, 0, false, &st,
+					      err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "refused r0"));
+	for (int i = 1; i < 10; i++)
+		ck_assert_msg(r.recorded[i] == (i == 5 ? 0u : 1u),
+			      "r%d recorded %u times", i, r.recorded[i]);
+	ck_assert_uint_eq(r.commits, 1);
+	unsigned long waiting, badf;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 2);
+	ck_assert_uint_eq(badf, 0);
+
+	/* Behind a later notice now. */
+	queue_notice(path, 9);
+	ck_assert_int_eq(rebound_spool_replay(path, &ops, &r, 0, 0, false, &st,
+					      err, sizeof(err)), -1);
+	ck_assert_uint_eq(r.recorded[9], 2);
+
+	/* Refused again and again (each time behind one more notice): set
+	   aside at the last try, kept, the reason said. */
+	for (unsigned t = 2; t < REBOUND_SPOOL_TRIES; t++) {
+		queue_notice(path, 7);
+		rebound_spool_replay(path, &ops, &r, 0, 0, false, &st, err,
+				     sizeof(err));
+	}
+	ck_assert_uint_eq(st.bad, 2);
+	ck_assert_ptr_nonnull(strstr(st.first_bad, "refused 5 times"));
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 0);
+	ck_assert_uint_eq(badf, 2);
+	ck_assert_uint_eq(r.recorded[0], 0);
+	ck_assert_uint_eq(r.recorded[5], 0);
+	ck_assert_uint_eq(r.recorded[7], 1 + REBOUND_SPOOL_TRIES - 2);
+}
+END_TEST
+
 /* batch_ms: batches by default, 0 turns them off, bounded. */
 START_TEST(config_batch_ms)
 {
@@ -1941,6 +2046,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, batch_replay_one_transaction);
 	tcase_add_test(tc, batch_replay_bounded);
 	tcase_add_test(tc, batch_failed_commit_keeps_files);
+	tcase_add_test(tc, batch_refused_notice_holds_up_nothing);
 	tcase_add_test(tc, batch_due);
 	tcase_add_test(tc, config_batch_ms);
 	tcase_add_test(tc, whole_file_lock_never_holds_a_module);

@@ -583,6 +583,8 @@ static int read_notice(const char *path, unsigned char **data, size_t *len)
 typedef struct batch_item {
 	char path[1400];
 	rebound_spooled sp;
+	bool refused;			/* left out: the ledger refused it */
+	char why[120];			/* what the ledger answered */
 } batch_item;
 
 /* Set a file that is no notice aside, out of the way, for the operator. */
@@ -599,10 +601,62 @@ static void set_aside(const char *path, const char *name, const char *why,
 	}
 }
 
-/* Record items[0..n) in one transaction and remove their files after the
- * commit.  Returns 0; or -1 with err set and *failed_at the notice whose
- * recording failed (n: the transaction as a whole failed: begin or
- * commit), everything left in the spool. */
+/* How many times the ledger refused the notice named name ("-t<n>"
+ * before ".rbq"; 0 when the name says nothing). */
+static unsigned name_tries(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 4)
+		return 0;
+	size_t end = n - 4, i = end;	/* before ".rbq" */
+	while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+		i--;
+	if (i == end || i < 2 || name[i - 1] != 't' || name[i - 2] != '-' ||
+	    end - i > 3)
+		return 0;
+	return (unsigned)strtoul(name + i, NULL, 10);
+}
+
+/* The ledger took the others of its batch but refused this notice (its
+ * answer in why): try it again behind the notices that came after it,
+ * or set it aside after REBOUND_SPOOL_TRIES. */
+static void retry_later(const char *dir, const batch_item *it,
+			rebound_replay_stats *st)
+{
+	const char *name = strrchr(it->path, '/');
+	name = name != NULL ? name + 1 : it->path;
+	unsigned tries = name_tries(name) + 1;
+	if (tries >= REBOUND_SPOOL_TRIES) {
+		char reason[140];
+		snprintf(reason, sizeof(reason), "refused %u times: %.100s",
+			 tries, it->why);
+		set_aside(it->path, name, reason, st);
+		return;
+	}
+	/* Its own part of the name (process, number), without the time,
+	   ".rbq" and an earlier "-t<n>". */
+	const char *own = strchr(name, '-');
+	if (own == NULL || strlen(own) < 5)
+		return;
+	size_t len = strlen(own) - 4;
+	if (tries > 1) {
+		while (len > 0 && own[len - 1] >= '0' && own[len - 1] <= '9')
+			len--;
+		len = len >= 2 ? len - 2 : 0;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char moved[1400];
+	if ((size_t)snprintf(moved, sizeof(moved), "%s/%011lld.%06ld%.*s-t%u.rbq",
+			     dir, (long long)ts.tv_sec, ts.tv_nsec / 1000,
+			     (int)len, own, tries) < sizeof(moved))
+		(void)rename(it->path, moved);
+}
+
+/* Record items[0..n) but the refused ones in one transaction and remove
+ * their files after the commit.  Returns 0; or -1 with err set and
+ * *failed_at the notice whose recording failed (n: the transaction as a
+ * whole failed: begin or commit), everything left in the spool. */
 static int record_batch(const rebound_spool_ops *ops, void *target,
 			batch_item *items, size_t n, rebound_replay_stats *st,
 			size_t *failed_at, char *err, size_t errlen)
@@ -612,6 +666,8 @@ static int record_batch(const rebound_spool_ops *ops, void *target,
 		return -1;
 	unsigned long dups = 0;
 	for (size_t j = 0; j < n; j++) {
+		if (items[j].refused)
+			continue;
 		rebound_outcome o[1];
 		int r = ops->record(target, &items[j].sp.res, &items[j].sp.ctx,
 				    o, 1, err, errlen);
@@ -630,6 +686,8 @@ static int record_batch(const rebound_spool_ops *ops, void *target,
 	st->commits++;
 	st->duplicates += dups;
 	for (size_t j = 0; j < n; j++) {
+		if (items[j].refused)
+			continue;
 		unlink(items[j].path);
 		st->replayed++;
 	}
@@ -716,6 +774,8 @@ int rebound_spool_replay(const char *ledger_path,
 		       bytes < REBOUND_SPOOL_BATCH_BYTES &&
 		       (!max_files || taken < max_files); i++) {
 			batch_item *it = &items[nb];
+			it->refused = false;
+			it->why[0] = '\0';
 			snprintf(it->path, sizeof(it->path), "%s/%s", dir,
 				 names[i]);
 			unsigned char *data = NULL;
@@ -743,14 +803,33 @@ int rebound_spool_replay(const char *ledger_path,
 		size_t failed_at;
 		rc = record_batch(ops, target, items, nb, st, &failed_at, err,
 				  errlen);
-		if (rc < 0 && failed_at > 0 && failed_at < nb) {
-			/* One notice could not be recorded: the ones before
-			   it still can, as they could one by one; it and
-			   the rest wait (its error is the answer). */
-			char e2[8];
-			size_t again;
-			(void)record_batch(ops, target, items, failed_at, st,
-					   &again, e2, sizeof(e2));
+		if (rc < 0 && failed_at < nb) {
+			/* A notice could not be recorded (its error is the
+			   answer): the others of the batch are recorded
+			   without it, and without any other the ledger
+			   refuses.  When the ledger takes them, the notices
+			   are the trouble, not the ledger: each waits behind
+			   the later ones, or is set aside in the end. */
+			size_t at = failed_at, refused = 0;
+			int others = -1;
+			char e2[sizeof(items[0].why)];
+			snprintf(items[at].why, sizeof(items[at].why), "%s",
+				 err != NULL ? err : "");
+			for (;;) {
+				items[at].refused = true;
+				if (++refused == nb)
+					break;
+				others = record_batch(ops, target, items, nb,
+						      st, &at, e2,
+						      sizeof(e2));
+				if (others == 0 || at >= nb)
+					break;	/* or the ledger failed */
+				snprintf(items[at].why, sizeof(items[at].why),
+					 "%s", e2);
+			}
+			for (size_t j = 0; j < nb && others == 0; j++)
+				if (items[j].refused)
+					retry_later(dir, &items[j], st);
 		}
 		for (size_t j = 0; j < nb; j++)
 			rebound_spooled_free(&items[j].sp);

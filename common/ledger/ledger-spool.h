@@ -16,7 +16,9 @@
  * recorded twice (two replays at once, a replayer killed after the
  * commit and before it removed the files) is still counted once.  A file
  * that cannot be read as a notice is renamed *.bad and kept for the
- * operator, never deleted, and never holds up the batch.  Files are
+ * operator, never deleted, and never holds up the batch; so is a notice
+ * the ledger refused REBOUND_SPOOL_TRIES times while it took the others
+ * (until then it waits behind the later ones).  Files are
  * removed only after their batch committed: a failed commit leaves every
  * file of the batch in the spool.  One replayer at a time per spool (a
  * flock on the directory): a module that finds another replaying goes
@@ -52,6 +54,12 @@
  * at once, whatever batch_ms says. */
 #define REBOUND_SPOOL_BATCH_MAX 200u
 #define REBOUND_SPOOL_BATCH_BYTES (1024u * 1024u)
+/* A notice the ledger would not take while it took the others of its
+ * batch goes behind the notices that came after it (its name gets the
+ * time of the try and "-t<tries>"), and after this many tries it is set
+ * aside as *.bad with the ledger's answer: with batches every notice
+ * goes through the spool, and one must not hold up all behind it. */
+#define REBOUND_SPOOL_TRIES 5u
 
 /* Encode one notice (b->failed on out of memory). */
 void rebound_spool_encode(rebound_buf *b, const rebound_result *res,
