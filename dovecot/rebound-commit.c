@@ -337,6 +337,7 @@ static bool batch_queue(struct rbd_txn *txn, const struct rbd_kept *k,
 		.source = "dovecot",
 		.sender_domain = sender_domain(txn, res),
 		.vouch = k->vouch,
+		.policy = &txn->cfg.policy,
 	};
 	char err[512];
 	struct stat st;

@@ -207,6 +207,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		.now = rbx_now(),
 		.source = "exim",
 		.vouch = &vouch,
+		.policy = &c->policy,
 	};
 	struct stat st;
 	if (left > 0 && c->batch_ms > 0 && stat(c->db_path, &st) == 0) {

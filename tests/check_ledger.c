@@ -1851,6 +1851,120 @@ START_TEST(batch_failed_commit_keeps_files)
 }
 END_TEST
 
+/* A batched notice is recorded under the policy of the module that
+ * queued it (Exim's acl_m_rebound_ variables, a Dovecot user's
+ * settings), not the replayer's: queued with hard_limit 3, one hard
+ * bounce leaves the address soft though the replayer would suppress. */
+START_TEST(batch_keeps_the_queuing_policy)
+{
+	char path[400], err[512];
+	rebound_ledger *l = batch_ledger("policy.tdb", path, sizeof(path));
+	rebound_policy lenient;
+	rebound_policy_preset(&lenient, "default");
+	lenient.hard_limit = 3;
+	lenient.campaign_max_rate = 0.125;
+	rebound_recipient r = spool_rcpt;
+	r.address = "lenient@policy.example";
+	rebound_result res = spool_result("<p1@mx.example>");
+	res.rcpt = &r;
+	rebound_record_context ctx = { .now = T0, .source = "exim",
+				       .policy = &lenient };
+	ck_assert_msg(rebound_ledger_queue(path, &res, &ctx, false, err,
+					   sizeof(err)) == 0, "%s", err);
+	/* And one queued without a policy: the replayer's applies. */
+	r.address = "strict@policy.example";
+	res.message_id = "<p2@mx.example>";
+	ctx.policy = NULL;
+	ck_assert_msg(rebound_ledger_queue(path, &res, &ctx, false, err,
+					   sizeof(err)) == 0, "%s", err);
+
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	ck_assert_uint_eq(p.hard_limit, 1);
+	rebound_replay_stats st;
+	ck_assert_msg(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(st.replayed, 2);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "lenient@policy.example", T0,
+					    &e, err, sizeof(err)), 1);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SOFT);
+	ck_assert_int_eq(rebound_ledger_get(l, "strict@policy.example", T0,
+					    &e, err, sizeof(err)), 1);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SUPPRESSED);
+	rebound_ledger_close(l);
+}
+END_TEST
+
+/* The policy as settings text: written and read back the same; read
+ * with the configuration's names and bounds (a hostile spool file gets
+ * no more than rebound.conf could say). */
+START_TEST(policy_text_round_trip)
+{
+	rebound_policy p, q;
+	char text[REBOUND_POLICY_TEXT_MAX], err[200];
+	rebound_policy_preset(&p, "marketo");
+	p.soft_limit = 4;
+	p.suspect_burst_count = 9;
+	p.campaign_max_rate = 0.0375;
+	int n = rebound_policy_write(&p, text, sizeof(text));
+	ck_assert_int_gt(n, 0);
+	rebound_policy_preset(&q, "default");
+	ck_assert_msg(rebound_policy_read(&q, text, (size_t)n, err,
+					  sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(q.preset, "marketo");
+	ck_assert_uint_eq(q.soft_limit, 4);
+	ck_assert_uint_eq(q.suspect_burst_count, 9);
+	ck_assert_uint_eq(q.hard_limit, p.hard_limit);
+	ck_assert_uint_eq(q.block_suspend_hours, p.block_suspend_hours);
+	ck_assert(q.campaign_max_rate > 0.03749 && q.campaign_max_rate < 0.03751);
+	ck_assert_int_eq(rebound_policy_write(&p, text, 40), -1);
+
+	const char *bad[] = {
+		"suspect_burst_count=100000\n",	/* above its bound */
+		"db_path=/tmp/elsewhere\n",		/* not a policy */
+		"soft_limit\n",
+		"policy=nonesuch\n",
+	};
+	rebound_policy before;
+	rebound_policy_preset(&before, "default");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		q = before;
+		ck_assert_msg(rebound_policy_read(&q, bad[i], strlen(bad[i]),
+						  err, sizeof(err)) == -1,
+			      "%s read", bad[i]);
+		ck_assert(memcmp(&q, &before, sizeof(q)) == 0); /* unchanged */
+	}
+	/* A NUL inside a line. */
+	ck_assert_int_eq(rebound_policy_read(&q, "soft_limit=3\0x\n", 15, err,
+					     sizeof(err)), -1);
+
+	/* In a spool file: kept; one that does not read leaves the notice
+	   whole, without a policy of its own. */
+	rebound_result res = spool_result("<pol@mx.example>");
+	rebound_record_context ctx = { .now = T0, .source = "exim",
+				       .policy = &p };
+	rebound_buf b = { 0 };
+	rebound_spool_encode(&b, &res, &ctx);
+	rebound_spooled sp;
+	char why[100];
+	ck_assert_int_eq(rebound_spool_decode(&sp, b.p, b.len, why,
+					      sizeof(why)), 0);
+	ck_assert_ptr_eq(sp.ctx.policy, &sp.policy);
+	ck_assert_uint_eq(sp.policy.soft_limit, 4);
+	rebound_spooled_free(&sp);
+	char *at = memmem(b.p, b.len, "soft_limit=4", 12);
+	ck_assert_ptr_nonnull(at);
+	memcpy(at, "soft_limit=x", 12);
+	ck_assert_int_eq(rebound_spool_decode(&sp, b.p, b.len, why,
+					      sizeof(why)), 0);
+	ck_assert_ptr_null(sp.ctx.policy);
+	ck_assert_uint_eq(sp.res.nrcpt, 1);
+	rebound_spooled_free(&sp);
+	rebound_buf_free(&b);
+}
+END_TEST
+
 /* A ledger that refuses the notices of some recipients (by number) and
  * records the others, counting what it took: the spool's replay as the
  * ledger drives it, without the ledger. */
@@ -2047,6 +2161,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, batch_replay_bounded);
 	tcase_add_test(tc, batch_failed_commit_keeps_files);
 	tcase_add_test(tc, batch_refused_notice_holds_up_nothing);
+	tcase_add_test(tc, batch_keeps_the_queuing_policy);
+	tcase_add_test(tc, policy_text_round_trip);
 	tcase_add_test(tc, batch_due);
 	tcase_add_test(tc, config_batch_ms);
 	tcase_add_test(tc, whole_file_lock_never_holds_a_module);

@@ -304,6 +304,70 @@ int rebound_config_set(rebound_config *c, const char *key, const char *value,
 	return rebound_error(err, errlen, "unknown setting '%s'", key);
 }
 
+int rebound_policy_write(const rebound_policy *p, char *out, size_t size)
+{
+	size_t used = 0;
+	int n = snprintf(out, size, "policy=%s\ncampaign_max_rate=%.6f\n",
+			 p->preset, p->campaign_max_rate);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	used = (size_t)n;
+	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(*uint_keys); i++) {
+		unsigned v;
+		memcpy(&v, (const char *)p + uint_keys[i].offset, sizeof(v));
+		n = snprintf(out + used, size - used, "%s=%u\n",
+			     uint_keys[i].name, v);
+		if (n < 0 || (size_t)n >= size - used)
+			return -1;
+		used += (size_t)n;
+	}
+	return (int)used;
+}
+
+static bool is_policy_key(const char *key)
+{
+	if (strcmp(key, "policy") == 0 || strcmp(key, "campaign_max_rate") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(*uint_keys); i++)
+		if (strcmp(key, uint_keys[i].name) == 0)
+			return true;
+	return false;
+}
+
+int rebound_policy_read(rebound_policy *p, const char *text, size_t len,
+			char *err, size_t errlen)
+{
+	rebound_config c;
+	rebound_config_defaults(&c);
+	c.policy = *p;
+	size_t at = 0;
+	while (at < len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		size_t n = end - at;
+		char line[128];
+		if (n >= sizeof(line))
+			return rebound_error(err, errlen, "policy: line too long");
+		memcpy(line, text + at, n);
+		line[n] = '\0';
+		at = end + 1;
+		if (n == 0)
+			continue;
+		char *eq = strchr(line, '=');
+		if (strlen(line) != n || eq == NULL)
+			return rebound_error(err, errlen,
+					     "policy: not key=value");
+		*eq = '\0';
+		if (!is_policy_key(line))
+			return rebound_error(err, errlen,
+					     "policy: not a policy setting");
+		if (rebound_config_set(&c, line, eq + 1, err, errlen) < 0)
+			return -1;
+	}
+	*p = c.policy;
+	return 0;
+}
+
 /* Cut s at a comment: '#' at the start or after white space. */
 static void strip_comment(char *s)
 {

@@ -92,6 +92,17 @@ int rebound_policy_preset(rebound_policy *p, const char *name);
 int rebound_config_set(rebound_config *c, const char *key, const char *value,
 		       char *err, size_t errlen);
 
+/* A policy as settings text, one "key=value" a line, the preset first
+ * (what a batched notice keeps of the policy it was queued under), and
+ * back: every line through rebound_config_set, so the same names and
+ * bounds as the configuration file.  _write returns the length, or -1
+ * when size is too small (REBOUND_POLICY_TEXT_MAX is enough); _read
+ * returns 0, or -1 with err set, *p then unchanged. */
+#define REBOUND_POLICY_TEXT_MAX 512
+int rebound_policy_write(const rebound_policy *p, char *out, size_t size);
+int rebound_policy_read(rebound_policy *p, const char *text, size_t len,
+			char *err, size_t errlen);
+
 /* What rebound_config_load() returns when the file was read but some
  * lines were bad: each bad line is skipped, every other line applies. */
 #define REBOUND_CONFIG_BAD_LINES (-2)

@@ -30,6 +30,8 @@ enum {
 	T_CLASS = 10, T_FORMAT, T_MTA, T_MSGID, T_ORIG_MSGID, T_ENVID,
 	T_CAMPAIGN, T_DOMAIN, T_VERP,
 	T_RCPT = 20,
+	/* the queuing module's policy, as settings text (config.h) */
+	T_POLICY = 30,
 	/* inside a recipient */
 	R_ADDRESS = 1, R_ACTION, R_STATUS, R_REPLY, R_REASON, R_HARD,
 	R_SUSPECT, R_DIAG, R_MTA,
@@ -89,6 +91,10 @@ void rebound_spool_encode(rebound_buf *b, const rebound_result *res,
 	put_str(b, T_CAMPAIGN, res->campaign);
 	put_str(b, T_DOMAIN, res->sender_domain);
 	put_str(b, T_VERP, res->verp_recipient);
+	char policy[REBOUND_POLICY_TEXT_MAX];
+	if (ctx->policy != NULL &&
+	    rebound_policy_write(ctx->policy, policy, sizeof(policy)) > 0)
+		put_str(b, T_POLICY, policy);
 	for (size_t i = 0; i < res->nrcpt && i < REBOUND_SPOOL_MAX_RCPT; i++)
 		encode_rcpt(b, &res->rcpt[i]);
 }
@@ -254,7 +260,7 @@ int rebound_spool_decode(rebound_spooled *out, const unsigned char *data,
 	out->mem = mem;
 	out->res.rcpt = nrcpt ? (rebound_recipient *)(void *)mem : NULL;
 	pool pl = { (char *)mem + rsize, (char *)mem + rsize + 2 * len + 16 };
-	bool have_now = false, have_class = false;
+	bool have_now = false, have_class = false, have_policy = false;
 
 	rd.pos = 0;
 	while ((rc = next_field(&rd, &tag, &val, &vlen)) > 0) {
@@ -300,6 +306,16 @@ int rebound_spool_decode(rebound_spooled *out, const unsigned char *data,
 		case T_CAMPAIGN: str = &out->res.campaign; break;
 		case T_DOMAIN: str = &out->res.sender_domain; break;
 		case T_VERP: str = &out->res.verp_recipient; break;
+		case T_POLICY:
+			/* Settings text read as the configuration is; one
+			   that does not read leaves the replayer's policy
+			   (the notice is worth more than its policy). */
+			rebound_policy_preset(&out->policy, "default");
+			have_policy = vlen <= REBOUND_POLICY_TEXT_MAX &&
+				      rebound_policy_read(&out->policy,
+							  (const char *)val,
+							  vlen, NULL, 0) == 0;
+			break;
 		case T_RCPT:
 			if (decode_rcpt(&out->res.rcpt[out->res.nrcpt], &pl, val,
 					vlen) < 0)
@@ -315,6 +331,7 @@ int rebound_spool_decode(rebound_spooled *out, const unsigned char *data,
 	if (rc < 0 || !have_now || !have_class)
 		goto malformed;
 	out->ctx.vouch = &out->vouch;
+	out->ctx.policy = have_policy ? &out->policy : NULL;
 	return 0;
 malformed:
 	rebound_spooled_free(out);

@@ -65,12 +65,13 @@
 void rebound_spool_encode(rebound_buf *b, const rebound_result *res,
 			  const rebound_record_context *ctx);
 
-/* One decoded notice; its strings live in mem, and ctx.vouch points at
- * vouch (use it in place). */
+/* One decoded notice; its strings live in mem, ctx.vouch points at vouch
+ * and ctx.policy at policy when the file kept one (use it in place). */
 typedef struct rebound_spooled {
 	rebound_result res;
 	rebound_record_context ctx;
 	rebound_verp_vouch vouch;
+	rebound_policy policy;		/* ctx.policy points here, if kept */
 	void *mem;
 } rebound_spooled;
 

@@ -1607,8 +1607,11 @@ static int replay_record(void *target, const rebound_result *res,
 {
 	replay_target *t = target;
 	bool seen;
-	return record_in_txn(t->l, t->policy, res, ctx, out, nout, err,
-			     errlen, &seen);
+	/* The policy the notice was queued under, when it kept one. */
+	const rebound_policy *policy =
+		ctx->policy != NULL ? ctx->policy : t->policy;
+	return record_in_txn(t->l, policy, res, ctx, out, nout, err, errlen,
+			     &seen);
 }
 
 static int replay_commit(void *target, char *err, size_t errlen)

@@ -88,6 +88,11 @@ typedef struct rebound_record_context {
 	   that no valid signature names is recorded as unverified: kept as
 	   an event, it changes no state.  NULL: every recipient counts. */
 	const rebound_verp_vouch *vouch;
+	/* The policy the notice is recorded under, when it is not the
+	   recorder's: a batched notice keeps the policy of the module
+	   that queued it (Exim's acl_m_rebound_ variables, a Dovecot
+	   user's settings), whoever replays it.  NULL: the recorder's. */
+	const rebound_policy *policy;
 } rebound_record_context;
 
 /* What recording did to one recipient. */

@@ -5,7 +5,10 @@
  * acl_m_ variables and Dovecot's userdb.  The input is read as a whole
  * file through rebound_config_load() (from a memory file, so nothing
  * touches the disk), and its first line is also split at '=' and given to
- * rebound_config_set() as one key and value.  Every string field of the
+ * rebound_config_set() as one key and value.  The whole input is also
+ * read as the policy text a batched notice keeps in the spool
+ * (rebound_policy_read: a spool file is written by a module, read by
+ * whoever replays it).  Every string field of the
  * result must stay NUL-terminated inside its array.
  */
 #define _GNU_SOURCE		/* memfd_create */
@@ -114,5 +117,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(&c);
 	}
 	free(s);
+
+	/* The whole input as the policy text a batched notice keeps
+	   (config.h): a policy that reads is used, and written and read
+	   back gives the same numbers. */
+	rebound_policy p, q;
+	rebound_policy_preset(&p, "default");
+	err[0] = '\0';
+	if (rebound_policy_read(&p, (const char *)data, size, err,
+				sizeof(err)) == 0) {
+		c.policy = p;
+		check(&c);
+		use_policy(&p);
+		char text[REBOUND_POLICY_TEXT_MAX];
+		int n = rebound_policy_write(&p, text, sizeof(text));
+		rebound_policy_preset(&q, "default");
+		if (n <= 0 || rebound_policy_read(&q, text, (size_t)n, err,
+						  sizeof(err)) != 0 ||
+		    q.soft_limit != p.soft_limit ||
+		    q.suspect_burst_count != p.suspect_burst_count ||
+		    q.hard_limit != p.hard_limit ||
+		    strcmp(q.preset, p.preset) != 0)
+			__builtin_trap();
+	} else if (err[0] == '\0') {
+		__builtin_trap();
+	}
 	return 0;
 }
