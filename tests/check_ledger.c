@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -1816,6 +1817,90 @@ START_TEST(batch_replay_bounded)
 }
 END_TEST
 
+/* The files of recorded notices: how many wait as free files
+ * (".free-*") in the spool of path, and their inode numbers. */
+static size_t free_files(const char *path, ino_t *inos, size_t max)
+{
+	char dir[500];
+	snprintf(dir, sizeof(dir), "%s.spool", path);
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".free-", 6) == 0) {
+			if (n < max)
+				inos[n] = de->d_ino;
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+/* A recorded notice's file is kept (hidden, at most
+ * REBOUND_SPOOL_BATCH_MAX) and the next notice is written into it, not
+ * into a new inode (a new inode is what costs on ext4 without a
+ * journal); the reused file carries the new notice only. */
+START_TEST(batch_reuses_spool_files)
+{
+	char path[400], err[512];
+	rebound_ledger *l = batch_ledger("reuse.tdb", path, sizeof(path));
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_replay_stats st;
+	for (int i = 0; i < 30; i++)
+		queue_notice(path, 1000 + i);	/* longer than those below */
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), 0);
+	ck_assert_uint_eq(st.replayed, 30);
+	ino_t freed[64], now[64];
+	ck_assert_uint_eq(free_files(path, freed, 64), 30);
+	unsigned long waiting, badf;
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, &badf), 0);
+	ck_assert_uint_eq(waiting, 0);
+	ck_assert_uint_eq(badf, 0);
+
+	for (int i = 0; i < 30; i++)
+		queue_notice(path, i);
+	ck_assert_uint_eq(free_files(path, now, 64), 0);	/* all taken */
+	ck_assert_int_eq(rebound_spool_count(path, &waiting, NULL), 0);
+	ck_assert_uint_eq(waiting, 30);
+	char dir[500];
+	snprintf(dir, sizeof(dir), "%s.spool", path);
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	struct dirent *de;
+	int reused = 0;
+	while ((de = readdir(d)) != NULL)
+		for (int k = 0; k < 30; k++)
+			if (strstr(de->d_name, ".rbq") != NULL &&
+			    de->d_ino == freed[k])
+				reused++;
+	closedir(d);
+	ck_assert_int_eq(reused, 30);
+	ck_assert_msg(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(st.replayed, 30);
+	ck_assert_uint_eq(st.bad, 0);
+	ck_assert_uint_eq(st.duplicates, 0);
+	ck_assert_int_eq(events_of(l), 60);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, "r29@batch29.example", T0, &e,
+					    err, sizeof(err)), 1);
+	ck_assert_int_eq(e.last_seen, T0 + 29);
+
+	/* At most a batch's worth is kept. */
+	int n = (int)REBOUND_SPOOL_BATCH_MAX + 40;
+	for (int i = 0; i < n; i++)
+		queue_notice(path, 2000 + i);
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), 0);
+	ck_assert_uint_eq(st.replayed, (unsigned long)n);
+	ck_assert_uint_eq(free_files(path, now, 64), REBOUND_SPOOL_BATCH_MAX);
+	rebound_ledger_close(l);
+}
+END_TEST
+
 /* A batch that cannot be committed (the ledger locked) leaves every file
  * of it in the spool; the next replay records them all. */
 START_TEST(batch_failed_commit_keeps_files)
@@ -2160,6 +2245,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, batch_replay_one_transaction);
 	tcase_add_test(tc, batch_replay_bounded);
 	tcase_add_test(tc, batch_failed_commit_keeps_files);
+	tcase_add_test(tc, batch_reuses_spool_files);
 	tcase_add_test(tc, batch_refused_notice_holds_up_nothing);
 	tcase_add_test(tc, batch_keeps_the_queuing_policy);
 	tcase_add_test(tc, policy_text_round_trip);
