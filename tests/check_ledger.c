@@ -1829,6 +1829,8 @@ static size_t free_files(const char *path, ino_t *inos, size_t max)
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, ".free-", 6) == 0) {
+			/* not a waiting notice to `find -name '*.rbq'` */
+			ck_assert_ptr_null(strstr(de->d_name, ".rbq"));
 			if (n < max)
 				inos[n] = de->d_ino;
 			n++;

@@ -366,7 +366,7 @@ static bool is_bad(const char *name)
 }
 
 /* A recorded notice's file kept for a writer to fill again: ".free-"
- * and the notice's own name.  On ext4 without a journal (this project's
+ * and the notice's own name without ".rbq".  On ext4 without a journal (this project's
  * VM, doc/platform.md 1.5.1) every new inode skips the inodes deleted in
  * the last minutes, one by one, so a spool that creates and deletes a
  * file per notice made each create cost 0.1-1 ms; a renamed inode
@@ -738,10 +738,12 @@ static void remove_recorded(const batch_item *it, size_t *nfree)
 {
 	const char *name = strrchr(it->path, '/');
 	char freed[1500];
-	if (name != NULL && *nfree < SPOOL_FREE_MAX &&
+	/* Without ".rbq": a `find -name '*.rbq'` counts waiting notices. */
+	if (name != NULL && strlen(name) > 5 && *nfree < SPOOL_FREE_MAX &&
 	    it->len <= SPOOL_FREE_BYTES &&
-	    (size_t)snprintf(freed, sizeof(freed), "%.*s/" FREE_PREFIX "%s",
-			     (int)(name - it->path), it->path, name + 1) <
+	    (size_t)snprintf(freed, sizeof(freed), "%.*s/" FREE_PREFIX "%.*s",
+			     (int)(name - it->path), it->path,
+			     (int)(strlen(name) - 5), name + 1) <
 	    sizeof(freed) && rename(it->path, freed) == 0) {
 		(*nfree)++;
 		return;

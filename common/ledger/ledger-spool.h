@@ -21,10 +21,11 @@
  * (until then it waits behind the later ones).  Files are
  * removed only after their batch committed: a failed commit leaves every
  * file of the batch in the spool.  ("Removed": up to
- * REBOUND_SPOOL_BATCH_MAX small ones are renamed ".free-<name>", hidden,
- * never replayed or counted, and the next notices are written into them;
- * a new inode per notice cost 0.1-1 ms on ext4 without a journal, whose
- * allocator steps over every inode deleted in the last minute or more.)  One replayer at a time per spool (a
+ * REBOUND_SPOOL_BATCH_MAX small ones are renamed ".free-<name>" without
+ * ".rbq", hidden, never replayed or counted, and the next notices are
+ * written into them; a new inode per notice cost 0.1-1 ms on ext4
+ * without a journal, whose allocator steps over every inode deleted in
+ * the last minute or more.)  One replayer at a time per spool (a
  * flock on the directory): a module that finds another replaying goes
  * on without waiting.
  *
