@@ -37,8 +37,8 @@ int cmd_check(const global_opts *g, int argc, char **argv)
 		return 2;
 	rebound_entry e;
 	char err[1200];
-	rc = rebound_ledger_get(env.ledger, argv[1], env.now, &e, err,
-				sizeof(err));
+	rc = rebound_ledger_get_state(env.ledger, argv[1], env.now, &e, err,
+				      sizeof(err));
 	cli_close(&env);
 	if (rc < 0) {
 		fprintf(stderr, "rebound check: %s\n", err);

@@ -37,8 +37,8 @@
 
 /* --- read side and edits --------------------------------------------- */
 
-int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
-		       rebound_entry *out, char *err, size_t errlen)
+static int get_entry(rebound_ledger *l, const char *address, int64_t now,
+		     rebound_entry *out, bool texts, char *err, size_t errlen)
 {
 	if (ledger_usable(l, err, errlen) < 0)
 		return -1;
@@ -46,10 +46,24 @@ int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
 	if (rebound_ledger_address_key(address, k, sizeof(k)) < 0)
 		return rebound_error(err, errlen, "not an address: '%s'",
 				     address);
-	int rc = ledger_fetch_entry(l, k, out, err, errlen);
+	int rc = texts ? ledger_fetch_entry(l, k, out, err, errlen)
+		       : ledger_fetch_entry_lean(l, k, out, err, errlen);
 	if (rc == 1)
 		rebound_entry_refresh(out, now);
 	return rc;
+}
+
+int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
+		       rebound_entry *out, char *err, size_t errlen)
+{
+	return get_entry(l, address, now, out, true, err, errlen);
+}
+
+int rebound_ledger_get_state(rebound_ledger *l, const char *address,
+			     int64_t now, rebound_entry *out, char *err,
+			     size_t errlen)
+{
+	return get_entry(l, address, now, out, false, err, errlen);
 }
 
 /* Walk every key starting with `prefix`; fn gets the value. */

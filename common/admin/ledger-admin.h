@@ -33,6 +33,13 @@
 int rebound_ledger_get(rebound_ledger *l, const char *address, int64_t now,
 		       rebound_entry *out, char *err, size_t errlen);
 
+/* The same without its texts (diagnostics, MTA and domain names, read
+ * from t: records, a fetch each, left empty): for a look at the state
+ * only, as `rebound check` takes. */
+int rebound_ledger_get_state(rebound_ledger *l, const char *address,
+			     int64_t now, rebound_entry *out, char *err,
+			     size_t errlen);
+
 /* Callbacks return 0 to go on, anything else to stop the walk. */
 typedef int (*rebound_entry_fn)(const rebound_entry *e, void *ctx);
 typedef int (*rebound_event_fn)(const rebound_event *ev, void *ctx);

@@ -80,6 +80,10 @@ int ledger_domain_key(const char *domain, char *key, size_t size);
  * does not decode is an error); store 0 or -1. */
 int ledger_fetch_entry(rebound_ledger *l, const char *k, rebound_entry *e,
 		       char *err, size_t errlen);
+/* The same without resolving its texts (diagnostic, MTA, ...: t:
+ * records, each another fetch): what a look at the state needs. */
+int ledger_fetch_entry_lean(rebound_ledger *l, const char *k,
+			    rebound_entry *e, char *err, size_t errlen);
 int ledger_store_entry(rebound_ledger *l, const char *k,
 		       const rebound_entry *e, char *err, size_t errlen);
 int ledger_fetch_campaign(rebound_ledger *l, const char *k,

@@ -694,6 +694,13 @@ int ledger_fetch_entry(rebound_ledger *l, const char *k, rebound_entry *e,
 	return fetch_decoded(l, k, REBOUND_KIND_RECIPIENT, e, err, errlen);
 }
 
+int ledger_fetch_entry_lean(rebound_ledger *l, const char *k,
+			    rebound_entry *e, char *err, size_t errlen)
+{
+	return fetch_decoded_ex(l, k, REBOUND_KIND_RECIPIENT, e, true, err,
+				errlen);
+}
+
 int ledger_store_entry(rebound_ledger *l, const char *k,
 		       const rebound_entry *e, char *err, size_t errlen)
 {
