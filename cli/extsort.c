@@ -61,6 +61,8 @@ static int item_cmp(const void *a, const void *b)
 
 static void sort_memory(extsort *s)
 {
+	if (s->n < 2)
+		return;		/* (qsort of no items would be given NULL) */
 	sorting = s;
 	qsort(s->items, s->n, sizeof(*s->items), item_cmp);
 	sorting = NULL;
@@ -176,7 +178,8 @@ int extsort_add(extsort *s, const char *key, const void *payload,
 	}
 	uint32_t len = (uint32_t)klen;
 	memcpy(item, &len, sizeof(len));
-	memcpy(item + sizeof(len), payload, s->payload_size);
+	if (s->payload_size > 0)	/* (a payload of none may be NULL) */
+		memcpy(item + sizeof(len), payload, s->payload_size);
 	memcpy(item + sizeof(len) + s->payload_size, key, klen + 1);
 	s->items[s->n++] = item;
 	s->bytes += size + sizeof(void *);
