@@ -87,16 +87,26 @@ sender_domain(const struct rbd_txn *txn, const rebound_result *res)
 	return txn->set.owner_domain;
 }
 
+/* How a kept notice is recorded, at once or in its batch. */
+static rebound_record_context recording_context(struct rbd_txn *txn,
+						const struct rbd_kept *k,
+						int64_t now)
+{
+	rebound_record_context ctx = {
+		.now = now,
+		.source = "dovecot",
+		.sender_domain = sender_domain(txn, k->res),
+		.vouch = k->vouch,
+		.policy = &txn->cfg.policy,
+	};
+	return ctx;
+}
+
 static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 		       const struct rbd_kept *k, int64_t now)
 {
 	const rebound_result *res = k->res;
-	rebound_record_context ctx = {
-		.now = now,
-		.source = "dovecot",
-		.sender_domain = sender_domain(txn, res),
-		.vouch = k->vouch,
-	};
+	rebound_record_context ctx = recording_context(txn, k, now);
 	rebound_outcome out[RBD_OUTCOMES];
 	char err[512];
 	int n;
@@ -332,13 +342,7 @@ static bool batch_queue(struct rbd_txn *txn, const struct rbd_kept *k,
 			int64_t now)
 {
 	const rebound_result *res = k->res;
-	rebound_record_context ctx = {
-		.now = now,
-		.source = "dovecot",
-		.sender_domain = sender_domain(txn, res),
-		.vouch = k->vouch,
-		.policy = &txn->cfg.policy,
-	};
+	rebound_record_context ctx = recording_context(txn, k, now);
 	char err[512];
 	struct stat st;
 

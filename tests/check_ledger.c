@@ -1034,6 +1034,45 @@ static long events_of(rebound_ledger *l)
 /* Locked longer than the lock wait: the notice is spooled (twice, as if
  * Exim and Dovecot both saw it); replay records it once; a damaged spool
  * file is set aside, not lost. */
+/* A notice spooled because the ledger was locked keeps the policy it
+ * was to be recorded under (hard_limit 3), whoever replays it later
+ * (a default policy would suppress at the first hard bounce). */
+START_TEST(locked_notice_keeps_its_policy)
+{
+	char path[400], err[512];
+	snprintf(path, sizeof(path), "%s/lockpolicy.tdb", tmpdir);
+	rebound_ledger *l = rebound_ledger_open(path, REBOUND_LEDGER_CREATE,
+						err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_ledger_close(l);	/* tdb: one open per process, forks too */
+	pid_t holder = hold_lock(path);
+	l = rebound_ledger_open(path, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	rebound_policy lenient, p;
+	rebound_policy_preset(&lenient, "default");
+	lenient.hard_limit = 3;
+	rebound_policy_preset(&p, "default");
+	rebound_result res = spool_result("<lockpol@mx.example>");
+	rebound_record_context ctx = { .now = T0, .source = "exim" };
+	rebound_outcome o[1];
+	rebound_ledger_set_lock_wait(100);
+	ck_assert_int_eq(rebound_ledger_record(l, &lenient, &res, &ctx, o, 1,
+					       err, sizeof(err)),
+			 REBOUND_LEDGER_SPOOLED);
+	release_lock(holder);
+	rebound_replay_stats st;
+	ck_assert_msg(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(st.replayed, 1);
+	rebound_entry e;
+	ck_assert_int_eq(rebound_ledger_get(l, spool_rcpt.address, T0, &e, err,
+					    sizeof(err)), 1);
+	ck_assert_int_eq(e.state, REBOUND_STATE_SOFT);
+	rebound_ledger_set_lock_wait(0);
+	rebound_ledger_close(l);
+}
+END_TEST
+
 START_TEST(locked_notice_spooled_and_replayed_once)
 {
 	char path[400], err[512];
@@ -2250,6 +2289,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, batch_reuses_spool_files);
 	tcase_add_test(tc, batch_refused_notice_holds_up_nothing);
 	tcase_add_test(tc, batch_keeps_the_queuing_policy);
+	tcase_add_test(tc, locked_notice_keeps_its_policy);
 	tcase_add_test(tc, policy_text_round_trip);
 	tcase_add_test(tc, batch_due);
 	tcase_add_test(tc, config_batch_ms);

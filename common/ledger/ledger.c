@@ -1685,7 +1685,12 @@ int rebound_ledger_record(rebound_ledger *l, const rebound_policy *policy,
 	if (n < 0 && passing) {
 		char name[1300], e2[400];
 		size_t used = err != NULL ? strlen(err) : 0;
-		if (rebound_spool_write(l->path, res, ctx, true, name,
+		/* The spooled notice keeps the policy it was to be
+		   recorded under, whoever replays it. */
+		rebound_record_context kept = *ctx;
+		if (kept.policy == NULL)
+			kept.policy = policy;
+		if (rebound_spool_write(l->path, res, &kept, true, name,
 					sizeof(name), e2, sizeof(e2)) == 0) {
 			const char *base = strrchr(name, '/');
 			char cut[96] = "";
