@@ -36,6 +36,20 @@ print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$
 expect() {
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }
+# bounces_mbox N ADDRESS MSGID: an mbox of N hard bounces ("550 5.1.1
+# user unknown") on stdout; ADDRESS and MSGID are written in single
+# quotes with $i in them (expanded for each i from 0 to N-1), so that
+# each bounce is about its own recipient: 'rp$i@example.org' 'r$i'.
+bounces_mbox() {
+	i=0
+	while [ $i -lt "$1" ]; do
+		echo "From MAILER-DAEMON Thu Jan  1 00:00:00 2026"
+		eval "dsn \"$2\" failed 5.1.1 \"550 5.1.1 user unknown\" \"$3\""
+		echo
+		i=$((i + 1))
+	done
+}
+
 # dsn ADDRESS ACTION STATUS "DIAGNOSTIC" MSGID [SENDER_DOMAIN] [CAMPAIGN]
 # prints one delivery status notification about ADDRESS.
 dsn() {

@@ -10,13 +10,7 @@
 . "${abs_top_srcdir:-${top_srcdir:-.}}/tests/ledger-lib.sh"
 
 N=150
-i=0
-while [ $i -lt $N ]; do
-	echo "From MAILER-DAEMON Thu Jan  1 00:00:00 2026"
-	dsn "crash$i@example.org" failed 5.1.1 "550 5.1.1 user unknown" "c$i"
-	echo
-	i=$((i + 1))
-done > "$T/bounces.mbox"
+bounces_mbox $N 'crash$i@example.org' 'c$i' > "$T/bounces.mbox"
 
 have_tdbtool=no
 command -v tdbtool >/dev/null 2>&1 && have_tdbtool=yes

@@ -10,13 +10,7 @@
 
 N=300
 now=2026-05-01T00:00:00Z
-i=0
-while [ $i -lt $N ]; do
-	echo "From MAILER-DAEMON Thu Jan  1 00:00:00 2026"
-	dsn "dmg$i@example.org" failed 5.1.1 "550 5.1.1 user unknown" "d$i"
-	echo
-	i=$((i + 1))
-done > "$T/bounces.mbox"
+bounces_mbox $N 'dmg$i@example.org' 'd$i' > "$T/bounces.mbox"
 rb $now record -q "$T/bounces.mbox" >/dev/null || fail "record exited $?"
 expect "recipients before the damage" "$(rb $now list | grep -c '@example.org')" $N
 

@@ -19,13 +19,7 @@ fi
 
 N=300
 now=2026-05-01T00:00:00Z
-i=0
-while [ $i -lt $N ]; do
-	echo "From MAILER-DAEMON Thu Jan  1 00:00:00 2026"
-	dsn "rp$i@d$i.example.org" failed 5.1.1 "550 5.1.1 user unknown" "r$i"
-	echo
-	i=$((i + 1))
-done > "$T/bounces.mbox"
+bounces_mbox $N 'rp$i@d$i.example.org' 'r$i' > "$T/bounces.mbox"
 rb $now record -q "$T/bounces.mbox" >/dev/null || fail "record exited $?"
 expect "state of rp7 before" "$(field rp7@d7.example.org state $now)" suppressed
 {
