@@ -1,5 +1,7 @@
 # dovecot-harness.sh - start a private Dovecot for the plugin's tests and
-# benchmark (sourced by tests/test-dovecot-plugin.sh, tests/bench-dovecot.sh).
+# benchmark (sourced by tests/test-dovecot-*.sh, tests/test-faults-dovecot.sh,
+# tests/bench-dovecot.sh, tests/soak.sh).  It sources tests/test-lib.sh
+# (fail, ok, wait_for, ledger, the lock holders: what the Exim tests share).
 #
 #   dh_require                 skip (exit 77) unless root, Dovecot, swaks,
 #                              python3 and the built plugin are there
@@ -7,6 +9,9 @@
 #                              mail_plugins = PLUGINS (default
 #                              "notify rebound"), IMAP and LMTP on free
 #                              loopback ports $IMAP_PORT, $LMTP_PORT
+#   dh_test_setup [PLUGINS]    dh_setup, and dh_cleanup on exit: Dovecot
+#                              and any lock holder stopped, $S removed
+#                              (kept with REBOUND_KEEP_TMP=1)
 #   dh_start / dh_stop         the master in the foreground, stopped on exit
 #   dh_base_conf               the first lines of a rebound.conf: batch_ms
 #                              = RB_BATCH_MS (unset: 0, each notice its own
@@ -14,6 +19,8 @@
 #   dh_lda USER MAILBOX FILE   deliver with dovecot-lda
 #   dh_lmtp RCPT FILE          deliver with swaks over LMTP
 #   dh_stored USER MAILBOX MESSAGE-ID   is the message in the Maildir?
+#   notice TAG                 a copy of the Mimecast-style notice about
+#                              carol.TAG@partner.example; prints its path
 #
 # Users (passwd-file userdb, password "secret", all uid/gid 5000):
 #   testuser    plugin settings from plugin {}
@@ -23,6 +30,8 @@
 #   noboxuser   monitors the mailbox Missing, which does not exist
 # Every directory on the way must be reachable by uid 5000
 # (doc/platform.md §2.4); the state lives under /tmp.
+
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/test-lib.sh"
 
 DH_LDA=/usr/lib/dovecot/dovecot-lda
 DH_NOTIFY=/usr/lib/dovecot/modules/lib15_notify_plugin.so
@@ -155,6 +164,21 @@ EOF
 	chmod 644 "$S/rebound.conf"
 }
 
+# dh_test_setup [PLUGINS]: dh_setup for a test, which leaves nothing
+# behind (dh_cleanup on exit, exit 1 on a signal).
+dh_test_setup() {
+	dh_setup "$@"
+	trap dh_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+# dh_cleanup: Dovecot and any lock holder stopped, $S removed.
+dh_cleanup() {
+	rb_stop_holders
+	dh_stop
+	rb_remove_state "$S"
+}
+
 # dh_base_conf: the lines every test configuration starts with.
 dh_base_conf() {
 	printf '# rebound test configuration: defaults\n'
@@ -177,11 +201,8 @@ dh_start() {
 }
 
 dh_stop() {
-	if [ -n "$dh_pid" ]; then
-		kill "$dh_pid" 2>/dev/null
-		wait "$dh_pid" 2>/dev/null
-		dh_pid=
-	fi
+	rb_end "$dh_pid"
+	dh_pid=
 }
 
 dh_lda() {
@@ -191,6 +212,16 @@ dh_lda() {
 dh_lmtp() {
 	timeout 60 swaks --server 127.0.0.1 --port "$LMTP_PORT" --protocol LMTP \
 		--from '<>' --to "$1" --data "@$2" >"$S/swaks.out" 2>&1
+}
+
+# notice TAG: a copy of the Mimecast-style notice for recipient
+# carol.TAG@partner.example with Message-ID <gwn-TAG@...>; prints the path.
+notice() {
+	sed -e "s/carol\.ng@partner\.example/carol.$1@partner.example/g" \
+	    -e "s/<gwn-20240611091238-4411@/<gwn-$1@/" \
+	    "$rb_top/tests/fixtures/dovecot/mimecast-notice.eml" > "$S/notice-$1.eml"
+	chmod 644 "$S/notice-$1.eml"
+	echo "$S/notice-$1.eml"
 }
 
 dh_stored() {

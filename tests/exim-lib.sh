@@ -1,7 +1,8 @@
 # exim-lib.sh - shared by the tests/test-exim-*.sh integration tests and
 # tests/bench-exim.sh: a private Exim daemon on two free loopback ports
 # with rebound.so as local_scan, and helpers to send mail and read the
-# results.  Sourced, not run.
+# results.  Sourced, not run; it sources tests/test-lib.sh (fail, ok,
+# wait_for, ledger, the lock holders: what the Dovecot tests share).
 #
 #  port P1  "our" MTA: takes DSNs and ordinary mail for rebound.test and
 #           acl.test (RCPT ACL asks rebound_suppressed), relays
@@ -29,12 +30,8 @@
 
 set -u
 
-skip() { echo "SKIP: $*"; exit 77; }
-
-rb_top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-rb_build=${abs_top_builddir:-$rb_top}
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/test-lib.sh"
 rb_fixtures=$rb_top/tests/fixtures/exim
-rb_cli=$rb_build/cli/rebound
 
 exim_require() {
 	[ -n "${REBOUND_EXIM_MODULE:-}" ] || skip "the Exim module is not built"
@@ -50,38 +47,21 @@ exim_require() {
 
 S=
 exim_pid=
-rb_failed=0
 
+# exim_cleanup: the EXIT trap exim_setup sets: the daemon and any lock
+# holder stopped, $S removed (kept with REBOUND_KEEP_TMP=1).
 exim_cleanup() {
+	rb_stop_holders
 	exim_stop
-	if [ -n "$S" ]; then
-		if [ "${REBOUND_KEEP_TMP:-0}" = 1 ]; then
-			echo "state kept in $S"
-		else
-			rm -rf "$S"
-		fi
-	fi
+	rb_remove_state "$S"
 }
 
-fail() {
-	echo "FAIL: $*"
-	rb_failed=1
-}
-
-ok() {
-	echo "ok: $*"
-}
-
-# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
-wait_for() {
-	local n=$(( $1 * 10 ))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
+# exim_finish NAME: the test's end: the logs when a check failed, PASS
+# when none did, and that as the exit status.
+exim_finish() {
+	[ $rb_failed = 0 ] || show_logs
+	[ $rb_failed = 0 ] && echo "PASS: exim $1"
+	exit $rb_failed
 }
 
 free_port() {
@@ -239,11 +219,8 @@ port_open() {
 }
 
 exim_stop() {
-	if [ -n "$exim_pid" ]; then
-		kill "$exim_pid" 2>/dev/null
-		wait "$exim_pid" 2>/dev/null
-		exim_pid=
-	fi
+	rb_end "$exim_pid"
+	exim_pid=
 }
 
 show_logs() {
@@ -364,20 +341,6 @@ make_plain() {
 	} > "$out"
 	chmod 644 "$out"
 	echo "$out"
-}
-
-# ledger ADDRESS FIELD: one field of "rebound show --json ADDRESS"
-# (true/false in lower case, null as "null"); empty when the address is
-# not in the ledger.
-ledger() {
-	"$rb_cli" --db "$DB" show --json "$1" 2>/dev/null | python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-except Exception:
-    sys.exit(0)
-v = d.get(sys.argv[1])
-print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$2"
 }
 
 # expect_ledger ADDRESS FIELD VALUE

@@ -15,6 +15,7 @@
 #   fl_db_check WHAT         "rebound db check" clean (exit 0)
 #   fl_state ADDRESS [FIELD] its state (and FIELD) in the ledger, a burst's
 #                            suspension named "suppressed"
+#   fl_damage ADDRESS        512 bytes of garbage over ADDRESS's record
 
 fl_rb=${abs_top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}/cli/rebound
 fl_shim_built=${abs_top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/.libs/faultshim.so
@@ -164,6 +165,22 @@ fl_cli_reports() {
 		fail "$what: CLI exit $rc, $lines line(s) on stderr, expected non-zero and one line naming $DB"
 		head -n 5 "$S/cli.err"
 	fi
+}
+
+# fl_damage ADDRESS: garbage over the record of ADDRESS in $DB (its
+# header, key and value), as a bad sector or a stray write leaves it.
+fl_damage() {
+	python3 - "$DB" "$1" <<'EOF'
+import sys
+path, needle = sys.argv[1], sys.argv[2].encode()
+with open(path, "r+b") as f:
+    data = f.read()
+    at = data.find(b"r:" + needle)
+    if at < 0:
+        sys.exit("no record to damage")
+    f.seek(max(at - 64, 0))
+    f.write(bytes((i * 37 + 11) & 0xff for i in range(512)))
+EOF
 }
 
 fl_db_check() {

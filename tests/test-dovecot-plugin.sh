@@ -26,57 +26,25 @@
 
 set -u
 
-top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-build=${abs_top_builddir:-$top}
-fx=$top/tests/fixtures/dovecot
-imap_py=$top/tests/dovecot-imap.py
-cli=$build/cli/rebound
-
-. "$top/tests/dovecot-harness.sh"
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/dovecot-harness.sh"
 dh_require
-[ -x "$cli" ] || { echo "FAIL: $cli not built"; exit 1; }
+rb_need_built "$rb_cli"
+fx=$rb_top/tests/fixtures/dovecot
+imap_py=$rb_top/tests/dovecot-imap.py
 
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
-ok() { echo "ok: $*"; }
-
-dh_setup
-cleanup() {
-	dh_stop
-	if [ "${REBOUND_KEEP_TMP:-0}" = 1 ]; then
-		echo "state kept in $S"
-	else
-		rm -rf "$S"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
+dh_test_setup
 # The ledger exists before any delivery: the plugin never creates it.
-if ! "$cli" --db "$DB" record --quiet "$fx/ordinary.eml" >"$S/init.out" 2>&1; then
-	cat "$S/init.out"
-	echo "FAIL: rebound record"
-	exit 1
-fi
+rb_make_ledger "$fx/ordinary.eml"
 
 dh_start || exit 1
 
 imap() { timeout 60 python3 "$imap_py" "$IMAP_PORT" "$@"; }
 
-# notice TAG: a copy of the Mimecast-style notice for recipient
-# carol.TAG@partner.example with Message-ID <gwn-TAG@...>; prints the path.
-notice() {
-	sed -e "s/carol\.ng@partner\.example/carol.$1@partner.example/g" \
-	    -e "s/<gwn-20240611091238-4411@/<gwn-$1@/" \
-	    "$fx/mimecast-notice.eml" > "$S/notice-$1.eml"
-	chmod 644 "$S/notice-$1.eml"
-	echo "$S/notice-$1.eml"
-}
 notice_id() { echo "gwn-$1@mail-gw.partner.example"; }
 
 # The ledger's record of ADDRESS as JSON, empty when there is none.
 ledger_json() {
-	"$cli" --db "$DB" show --json "$1" 2>/dev/null
+	"$rb_cli" --db "$DB" show --json "$1" 2>/dev/null
 }
 # recorded ADDRESS [FIELD VALUE]...: the ledger knows ADDRESS (and each
 # FIELD of its JSON, looked up as a dotted path, has VALUE).
@@ -104,11 +72,6 @@ for k, v in zip(pairs[0::2], pairs[1::2]):
         sys.stderr.write("%s: %s is %r, expected %r\n" % (addr, k, got, v))
         sys.exit(1)
 ' "$addr" "$@"
-}
-# "rebound show" exits 1 for an address not in the ledger (2: an error).
-not_recorded() {
-	"$cli" --db "$DB" show "$1" >/dev/null 2>&1
-	[ $? = 1 ]
 }
 
 # --- dovecot-lda ---------------------------------------------------------
@@ -156,7 +119,7 @@ fi
 # then delivered to the mailbox: counted once.
 cp "$fx/dsn.eml" "$S/dsn.eml"
 chmod 644 "$S/dsn.eml"
-if "$cli" --db "$DB" record "$S/dsn.eml" >"$S/record.out" 2>&1 &&
+if "$rb_cli" --db "$DB" record "$S/dsn.eml" >"$S/record.out" 2>&1 &&
    recorded dave.oduya@remote.example hard_count 1; then
 	if dh_lmtp testuser+Bounces@rebound.test "$S/dsn.eml" &&
 	   dh_stored testuser Bounces dsn-20240611100204-9921@mx.remote.example; then
@@ -341,7 +304,7 @@ Status: 5.1.1/" "$fx/dsn.eml"
 	chmod 644 "$out"
 	echo "$out"
 }
-rp=$("$cli" verp sign --secret-file "$S/verp.key" bounces@rebound.test \
+rp=$("$rb_cli" verp sign --secret-file "$S/verp.key" bounces@rebound.test \
 	sub.lmtpsigned@remote.example) || fail "rebound verp sign failed"
 f=$(signed_dsn lmtpsigned "$rp")
 if dh_lmtp testuser+Bounces@rebound.test "$f" &&
@@ -390,9 +353,9 @@ if [ -n "$errors" ]; then
 	fail "errors in dovecot's log other than the expected rebound: lines"
 fi
 
-if [ $failed != 0 ]; then
+if [ $rb_failed != 0 ]; then
 	echo "--- $D/log/dovecot.log"
 	tail -n 40 "$D/log/dovecot.log"
 fi
-[ $failed = 0 ] && echo "PASS: dovecot plugin"
-exit $failed
+[ $rb_failed = 0 ] && echo "PASS: dovecot plugin"
+exit $rb_failed

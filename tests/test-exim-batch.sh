@@ -17,29 +17,16 @@
 
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/exim-lib.sh"
 exim_require
-hold=${abs_top_builddir:-$rb_top}/tests/hold-lock
-[ -x "$hold" ] || { echo "FAIL: $hold not built"; exit 1; }
+rb_need_built "$rb_hold"
 BATCH_MS=2000
 RB_BATCH_MS=$BATCH_MS
 exim_setup
 # The ledger made at installation (with none, local_scan records the
 # first notice at once: it creates the file).
-"$rb_cli" --db "$DB" record --quiet "$rb_fixtures/ordinary.eml" >/dev/null 2>&1 ||
-	{ echo "FAIL: rebound record (to create the ledger)"; exit 1; }
+rb_make_ledger "$rb_fixtures/ordinary.eml"
 chown Debian-exim:Debian-exim "$DB"
 exim_start
-hold_pid=
-trap '[ -n "$hold_pid" ] && kill "$hold_pid" 2>/dev/null; exim_cleanup' EXIT
 
-spooled() { ls "$DB.spool" 2>/dev/null | grep -c '\.rbq$'; }
-not_recorded() {
-	"$rb_cli" --db "$DB" show "$1" >/dev/null 2>&1
-	[ $? = 1 ]
-}
-# field ADDRESS NAME: one field of the ledger's JSON record of ADDRESS.
-field() {
-	show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2" 2>/dev/null
-}
 # rcpt_check ADDRESS: the reply to RCPT TO:<ADDRESS> in a new connection
 # (a new Exim process, whose first lookup this is).
 rcpt_check() {
@@ -83,7 +70,7 @@ case $r in
 550*suppressed*) ok "(a) RCPT check after batch_ms: $r" ;;
 *) fail "(a) RCPT check after batch_ms: '$r', expected 550 suppressed" ;;
 esac
-[ "$(field dead@acl.test state)" = suppressed ] &&
+[ "$(ledger dead@acl.test state)" = suppressed ] &&
 	ok "(a) rebound show: suppressed" || fail "(a) rebound show: $(show dead@acl.test)"
 [ "$(spooled)" = 0 ] || fail "(a) $(spooled) notices still in the spool"
 grep -q 'rebound: batch recorded: 1 notice (0 seen before) in 1 transaction' "$MAINLOG" ||
@@ -107,7 +94,7 @@ sleep $((BATCH_MS / 1000 + 1))
 rcpt_check someone@acl.test >/dev/null	# the lookup that records a due batch
 all_once() {
 	for i in $(seq 1 30); do
-		[ "$(field "many$i@remote.test" hard_count)" = 1 ] || return 1
+		[ "$(ledger "many$i@remote.test" hard_count)" = 1 ] || return 1
 	done
 }
 if wait_for 10 all_once; then
@@ -115,21 +102,10 @@ if wait_for 10 all_once; then
 else
 	fail "(c) not every DSN counted once"
 fi
-sums=$(grep -o 'rebound: batch recorded: [0-9]* notices\? ([0-9]* seen before) in [0-9]* transaction' "$MAINLOG" |
-	tail -n +$((before + 1)) |
-	awk '{ n += $4; s += substr($6, 2); t += $(NF - 1) } END { print n + 0, s + 0, t + 0 }')
-set -- $sums
-if [ "$1" = 31 ] && [ "$2" = 1 ] && [ "$3" -le 3 ]; then
-	ok "(c) 31 notices recorded in $3 transaction(s), 1 seen before"
-else
-	fail "(c) notices, seen before, transactions = $sums"
-	grep 'batch recorded' "$MAINLOG"
-fi
+rb_expect_batches "(c)" "$MAINLOG" "$before" 31 1 3
 
 # --- (d) the ledger locked ------------------------------------------------------
-"$hold" "$DB" 60 transaction > "$S/hold.out" 2>&1 &
-hold_pid=$!
-wait_for 5 grep -q locked "$S/hold.out" || fail "(d) hold-lock did not lock"
+rb_hold_lock transaction || fail "(d) hold-lock did not lock"
 for who in locked1 locked2; do
 	f=$(make_dsn "$who" "$who@acl.test" 5.1.1 550 "<$who@acl.test>: user unknown")
 	s0=$(date +%s%3N)
@@ -145,13 +121,13 @@ if [ "$n" = 2 ] && grep -q 'rebound: batch not recorded now (.*locked by another
 else
 	fail "(d) locked: $n in the spool; $(grep 'rebound: batch' "$MAINLOG" | tail -n 2)"
 fi
-kill "$hold_pid"; wait "$hold_pid" 2>/dev/null; hold_pid=
+rb_release_lock
 r=$(rcpt_check locked2@acl.test)
 case $r in
 550*suppressed*) ok "(d) lock gone: the next RCPT check records them: $r" ;;
 *) fail "(d) lock gone: RCPT check '$r', expected 550 suppressed" ;;
 esac
-[ "$(field locked1@acl.test hard_count)" = 1 ] && [ "$(spooled)" = 0 ] &&
+[ "$(ledger locked1@acl.test hard_count)" = 1 ] && [ "$(spooled)" = 0 ] &&
 	ok "(d) nothing lost" || fail "(d) locked1: $(show locked1@acl.test); $(spooled) in the spool"
 
 # Under -C, "exim user lost privilege" is expected in the panic log.
@@ -159,6 +135,4 @@ if [ -f "$S/exim/log/paniclog" ] &&
    grep -v 'lost privilege for using -C option' "$S/exim/log/paniclog" | grep -q .; then
 	fail "unexpected lines in exim's panic log"
 fi
-[ $rb_failed = 0 ] || show_logs
-[ $rb_failed = 0 ] && echo "PASS: exim batches"
-exit $rb_failed
+exim_finish batches

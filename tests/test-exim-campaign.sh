@@ -72,6 +72,4 @@ else
 	fail "cancelled campaign: expected 550, got '$reply'"
 fi
 
-[ $rb_failed = 0 ] || show_logs
-[ $rb_failed = 0 ] && echo "PASS: exim campaign"
-exit $rb_failed
+exim_finish campaign

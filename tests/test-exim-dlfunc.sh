@@ -135,6 +135,4 @@ grep -q "$S/rebound.so" "/proc/$exim_pid/maps" ||
 [ -s "$S/exim/log/paniclog" ] && grep -q smtp_accept_max_per_host "$S/exim/log/paniclog" &&
 	fail "smtp_accept_max_per_host with rebound_preload: $(grep smtp_accept_max_per_host "$S/exim/log/paniclog" | head -1)"
 
-[ $rb_failed = 0 ] || show_logs
-[ $rb_failed = 0 ] && echo "PASS: exim dlfunc"
-exit $rb_failed
+exim_finish dlfunc

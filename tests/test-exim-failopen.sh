@@ -127,17 +127,11 @@ DB=$S/tdb/rebound.tdb
 chown Debian-exim:Debian-exim "$DB"
 chmod 660 "$DB"
 restart_with "$DB"
-mkfifo "$S/tdbtool.in"
-tdbtool < "$S/tdbtool.in" > "$S/tdbtool.out" 2>&1 &
-tdbtool_pid=$!
-exec 7> "$S/tdbtool.in"
-printf 'open %s\ntransaction_start\n' "$DB" >&7
-sleep 0.5
+rb_tdbtool_hold
 t0=$(date +%s)
 run_batch locked 'rebound: bounce spooled (.*locked by another process for more than'
 t1=$(date +%s)
-exec 7>&-
-wait "$tdbtool_pid"
+rb_tdbtool_end
 echo "note: the locked batch took $((t1 - t0)) s"
 # Released: the next bounce is recorded again.
 f=$(make_dsn after-lock released@example.net 5.1.1 550 "user unknown")
@@ -170,6 +164,4 @@ n=$(grep -c "rebound: configuration $S/typo.conf:1: unknown setting 'soft_limt';
 	fail "typo: $n log lines for the bad line, expected 1"
 expect_ledger typo@example.net state suppressed
 
-[ $rb_failed = 0 ] || show_logs
-[ $rb_failed = 0 ] && echo "PASS: exim fail-open"
-exit $rb_failed
+exim_finish fail-open

@@ -97,6 +97,4 @@ r=$(be "\${dlfunc{$S/rebound.so}{rebound_return_path}{news@rebound.test}{x@examp
 r=$(be "<\${dlfunc{$S/rebound.so}{rebound_return_path}{}{x@example.org}}>")
 [ "$r" = "<>" ] || fail "-be: an empty return path gave '$r'"
 
-[ $rb_failed = 0 ] || show_logs
-[ $rb_failed = 0 ] && echo "PASS: exim verp"
-exit $rb_failed
+exim_finish verp

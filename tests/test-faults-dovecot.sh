@@ -17,25 +17,10 @@
 #  damaged  a record in the middle of the file overwritten
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/dovecot-harness.sh"
 dh_require
-S=
-rb_failed=0
-fail() { echo "FAIL: $*"; rb_failed=1; }
-ok() { echo "ok: $*"; }
-rb_top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$rb_top/tests/faults-lib.sh"
 fl_require
-dh_setup
+dh_test_setup
 fl_init
-tdbtool_pid=
-hold_pid=
-cleanup() {
-	[ -n "$tdbtool_pid" ] && kill -9 "$tdbtool_pid" 2>/dev/null
-	[ -n "$hold_pid" ] && kill -9 "$hold_pid" 2>/dev/null
-	dh_stop
-	[ "${REBOUND_KEEP_TMP:-0}" = 1 ] && echo "state kept in $S" || rm -rf "$S"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
 # The shim in every Dovecot process (Dovecot passes on only what
 # import_environment names).
 cat >> "$S/dovecot.conf" <<EOF
@@ -175,23 +160,13 @@ fl_db_check eacces
 recorded_after eacces
 
 # --- locked / killed -----------------------------------------------------
-tdbtool_hold() {
-	rm -f "$S/tdbtool.in"
-	mkfifo "$S/tdbtool.in"
-	tdbtool < "$S/tdbtool.in" > "$S/tdbtool.out" 2>&1 &
-	tdbtool_pid=$!
-	exec 7> "$S/tdbtool.in"
-	printf 'open %s\ntransaction_start\nstore never-committed x\n' "$DB" >&7
-	sleep 0.5
-}
-
 # locked: the lock is held until every delivery has finished; each waits
 # at most the time budget (2 s by default), then its bounce is spooled
 # beside the ledger; the next bounce's writer records it.  (Before, the plugin waited for as long as the lock was
 # held: the mail was stored but the client got no answer, and an MTA that
 # gives up delivers it again.)
 new_ledger locked
-tdbtool_hold
+rb_tdbtool_hold never-committed
 t0=$(date +%s%N)
 BG=1 batch locked
 stored_all locked
@@ -204,10 +179,7 @@ newlog | grep -q "locked by another process" || fail "locked: the log does not s
 n=$(newlog | grep -c "rebound: .*spooled: .*locked by another process.*spooled as")
 [ "$n" = 3 ] && ok "locked: the 3 bounces were spooled" ||
 	fail "locked: $n of the 3 bounces logged as spooled"
-printf 'transaction_commit\nquit\n' >&7
-exec 7>&-
-wait "$tdbtool_pid"
-tdbtool_pid=
+rb_tdbtool_end commit
 fl_seeds_kept locked
 fl_db_check locked
 recorded_after locked
@@ -215,13 +187,10 @@ fl_spool_replayed locked dsn1-locked@example.net dsn2-locked@example.net \
 	dsn3-locked@example.net
 
 new_ledger killed
-tdbtool_hold
+rb_tdbtool_hold never-committed
 BG=1 batch killed
 sleep 0.5
-kill -9 "$tdbtool_pid"
-exec 7>&-
-wait "$tdbtool_pid" 2>/dev/null
-tdbtool_pid=
+rb_tdbtool_end kill
 stored_all killed
 n=0
 for i in 1 2 3; do
@@ -240,14 +209,7 @@ fl_db_check killed
 # still answers within the time budget (2 s) + 3 s, is stored, and its
 # bounce is spooled and recorded once when the lock is gone (issue 16).
 new_ledger lockall
-"${abs_top_builddir:-$rb_top}/tests/hold-lock" "$DB" 60 lockall > "$S/hold.out" 2>&1 &
-hold_pid=$!
-n=0
-while [ $n -lt 100 ] && ! grep -q locked "$S/hold.out"; do
-	sleep 0.1
-	n=$((n + 1))
-done
-grep -q locked "$S/hold.out" || fail "lockall: hold-lock did not lock"
+rb_hold_lock lockall || fail "lockall: hold-lock did not lock"
 worst=0
 SENT=0
 : > "$S/accepted.lockall"
@@ -266,9 +228,7 @@ stored_all lockall
 n=$(newlog | grep -c "rebound: .*spooled: .*spooled as")
 [ "$n" = 2 ] && ok "lockall: the 2 bounces were spooled" ||
 	fail "lockall: $n of the 2 bounces logged as spooled"
-kill "$hold_pid"
-wait "$hold_pid" 2>/dev/null
-hold_pid=
+rb_release_lock
 fl_seeds_kept lockall
 recorded_after lockall
 fl_spool_replayed lockall dsn1-lockall@example.net dsn2-lockall@example.net
@@ -280,14 +240,7 @@ fl_spool_replayed lockall dsn1-lockall@example.net dsn2-lockall@example.net
 # within about one budget (2 s; + 3 s allowed), not 4 (8 s), and all 4
 # are stored; the bounce is spooled and recorded once after (issue 16).
 new_ledger many
-"${abs_top_builddir:-$rb_top}/tests/hold-lock" "$DB" 60 lockall > "$S/hold.out" 2>&1 &
-hold_pid=$!
-n=0
-while [ $n -lt 100 ] && ! grep -q locked "$S/hold.out"; do
-	sleep 0.1
-	n=$((n + 1))
-done
-grep -q locked "$S/hold.out" || fail "lockall-many: hold-lock did not lock"
+rb_hold_lock lockall || fail "lockall-many: hold-lock did not lock"
 f=$(fl_dsn "many-dsn1" "dsn1-many@example.net")
 t0=$(date +%s%N)
 timeout 60 swaks --server 127.0.0.1 --port "$LMTP_PORT" --protocol LMTP \
@@ -304,26 +257,14 @@ n=$(grep -rlE "^X-Test-Id: many-dsn1\$" "$D"/home/multi*/Maildir/.Bounces/new 2>
 n=$(newlog | grep -c "rebound: .*spooled: .*spooled as")
 [ "$n" = 4 ] && ok "lockall-many: the 4 copies were spooled" ||
 	fail "lockall-many: $n of the 4 copies logged as spooled"
-kill "$hold_pid"
-wait "$hold_pid" 2>/dev/null
-hold_pid=
+rb_release_lock
 recorded_after many
 fl_spool_replayed many dsn1-many@example.net
 
 # --- damaged ---------------------------------------------------------------
 new_ledger damaged
 "$fl_rb" --db "$DB" db backup "$S/damaged.backup" >/dev/null || fail "damaged: backup"
-python3 - "$DB" seed2-damaged@example.net <<'EOF'
-import sys
-path, needle = sys.argv[1], sys.argv[2].encode()
-with open(path, "r+b") as f:
-    data = f.read()
-    at = data.find(b"r:" + needle)
-    if at < 0:
-        sys.exit("no record to damage")
-    f.seek(max(at - 64, 0))
-    f.write(bytes((i * 37 + 11) & 0xff for i in range(512)))
-EOF
+fl_damage seed2-damaged@example.net
 batch damaged
 stored_all damaged
 cp "$S/damaged.backup" "$DB"

@@ -29,8 +29,6 @@ fl_init
 FULL=$S/full
 fl_cleanup() {
 	mountpoint -q "$FULL" 2>/dev/null && umount "$FULL"
-	[ -n "${tdbtool_pid:-}" ] && kill -9 "$tdbtool_pid" 2>/dev/null
-	[ -n "${hold_pid:-}" ] && kill -9 "$hold_pid" 2>/dev/null
 	exim_cleanup
 }
 trap fl_cleanup EXIT
@@ -211,19 +209,8 @@ fl_db_check eacces
 recorded_after eacces
 
 # --- locked --------------------------------------------------------------------------
-# tdbtool_hold: tdbtool opens $DB, starts a transaction and stores a key.
-tdbtool_hold() {
-	rm -f "$S/tdbtool.in"
-	mkfifo "$S/tdbtool.in"
-	tdbtool < "$S/tdbtool.in" > "$S/tdbtool.out" 2>&1 &
-	tdbtool_pid=$!
-	exec 7> "$S/tdbtool.in"
-	printf 'open %s\ntransaction_start\nstore never-committed x\n' "$DB" >&7
-	sleep 0.5
-}
-
 new_ledger locked "$S/tdb"
-tdbtool_hold
+rb_tdbtool_hold never-committed
 t0=$(date +%s%N)
 batch locked
 delivered_all locked
@@ -240,10 +227,7 @@ if timeout 3 "$rb_cli" --db "$DB" record "$(fl_dsn locked-cli cli-locked@example
 else
 	ok "locked: the CLI waits for the lock (stopped by timeout 3)"
 fi
-printf 'transaction_commit\nquit\n' >&7
-exec 7>&-
-wait "$tdbtool_pid"
-tdbtool_pid=
+rb_tdbtool_end commit
 fl_seeds_kept locked
 fl_db_check locked
 recorded_after locked
@@ -254,9 +238,7 @@ fl_spool_replayed locked dsn1-locked@example.net dsn2-locked@example.net \
 # tests/hold-lock holds tdb_lockall, which every read and every write of
 # the file waits for; local_scan and the RCPT-time dlfunc must not.
 new_ledger lockall "$S/tdb"
-"$rb_build/tests/hold-lock" "$DB" 60 lockall > "$S/hold.out" 2>&1 &
-hold_pid=$!
-wait_for 10 grep -q locked "$S/hold.out" || fail "lockall: hold-lock did not lock"
+rb_hold_lock lockall || fail "lockall: hold-lock did not lock"
 f=$(fl_dsn lockall-dsn1 dsn1-lockall@example.net)
 t0=$(date +%s%N)
 send '<>' news@rebound.test "$f" >/dev/null || fail "lockall: the DSN was refused"
@@ -275,22 +257,17 @@ grep -q "rebound_suppressed .*locked by another process" "$MAINLOG" ||
 	fail "lockall: the lookup does not log 'locked'"
 grep -q "rebound: bounce spooled (.*locked by another process.*spooled as" "$MAINLOG" &&
 	ok "lockall: the DSN was spooled" || fail "lockall: the DSN was not logged as spooled"
-kill "$hold_pid"
-wait "$hold_pid" 2>/dev/null
-hold_pid=
+rb_release_lock
 fl_seeds_kept lockall
 recorded_after lockall
 fl_spool_replayed lockall dsn1-lockall@example.net
 
 # --- killed -----------------------------------------------------------------------------
 new_ledger killed "$S/tdb"
-tdbtool_hold
+rb_tdbtool_hold never-committed
 BG=1 batch killed
 sleep 0.3
-kill -9 "$tdbtool_pid"
-exec 7>&-
-wait "$tdbtool_pid" 2>/dev/null
-tdbtool_pid=
+rb_tdbtool_end kill
 delivered_all killed
 n=0
 for i in 1 2 3; do
@@ -313,18 +290,7 @@ fl_db_check killed
 # --- damaged -------------------------------------------------------------------------
 new_ledger damaged "$S/tdb"
 "$rb_cli" --db "$DB" db backup "$S/damaged.backup" >/dev/null || fail "damaged: backup"
-# Garbage over the middle record (its header, key and value).
-python3 - "$DB" seed2-damaged@example.net <<'EOF'
-import sys
-path, needle = sys.argv[1], sys.argv[2].encode()
-with open(path, "r+b") as f:
-    data = f.read()
-    at = data.find(b"r:" + needle)
-    if at < 0:
-        sys.exit("no record to damage")
-    f.seek(max(at - 64, 0))
-    f.write(bytes((i * 37 + 11) & 0xff for i in range(512)))
-EOF
+fl_damage seed2-damaged@example.net
 batch damaged
 delivered_all damaged
 # db check reports the damage (exit 1) instead of failing on it

@@ -17,12 +17,12 @@
 
 set -u
 
-skip() { echo "SKIP: $*"; exit 77; }
+# skip, fail, ok, wait_for, rb_end, rb_remove_state
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/test-lib.sh"
 
 exim_so=${REBOUND_EXIM_MODULE:-}
 dovecot_so=${REBOUND_DOVECOT_PLUGIN:-}
-top=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-sample=$top/samples/postfix-user-unknown.eml
+sample=$rb_top/samples/postfix-user-unknown.eml
 
 [ -n "$exim_so$dovecot_so" ] || skip "neither the Exim module nor the Dovecot plugin is built"
 [ "$(id -u)" = 0 ] || skip "must run as root (Exim and Dovecot switch users)"
@@ -57,38 +57,9 @@ fi
 S=$(mktemp -d /tmp/rebound-modtest.XXXXXX) || exit 1
 chmod 755 "$S"
 dovecot_pid=
-failed=0
 
-cleanup() {
-	if [ -n "$dovecot_pid" ]; then
-		kill "$dovecot_pid" 2>/dev/null
-		wait "$dovecot_pid" 2>/dev/null
-	fi
-	if [ "${REBOUND_KEEP_TMP:-0}" = 1 ]; then
-		echo "state kept in $S"
-	else
-		rm -rf "$S"
-	fi
-}
-trap cleanup EXIT
+trap 'rb_end "$dovecot_pid"; rb_remove_state "$S"' EXIT
 trap 'exit 1' INT TERM HUP
-
-fail() {
-	echo "FAIL: $*"
-	failed=1
-}
-
-# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
-wait_for() {
-	local n=$(( $1 * 10 ))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 
 show_log() {
 	[ -s "$1" ] || return 0
@@ -207,7 +178,7 @@ EOF
 	   grep -v 'lost privilege for using -C option' "$S/exim/log/paniclog" | grep -q .; then
 		fail "unexpected lines in exim's panic log"
 	fi
-	[ $failed = 0 ] || { show_log "$S/exim/log/mainlog"; show_log "$S/exim/log/paniclog"; }
+	[ $rb_failed = 0 ] || { show_log "$S/exim/log/mainlog"; show_log "$S/exim/log/paniclog"; }
 fi
 
 # --- Dovecot --------------------------------------------------------------
@@ -302,9 +273,9 @@ EOF
 		   grep -vq 'Error: rebound: '; then
 			fail "errors in dovecot's log"
 		fi
-		[ $failed = 0 ] || show_log "$D/log/dovecot.log"
+		[ $rb_failed = 0 ] || show_log "$D/log/dovecot.log"
 	fi
 fi
 
-[ $failed = 0 ] && echo "PASS: modules load"
-exit $failed
+[ $rb_failed = 0 ] && echo "PASS: modules load"
+exit $rb_failed
