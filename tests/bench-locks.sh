@@ -36,9 +36,7 @@ DB=$S/tdb/lockall.tdb
 "$rb_cli" --db "$DB" db create >/dev/null
 chgrp Debian-exim "$DB"
 exim_start
-"$rb_build/tests/hold-lock" "$DB" "$LOCK_SECONDS" lockall > "$S/hold.out" 2>&1 &
-hold=$!
-wait_for 10 grep -q locked "$S/hold.out" || { echo "hold-lock did not lock"; exit 1; }
+rb_hold_lock lockall "$LOCK_SECONDS" || { echo "hold-lock did not lock"; exit 1; }
 t_hold=$(date +%s%N)
 max_dsn=0 max_rcpt=0 n=0
 while [ "$(ms_since "$t_hold")" -lt $(( LOCK_SECONDS * 1000 - 3000 )) ]; do
@@ -52,7 +50,8 @@ while [ "$(ms_since "$t_hold")" -lt $(( LOCK_SECONDS * 1000 - 3000 )) ]; do
 	send alice@example.com "someone$n@acl.test" "$f" >/dev/null
 	ms=$(ms_since "$t0"); [ $ms -gt $max_rcpt ] && max_rcpt=$ms
 done
-wait "$hold"
+wait "$rb_hold_pid"
+rb_hold_pid=
 spooled=$(grep -c "rebound: bounce spooled (.*locked by another process" "$MAINLOG")
 f=$(fl_dsn lock-after after@example.net)
 send '<>' news@rebound.test "$f" >/dev/null
