@@ -97,6 +97,20 @@ chgrp Debian-exim "$DB2"; chmod 660 "$DB2"
 DB=$DB2
 exim_stop
 exim_start
+# dsns_while PID NAME: DSNs through Exim, one after another, while PID
+# runs (to NAME1@example.net, NAME2@...); $sent of them, the longest
+# $longest ms.
+dsns_while() {
+	local f t0 ms
+	sent=0 longest=0
+	while kill -0 "$1" 2>/dev/null; do
+		sent=$((sent + 1))
+		f=$(fl_dsn "$2-dsn$sent" "$2$sent@example.net")
+		t0=$(date +%s%N)
+		send '<>' news@rebound.test "$f" >/dev/null
+		ms=$(ms_since "$t0"); [ $ms -gt $longest ] && longest=$ms
+	done
+}
 # the same DSN path without the check, for comparison
 base=0
 for i in 1 2 3; do
@@ -109,14 +123,8 @@ spooled0=$(grep -c "rebound: bounce spooled" "$MAINLOG")
 "$rb_cli" --db "$DB2" db check > "$S/check.out" 2>&1 &
 check=$!
 t_check=$(date +%s%N)
-max2=0 m=0
-while kill -0 "$check" 2>/dev/null; do
-	m=$((m + 1))
-	f=$(fl_dsn "check-dsn$m" "check$m@example.net")
-	t0=$(date +%s%N)
-	send '<>' news@rebound.test "$f" >/dev/null
-	ms=$(ms_since "$t0"); [ $ms -gt $max2 ] && max2=$ms
-done
+dsns_while "$check" check
+m=$sent max2=$longest
 wait "$check"
 echo "db check on $RECORDS recipients: $(ms_since "$t_check") ms ($(head -n 1 "$S/check.out" | cut -c1-100))"
 echo "  $m DSNs meanwhile, longest: $max2 ms (without the check: $base ms);" \
@@ -143,14 +151,8 @@ spooled0=$(grep -c "rebound: bounce spooled" "$MAINLOG")
 "$rb_cli" --db "$DB2" db repack > "$S/repack.out" 2>&1 &
 repack=$!
 t_repack=$(date +%s%N)
-max3=0 k=0
-while kill -0 "$repack" 2>/dev/null; do
-	k=$((k + 1))
-	f=$(fl_dsn "repack-dsn$k" "repack$k@example.net")
-	t0=$(date +%s%N)
-	send '<>' news@rebound.test "$f" >/dev/null
-	ms=$(ms_since "$t0"); [ $ms -gt $max3 ] && max3=$ms
-done
+dsns_while "$repack" repack
+k=$sent max3=$longest
 wait "$repack"
 ms_repack=$(ms_since "$t_repack")
 sleep 1
