@@ -64,13 +64,8 @@ trap cleanup EXIT
 trap 'echo "bench-cluster: interrupted"; exit 130' INT
 trap 'echo "bench-cluster: terminated"; exit 143' TERM
 
+ctdb_rebound_confs "$T" rebound_bench.tdb
 for n in 1 2 3; do
-	cat >"$T/node$n.conf" <<EOF
-db_path = $T/ledger$n.tdb
-cluster_db = rebound_bench.tdb
-cluster_node = mx$n
-cluster_socket = $CTDB_TOP/node$n/run/ctdbd.socket
-EOF
 	"$rebound" --config "$T/node$n.conf" db create >/dev/null || exit 1
 done
 # on N ARGS...: rebound on node N, at most STEP_LIMIT seconds.

@@ -7,6 +7,21 @@ CTDBD=${CTDBD:-/usr/sbin/ctdbd}
 
 ctdb_node_dir() { echo "$CTDB_TOP/node$1"; }
 
+# ctdb_rebound_confs DIR CLUSTER_DB: DIR/node1.conf to node3.conf, each
+# node's rebound.conf: its own ledger DIR/ledgerN.tdb, the fleet's CTDB
+# database CLUSTER_DB, its name mxN and its ctdbd's socket.
+ctdb_rebound_confs() {
+	local n
+	for n in 1 2 3; do
+		cat >"$1/node$n.conf" <<EOF
+db_path = $1/ledger$n.tdb
+cluster_db = $2
+cluster_node = mx$n
+cluster_socket = $(ctdb_node_dir "$n")/run/ctdbd.socket
+EOF
+	done
+}
+
 # Write node N's directory (nodes file, empty event scripts, databases).
 ctdb_node_setup() {
 	local n=$1 b

@@ -29,14 +29,7 @@ trap 'ctdb_stop_all; rm -rf "$T"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-for n in 1 2 3; do
-	cat >"$T/node$n.conf" <<EOF
-db_path = $T/ledger$n.tdb
-cluster_db = rebound_test.tdb
-cluster_node = mx$n
-cluster_socket = $CTDB_TOP/node$n/run/ctdbd.socket
-EOF
-done
+ctdb_rebound_confs "$T" rebound_test.tdb
 
 # on N TIME ARGS...: rebound on node N.
 on() {
