@@ -111,6 +111,18 @@ dsns_while() {
 		ms=$(ms_since "$t0"); [ $ms -gt $longest ] && longest=$ms
 	done
 }
+# dsns_beside NAME ARGS...: "rebound --db $DB2 ARGS" in the background
+# (its output in $S/NAME.out), dsns_while it runs; it took $took ms.
+dsns_beside() {
+	local name=$1 pid t
+	shift
+	"$rb_cli" --db "$DB2" "$@" > "$S/$name.out" 2>&1 &
+	pid=$!
+	t=$(date +%s%N)
+	dsns_while "$pid" "$name"
+	wait "$pid"
+	took=$(ms_since "$t")
+}
 # the same DSN path without the check, for comparison
 base=0
 for i in 1 2 3; do
@@ -120,13 +132,9 @@ for i in 1 2 3; do
 	ms=$(ms_since "$t0"); [ $ms -gt $base ] && base=$ms
 done
 spooled0=$(grep -c "rebound: bounce spooled" "$MAINLOG")
-"$rb_cli" --db "$DB2" db check > "$S/check.out" 2>&1 &
-check=$!
-t_check=$(date +%s%N)
-dsns_while "$check" check
+dsns_beside check db check
 m=$sent max2=$longest
-wait "$check"
-echo "db check on $RECORDS recipients: $(ms_since "$t_check") ms ($(head -n 1 "$S/check.out" | cut -c1-100))"
+echo "db check on $RECORDS recipients: $took ms ($(head -n 1 "$S/check.out" | cut -c1-100))"
 echo "  $m DSNs meanwhile, longest: $max2 ms (without the check: $base ms);" \
 	"spooled: $(( $(grep -c "rebound: bounce spooled" "$MAINLOG") - spooled0 ))"
 
@@ -148,13 +156,8 @@ done
 loop=$!
 sleep 1
 spooled0=$(grep -c "rebound: bounce spooled" "$MAINLOG")
-"$rb_cli" --db "$DB2" db repack > "$S/repack.out" 2>&1 &
-repack=$!
-t_repack=$(date +%s%N)
-dsns_while "$repack" repack
-k=$sent max3=$longest
-wait "$repack"
-ms_repack=$(ms_since "$t_repack")
+dsns_beside repack db repack
+k=$sent max3=$longest ms_repack=$took
 sleep 1
 touch "$S/loop.stop"
 wait "$loop"
