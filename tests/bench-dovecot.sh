@@ -3,7 +3,7 @@
 # without the plugin (not part of "make check").
 #
 # usage: tests/bench-dovecot.sh [MESSAGES] [CONNECTIONS] [ROUNDS]
-#   (as root, from the build tree after "make"; defaults 400, 1, 3)
+#   (as root, from the build tree after "make"; defaults 400, 1, 4)
 #
 # A private Dovecot (tests/dovecot-harness.sh) per run; a python3 LMTP
 # client sends MESSAGES messages to testuser+Bounces@rebound.test over
@@ -11,10 +11,14 @@
 # messages (process start-up).  Runs:
 #   none      mail_plugins without rebound (notify only), ordinary mail
 #   ordinary  notify rebound, ordinary mail (classified, nothing recorded)
+#   bare      mail_plugins without rebound, the notices below: what the
+#             same mail costs Dovecot alone (the A of notices' B/A)
 #   notices   notify rebound, a distinct out-of-band notice per message
 #             (classified and recorded in the ledger)
-# The three alternate for ROUNDS rounds (the machine's load drifts); one
-# line per run, then the median rate of each.  BENCH_BATCH_MS: batch_ms
+# The four alternate for ROUNDS rounds (the machine's load drifts); one
+# line per run, then the median rate of each, and the median of the
+# rounds' B/A ratios (notices/bare, ordinary/none: within a round the
+# load is most alike).  BENCH_BATCH_MS: batch_ms
 # in rebound.conf (unset: the default, batches; 0: each notice its own
 # transaction, as before batches).
 
@@ -27,7 +31,7 @@ export REBOUND_DOVECOT_PLUGIN
 cli=$build/cli/rebound
 count=${1:-400}
 conns=${2:-1}
-rounds=${3:-3}
+rounds=${3:-4}
 fx=$top/tests/fixtures/dovecot
 
 . "$top/tests/dovecot-harness.sh"
@@ -35,11 +39,18 @@ RB_BATCH_MS=${BENCH_BATCH_MS-}
 dh_require
 [ -f "$REBOUND_DOVECOT_PLUGIN" ] || { echo "build the plugin first"; exit 1; }
 results=$(mktemp /tmp/rebound-bench.XXXXXX)
+# Every run's directory stays until the end: deleting one run's mail
+# just before the next run made that run pay for it on ext4 (its inode
+# allocator steps over every inode deleted in the last minute), a bias
+# against whichever ran next.
+kept=()
+trap 'rm -rf "${kept[@]}" "$results"' EXIT
 
 run() {
 	local name=$1 plugins=$2 kind=$3
 	dh_setup "$plugins"
-	trap 'dh_stop; rm -rf "$S" "$results"' EXIT
+	kept+=("$S")
+	trap 'dh_stop; rm -rf "${kept[@]}" "$results"' EXIT
 	if ! "$cli" --db "$DB" record --quiet "$fx/ordinary.eml" >/dev/null 2>&1; then
 		echo "$name: rebound --db $DB record (to create the ledger) failed"
 		return 1
@@ -83,7 +94,7 @@ print('%-9s %5d messages %2d conn  %6.2f s  %7.1f msg/s%s' % (
 with open(results, 'a') as f:
     f.write('%s %.1f\n' % (name, count / dt))
 EOF
-	if [ "$kind" = notices ]; then
+	if [ "$kind" = notices ] && [ "$name" = notices ]; then
 		# The last batch: recorded by the plugin's timeout.
 		for _ in $(seq 50); do
 			ls "$DB.spool" 2>/dev/null | grep -q '\.rbq$' || break
@@ -94,15 +105,25 @@ EOF
 	fi
 	grep 'Error:\|Fatal:\|Panic:' "$D/log/dovecot.log" | head -3
 	dh_stop
-	rm -rf "$S"
-	trap 'rm -f "$results"' EXIT
+	trap 'rm -rf "${kept[@]}" "$results"' EXIT
 }
 
 echo "dovecot $(dovecot --version), $(nproc) cpu(s), load $(cut -d ' ' -f 1-3 /proc/loadavg)"
+# Odd rounds in one order, even rounds in the other: what runs later
+# in a round meets what the earlier runs left (dirty pages, freed
+# inodes), so no case always comes last.
 for r in $(seq "$rounds"); do
-	run none "notify" ordinary
-	run ordinary "notify rebound" ordinary
-	run notices "notify rebound" notices
+	if [ $((r % 2)) = 1 ]; then
+		run none "notify" ordinary
+		run ordinary "notify rebound" ordinary
+		run bare "notify" notices
+		run notices "notify rebound" notices
+	else
+		run notices "notify rebound" notices
+		run bare "notify" notices
+		run ordinary "notify rebound" ordinary
+		run none "notify" ordinary
+	fi
 done
 python3 - "$results" <<'EOF'
 import statistics, sys
@@ -110,9 +131,14 @@ rates = {}
 for line in open(sys.argv[1]):
     name, rate = line.split()
     rates.setdefault(name, []).append(float(rate))
-for name in ('none', 'ordinary', 'notices'):
+for name in ('none', 'ordinary', 'bare', 'notices'):
     if name in rates:
         print('median %-9s %7.1f msg/s  (%s)' % (
             name, statistics.median(rates[name]),
             ' '.join('%.1f' % r for r in rates[name])))
+for b, a in (('ordinary', 'none'), ('notices', 'bare')):
+    if a in rates and b in rates:
+        r = [y / x for x, y in zip(rates[a], rates[b])]
+        print('%s/%s msgs/s within each round: median %.3f (%s)' % (
+            b, a, statistics.median(r), ' '.join('%.3f' % v for v in r)))
 EOF
