@@ -1856,6 +1856,45 @@ START_TEST(batch_replay_bounded)
 }
 END_TEST
 
+/* A module reads the spool directory once for its notice and the due
+ * check after it (a read of a big spool directory was a notable part of
+ * a notice's cost), and what it read is kept briefly: the due check
+ * right after a write answers from the write's read, a read older than
+ * a tenth of a second is done again, and this process's own replay makes
+ * it read again at once. */
+START_TEST(spool_read_once_and_kept_briefly)
+{
+	char path[400], err[512], dir[500], away[520];
+	rebound_ledger *l = batch_ledger("scan.tdb", path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s.spool", path);
+	snprintf(away, sizeof(away), "%s.away", path);
+	unsigned wait;
+
+	queue_notice(path, 1);
+	/* The directory gone: the write's read still answers. */
+	ck_assert_int_eq(rename(dir, away), 0);
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 0, &wait), 1);
+	usleep(150 * 1000);
+	/* Read again: no spool, nothing waits. */
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 0, &wait), 0);
+	ck_assert_uint_eq(wait, UINT_MAX);
+	ck_assert_int_eq(rename(away, dir), 0);
+
+	queue_notice(path, 2);
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 0, &wait), 1);
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_replay_stats st;
+	ck_assert_int_eq(rebound_ledger_replay(l, &p, 0, 0, &st, err,
+					       sizeof(err)), 0);
+	ck_assert_uint_eq(st.replayed, 2);
+	/* Recorded by this process: nothing is due, at once. */
+	ck_assert_int_eq(rebound_ledger_batch_due(path, 0, &wait), 0);
+	ck_assert_uint_eq(wait, UINT_MAX);
+	rebound_ledger_close(l);
+}
+END_TEST
+
 /* The files of recorded notices: how many wait as free files
  * (".free-*") in the spool of path, and their inode numbers. */
 static size_t free_files(const char *path, ino_t *inos, size_t max)
@@ -2287,6 +2326,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, batch_replay_bounded);
 	tcase_add_test(tc, batch_failed_commit_keeps_files);
 	tcase_add_test(tc, batch_reuses_spool_files);
+	tcase_add_test(tc, spool_read_once_and_kept_briefly);
 	tcase_add_test(tc, batch_refused_notice_holds_up_nothing);
 	tcase_add_test(tc, batch_keeps_the_queuing_policy);
 	tcase_add_test(tc, locked_notice_keeps_its_policy);

@@ -27,7 +27,10 @@
  * without a journal, whose allocator steps over every inode deleted in
  * the last minute or more.)  One replayer at a time per spool (a
  * flock on the directory): a module that finds another replaying goes
- * on without waiting.
+ * on without waiting.  A process keeps what it read of the directory
+ * (count, oldest notice, a few free files) for 0.1 s, so that a notice's
+ * write and the due check after it, and the many notices of a Dovecot
+ * LMTP process, do not each read it again (ledger-spool.c, scan).
  *
  * File format: the ledger's record encoding (ledger-record.h), kind 'q':
  * the recording context, then the fields of the result that recording
