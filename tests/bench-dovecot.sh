@@ -20,7 +20,8 @@
 # rounds' B/A ratios (notices/bare, ordinary/none: within a round the
 # load is most alike).  BENCH_BATCH_MS: batch_ms
 # in rebound.conf (unset: the default, batches; 0: each notice its own
-# transaction, as before batches).
+# transaction, as before batches).  REBOUND_TEST_DIR: where the state
+# directories go (default /tmp).
 
 set -u
 

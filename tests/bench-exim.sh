@@ -28,7 +28,9 @@
 # BENCH_PRELOAD=1 (with rebound, the daemon loads rebound.so through
 # rebound_preload in smtp_accept_max_per_host, doc/exim.md),
 # BENCH_BATCH_MS (batch_ms for local_scan; unset: the default, batches;
-# 0: each notice its own transaction, as before batches).
+# 0: each notice its own transaction, as before batches),
+# REBOUND_TEST_DIR (where the state directory goes, default /tmp: e.g. a
+# filesystem with a journal, where this VM's root has none).
 
 abs_top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 abs_top_builddir=${abs_top_builddir:-$PWD}

@@ -5,7 +5,8 @@
 #
 #   dh_require                 skip (exit 77) unless root, Dovecot, swaks,
 #                              python3 and the built plugin are there
-#   dh_setup [PLUGINS]         state dir $S, config $S/dovecot.conf with
+#   dh_setup [PLUGINS]         state dir $S (under REBOUND_TEST_DIR, else
+#                              /tmp), config $S/dovecot.conf with
 #                              mail_plugins = PLUGINS (default
 #                              "notify rebound"), IMAP and LMTP on free
 #                              loopback ports $IMAP_PORT, $LMTP_PORT
@@ -66,7 +67,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))'
 dh_setup() {
 	local plugins=${1:-notify rebound}
 
-	S=$(mktemp -d /tmp/rebound-dovecot.XXXXXX) || exit 1
+	S=$(mktemp -d "${REBOUND_TEST_DIR:-/tmp}/rebound-dovecot.XXXXXX") || exit 1
 	chmod 755 "$S"
 	D=$S/dovecot
 	mkdir -p "$D/home" "$D/log" "$D/lib" "$S/plugins" "$S/tdb" "$S/locked"

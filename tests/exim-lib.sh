@@ -14,8 +14,9 @@
 #  Everything is delivered to one mbox, $S/exim/mail/all.mbox, with
 #  Envelope-to and X-Local-Scan-Data headers.
 #
-# State under a mktemp directory in /tmp (Debian-exim must traverse it);
-# the daemon is stopped on exit.  REBOUND_KEEP_TMP=1 keeps the directory.
+# State under a mktemp directory in /tmp, or in REBOUND_TEST_DIR (a
+# benchmark on another filesystem; Debian-exim must traverse it); the
+# daemon is stopped on exit.  REBOUND_KEEP_TMP=1 keeps the directory.
 # Tests set these before exim_start (all optional):
 #   RB_DATA_ACL    extra lines for the DATA and non-SMTP ACLs
 #   RB_MAIN        extra main-section options
@@ -69,7 +70,7 @@ free_port() {
 }
 
 exim_setup() {
-	S=$(mktemp -d /tmp/rebound-exim.XXXXXX) || exit 1
+	S=$(mktemp -d "${REBOUND_TEST_DIR:-/tmp}/rebound-exim.XXXXXX") || exit 1
 	chmod 755 "$S"
 	trap exim_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
