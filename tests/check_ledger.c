@@ -1895,6 +1895,75 @@ START_TEST(spool_read_once_and_kept_briefly)
 }
 END_TEST
 
+/* What a replay tells its caller about each notice, once the batch is
+ * committed: a module logs from it what became of notices it queued
+ * with state=queued. */
+typedef struct told {
+	int calls;
+	char address[8][320];
+	rebound_state state[8];
+	bool duplicate[8];
+	int64_t seen[8];
+} told;
+
+static void tell(void *arg, const rebound_result *res,
+		 const rebound_record_context *ctx, const rebound_outcome *out,
+		 size_t nout)
+{
+	told *t = arg;
+	ck_assert_uint_eq(nout, res->nrcpt);
+	ck_assert_int_lt(t->calls, 8);
+	snprintf(t->address[t->calls], sizeof(t->address[0]), "%s",
+		 out[0].address);
+	t->state[t->calls] = out[0].state;
+	t->duplicate[t->calls] = out[0].duplicate;
+	t->seen[t->calls] = ctx->now;
+	t->calls++;
+}
+
+START_TEST(replay_tells_each_recorded_notice)
+{
+	char path[400], err[512];
+	rebound_ledger *l = batch_ledger("told.tdb", path, sizeof(path));
+	queue_notice(path, 1);
+	queue_notice(path, 2);
+	queue_notice(path, 2);		/* the same notice again */
+	rebound_policy p;
+	rebound_policy_preset(&p, "default");
+	rebound_replay_stats st;
+	told t = { 0 };
+	ck_assert_msg(rebound_ledger_replay_report(l, &p, 0, 0, tell, &t, &st,
+						   err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(st.replayed, 3);
+	ck_assert_int_eq(t.calls, 3);
+	int first = 0, again = 0;
+	for (int i = 0; i < 3; i++) {
+		/* a user-unknown hard bounce: suppressed at once */
+		ck_assert_int_eq(t.state[i], REBOUND_STATE_SUPPRESSED);
+		bool two = strcmp(t.address[i], "r2@batch2.example") == 0;
+		ck_assert_msg(two || strcmp(t.address[i],
+					    "r1@batch1.example") == 0,
+			      "told about %s", t.address[i]);
+		ck_assert_int_eq(t.seen[i], T0 + (two ? 2 : 1));
+		if (two && t.duplicate[i])
+			again++;
+		else if (two)
+			first++;
+		else
+			ck_assert(!t.duplicate[i]);
+	}
+	ck_assert_int_eq(first, 1);
+	ck_assert_int_eq(again, 1);
+	/* Nothing left, nothing told twice. */
+	ck_assert_int_eq(rebound_ledger_replay_report(l, &p, 0, 0, tell, &t,
+						      &st, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(t.calls, 3);
+	rebound_ledger_close(l);
+}
+END_TEST
+
 /* The files of recorded notices: how many wait as free files
  * (".free-*") in the spool of path, and their inode numbers. */
 static size_t free_files(const char *path, ino_t *inos, size_t max)
@@ -2197,7 +2266,7 @@ START_TEST(batch_refused_notice_holds_up_nothing)
 		queue_notice(path, i);
 	refusing_ledger r = { .refuse_mask = (1u << 0) | (1u << 5) };
 	const rebound_spool_ops ops = { refusing_begin, refusing_record,
-					refusing_commit, refusing_cancel };
+					refusing_commit, refusing_cancel, NULL };
 	rebound_replay_stats st;
 	ck_assert_int_eq(rebound_spool_replay(path, &ops, &r, 0, 0, false, &st,
 					      err, sizeof(err)), -1);
@@ -2327,6 +2396,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, batch_failed_commit_keeps_files);
 	tcase_add_test(tc, batch_reuses_spool_files);
 	tcase_add_test(tc, spool_read_once_and_kept_briefly);
+	tcase_add_test(tc, replay_tells_each_recorded_notice);
 	tcase_add_test(tc, batch_refused_notice_holds_up_nothing);
 	tcase_add_test(tc, batch_keeps_the_queuing_policy);
 	tcase_add_test(tc, locked_notice_keeps_its_policy);

@@ -743,6 +743,9 @@ typedef struct batch_item {
 	size_t len;			/* the file's size */
 	bool refused;			/* left out: the ledger refused it */
 	char why[120];			/* what the ledger answered */
+	rebound_outcome *out;		/* for ops->report: its recipients' */
+	size_t nout;			/* room in out */
+	int nrecorded;			/* outcomes the recording filled */
 } batch_item;
 
 /* Set a file that is no notice aside, out of the way, for the operator. */
@@ -851,14 +854,17 @@ static int record_batch(const rebound_spool_ops *ops, void *target,
 		if (items[j].refused)
 			continue;
 		rebound_outcome o[1];
+		rebound_outcome *out = items[j].out != NULL ? items[j].out : o;
+		size_t nout = items[j].out != NULL ? items[j].nout : 1;
 		int r = ops->record(target, &items[j].sp.res, &items[j].sp.ctx,
-				    o, 1, err, errlen);
+				    out, nout, err, errlen);
 		if (r < 0) {
 			ops->cancel(target);
 			*failed_at = j;
 			return -1;
 		}
-		if (r > 0 && o[0].duplicate)
+		items[j].nrecorded = r;
+		if (r > 0 && out[0].duplicate)
 			dups++;
 	}
 	if (ops->commit(target, err, errlen) < 0)
@@ -872,6 +878,9 @@ static int record_batch(const rebound_spool_ops *ops, void *target,
 			continue;
 		remove_recorded(&items[j], nfree);
 		st->replayed++;
+		if (ops->report != NULL && items[j].out != NULL)
+			ops->report(target, &items[j].sp.res, &items[j].sp.ctx,
+				    items[j].out, (size_t)items[j].nrecorded);
 	}
 	return 0;
 }
@@ -979,6 +988,17 @@ int rebound_spool_replay(const char *ledger_path,
 			}
 			free(data);
 			it->len = len;
+			it->out = NULL;
+			it->nout = 0;
+			it->nrecorded = 0;
+			if (ops->report != NULL) {
+				size_t k = it->sp.res.nrcpt;
+				k = k == 0 ? 1 : k < REBOUND_SPOOL_REPORT_RCPT ?
+					k : REBOUND_SPOOL_REPORT_RCPT;
+				/* (none: recorded all the same, not told) */
+				it->out = calloc(k, sizeof(*it->out));
+				it->nout = it->out != NULL ? k : 0;
+			}
 			bytes += len;
 			taken++;
 			nb++;
@@ -1016,8 +1036,11 @@ int rebound_spool_replay(const char *ledger_path,
 				if (items[j].refused)
 					retry_later(dir, &items[j], st);
 		}
-		for (size_t j = 0; j < nb; j++)
+		for (size_t j = 0; j < nb; j++) {
 			rebound_spooled_free(&items[j].sp);
+			free(items[j].out);
+			items[j].out = NULL;
+		}
 		if (rc < 0)
 			break;		/* locked again, or the disk: later */
 	}

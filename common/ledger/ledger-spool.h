@@ -124,7 +124,16 @@ typedef struct rebound_spool_ops {
 		      size_t nout, char *err, size_t errlen);
 	int (*commit)(void *target, char *err, size_t errlen);
 	void (*cancel)(void *target);
+	/* Optional (NULL: none): after a batch committed, each of its
+	   notices with the outcomes of its first recipients (at most
+	   REBOUND_SPOOL_REPORT_RCPT). */
+	void (*report)(void *target, const rebound_result *res,
+		       const rebound_record_context *ctx,
+		       const rebound_outcome *out, size_t nout);
 } rebound_spool_ops;
+
+/* Outcomes kept per notice for ops->report: as many as a module lists. */
+#define REBOUND_SPOOL_REPORT_RCPT 50u
 
 /* Replay the spool of the ledger at ledger_path (NULL: none), oldest
  * first, in batches through ops: what rebound_ledger_replay (ledger.h)

@@ -1592,6 +1592,8 @@ static int record_notice(rebound_ledger *l, const rebound_policy *policy,
 typedef struct replay_target {
 	rebound_ledger *l;
 	const rebound_policy *policy;
+	rebound_replay_report_fn *report;	/* NULL: not told */
+	void *report_arg;
 } replay_target;
 
 static int replay_begin(void *target, char *err, size_t errlen)
@@ -1631,18 +1633,44 @@ static void replay_cancel(void *target)
 	ledger_cancel(((replay_target *)target)->l);
 }
 
+static void replay_report(void *target, const rebound_result *res,
+			  const rebound_record_context *ctx,
+			  const rebound_outcome *out, size_t nout)
+{
+	replay_target *t = target;
+	t->report(t->report_arg, res, ctx, out, nout);
+}
+
 static const rebound_spool_ops replay_ops = {
-	replay_begin, replay_record, replay_commit, replay_cancel,
+	replay_begin, replay_record, replay_commit, replay_cancel, NULL,
 };
+static const rebound_spool_ops replay_ops_reported = {
+	replay_begin, replay_record, replay_commit, replay_cancel,
+	replay_report,
+};
+
+int rebound_ledger_replay_report(rebound_ledger *l,
+				 const rebound_policy *policy,
+				 unsigned max_files, unsigned max_ms,
+				 rebound_replay_report_fn *report, void *arg,
+				 rebound_replay_stats *st, char *err,
+				 size_t errlen)
+{
+	replay_target t = { l, policy, report, arg };
+	const char *path = l != NULL && policy != NULL ? l->path : NULL;
+	return rebound_spool_replay(path,
+				    report != NULL ? &replay_ops_reported :
+						     &replay_ops,
+				    &t, max_files, max_ms, lock_wait_ms > 0,
+				    st, err, errlen);
+}
 
 int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 			  unsigned max_files, unsigned max_ms,
 			  rebound_replay_stats *st, char *err, size_t errlen)
 {
-	replay_target t = { l, policy };
-	const char *path = l != NULL && policy != NULL ? l->path : NULL;
-	return rebound_spool_replay(path, &replay_ops, &t, max_files, max_ms,
-				    lock_wait_ms > 0, st, err, errlen);
+	return rebound_ledger_replay_report(l, policy, max_files, max_ms,
+					    NULL, NULL, st, err, errlen);
 }
 
 int rebound_ledger_queue(const char *path, const rebound_result *res,

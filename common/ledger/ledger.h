@@ -148,6 +148,21 @@ int rebound_ledger_replay(rebound_ledger *l, const rebound_policy *policy,
 			  unsigned max_files, unsigned max_ms,
 			  rebound_replay_stats *st, char *err, size_t errlen);
 
+/* The same, and tell report about each notice once its batch committed:
+ * the notice as it was spooled (its recipients, as classified) and the
+ * outcomes of its first recipients (at most 50), so that a module can
+ * log what became of the notices it queued with state=queued. */
+typedef void rebound_replay_report_fn(void *arg, const rebound_result *res,
+				      const rebound_record_context *ctx,
+				      const rebound_outcome *out,
+				      size_t nout);
+int rebound_ledger_replay_report(rebound_ledger *l,
+				 const rebound_policy *policy,
+				 unsigned max_files, unsigned max_ms,
+				 rebound_replay_report_fn *report, void *arg,
+				 rebound_replay_stats *st, char *err,
+				 size_t errlen);
+
 /* Batching (rebound.conf batch_ms, doc/design.md): instead of its own
  * durable transaction, a module writes the classified notice to the
  * spool of the ledger at path and returns; the batch is recorded, in one
