@@ -103,6 +103,33 @@ rebound_ledger *rbx_ledger(const char *path, bool create,
  * notices: tens of milliseconds). */
 #define REPLAY_MS 200
 
+/* A recorded notice of the batch: what became of each recipient that
+ * its own message logged as state=queued, one line each, naming the
+ * notice (the line carries the id of the message being handled now). */
+static void log_recorded(void *arg, const rebound_result *res,
+			 const rebound_record_context *ctx,
+			 const rebound_outcome *out, size_t nout)
+{
+	char notice[200];
+
+	(void)arg;
+	(void)ctx;
+	rbx_clean(notice, sizeof notice, res->message_id);
+	for (size_t i = 0; i < nout; i++) {
+		rbx_rcpt_text t;
+		rbx_describe_recipient(res, rbx_rcpt_for(res, &out[i], i),
+				       &out[i], &t);
+		rbx_log("batch: %s recipient=%s action=%s reason=%s status=%s "
+			"hard=%s state=%s campaign=%s notice=%s",
+			rebound_class_name(res->cls), t.addr, t.action,
+			t.reason, t.status, t.hard ? "yes" : "no", t.state,
+			t.campaign, notice);
+	}
+	if (res->nrcpt > nout)
+		rbx_log("batch: %zu more recipients of notice=%s recorded, "
+			"not listed", res->nrcpt - nout, notice);
+}
+
 void rbx_replay_due(const rebound_config *c, const char *path, bool create,
 		    int64_t left_ms)
 {
@@ -122,8 +149,9 @@ void rbx_replay_due(const rebound_config *c, const char *path, bool create,
 	memset(&st, 0, sizeof st);
 	int rc = -1;
 	if (l != NULL) {
-		rc = rebound_ledger_replay(l, &c->policy, 0, REPLAY_MS, &st,
-					   err, sizeof err);
+		rc = rebound_ledger_replay_report(l, &c->policy, 0, REPLAY_MS,
+						  log_recorded, NULL, &st,
+						  err, sizeof err);
 		if (rc < 0)
 			rbx_ledger_drop();
 	}

@@ -120,64 +120,21 @@ static void remove_our_headers(void)
 	}
 }
 
-/* The recipient of the result that an outcome is about. */
-static const rebound_recipient *rcpt_for(const rebound_result *res,
-					 const rebound_outcome *o, size_t i)
-{
-	for (size_t k = 0; k < res->nrcpt; k++)
-		if (rebound_ascii_ieq(res->rcpt[k].address, o->address))
-			return &res->rcpt[k];
-	return i < res->nrcpt ? &res->rcpt[i] : NULL;
-}
-
-/* The outcome of a recipient whose notice waits in the spool for its
- * batch (batch_ms): no state yet. */
-static const rebound_outcome queued_outcome;
-#define QUEUED (&queued_outcome)
-
 /* One log line and one header per recipient. */
 static void report_recipient(const rebound_result *res,
 			     const rebound_recipient *r,
 			     const rebound_outcome *o)
 {
-	char addr[330], status[16], campaign[130], state[256];
+	rbx_rcpt_text t;
 
-	rbx_clean(addr, sizeof addr,
-		  o != NULL && o != QUEUED ? o->address : r->address);
-	rbx_clean(status, sizeof status,
-		  r != NULL && r->status[0] ? r->status : NULL);
-	rbx_clean(campaign, sizeof campaign, res->campaign);
-	char why[160] = "";
-	if (o != NULL && o != QUEUED && o->suspect) {
-		/* The classifier's evidence in full; else the ledger's own
-		   (domain-burst, delivered-lately). */
-		const char *w = rebound_suspect_why(res, o->address);
-		if (strcmp(w, "delivered-lately") == 0 && o->suspect_why[0])
-			w = o->suspect_why;
-		rbx_clean(why, sizeof why, w);
-	}
-	if (o == QUEUED)
-		snprintf(state, sizeof state, "queued");
-	else if (o != NULL)
-		snprintf(state, sizeof state, "%s%s%s%s%s%s",
-			 rebound_state_name(o->state),
-			 o->suspect ? " suspect=yes why=\"" : "", why,
-			 o->suspect ? "\"" : "",
-			 o->duplicate ? " duplicate=yes" : "",
-			 o->unverified ? " unverified=yes" : "");
-	else
-		snprintf(state, sizeof state, "unrecorded");
-
-	const char *reason = r != NULL ? rebound_reason_name(r->reason) : "undefined";
-	const char *action = r != NULL ? rebound_action_name(r->action) : "none";
-	bool hard = r != NULL && r->hard;
-
+	rbx_describe_recipient(res, r, o, &t);
 	rbx_log("%s recipient=%s action=%s reason=%s status=%s hard=%s "
-		"state=%s campaign=%s", rebound_class_name(res->cls), addr,
-		action, reason, status, hard ? "yes" : "no", state, campaign);
+		"state=%s campaign=%s", rebound_class_name(res->cls), t.addr,
+		t.action, t.reason, t.status, t.hard ? "yes" : "no", t.state,
+		t.campaign);
 	header_add(' ', "X-Rebound-Recipient: %s; action=%s; reason=%s; "
-		   "status=%s; hard=%s; state=%s\n", addr, action, reason,
-		   status, hard ? "yes" : "no", state);
+		   "status=%s; hard=%s; state=%s\n", t.addr, t.action,
+		   t.reason, t.status, t.hard ? "yes" : "no", t.state);
 }
 
 /* Record the classified message and tell the log and the headers. */
@@ -220,7 +177,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 		if (rebound_ledger_queue(c->db_path, res, &ctx, true, err,
 					 sizeof err) == 0) {
 			for (size_t i = 0; i < res->nrcpt && i < MAX_LISTED; i++)
-				report_recipient(res, &res->rcpt[i], QUEUED);
+				report_recipient(res, &res->rcpt[i], RBX_QUEUED);
 			if (res->nrcpt > MAX_LISTED)
 				rbx_log("%zu more recipients queued, not listed",
 					res->nrcpt - MAX_LISTED);
@@ -268,7 +225,7 @@ static bool record_and_report(const rebound_config *c, const rebound_result *res
 	} else {
 		size_t listed = (size_t)n < MAX_LISTED ? (size_t)n : MAX_LISTED;
 		for (size_t i = 0; i < listed; i++)
-			report_recipient(res, rcpt_for(res, &out[i], i), &out[i]);
+			report_recipient(res, rbx_rcpt_for(res, &out[i], i), &out[i]);
 	}
 	if (res->nrcpt > MAX_LISTED)
 		rbx_log("%zu more recipients %s, not listed", res->nrcpt - MAX_LISTED,

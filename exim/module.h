@@ -71,6 +71,29 @@ void rbx_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * ASCII only (others become '?'), at most n-1 bytes; NULL gives "-". */
 void rbx_clean(char *out, size_t n, const char *s);
 
+/* A recipient of a classified notice as the log lines and headers
+ * name it: printable text only. */
+typedef struct rbx_rcpt_text {
+	char addr[330], status[16], campaign[130], state[256];
+	const char *action, *reason;
+	bool hard;
+} rbx_rcpt_text;
+
+/* The outcome of a recipient whose notice waits in the spool for its
+ * batch (batch_ms): no state yet. */
+extern const rebound_outcome rbx_queued;
+#define RBX_QUEUED (&rbx_queued)
+
+/* Describe recipient r of res with its outcome o (RBX_QUEUED: waiting
+ * for its batch; NULL: not recorded). */
+void rbx_describe_recipient(const rebound_result *res,
+			    const rebound_recipient *r,
+			    const rebound_outcome *o, rbx_rcpt_text *t);
+
+/* The recipient of res that outcome o (the i-th) is about. */
+const rebound_recipient *rbx_rcpt_for(const rebound_result *res,
+				      const rebound_outcome *o, size_t i);
+
 /* Monotonic milliseconds, for the time budget. */
 int64_t rbx_now_ms(void);
 /* Wall-clock seconds, for the ledger. */

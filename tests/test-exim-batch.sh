@@ -7,7 +7,8 @@
 #       state=queued and the ledger does not know the address yet; once
 #       the batch is due, the next RCPT check (rebound_suppressed, the
 #       first lookup of its process) records it first and refuses the
-#       address, and `rebound show` shows it suppressed;
+#       address, and `rebound show` shows it suppressed; the log then
+#       says so for the recipient ("batch: ... state=suppressed");
 #   (c) 30 DSNs and one of them again, in one SMTP connection: recorded
 #       in few transactions (the "batch recorded" log lines), each
 #       counted once;
@@ -75,6 +76,11 @@ esac
 [ "$(spooled)" = 0 ] || fail "(a) $(spooled) notices still in the spool"
 grep -q 'rebound: batch recorded: 1 notice (0 seen before) in 1 transaction' "$MAINLOG" ||
 	fail "(a) no 'batch recorded' line"
+# What became of the queued recipient, once recorded: its own line, with
+# the state the ledger gave it and the notice's Message-ID.
+grep -q 'rebound: batch: bounce recipient=dead@acl.test action=failed .*state=suppressed campaign=.* notice=<lone' "$MAINLOG" &&
+	ok "(a) the batch's log line: dead@acl.test state=suppressed" ||
+	fail "(a) no 'batch: ... recipient=dead@acl.test ... state=suppressed' line: $(grep 'rebound: batch:' "$MAINLOG" | head -3)"
 
 # --- (c) many DSNs in one connection, few transactions, each once --------------
 for i in $(seq 1 30); do
@@ -103,6 +109,16 @@ else
 	fail "(c) not every DSN counted once"
 fi
 rb_expect_batches "(c)" "$MAINLOG" "$before" 31 1 3
+# One line per recorded recipient, with its state (suppressed, or
+# suspended as a suspect once so many of one domain came at once); the
+# notice sent twice is told as seen before the second time.
+lines=$(grep -c 'rebound: batch: bounce recipient=many[0-9]*@remote.test .*state=\(suppressed\|suspended suspect=yes why="domain-burst"\) ' "$MAINLOG")
+dups=$(grep 'rebound: batch: bounce recipient=many7@remote.test ' "$MAINLOG" | grep -c 'duplicate=yes')
+if [ "$lines" = 31 ] && [ "$dups" = 1 ]; then
+	ok "(c) 31 'batch:' lines, many7's second one duplicate=yes"
+else
+	fail "(c) 'batch:' lines: $lines (expected 31), many7 duplicate=yes: $dups (expected 1)"
+fi
 
 # --- (d) the ledger locked ------------------------------------------------------
 rb_hold_lock transaction || fail "(d) hold-lock did not lock"
