@@ -102,6 +102,9 @@ static rebound_record_context recording_context(struct rbd_txn *txn,
 	return ctx;
 }
 
+static void log_outcomes(const char *where, const rebound_result *res,
+			 const rebound_outcome *out, size_t n, bool debug);
+
 static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 		       const struct rbd_kept *k, int64_t now)
 {
@@ -131,7 +134,17 @@ static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 		i_warning(RBD_LOG "%s: recipients cut at %zu; more addresses "
 			  "named in the notice were not read",
 			  txn->set.mailbox, res->nrcpt);
-	for (int i = 0; i < n; i++) {
+	log_outcomes(txn->set.mailbox, res, out, (size_t)n, txn->set.debug);
+}
+
+/* What recording told about the recipients of a notice from `where` (a
+ * mailbox, or "batch" for a notice recorded with its batch): the
+ * suspects and the unverified, which an operator must see; every state
+ * with debug. */
+static void log_outcomes(const char *where, const rebound_result *res,
+			 const rebound_outcome *out, size_t n, bool debug)
+{
+	for (size_t i = 0; i < n; i++) {
 		if (out[i].suspect && !out[i].duplicate) {
 			/* The classifier's evidence, else the ledger's own
 			   (domain-burst, delivered-lately). */
@@ -141,19 +154,19 @@ static void record_one(struct rbd_txn *txn, rebound_ledger *ledger,
 			    out[i].suspect_why[0] != '\0')
 				why = out[i].suspect_why;
 			i_info(RBD_LOG "%s: %s recorded as suspect=yes (%s): "
-			       "suspended, not suppressed", txn->set.mailbox,
+			       "suspended, not suppressed", where,
 			       out[i].address, why);
 		}
 		if (out[i].unverified && !out[i].duplicate)
 			i_info(RBD_LOG "%s: %s recorded as unverified: no valid "
-			       "signed return path names it", txn->set.mailbox,
+			       "signed return path names it", where,
 			       out[i].address);
 	}
-	if (!txn->set.debug)
+	if (!debug)
 		return;
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		i_debug(RBD_LOG "%s: recorded %s: %s%s%s%s",
-			txn->set.mailbox, out[i].address,
+			where, out[i].address,
 			rebound_state_name(out[i].state),
 			out[i].suspect ? ", suspect" : "",
 			out[i].duplicate ? ", seen before" : "",
@@ -176,7 +189,19 @@ static struct rbd_batch {
 	gid_t groups[64];
 	int ngroups;
 	unsigned int retry_ms;		/* after a failure: 0, then longer */
+	bool debug;			/* the spooler's mail_debug */
 } batch;
+
+/* A notice of the batch, recorded: its suspects and unverified, as
+ * record_one says them for a notice recorded at once. */
+static void batch_report(void *arg, const rebound_result *res,
+			 const rebound_record_context *ctx,
+			 const rebound_outcome *out, size_t nout)
+{
+	(void)arg;
+	(void)ctx;
+	log_outcomes("batch", res, out, nout, batch.debug);
+}
 
 /* How long a flush outside a delivery waits for the lock: nobody waits
  * for it, but this process serves no mail meanwhile. */
@@ -287,9 +312,10 @@ static void batch_flush(bool all, unsigned int lock_wait)
 	rebound_ledger *ledger = rebound_ledger_open(path, 0, err,
 						     sizeof(err));
 	if (ledger != NULL) {
-		rc = rebound_ledger_replay(ledger, &batch.cfg.policy, 0,
-					   BATCH_REPLAY_MS, &st, err,
-					   sizeof(err));
+		rc = rebound_ledger_replay_report(ledger, &batch.cfg.policy,
+						  0, BATCH_REPLAY_MS,
+						  batch_report, NULL, &st,
+						  err, sizeof(err));
 		rebound_ledger_close(ledger);
 	}
 	rebound_ledger_set_lock_wait(keep);
@@ -371,6 +397,7 @@ static bool batch_queue(struct rbd_txn *txn, const struct rbd_kept *k,
 		batch_arm(txn->cfg.batch_ms);
 	}
 	batch.cfg = txn->cfg;
+	batch.debug = txn->set.debug;
 	return TRUE;
 }
 

@@ -10,7 +10,8 @@
 #       says it is not recorded, as without batches;
 #   (c) 30 notices and one of them again over one LMTP connection: few
 #       transactions (the plugin's "batch recorded" lines), every notice
-#       counted once;
+#       counted once; a suspect line ("batch: ADDR recorded as
+#       suspect=yes (WHY)") once for each suspended recipient;
 #   (d) the ledger locked by another process when the batch is due: the
 #       mail is stored, the notice waits in the spool, and is recorded
 #       once the lock is gone, with no further mail.
@@ -111,6 +112,21 @@ fi
 # The plugin's lines for these batches (after the one of (b)): 31
 # notices in all, 1 seen before, in at most 3 transactions.
 rb_expect_batches batches "$D/log/dovecot.log" 1 31 1 3
+# These notices (a security gateway's, from a Mimecast address) are
+# suspects: suspended, not suppressed; the batch says so for each
+# recipient once (not again for the notice seen before), as a notice
+# recorded at once would.
+suspended=0
+for i in $(seq 1 30); do
+	[ "$(ledger "carol.many$i@partner.example" state)" = suspended ] &&
+		suspended=$((suspended + 1))
+done
+said=$(grep -c 'rebound: batch: carol\.many[0-9]*@partner\.example recorded as suspect=yes ([^)]*): suspended, not suppressed' "$D/log/dovecot.log")
+if [ "$suspended" -gt 0 ] && [ "$said" = "$suspended" ]; then
+	ok "the batch's suspect lines: $said, one for each suspended recipient"
+else
+	fail "suspended in the ledger: $suspended, 'batch: ... recorded as suspect=yes' lines: $said"
+fi
 
 # --- (d) the ledger locked when the batch is due --------------------------
 rb_hold_lock transaction || fail "hold-lock did not lock"
