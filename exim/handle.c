@@ -110,20 +110,17 @@ static void log_recorded(void *arg, const rebound_result *res,
 			 const rebound_record_context *ctx,
 			 const rebound_outcome *out, size_t nout)
 {
-	char notice[200];
+	char notice[200], tail[220];
 
 	(void)arg;
 	(void)ctx;
 	rbx_clean(notice, sizeof notice, res->message_id);
+	snprintf(tail, sizeof tail, " notice=%s", notice);
 	for (size_t i = 0; i < nout; i++) {
 		rbx_rcpt_text t;
 		rbx_describe_recipient(res, rbx_rcpt_for(res, &out[i], i),
 				       &out[i], &t);
-		rbx_log("batch: %s recipient=%s action=%s reason=%s status=%s "
-			"hard=%s state=%s campaign=%s notice=%s",
-			rebound_class_name(res->cls), t.addr, t.action,
-			t.reason, t.status, t.hard ? "yes" : "no", t.state,
-			t.campaign, notice);
+		rbx_log_recipient("batch: ", res, &t, tail);
 	}
 	if (res->nrcpt > nout)
 		rbx_log("batch: %zu more recipients of notice=%s recorded, "

@@ -128,10 +128,7 @@ static void report_recipient(const rebound_result *res,
 	rbx_rcpt_text t;
 
 	rbx_describe_recipient(res, r, o, &t);
-	rbx_log("%s recipient=%s action=%s reason=%s status=%s hard=%s "
-		"state=%s campaign=%s", rebound_class_name(res->cls), t.addr,
-		t.action, t.reason, t.status, t.hard ? "yes" : "no", t.state,
-		t.campaign);
+	rbx_log_recipient("", res, &t, "");
 	header_add(' ', "X-Rebound-Recipient: %s; action=%s; reason=%s; "
 		   "status=%s; hard=%s; state=%s\n", t.addr, t.action,
 		   t.reason, t.status, t.hard ? "yes" : "no", t.state);

@@ -91,6 +91,15 @@ void rbx_describe_recipient(const rebound_result *res,
 	t->hard = r != NULL && r->hard;
 }
 
+void rbx_log_recipient(const char *prefix, const rebound_result *res,
+		       const rbx_rcpt_text *t, const char *tail)
+{
+	rbx_log("%s%s recipient=%s action=%s reason=%s status=%s hard=%s "
+		"state=%s campaign=%s%s", prefix, rebound_class_name(res->cls),
+		t->addr, t->action, t->reason, t->status,
+		t->hard ? "yes" : "no", t->state, t->campaign, tail);
+}
+
 int64_t rbx_now_ms(void)
 {
 	struct timespec ts;

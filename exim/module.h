@@ -90,6 +90,11 @@ void rbx_describe_recipient(const rebound_result *res,
 			    const rebound_recipient *r,
 			    const rebound_outcome *o, rbx_rcpt_text *t);
 
+/* The log line of a described recipient of res: "PREFIXCLASS
+ * recipient=... campaign=C" and then tail (each may be ""). */
+void rbx_log_recipient(const char *prefix, const rebound_result *res,
+		       const rbx_rcpt_text *t, const char *tail);
+
 /* The recipient of res that outcome o (the i-th) is about. */
 const rebound_recipient *rbx_rcpt_for(const rebound_result *res,
 				      const rebound_outcome *o, size_t i);
